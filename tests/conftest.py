@@ -1,0 +1,37 @@
+"""Shared fixtures. Real data is read from ../shared/data (or $ASL_GPT_PATHS_DATA_DIR); tests that need
+it skip with a reason where it is absent (a user's fresh clone). CI always has it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from asl_gpt.config import load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    d = load_settings().paths.data_dir
+    if not d.is_dir():
+        pytest.skip(f"real data folder {d} is absent (set ASL_GPT_PATHS_DATA_DIR to a copy of shared/data)")
+    return d
+
+
+@pytest.fixture(scope="session")
+def signing_videos(data_dir) -> dict[str, Path]:
+    vids = {p.stem: p for p in sorted((data_dir / "signing-video").glob("*.mp4"))}
+    if not vids:
+        pytest.skip(f"no signing videos in {data_dir / 'signing-video'}")
+    return vids
+
+
+@pytest.fixture(scope="session")
+def test_output() -> Path:
+    """Screenshots and other artefacts that a person may want to look at after a run."""
+    d = Path(os.environ.get("ASL_GPT_TEST_OUTPUT", REPO / "test-output"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
