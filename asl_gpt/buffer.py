@@ -1,0 +1,193 @@
+"""The confidence-gated utterance buffer: a pure state machine. Time is passed in; events come out.
+
+Recognition arrives per *segment* (hands up ... hands down): partial hypotheses replace each
+other, the final one closes the segment. A closed segment whose confidence reaches the threshold
+joins the pending utterance; one below it is rejected (with the reason) and kept aside so the user
+can restore it. The pending utterance is committed when the signer is done (hands out of view for
+`end_pause_ms`, or the text unchanged for `still_pause_ms` with hands up) if auto-send is on, or
+on an explicit send. Empty or rejected text is never committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class BufferOptions:
+    min_confidence: float = 0.5  # below this a segment is rejected and never sent automatically
+    end_pause_ms: float = 1500.0  # hands out of view this long ends the utterance
+    still_pause_ms: float = 2500.0  # pending text unchanged this long (hands up) ends it too
+    auto_send: bool = True  # commit on the pauses above; off: only an explicit send commits
+    max_chars: int = 500  # longer pending text is cut at a word boundary (a runaway recogniser)
+
+
+@dataclass(frozen=True)
+class Partial:
+    """What to show now: the pending text and its confidence (low: below the threshold)."""
+    text: str
+    confidence: float
+    low_confidence: bool
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A finished utterance, ready to send as a question."""
+    text: str
+    confidence: float
+    t_start: float
+    t_end: float
+
+
+@dataclass(frozen=True)
+class Rejected:
+    text: str
+    confidence: float
+    reason: str
+
+
+Event = Partial | Committed | Rejected
+
+
+@dataclass(frozen=True)
+class _Part:
+    text: str
+    confidence: float
+    t_start: float
+    t_end: float
+
+
+@dataclass
+class UtteranceBuffer:
+    options: BufferOptions = field(default_factory=BufferOptions)
+    _parts: list[_Part] = field(default_factory=list)  # accepted segments (or user edits) of this utterance
+    _current: _Part | None = None  # the open segment's latest hypothesis
+    _last_change_ms: float | None = None
+    _hands_gone_since: float | None = None
+    last_rejected: Rejected | None = None
+
+    # --- what the UI shows -------------------------------------------------------------------
+    @property
+    def text(self) -> str:
+        parts = [p.text for p in self._parts]
+        if self._current and self._current.text:
+            parts.append(self._current.text)
+        return " ".join(t for t in parts if t)
+
+    @property
+    def confidence(self) -> float:
+        confs = [p.confidence for p in self._parts if p.text]
+        if self._current and self._current.text:
+            confs.append(self._current.confidence)
+        return min(confs) if confs else 0.0
+
+    def partial(self) -> Partial:
+        return Partial(self.text, self.confidence, bool(self.text) and self.confidence < self.options.min_confidence)
+
+    # --- recognition in -----------------------------------------------------------------------
+    def push(self, text: str, confidence: float, t_start: float, t_end: float, now_ms: float,
+             final: bool = False) -> list[Event]:
+        """A hypothesis for the open segment; `final` closes the segment."""
+        text = " ".join(text.split())
+        part = _Part(text, float(confidence), t_start, t_end)
+        events: list[Event] = []
+        if not final:
+            if self._current is None or part.text != self._current.text:
+                self._last_change_ms = now_ms
+            self._current = part
+            return [self.partial()]
+        self._current = None
+        if not part.text:
+            return [self.partial()]
+        if part.confidence < self.options.min_confidence:
+            self.last_rejected = Rejected(
+                part.text, part.confidence,
+                f"confidence {part.confidence:.2f} is below the threshold {self.options.min_confidence:.2f}")
+            events.append(self.last_rejected)
+        else:
+            self._parts.append(part)
+            self._trim()
+        self._last_change_ms = now_ms
+        events.append(self.partial())
+        return events
+
+    def tick(self, now_ms: float, hands_visible: bool) -> list[Event]:
+        """Advance time; commits on the end-of-utterance pauses when auto-send is on."""
+        if hands_visible:
+            self._hands_gone_since = None
+        elif self._hands_gone_since is None:
+            self._hands_gone_since = now_ms
+        if not self.options.auto_send or not self._parts:
+            return []
+        if self._current is None and self._hands_gone_since is not None \
+                and now_ms - self._hands_gone_since >= self.options.end_pause_ms:
+            return self._commit()
+        if hands_visible and self._last_change_ms is not None \
+                and now_ms - self._last_change_ms >= self.options.still_pause_ms:
+            return self._close_current() + self._commit()
+        return []
+
+    # --- the user's hands ---------------------------------------------------------------------
+    def send(self, now_ms: float) -> list[Event]:
+        """Explicit send: close the open segment (gated like any other) and commit what is pending."""
+        events = self._close_current()
+        if not self._parts:
+            return events or [Rejected("", 0.0, "nothing to send")]
+        return events + self._commit()
+
+    def clear(self) -> list[Event]:
+        self._parts.clear()
+        self._current = None
+        self._last_change_ms = None
+        return [self.partial()]
+
+    def delete_last_word(self) -> list[Event]:
+        words = self.text.split()
+        return self.edit(" ".join(words[:-1]))
+
+    def edit(self, text: str) -> list[Event]:
+        """The user's own text replaces the pending utterance; it counts as certain (confidence 1)."""
+        text = " ".join(text.split())[: self.options.max_chars]
+        t0 = self._parts[0].t_start if self._parts else 0.0
+        t1 = self._parts[-1].t_end if self._parts else 0.0
+        self._parts = [_Part(text, 1.0, t0, t1)] if text else []
+        self._current = None
+        return [self.partial()]
+
+    def restore_rejected(self) -> list[Event]:
+        """Bring the last rejected segment back, as text the user has now approved."""
+        if self.last_rejected is None:
+            return []
+        text = " ".join(p for p in (self.text, self.last_rejected.text) if p)
+        self.last_rejected = None
+        return self.edit(text)
+
+    def set_options(self, options: BufferOptions) -> None:
+        self.options = options
+
+    # --- internals ----------------------------------------------------------------------------
+    def _close_current(self) -> list[Event]:
+        if self._current is None:
+            return []
+        cur = self._current
+        events = self.push(cur.text, cur.confidence, cur.t_start, cur.t_end, self._last_change_ms or 0.0, final=True)
+        return [e for e in events if isinstance(e, Rejected)]
+
+    def _commit(self) -> list[Event]:
+        text, conf = self.text, self.confidence
+        if not text:
+            return []
+        c = Committed(text, conf, self._parts[0].t_start, self._parts[-1].t_end)
+        self._parts = []
+        self._current = None
+        self._last_change_ms = None
+        return [c, self.partial()]
+
+    def _trim(self) -> None:
+        while len(self.text) > self.options.max_chars and self._parts:
+            last = self._parts[-1]
+            cut = last.text[: max(0, len(last.text) - (len(self.text) - self.options.max_chars))]
+            cut = cut.rsplit(" ", 1)[0] if " " in cut else cut
+            self._parts[-1] = replace(last, text=cut)
+            if not cut:
+                self._parts.pop()

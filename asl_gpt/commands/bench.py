@@ -1,0 +1,30 @@
+"""`asl-gpt bench NAME`: print measured figures for this machine (see asl_gpt.benchmarks)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+# name -> module under asl_gpt.benchmarks
+BENCHMARKS = {
+    "recognition": "recognition",  # landmark extraction fps and whole recognize loop fps
+    "model": "model",  # recognizer inference time per window and size
+    "rag": "rag",  # indexing throughput, retrieval latency, LLM TTFT and tokens/s
+    "app": "app",  # browser-to-recognition fps, Send to first token
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="bench", required=True, metavar="NAME")
+    for name, module in BENCHMARKS.items():
+        try:
+            mod = importlib.import_module(f"asl_gpt.benchmarks.{module}")
+        except ModuleNotFoundError:
+            continue  # a benchmark whose module is not written yet
+        bp = sub.add_parser(name, help=(mod.__doc__ or "").strip().splitlines()[0] if mod.__doc__ else None)
+        bp.set_defaults(_bench=mod)
+        mod.add_arguments(bp)
+
+
+def run(args, settings) -> int:
+    return int(args._bench.run(args, settings) or 0)

@@ -1,0 +1,98 @@
+"""`asl-gpt live [--camera N | --video FILE] [--no-window]`: live recognition in an OpenCV window.
+
+The window shows the landmarks, the pending text, a confidence bar (the tick is the threshold)
+and the committed utterances. Keys: ESC quits, Enter sends, Backspace deletes the last word,
+c clears. With --no-window the events are printed instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+ESC, ENTER, BACKSPACE = 27, 13, 8
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--camera", type=int, default=0, help="camera index (default 0)")
+    src.add_argument("--video", help="play a video file instead of a camera")
+    p.add_argument("--model", help="model name under models/ or a .tflite path")
+    p.add_argument("--min-confidence", type=float, help="confidence threshold (default: the model's)")
+    p.add_argument("--no-window", action="store_true", help="print events instead of opening a window")
+
+
+def run(args, settings) -> int:
+    from asl_gpt.buffer import BufferOptions, Committed, Rejected
+    from asl_gpt.commands.recognize import build_runtime, stream_options
+    from asl_gpt.landmarks.video import probe, read_camera, read_video
+    from asl_gpt.pipeline import RecognitionSession
+
+    if args.video:
+        probe(args.video)
+        frames = read_video(args.video, max_side=640)
+    else:
+        frames = read_camera(args.camera)
+        frames = _first_then(frames)  # opens the camera now: InputError before any window appears
+    rec, extractor = build_runtime(settings, args.model)
+    threshold = rec.contract.min_confidence if args.min_confidence is None else args.min_confidence
+    session = RecognitionSession(rec, extractor, stream_options(settings), BufferOptions(min_confidence=threshold))
+    cv2 = None if args.no_window else _window()
+    said: list[str] = []
+    try:
+        for frame in frames:
+            r = session.process(frame)
+            events = r.events + session.poll()
+            if cv2 is not None:
+                key = cv2.waitKey(1) & 0xFF
+                if key == ESC:
+                    break
+                if key in (ENTER, 10):
+                    events += session.buffer.send(frame.t_ms)
+                elif key == BACKSPACE:
+                    events += session.buffer.delete_last_word()
+                elif key == ord("c"):
+                    events += session.buffer.clear()
+            for e in events:
+                if isinstance(e, Committed):
+                    said.append(e.text)
+                    print(f"{e.t_start / 1000:7.2f}s - {e.t_end / 1000:7.2f}s  confidence {e.confidence:.2f}  {e.text}",
+                          flush=True)
+                elif isinstance(e, Rejected) and e.text and args.no_window:
+                    print(f"rejected: {e.text!r} ({e.reason})", flush=True)
+            if cv2 is not None:
+                from asl_gpt.overlay import draw_landmarks, draw_status
+
+                img = draw_landmarks(frame.rgb.copy(), r.landmarks)
+                p = session.buffer.partial()
+                draw_status(img, p.text, p.confidence, threshold, r.hands_visible, said)
+                cv2.imshow("ASL GPT live (ESC quits)", cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+        for e in session.finish():
+            if isinstance(e, Committed):
+                print(f"{e.t_start / 1000:7.2f}s - {e.t_end / 1000:7.2f}s  confidence {e.confidence:.2f}  {e.text}")
+    finally:
+        session.close()
+        extractor.close()
+        if cv2 is not None:
+            cv2.destroyAllWindows()
+    return 0
+
+
+def _first_then(it):
+    """Pull the first frame eagerly (so errors surface now), then yield it and the rest."""
+    import itertools
+
+    first = next(it, None)
+    return itertools.chain([first] if first is not None else [], it)
+
+
+def _window():
+    import os
+
+    import cv2
+
+    from asl_gpt.errors import InputError
+
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        raise InputError("no display for a window: run with --no-window, or use the app (asl-gpt serve)")
+    cv2.namedWindow("ASL GPT live (ESC quits)", cv2.WINDOW_NORMAL)
+    return cv2

@@ -1,0 +1,168 @@
+"""Wires the recognition runtime: frames -> Holistic -> streaming recognizer -> utterance buffer.
+
+Collaborators are passed in; nothing here is global. The CLI (`recognize`, `live`) and the Gradio
+app drive the same `RecognitionSession`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from asl_gpt import features
+from asl_gpt.buffer import BufferOptions, Committed, Event, Partial, Rejected, UtteranceBuffer
+from asl_gpt.landmarks.video import Frame
+from asl_gpt.recognizer import Hypothesis, Recognizer
+from asl_gpt.streaming import StreamingRecognizer, StreamOptions, Update
+
+log = logging.getLogger(__name__)
+
+Extractor = Callable[[np.ndarray], np.ndarray]  # uint8 RGB -> float32[543, 3]
+
+
+@dataclass
+class FrameResult:
+    t_ms: float
+    landmarks: np.ndarray  # float32[543, 3], NaN where missing
+    hands_visible: bool
+    events: list[Event] = field(default_factory=list)
+    hypothesis: Hypothesis | None = None  # the latest decode of the open segment, if any arrived
+    error: str | None = None  # a frame that failed (the loop goes on)
+
+
+class RecognitionSession:
+    """One signer's stream. Not shared between users or threads (the app makes one per browser)."""
+
+    def __init__(self, recognizer: Recognizer, extractor: Extractor,
+                 stream_options: StreamOptions = StreamOptions(),
+                 buffer_options: BufferOptions | None = None):
+        self.recognizer = recognizer
+        self.extractor = extractor
+        self.stream = StreamingRecognizer(recognizer, stream_options)
+        self.buffer = UtteranceBuffer(buffer_options or BufferOptions(min_confidence=recognizer.contract.min_confidence))
+        self.latest: Hypothesis | None = None
+        self.frames_seen = 0
+        self.frames_with_hands = 0
+        self.last_t_ms = 0.0
+
+    def process(self, frame: Frame) -> FrameResult:
+        """One frame through landmarks, recognition scheduling and the buffer. Never raises for a bad frame."""
+        self.frames_seen += 1
+        self.last_t_ms = frame.t_ms
+        try:
+            lm = self.extractor(frame.rgb)
+        except Exception as e:  # a corrupt frame must not stop the stream
+            log.warning("frame at %.0f ms failed: %s", frame.t_ms, e)
+            from asl_gpt.landmarks import layout
+
+            return FrameResult(frame.t_ms, layout.empty_frames(1)[0], False, self.buffer.tick(frame.t_ms, False),
+                               error=str(e))
+        hands = bool(features.hands_present(lm[None])[0])
+        self.frames_with_hands += hands
+        result = FrameResult(frame.t_ms, lm, hands)
+        result.events += self._apply(self.stream.push(frame.t_ms, lm), frame.t_ms)
+        result.events += self.buffer.tick(frame.t_ms, hands)
+        result.hypothesis = self.latest
+        return result
+
+    def _apply(self, updates: list[Update], now_ms: float) -> list[Event]:
+        events: list[Event] = []
+        for u in updates:
+            h = u.hypothesis
+            self.latest = None if u.final else h
+            events += self.buffer.push(h.text, h.confidence, h.t_start, h.t_end, now_ms, final=u.final)
+        return events
+
+    def poll(self) -> list[Event]:
+        """Updates that finished after the last frame (the app polls between frames)."""
+        return self._apply(self.stream.poll(), self.last_t_ms)
+
+    def finish(self) -> list[Event]:
+        """End of stream: decode the open segment, then send whatever is pending."""
+        events = self._apply(self.stream.flush(), self.last_t_ms)
+        if self.buffer.text:
+            events += self.buffer.send(self.last_t_ms)
+        return events
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _prefetch(frames: Iterator[Frame], depth: int = 4) -> Iterator[Frame]:
+    """Decode video frames on another thread so decoding overlaps landmark extraction."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            for f in frames:
+                q.put(f)
+        except BaseException as e:  # re-raised in the consumer: an unreadable file is the user's error
+            errors.append(e)
+        finally:
+            q.put(done)
+
+    threading.Thread(target=run, name="video-reader", daemon=True).start()
+    while (item := q.get()) is not done:
+        yield item
+    if errors:
+        raise errors[0]
+
+
+@dataclass(frozen=True)
+class VideoRecognition:
+    utterances: list[Committed]
+    rejected: list[Rejected]
+    frames: int
+    frames_with_hands: int
+    seconds: float  # wall time of the whole loop
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def recognize_video(path: str | Path, recognizer: Recognizer, extractor: Extractor,
+                    stream_options: StreamOptions = StreamOptions(), buffer_options: BufferOptions | None = None,
+                    on_result: Callable[[Frame, FrameResult], None] | None = None,
+                    max_side: int | None = 640, progress: bool = False) -> VideoRecognition:
+    """Recognise every utterance in a video file. InputError for a missing/unreadable/empty file."""
+    import time
+
+    from asl_gpt.landmarks.video import probe, read_video
+
+    info = probe(path)
+    session = RecognitionSession(recognizer, extractor, stream_options, buffer_options)
+    events: list[Event] = []
+    it = _prefetch(read_video(path, max_side=max_side))
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, total=info.frames or None, unit="frame", desc="recognize", leave=False)
+    t0 = time.perf_counter()
+    try:
+        for frame in it:
+            r = session.process(frame)
+            events += r.events
+            if on_result:
+                on_result(frame, r)
+        events += session.finish()
+    finally:
+        session.close()
+    seconds = time.perf_counter() - t0
+    return VideoRecognition(
+        utterances=[e for e in events if isinstance(e, Committed)],
+        rejected=[e for e in events if isinstance(e, Rejected) and e.text],
+        frames=session.frames_seen, frames_with_hands=session.frames_with_hands, seconds=seconds)
+
+
+def partial_of(events: list[Event]) -> Partial | None:
+    """The last Partial in a list of events, if any."""
+    return next((e for e in reversed(events) if isinstance(e, Partial)), None)

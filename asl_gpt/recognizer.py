@@ -1,0 +1,145 @@
+"""Run a fingerspelling model: `models/<name>.tflite` + its JSON contract, through LiteRT. Never torch.
+
+`load_recognizer("default")` finds the shipped model; any model honouring asl_gpt.contract works.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from asl_gpt import features
+from asl_gpt.contract import ContractError, ModelContract
+from asl_gpt.decoding import greedy_decode
+from asl_gpt.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    text: str  # decoded characters (lowercase, competition vocabulary)
+    confidence: float  # the model's confidence head, 0..1 (see the contract's "confidence")
+    t_start: float  # ms, first frame of the window decoded
+    t_end: float  # ms, last frame
+    token_confidence: float = 0.0  # geometric mean of the chosen characters' probabilities
+
+
+class Recognizer(Protocol):
+    contract: ModelContract
+
+    def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0) -> Hypothesis:
+        """float32[T, 543, 3] -> Hypothesis."""
+        ...
+
+
+def resolve_model(model: str | Path, models_dir: Path) -> tuple[Path, Path]:
+    """A model name under models_dir, or a path with or without suffix -> (.tflite, .json)."""
+    p = Path(model)
+    if p.suffix in (".tflite", ".json"):
+        p = p.with_suffix("")
+    if not p.parent.parts or str(p.parent) == ".":
+        if not p.with_suffix(".tflite").exists():
+            p = models_dir / p.name
+    tflite, contract = p.with_suffix(".tflite"), p.with_suffix(".json")
+    if not tflite.is_file():
+        available = sorted(q.stem for q in models_dir.glob("*.tflite")) if models_dir.is_dir() else []
+        hint = f" (available in {models_dir}: {', '.join(available)})" if available else ""
+        raise ModelError(f"model file not found: {tflite}{hint}")
+    if not contract.is_file():
+        raise ModelError(f"model contract not found: {contract} (every .tflite needs its .json)")
+    return tflite, contract
+
+
+def _ordered(names, preferred: list[str]) -> list[str]:
+    """Signature tensor names in the contract's order: by name if the exporter kept them, else by
+    the exporter's positional suffix (args_0, output_1, ...)."""
+    names = list(names)
+    if set(preferred) <= set(names):
+        return preferred
+    def key(n):
+        m = re.search(r"(\d+)$", n)
+        return (int(m.group(1)) if m else 1 << 30, n)
+    return sorted(names, key=key)
+
+
+class TFLiteRecognizer:
+    """A loaded model. Thread-safe: one lock around the interpreter (LiteRT runners are not)."""
+
+    def __init__(self, tflite_path: str | Path, contract: ModelContract, threads: int = 1):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.contract = contract
+        self.path = Path(tflite_path)
+        self._lock = threading.Lock()
+        try:
+            self._interp = Interpreter(model_path=str(self.path), num_threads=threads)
+            sigs = self._interp.get_signature_list()
+        except (ValueError, RuntimeError) as e:
+            raise ModelError(f"model {self.path} is not a readable TFLite file: {str(e).splitlines()[0]}") from None
+        if "encode" not in sigs or "decode" not in sigs:
+            raise ModelError(f"model {self.path} lacks the encode/decode signatures its contract needs "
+                             f"(it has: {', '.join(sigs) or 'none'})")
+        self._enc = self._interp.get_signature_runner("encode")
+        self._dec = self._interp.get_signature_runner("decode")
+        self._enc_in = _ordered(sigs["encode"]["inputs"], ["inputs", "mask"])
+        self._enc_out = _ordered(sigs["encode"]["outputs"], ["memory", "memory_mask", "confidence"])
+        self._dec_in = _ordered(sigs["decode"]["inputs"], ["memory", "memory_mask", "tokens"])
+        self._dec_out = _ordered(sigs["decode"]["outputs"], ["logits"])
+        self._check_shapes()
+
+    def _check_shapes(self) -> None:
+        c = self.contract
+        details = self._enc.get_input_details()
+        shape = tuple(int(s) for s in details[self._enc_in[0]]["shape"])
+        if shape != (1, c.window, len(c.columns)):
+            raise ModelError(f"model {self.path.name} takes input {list(shape)} but its contract says "
+                             f"[1, {c.window}, {len(c.columns)}]")
+        tok_shape = tuple(int(s) for s in self._dec.get_input_details()[self._dec_in[2]]["shape"])
+        if tok_shape != (1, c.tokens_len):
+            raise ModelError(f"model {self.path.name} decodes {list(tok_shape)} tokens but its contract "
+                             f"says [1, {c.tokens_len}]")
+        out_shape = tuple(int(s) for s in self._dec.get_output_details()[self._dec_out[0]]["shape"])
+        if out_shape[-1] != c.tokenizer.vocab_size:
+            raise ModelError(f"model {self.path.name} has {out_shape[-1]} output classes but its vocabulary "
+                             f"has {c.tokenizer.vocab_size}")
+
+    def encode(self, window: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        out = self._enc(**{self._enc_in[0]: window[None].astype(np.float32),
+                           self._enc_in[1]: mask[None].astype(np.float32)})
+        memory, memory_mask, conf = (out[k] for k in self._enc_out)
+        return memory, memory_mask, float(np.asarray(conf).reshape(-1)[0])
+
+    def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0) -> Hypothesis:
+        if frames.shape[0] == 0 or not features.hands_present(frames).any():
+            return Hypothesis("", 0.0, t_start, t_end)  # nothing to read: never run the model on no hands
+        c, tok = self.contract, self.contract.tokenizer
+        window, mask = features.prepare(frames, c.features)
+        with self._lock:
+            memory, memory_mask, conf = self.encode(window, mask)
+
+            def step(tokens: np.ndarray) -> np.ndarray:
+                out = self._dec(**{self._dec_in[0]: memory, self._dec_in[1]: memory_mask,
+                                   self._dec_in[2]: tokens.astype(np.int32)})
+                return out[self._dec_out[0]]
+
+            dec = greedy_decode(step, c.tokens_len, tok.sos_id, tok.eos_id, tok.pad_id, len(tok.symbols))
+        return Hypothesis(tok.decode(dec.ids), float(np.clip(conf, 0.0, 1.0)), t_start, t_end, dec.token_confidence)
+
+
+def load_recognizer(model: str | Path, models_dir: str | Path, threads: int = 1) -> TFLiteRecognizer:
+    """Load and check a model; ModelError (one line) when it is missing, corrupt or mismatched."""
+    tflite, contract_path = resolve_model(model, Path(models_dir))
+    try:
+        contract = ModelContract.load(contract_path)
+    except ContractError as e:
+        raise ModelError(str(e)) from None
+    rec = TFLiteRecognizer(tflite, contract, threads=threads)
+    log.info("loaded model %s (window %d, %d columns)", tflite, contract.window, len(contract.columns))
+    return rec

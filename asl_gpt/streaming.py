@@ -1,0 +1,139 @@
+"""Streaming recognition: landmark frames in, hypotheses out on a schedule, never stalling the loop.
+
+Frames with a hand open a *segment*; it closes after `drop_frames` frames without hands. While a
+segment is open its frames are re-decoded every `stride_frames` frames, and once more (final) when
+it closes. Decoding runs on one worker thread: `push()` only appends and hands work over, so the
+frame loop never waits for the model (a partial decode is skipped while the worker is busy; the
+final decode of a segment is always queued).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from asl_gpt import features
+from asl_gpt.recognizer import Hypothesis, Recognizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    stride_frames: int = 8  # re-decode the open segment every this many frames
+    drop_frames: int = 6  # this many frames without hands close the segment (tracking flickers)
+    min_segment_frames: int = 6  # segments with fewer hand frames are noise: not decoded
+    max_segment_frames: int = 900  # a segment longer than this (30 s at 30 fps) keeps only its tail
+
+
+@dataclass(frozen=True)
+class Update:
+    hypothesis: Hypothesis
+    segment: int  # segment number, from 0
+    final: bool  # the segment has closed; this is its last word
+
+
+class StreamingRecognizer:
+    """Feed `push(t_ms, landmarks)` per frame; collect `Update`s from its return value or `flush()`."""
+
+    def __init__(self, recognizer: Recognizer, options: StreamOptions = StreamOptions()):
+        self.recognizer = recognizer
+        self.options = options
+        self._frames: list[np.ndarray] = []
+        self._times: list[float] = []
+        self._hand_frames = 0
+        self._gap = 0
+        self._since_decode = 0
+        self._segment = -1
+        self._jobs: queue.Queue = queue.Queue()
+        self._results: queue.Queue = queue.Queue()
+        self._busy = threading.Event()
+        self._worker = threading.Thread(target=self._run, name="recognizer", daemon=True)
+        self._worker.start()
+        self.errors = 0
+
+    @property
+    def in_segment(self) -> bool:
+        return bool(self._frames)
+
+    def push(self, t_ms: float, landmarks: np.ndarray) -> list[Update]:
+        """One frame's float32[543, 3] landmarks. Returns the updates finished since the last call."""
+        hands = bool(features.hands_present(landmarks[None])[0])
+        o = self.options
+        if hands:
+            if not self._frames:
+                self._segment += 1
+                self._hand_frames = 0
+            self._gap = 0
+            self._hand_frames += 1
+        elif self._frames:
+            self._gap += 1
+        if self._frames or hands:
+            self._frames.append(landmarks)
+            self._times.append(t_ms)
+            if len(self._frames) > o.max_segment_frames:
+                del self._frames[0], self._times[0]
+            self._since_decode += 1
+        if self._frames and self._gap >= o.drop_frames:
+            self._submit(final=True)
+            self._frames, self._times, self._gap = [], [], 0
+        elif self._frames and self._since_decode >= o.stride_frames and not self._busy.is_set():
+            self._submit(final=False)
+        return self.poll()
+
+    def end(self) -> None:
+        """The stream ended: close the open segment."""
+        if self._frames:
+            self._submit(final=True)
+            self._frames, self._times, self._gap = [], [], 0
+
+    def poll(self) -> list[Update]:
+        out = []
+        while True:
+            try:
+                out.append(self._results.get_nowait())
+            except queue.Empty:
+                return out
+
+    def flush(self, timeout: float = 30.0) -> list[Update]:
+        """End the stream, wait for queued decodes, and return every remaining update."""
+        self.end()
+        self._jobs.join()
+        return self.poll()
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+    def _submit(self, final: bool) -> None:
+        self._since_decode = 0
+        if self._hand_frames < self.options.min_segment_frames:
+            if final:
+                log.debug("segment %d ignored: %d hand frames", self._segment, self._hand_frames)
+            return
+        n = len(self._frames) - (self._gap if final else 0)  # trailing no-hand frames carry nothing
+        frames = np.stack(self._frames[:n])
+        self._busy.set()
+        self._jobs.put((frames, self._times[0], self._times[n - 1], self._segment, final))
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                if job is None:
+                    return
+                frames, t0, t1, seg, final = job
+                try:
+                    hyp = self.recognizer.recognize(frames, t0, t1)
+                except Exception:  # a failed decode must not kill the live loop
+                    self.errors += 1
+                    log.exception("recognition failed for segment %d", seg)
+                    continue
+                self._results.put(Update(hyp, seg, final))
+            finally:
+                if self._jobs.unfinished_tasks <= 1:
+                    self._busy.clear()
+                self._jobs.task_done()
