@@ -117,11 +117,10 @@ class UtteranceBuffer:
             self._hands_gone_since = None
         elif self._hands_gone_since is None:
             self._hands_gone_since = now_ms
-        if not self.options.auto_send or not self._parts:
+        if not self.options.auto_send or not self.text:
             return []
-        if self._current is None and self._hands_gone_since is not None \
-                and now_ms - self._hands_gone_since >= self.options.end_pause_ms:
-            return self._commit()
+        if self._hands_gone_since is not None and now_ms - self._hands_gone_since >= self.options.end_pause_ms:
+            return self._close_current() + self._commit()  # a segment whose final decode never came is closed too
         if hands_visible and self._last_change_ms is not None \
                 and now_ms - self._last_change_ms >= self.options.still_pause_ms:
             return self._close_current() + self._commit()

@@ -1,0 +1,134 @@
+"""Every rule of the utterance buffer, with time passed in."""
+
+from asl_gpt.buffer import BufferOptions, Committed, Partial, Rejected, UtteranceBuffer
+
+
+def make(**kw) -> UtteranceBuffer:
+    return UtteranceBuffer(BufferOptions(**{"min_confidence": 0.5, "end_pause_ms": 1000, "still_pause_ms": 2000, **kw}))
+
+
+def kinds(events):
+    return [type(e).__name__ for e in events]
+
+
+def test_partial_shows_pending_text_and_confidence():
+    b = make()
+    ev = b.push("hel", 0.8, 0, 100, now_ms=100)
+    assert ev == [Partial("hel", 0.8, False)]
+    ev = b.push("hello", 0.9, 0, 200, now_ms=200)
+    assert ev[-1].text == "hello" and b.text == "hello"
+
+
+def test_low_confidence_partial_is_flagged():
+    b = make()
+    (p,) = b.push("xq", 0.2, 0, 100, now_ms=100)
+    assert p.low_confidence and p.text == "xq"
+
+
+def test_final_below_threshold_is_rejected_with_reason_and_never_committed():
+    b = make()
+    ev = b.push("zzz", 0.3, 0, 100, now_ms=100, final=True)
+    assert isinstance(ev[0], Rejected) and "below the threshold" in ev[0].reason
+    assert b.text == ""
+    assert not [e for e in b.tick(5000, hands_visible=False) if isinstance(e, Committed)]
+    assert b.send(5000) == [Rejected("", 0.0, "nothing to send")]
+
+
+def test_commit_after_hands_out_of_view_for_the_pause():
+    b = make()
+    b.push("where", 0.9, 0, 900, now_ms=900, final=True)
+    assert b.tick(1000, hands_visible=False) == []
+    assert b.tick(1900, hands_visible=False) == []
+    ev = b.tick(2000, hands_visible=False)
+    assert isinstance(ev[0], Committed) and ev[0].text == "where" and ev[0].t_end == 900
+    assert b.text == ""
+
+
+def test_hands_back_in_view_resets_the_pause():
+    b = make()
+    b.push("where", 0.9, 0, 900, now_ms=900, final=True)
+    b.tick(1000, hands_visible=False)
+    b.tick(1500, hands_visible=True)
+    assert b.tick(2100, hands_visible=False) == []
+
+
+def test_segments_join_into_one_utterance_with_min_confidence():
+    b = make()
+    b.push("where", 0.9, 0, 900, now_ms=900, final=True)
+    b.tick(1000, hands_visible=False)
+    b.push("is", 0.7, 1200, 1500, now_ms=1500, final=True)
+    (c, _) = b.tick(2600, hands_visible=False)
+    assert c.text == "where is" and c.confidence == 0.7 and (c.t_start, c.t_end) == (0, 1500)
+
+
+def test_commit_when_still_for_the_pause_with_hands_up():
+    b = make()
+    b.push("deaf", 0.9, 0, 500, now_ms=500)
+    assert b.tick(2000, hands_visible=True) == []
+    ev = b.tick(2600, hands_visible=True)
+    assert [e for e in ev if isinstance(e, Committed)][0].text == "deaf"
+
+
+def test_no_auto_commit_while_a_segment_is_open_and_changing():
+    b = make()
+    b.push("de", 0.9, 0, 500, now_ms=500)
+    b.push("dea", 0.9, 0, 1500, now_ms=1500)
+    b.push("deaf", 0.9, 0, 2400, now_ms=2400)
+    assert b.tick(3000, hands_visible=True) == []
+
+
+def test_auto_send_off_needs_explicit_send():
+    b = make(auto_send=False)
+    b.push("asl", 0.9, 0, 500, now_ms=500, final=True)
+    assert b.tick(10_000, hands_visible=False) == []
+    (c, _) = b.send(10_000)
+    assert isinstance(c, Committed) and c.text == "asl"
+
+
+def test_send_closes_open_segment_and_gates_it():
+    b = make()
+    b.push("ok", 0.9, 0, 500, now_ms=500, final=True)
+    b.push("qq", 0.1, 600, 900, now_ms=900)
+    ev = b.send(1000)
+    assert kinds(ev)[:2] == ["Rejected", "Committed"]
+    assert ev[1].text == "ok"
+
+
+def test_empty_hypotheses_never_commit():
+    b = make()
+    b.push("", 0.99, 0, 100, now_ms=100, final=True)
+    assert b.tick(9000, hands_visible=False) == []
+    assert b.send(9000)[0].reason == "nothing to send"
+
+
+def test_clear_delete_word_and_edit():
+    b = make()
+    b.push("where is gallaudet", 0.8, 0, 900, now_ms=900, final=True)
+    b.delete_last_word()
+    assert b.text == "where is"
+    b.edit("where is  hartford ")
+    assert b.text == "where is hartford" and b.confidence == 1.0
+    b.clear()
+    assert b.text == "" and b.send(0)[0].reason == "nothing to send"
+
+
+def test_edit_makes_low_confidence_text_sendable_and_restore_rejected():
+    b = make()
+    b.push("stokoe", 0.2, 0, 900, now_ms=900, final=True)
+    assert b.last_rejected and b.text == ""
+    b.restore_rejected()
+    assert b.text == "stokoe" and b.last_rejected is None
+    (c, _) = b.send(1000)
+    assert c.text == "stokoe" and c.confidence == 1.0
+
+
+def test_max_chars_cuts_at_a_word_boundary():
+    b = make(max_chars=12)
+    b.push("hello there friend", 0.9, 0, 100, now_ms=100, final=True)
+    assert len(b.text) <= 12 and b.text == "hello there"
+
+
+def test_threshold_change_applies_to_next_segment():
+    b = make()
+    b.set_options(BufferOptions(min_confidence=0.95))
+    assert isinstance(b.push("asl", 0.9, 0, 100, now_ms=100, final=True)[0], Rejected)

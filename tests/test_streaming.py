@@ -1,0 +1,114 @@
+"""Streaming schedule and the session wiring, with a fake recognizer (unit tests only)."""
+
+import threading
+import time
+
+import numpy as np
+
+from asl_gpt.buffer import BufferOptions, Committed
+from asl_gpt.contract import ModelContract
+from asl_gpt.features import hand_columns
+from asl_gpt.landmarks import layout
+from asl_gpt.landmarks.video import Frame
+from asl_gpt.pipeline import RecognitionSession
+from asl_gpt.recognizer import Hypothesis
+from asl_gpt.streaming import StreamingRecognizer, StreamOptions
+
+
+class FakeRecognizer:
+    """Spells one letter per 5 hand frames it is given; optionally slow."""
+
+    contract = ModelContract("fake", hand_columns(), 32, 8, min_confidence=0.5)
+
+    def __init__(self, delay_s: float = 0.0, confidence: float = 0.9):
+        self.delay_s, self.confidence, self.calls = delay_s, confidence, []
+
+    def recognize(self, frames, t_start=0.0, t_end=0.0):
+        self.calls.append(len(frames))
+        time.sleep(self.delay_s)
+        n = int(np.isfinite(frames[:, layout.RIGHT_HAND, 0]).any(axis=1).sum())
+        return Hypothesis("abcdefghij"[: n // 5], self.confidence, t_start, t_end)
+
+
+def frame(hand: bool) -> np.ndarray:
+    f = layout.empty_frames(1)[0]
+    if hand:
+        f[layout.RIGHT_HAND] = 0.5
+    return f
+
+
+def run(stream, pattern, dt=33.0):
+    ups = []
+    for i, h in enumerate(pattern):
+        ups += stream.push(i * dt, frame(h))
+    return ups + stream.flush()
+
+
+def test_partials_every_stride_and_one_final_per_segment():
+    rec = FakeRecognizer()
+    s = StreamingRecognizer(rec, StreamOptions(stride_frames=5, drop_frames=3, min_segment_frames=3))
+    ups = run(s, [False] * 3 + [True] * 20 + [False] * 5 + [True] * 10 + [False] * 4)
+    finals = [u for u in ups if u.final]
+    assert [u.segment for u in finals] == [0, 1]
+    assert finals[0].hypothesis.text == "abcd" and finals[1].hypothesis.text == "ab"
+    assert any(not u.final for u in ups)
+    assert finals[0].hypothesis.t_start == 3 * 33.0  # the segment starts at the first hand frame
+    s.close()
+
+
+def test_short_noise_segments_are_ignored():
+    rec = FakeRecognizer()
+    s = StreamingRecognizer(rec, StreamOptions(stride_frames=5, drop_frames=3, min_segment_frames=6))
+    ups = run(s, [True] * 3 + [False] * 10)
+    assert ups == [] and rec.calls == []
+    s.close()
+
+
+def test_push_never_waits_for_a_slow_recognizer():
+    rec = FakeRecognizer(delay_s=0.3)
+    s = StreamingRecognizer(rec, StreamOptions(stride_frames=2, drop_frames=3, min_segment_frames=2))
+    worst = 0.0
+    for i in range(40):
+        t = time.perf_counter()
+        s.push(i * 33.0, frame(True))
+        worst = max(worst, time.perf_counter() - t)
+    assert worst < 0.1  # far below one 0.3 s decode: push only hands work over
+    ups = s.flush()
+    assert ups and ups[-1].final and ups[-1].hypothesis.text == "abcdefgh"
+    s.close()
+
+
+def test_recognizer_errors_do_not_kill_the_stream():
+    class Broken(FakeRecognizer):
+        def recognize(self, frames, t_start=0.0, t_end=0.0):
+            raise RuntimeError("boom")
+
+    s = StreamingRecognizer(Broken(), StreamOptions(stride_frames=2, drop_frames=2, min_segment_frames=2))
+    assert run(s, [True] * 6 + [False] * 3) == [] and s.errors >= 1
+    s.close()
+
+
+def test_session_commits_utterances_from_frames():
+    rec = FakeRecognizer()
+    hands = iter([False] * 2 + [True] * 25 + [False] * 60)
+    session = RecognitionSession(rec, lambda rgb: frame(next(hands)), StreamOptions(stride_frames=5, drop_frames=3),
+                                 BufferOptions(min_confidence=0.5, end_pause_ms=1000))
+    rgb = np.zeros((4, 4, 3), np.uint8)
+    events = []
+    for i in range(87):
+        events += session.process(Frame(i * 33.0, rgb)).events
+        time.sleep(0.002)
+    events += session.finish()
+    committed = [e for e in events if isinstance(e, Committed)]
+    assert [c.text for c in committed] == ["abcde"]
+    session.close()
+
+
+def test_session_survives_a_failing_frame():
+    def extractor(rgb):
+        raise ValueError("corrupt frame")
+
+    session = RecognitionSession(FakeRecognizer(), extractor)
+    r = session.process(Frame(0.0, np.zeros((2, 2, 3), np.uint8)))
+    assert r.error == "corrupt frame" and not r.hands_visible
+    session.close()
