@@ -34,6 +34,7 @@ def run(args, settings) -> int:
     import json
 
     from asl_gpt.buffer import BufferOptions
+    from asl_gpt.errors import InputError
     from asl_gpt.landmarks.video import probe
     from asl_gpt.pipeline import recognize_video
 
@@ -45,6 +46,9 @@ def run(args, settings) -> int:
                                  BufferOptions(min_confidence=threshold), progress=not args.no_progress)
     finally:
         extractor.close()
+    if result.frames_with_hands == 0:
+        raise InputError(f"no hands in view in {args.video} ({result.frames} frames): "
+                         "is the signer's upper body and hand in the frame?")
     if args.json:
         print(json.dumps({
             "video": str(args.video), "model": rec.contract.name, "min_confidence": threshold,
@@ -57,8 +61,7 @@ def run(args, settings) -> int:
     for u in result.utterances:
         print(f"{u.t_start / 1000:7.2f}s - {u.t_end / 1000:7.2f}s  confidence {u.confidence:.2f}  {u.text}")
     if not result.utterances:
-        why = "no hands in view" if result.frames_with_hands == 0 else \
-            f"nothing reached the confidence threshold {threshold:.2f} ({len(result.rejected)} rejected)"
-        print(f"no utterances: {why}")
+        print(f"no utterances: nothing reached the confidence threshold {threshold:.2f} "
+              f"({len(result.rejected)} rejected)")
     print(f"{result.frames} frames, hands in {result.frames_with_hands}, {result.fps:.1f} fps")
     return 0
