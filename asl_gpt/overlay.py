@@ -71,6 +71,8 @@ def draw_status(rgb: np.ndarray, text: str, confidence: float, threshold: float,
     tx = x0 + int(bar_w * threshold)
     cv2.line(rgb, (tx, y0 - 4), (tx, y1 + 4), WHITE, 2)
     for i, u in enumerate(list(utterances)[-3:]):
-        cv2.putText(rgb, u[-48:], (int(10 * scale), int((28 + 26 * i) * scale)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.7 * scale, WHITE, max(1, int(2 * scale)), cv2.LINE_AA)
+        org = (int(10 * scale), int((28 + 26 * i) * scale))
+        (tw, th), _ = cv2.getTextSize(u[-48:], cv2.FONT_HERSHEY_SIMPLEX, 0.7 * scale, max(1, int(2 * scale)))
+        cv2.rectangle(rgb, (org[0] - 4, org[1] - th - 6), (org[0] + tw + 4, org[1] + 6), BLACK, -1)  # legible on any background
+        cv2.putText(rgb, u[-48:], org, cv2.FONT_HERSHEY_SIMPLEX, 0.7 * scale, WHITE, max(1, int(2 * scale)), cv2.LINE_AA)
     return rgb
