@@ -48,6 +48,11 @@ class RagConfig:
     k: int = 4  # passages given to the LLM
     min_relevance: float = 0.25  # passages scoring below this are not used; none left -> "not in the knowledge base"
     max_question_chars: int = 2000  # longer questions are refused with a message
+    fetch_k: int = 20  # candidates per retriever (dense and BM25) before fusion; the best k are kept
+    hybrid: bool = True  # fuse BM25 keyword ranks with dense ranks (reciprocal rank fusion); the gate stays dense
+    correct_queries: bool = True  # spell-correct each query word against the indexed vocabulary + English
+    history_turns: int = 3  # previous question/answer pairs given to the LLM and used for follow-up retrieval
+    embed_batch_size: int = 32  # chunks embedded (and written) per batch while indexing
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class LLMConfig:
     timeout_s: float = 120.0  # per request
     embedded_threads: int = 2  # llama.cpp threads for the embedded model
     embedded_ctx: int = 4096  # context window of the embedded model
+    embedded_model: str = "qwen2.5-coder-0.5b-instruct"  # bundled GGUF: qwen2.5-coder-0.5b-instruct, or a .gguf path
+    start_timeout_s: float = 120.0  # the embedded server must answer /health within this
 
 
 @dataclass(frozen=True)

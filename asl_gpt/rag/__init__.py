@@ -1,0 +1,1 @@
+"""Knowledge base and cited answers (public API documented here once complete)."""

@@ -1,0 +1,146 @@
+"""Correcting fingerspelled queries word by word against a lexicon.
+
+A fingerspelled question arrives lowercase, without punctuation, with letter errors: handshapes that
+look alike are confused (A/S/T/M/N/E, K/V/P, U/V/R, G/H, I/J, D/Z, C/O), letters are dropped or doubled.
+Each word that is not in the lexicon (the indexed vocabulary plus pyspellchecker's English frequency
+list) is replaced by the best lexicon word within a small weighted edit distance, where confusable
+substitutions and doubled letters cost less. Words of the knowledge base are preferred over general
+English ones: they are what retrieval needs. The raw string is always kept beside the correction.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Groups of manual-alphabet letters whose handshapes are confused by signers' viewers and recognisers.
+CONFUSABLE_GROUPS = ("asmnte", "eo", "co", "kvp", "uvr", "kv", "gh", "pq", "ij", "iy", "dz", "df", "xt")
+_CONFUSABLE = {(a, b) for g in CONFUSABLE_GROUPS for a in g for b in g if a != b}
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+STOPWORDS = frozenset("""a an and are as at be by can do does for from has have how i in is it its me my of on or
+that the their them there these this to was what when where which who why will with you your""".split())
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase word tokens (shared by BM25, the vocabulary and the corrector)."""
+    return _WORD.findall(text.lower())
+
+
+@dataclass(frozen=True)
+class Correction:
+    raw: str  # exactly what arrived
+    corrected: str  # what is used for retrieval and shown to the user
+    changes: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (raw word, corrected word)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def _sub_cost(a: str, b: str) -> float:
+    return 0.0 if a == b else (0.5 if (a, b) in _CONFUSABLE else 1.0)
+
+
+def weighted_distance(s: str, t: str, limit: float = 2.0) -> float:
+    """Damerau-Levenshtein with cheap confusable substitutions and cheap doubled-letter insert/delete."""
+    n, m = len(s), len(t)
+    if abs(n - m) > limit:
+        return limit + 1
+    prev2: list[float] = []
+    prev = [float(j) for j in range(m + 1)]
+    for i in range(1, n + 1):
+        cur = [float(i)] + [0.0] * m
+        for j in range(1, m + 1):
+            ins_cost = 0.5 if j >= 2 and t[j - 1] == t[j - 2] else 1.0  # t has a doubled letter s lacks
+            del_cost = 0.5 if i >= 2 and s[i - 1] == s[i - 2] else 1.0  # s has a doubled letter (a bounce)
+            v = min(prev[j] + del_cost, cur[j - 1] + ins_cost, prev[j - 1] + _sub_cost(s[i - 1], t[j - 1]))
+            if i > 1 and j > 1 and s[i - 1] == t[j - 2] and s[i - 2] == t[j - 1]:
+                v = min(v, prev2[j - 2] + 1.0)
+            cur[j] = v
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[m]
+
+
+@lru_cache(maxsize=1)
+def english_frequencies() -> dict[str, int]:
+    """pyspellchecker's English word-frequency list (about 160k words), loaded once."""
+    from spellchecker import SpellChecker
+
+    return dict(SpellChecker(language="en", distance=1).word_frequency.dictionary)
+
+
+class Corrector:
+    """Word-by-word correction against `vocabulary` (word -> count in the knowledge base) and English."""
+
+    def __init__(self, vocabulary: Counter | dict[str, int], english: dict[str, int] | None = None,
+                 max_distance: float = 2.0, min_english_count: int = 50):
+        self.kb = {w: c for w, c in vocabulary.items() if w.isalpha() and len(w) > 1}
+        eng = english_frequencies() if english is None else english
+        # Very rare English entries are mostly misspellings and names: they would hide real errors.
+        self.english = {w: c for w, c in eng.items() if c >= min_english_count and w.isalpha()}
+        self.max_distance = max_distance
+        self._by_length: dict[int, list[str]] = {}
+        for w in self.kb:
+            self._by_length.setdefault(len(w), []).append(w)
+
+    def known(self, word: str) -> bool:
+        return word in self.kb or word in self.english or not word.isalpha() or len(word) <= 1
+
+    def correct_word(self, word: str) -> str:
+        if self.known(word):
+            return word
+        best, best_key = word, None
+        for cand, dist in self._candidates(word):
+            in_kb = cand in self.kb
+            freq = self.kb.get(cand, 0) * 1000 + self.english.get(cand, 0)
+            # Distance first; the knowledge base's own words win near-ties; then frequency.
+            key = dist - (0.6 if in_kb else 0.0) - 0.02 * math.log10(freq + 1)
+            if best_key is None or key < best_key:
+                best, best_key = cand, key
+        return best
+
+    def _candidates(self, word: str):
+        # Knowledge-base words: weighted distance up to max_distance (the vocabulary is small).
+        lim = self.max_distance
+        for length in range(len(word) - int(lim), len(word) + int(lim) + 1):
+            for cand in self._by_length.get(length, ()):
+                d = weighted_distance(word, cand, lim)
+                if d <= lim:
+                    yield cand, d
+        # English: only one edit away (generating two edits of a long word costs seconds).
+        for cand in _edits1(word):
+            if cand in self.english and cand not in self.kb:
+                yield cand, weighted_distance(word, cand, lim)
+
+    def correct(self, text: str) -> Correction:
+        words = tokenize(text)
+        out, changes = [], []
+        for w in words:
+            c = self.correct_word(w)
+            out.append(c)
+            if c != w:
+                changes.append((w, c))
+        return Correction(raw=text, corrected=" ".join(out) if changes else text, changes=tuple(changes))
+
+
+def _edits1(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in _ALPHABET]
+    inserts = [a + c + b for a, b in splits for c in _ALPHABET]
+    return set(deletes + transposes + replaces + inserts)
+
+
+def vocabulary_of(texts) -> Counter:
+    """Word counts over texts (the indexed chunks), for the corrector's lexicon."""
+    counts: Counter = Counter()
+    for t in texts:
+        counts.update(w for w in tokenize(t) if w.isalpha() and len(w) > 1)
+    return counts

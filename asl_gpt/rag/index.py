@@ -1,0 +1,295 @@
+"""The knowledge base: incremental indexing of document folders into Chroma, and hybrid search.
+
+Incremental by content: chunk ids are derived from each file's chunks, so a file whose expected ids
+equal the stored ids for its path is unchanged (nothing is embedded), a changed file gets only its new
+chunks embedded and its stale ones deleted (new first, then stale: a killed run leaves extra chunks
+that the next run removes), and stored paths under the indexed folders that no longer exist are removed.
+The state is read back from the collection's own metadata, never from a side manifest, so an
+interrupted run converges on the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from asl_gpt.config import PROJECT_ROOT
+from asl_gpt.errors import IndexError_
+from asl_gpt.rag.documents import TEXT_SUFFIXES, Chunk, SkipDocument, chunk_document, discover, load_document
+from asl_gpt.rag.retrieval import KeywordIndex, Passage, fuse
+from asl_gpt.rag.store import ChromaStore, IndexLock
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+
+
+@dataclass(frozen=True)
+class IndexSummary:
+    added: int = 0  # files new to the index
+    updated: int = 0  # files whose content changed
+    removed: int = 0  # files gone from disk, removed from the index
+    unchanged: int = 0
+    chunks_embedded: int = 0
+    chunks_deleted: int = 0
+    chunks_total: int = 0  # in the collection after the run
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, reason) for files that could not be read
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    source: str  # absolute path (the key in the index)
+    path: str  # shown to people: relative to the project when inside it
+    title: str
+    chunks: int
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    documents: int
+    chunks: int
+    location: str  # folder of the embedded store, or the server URL
+    collection: str
+    embedding_model: str
+
+
+def display_path(source: str) -> str:
+    try:
+        return str(Path(source).relative_to(PROJECT_ROOT))
+    except ValueError:
+        return source
+
+
+@dataclass
+class _Corpus:
+    generation: str
+    count: int
+    keyword: KeywordIndex
+    vocabulary: Counter = field(default_factory=Counter)
+
+
+class KnowledgeBase:
+    """Index and search the documents. One per process is enough; it is safe to share between threads."""
+
+    def __init__(self, settings, embeddings=None):
+        self.settings = settings
+        self.rag = settings.rag
+        self._embeddings = embeddings  # injected in tests; else loaded on first use
+        state = Path(settings.paths.state_dir)
+        self.store = ChromaStore(state, self.rag.collection, self.rag.chroma_url, self._embedding_name())
+        self.lock = IndexLock(state)
+        self._corpus: _Corpus | None = None
+
+    def _embedding_name(self) -> str:
+        return getattr(self._embeddings, "name", None) or self.rag.embedding_model
+
+    @property
+    def embeddings(self):
+        if self._embeddings is None:
+            from asl_gpt.rag.embeddings import load_embeddings
+
+            self._embeddings = load_embeddings(self.rag.embedding_model)
+        return self._embeddings
+
+    # -- indexing ---------------------------------------------------------------------------------
+    def index(self, paths: list[str | Path] | None = None, rebuild: bool = False,
+              progress: bool | Progress = False) -> IndexSummary:
+        """Bring the index in line with the files under `paths` (default: the knowledge folder)."""
+        t0 = time.perf_counter()
+        roots = [Path(p).expanduser().resolve() for p in (paths or [self.settings.paths.knowledge_dir])]
+        with self.lock.write():
+            if rebuild:
+                self.store.drop()
+            try:
+                return self._index(roots, progress, t0)
+            finally:
+                self.store.bump_generation()  # readers reopen even after a partial run
+                self._corpus = None
+
+    def _index(self, roots: list[Path], progress, t0: float) -> IndexSummary:
+        files, skipped = discover(roots)
+        existing = self.store.ids_by_source()
+        under = [s for s in existing if _is_under(s, roots)]
+        if not files and not under:
+            exts = ", ".join(sorted(set(TEXT_SUFFIXES)))
+            raise IndexError_(f"no documents to index in {', '.join(map(str, roots))} (looked for {exts} files)")
+        skipped = [(str(p), why) for p, why in skipped]
+        counts = Counter()
+        to_embed: list[Chunk] = []
+        stale: list[str] = []
+        meta_ids, meta_vals = [], []
+        for path in files:
+            try:
+                doc = load_document(path)
+            except SkipDocument as e:
+                log.warning("skipping %s: %s", path, e)
+                skipped.append((str(path), str(e)))
+                continue  # whatever was indexed from it stays: nothing is lost
+            chunks = chunk_document(doc, self.rag.chunk_size, self.rag.chunk_overlap)
+            old = existing.get(doc.source, {})
+            new_ids = {c.id for c in chunks}
+            if set(old) == new_ids:
+                counts["unchanged"] += 1
+                for c in chunks:  # same chunks, different bytes elsewhere (e.g. trailing spaces)
+                    if old[c.id].get("file_hash") != doc.content_hash:
+                        meta_ids.append(c.id)
+                        meta_vals.append(c.metadata)
+                continue
+            counts["updated" if old else "added"] += 1
+            to_embed += [c for c in chunks if c.id not in old]
+            stale += [cid for cid in old if cid not in new_ids]
+        present = {str(p) for p in files} | {p for p, _ in skipped}
+        for source in under:
+            if source not in present:
+                counts["removed"] += 1
+                stale += list(existing[source])
+        self._embed_and_write(to_embed, progress)
+        self.store.update_metadata(meta_ids, meta_vals)
+        self.store.delete(stale)
+        summary = IndexSummary(added=counts["added"], updated=counts["updated"], removed=counts["removed"],
+                               unchanged=counts["unchanged"], chunks_embedded=len(to_embed), chunks_deleted=len(stale),
+                               chunks_total=self.store.count(), skipped=tuple(skipped),
+                               seconds=time.perf_counter() - t0)
+        log.info("indexed: %s", summary)
+        return summary
+
+    def _embed_and_write(self, chunks: list[Chunk], progress) -> None:
+        if not chunks:
+            return
+        bar = None
+        if progress is True:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(chunks), unit="chunk", desc="embedding")
+        step = max(1, self.rag.embed_batch_size)
+        try:
+            for i in range(0, len(chunks), step):
+                batch = chunks[i:i + step]
+                vecs = self.embeddings.embed_documents([c.embed_text for c in batch])
+                self.store.upsert([c.id for c in batch], [c.text for c in batch], vecs, [c.metadata for c in batch])
+                if bar is not None:
+                    bar.update(len(batch))
+                elif callable(progress):
+                    progress(i + len(batch), len(chunks))
+        finally:
+            if bar is not None:
+                bar.close()
+
+    # -- reading ----------------------------------------------------------------------------------
+    def _read(self):
+        # The embedded store needs the shared lock (a writer in another process); a server does not.
+        import contextlib
+
+        return contextlib.nullcontext() if self.rag.chroma_url else self.lock.read(wait_s=20.0)
+
+    def documents(self) -> list[DocumentInfo]:
+        with self._read():
+            by_source = self.store.ids_by_source()
+        docs = []
+        for source, chunks in sorted(by_source.items()):
+            title = next(iter(chunks.values()), {}).get("title", "")
+            docs.append(DocumentInfo(source, display_path(source), title, len(chunks)))
+        return docs
+
+    def stats(self) -> IndexStats:
+        with self._read():
+            by_source = self.store.ids_by_source()
+        return IndexStats(documents=len(by_source), chunks=sum(len(v) for v in by_source.values()),
+                          location=self.rag.chroma_url or str(self.store.persist_dir),
+                          collection=self.rag.collection, embedding_model=self._embedding_name())
+
+    def is_empty(self) -> bool:
+        with self._read():
+            return self.store.count() == 0
+
+    def _load_corpus(self) -> _Corpus:
+        """BM25 index, embeddings and vocabulary of all chunks; reloaded when the index changed."""
+        gen = self.store.generation()
+        count = self.store.count()
+        c = self._corpus
+        if c is not None and c.generation == gen and c.count == count:
+            return c
+        col = self.store.collection()
+        ids, texts, vecs, vocab_texts = [], [], [], []
+        if col is not None:
+            offset = 0
+            while True:
+                batch = col.get(include=["documents", "metadatas", "embeddings"], limit=2000, offset=offset)
+                if not batch["ids"]:
+                    break
+                for cid, doc, meta, emb in zip(batch["ids"], batch["documents"], batch["metadatas"],
+                                               batch["embeddings"]):
+                    meta = meta or {}
+                    ids.append(cid)
+                    texts.append(Chunk(cid, doc or "", meta).embed_text)
+                    vecs.append(emb)
+                offset += len(batch["ids"])
+        from asl_gpt.rag.correction import vocabulary_of
+
+        emb = np.asarray(vecs, dtype=np.float32) if vecs else None
+        self._corpus = _Corpus(gen, count, KeywordIndex(ids, texts, emb), vocabulary_of(texts))
+        return self._corpus
+
+    def vocabulary(self) -> Counter:
+        """Word counts of the indexed text (the corrector's domain lexicon)."""
+        with self._read():
+            return self._load_corpus().vocabulary
+
+    def search(self, query: str, k: int | None = None, min_relevance: float | None = None,
+               hybrid: bool | None = None) -> list[Passage]:
+        """The best `k` passages whose cosine similarity reaches `min_relevance`, best first."""
+        k = self.rag.k if k is None else k
+        floor = self.rag.min_relevance if min_relevance is None else min_relevance
+        hybrid = self.rag.hybrid if hybrid is None else hybrid
+        qvec = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
+        with self._read():
+            dense = self.store.query(qvec.tolist(), self.rag.fetch_k)
+            by_id = {c.id: (c, s) for c, s in dense}
+            order = [c.id for c, _ in dense]
+            if hybrid and dense:
+                corpus = self._load_corpus()
+                keyword = corpus.keyword.top(query, self.rag.fetch_k)
+                for cid in keyword:
+                    if cid not in by_id:
+                        score = corpus.keyword.cosine(cid, qvec)
+                        got = self.store.collection().get(ids=[cid], include=["documents", "metadatas"])
+                        if score is not None and got["ids"]:
+                            from asl_gpt.rag.store import StoredChunk
+
+                            by_id[cid] = (StoredChunk(cid, got["documents"][0] or "", got["metadatas"][0] or {}), score)
+                order = fuse(order, [c for c in keyword if c in by_id])
+        passages = []
+        for cid in order:
+            chunk, score = by_id[cid]
+            if score < floor:
+                continue
+            m = chunk.metadata
+            passages.append(Passage(cid, chunk.text, m.get("source", ""), m.get("title", ""), m.get("section", ""),
+                                    int(m.get("position", 0)), float(score)))
+            if len(passages) >= k:
+                break
+        return passages
+
+    def close(self) -> None:
+        self.store.close()
+        self._corpus = None
+
+
+def _is_under(source: str, roots: list[Path]) -> bool:
+    for root in roots:
+        r = str(root)
+        if source == r or source.startswith(r.rstrip(os.sep) + os.sep):
+            return True
+    return False

@@ -1,0 +1,258 @@
+"""The Chroma adapter (embedded persistent store or a `chroma run` server) and the single-writer lock.
+
+Chroma's persistent client is not process-safe, and a reader's in-memory vector index goes stale when
+another process writes. So: writers hold an exclusive `flock` on `<state_dir>/index.lock`; readers hold a
+shared one while they query; every write bumps `<state_dir>/index.generation`, and a reader that sees a
+new generation reopens its client before querying. Embeddings are always passed in explicitly: Chroma's
+default embedding function downloads a model and is never used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from asl_gpt.errors import IndexError_
+
+log = logging.getLogger(__name__)
+
+
+class IndexLock:
+    """`flock` on a file in the state folder: one writer, or any number of readers, at a time."""
+
+    def __init__(self, state_dir: Path):
+        self.path = Path(state_dir) / "index.lock"
+        self._thread_lock = threading.RLock()  # flock does not order the threads of one process
+
+    @contextlib.contextmanager
+    def write(self, wait_s: float = 0.0):
+        with self._thread_lock, self._flock(fcntl.LOCK_EX, wait_s, "updated") as f:
+            f.seek(0)
+            f.truncate()
+            f.write(str(os.getpid()))
+            f.flush()
+            yield
+
+    @contextlib.contextmanager
+    def read(self, wait_s: float = 30.0):
+        with self._thread_lock, self._flock(fcntl.LOCK_SH, wait_s, "updated"):
+            yield
+
+    @contextlib.contextmanager
+    def _flock(self, mode: int, wait_s: float, what: str):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(self.path, "a+")
+        try:
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(f.fileno(), mode | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        f.seek(0)
+                        holder = f.read().strip()
+                        who = f" by process {holder}" if holder.isdigit() else ""
+                        raise IndexError_(f"the index in {self.path.parent} is being {what}{who}; "
+                                          "try again when it has finished") from None
+                    time.sleep(0.2)
+            yield f
+        finally:
+            f.close()  # closing releases the lock
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: str
+    text: str
+    metadata: dict
+
+
+class ChromaStore:
+    """One collection, reached through the embedded persistent client or a server URL (same code path)."""
+
+    def __init__(self, state_dir: Path, collection: str, url: str = "", embedding_model: str = ""):
+        self.state_dir = Path(state_dir)
+        self.url = url
+        self.name = collection
+        self.embedding_model = embedding_model
+        self.persist_dir = self.state_dir / "chroma"
+        self._gen_file = self.state_dir / "index.generation"
+        self._client = None
+        self._col = None
+        self._generation = None
+
+    # -- connection -------------------------------------------------------------------------------
+    def _connect(self):
+        import chromadb
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False)
+        if self.url:
+            u = urlparse(self.url if "://" in self.url else f"http://{self.url}")
+            try:
+                client = chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000,
+                                             ssl=u.scheme == "https", settings=settings)
+                client.heartbeat()
+            except Exception as e:  # chromadb raises assorted connection/value errors
+                raise IndexError_(f"cannot reach the Chroma server at {self.url} ({type(e).__name__}); "
+                                  "start it with `chroma run --path DIR --port PORT` or clear rag.chroma_url") from e
+            return client
+        self.persist_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            return chromadb.PersistentClient(path=str(self.persist_dir), settings=settings)
+        except Exception as e:
+            raise IndexError_(f"the index in {self.persist_dir} is corrupt or unreadable ({type(e).__name__}: "
+                              f"{str(e)[:120]}); rebuild it with `asl-gpt index --rebuild`") from e
+
+    def collection(self, create: bool = False):
+        """The collection, reopened if another process wrote since; None if absent and not `create`."""
+        gen = self.generation()
+        if self._client is not None and gen != self._generation and not self.url:
+            self._reset_client()
+        if self._client is None:
+            self._client = self._connect()
+            self._col = None
+        self._generation = gen
+        if self._col is None:
+            try:
+                if create:
+                    self._col = self._client.get_or_create_collection(
+                        self.name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+                        metadata={"embedding_model": self.embedding_model})
+                else:
+                    self._col = self._client.get_collection(self.name, embedding_function=None)
+            except IndexError_:
+                raise
+            except Exception as e:
+                if not create and _is_not_found(e):
+                    return None
+                raise IndexError_(f"cannot open the collection {self.name!r} ({type(e).__name__}: {str(e)[:120]}); "
+                                  "rebuild it with `asl-gpt index --rebuild`") from e
+            built_with = (self._col.metadata or {}).get("embedding_model")
+            if built_with and self.embedding_model and built_with != self.embedding_model:
+                self._col = None
+                raise IndexError_(f"the index was built with the embedding model {built_with!r}, the settings say "
+                                  f"{self.embedding_model!r}: rebuild it with `asl-gpt index --rebuild`")
+        return self._col
+
+    def _reset_client(self):
+        self._col = None
+        self._client = None
+        if not self.url:
+            # The persistent client is cached per path inside chromadb; drop it to really reopen.
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+
+    def generation(self) -> str:
+        try:
+            return self._gen_file.read_text()
+        except OSError:
+            return ""
+
+    def bump_generation(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._gen_file.with_suffix(".tmp")
+        tmp.write_text(uuid.uuid4().hex)
+        os.replace(tmp, self._gen_file)
+        self._generation = self.generation()
+
+    def drop(self) -> None:
+        """Delete the collection (and, for the embedded store, a corrupt folder) for a rebuild."""
+        try:
+            client = self._client or self._connect()
+            with contextlib.suppress(Exception):
+                client.delete_collection(self.name)
+        except IndexError_:
+            if self.url:
+                raise
+            log.warning("removing the unreadable index folder %s", self.persist_dir)
+            self._reset_client()
+            shutil.rmtree(self.persist_dir, ignore_errors=True)
+        self._col = None
+        self.bump_generation()
+
+    def close(self) -> None:
+        self._col = None
+        self._client = None
+
+    # -- data -------------------------------------------------------------------------------------
+    def count(self) -> int:
+        col = self.collection()
+        return 0 if col is None else col.count()
+
+    def ids_by_source(self) -> dict[str, dict[str, dict]]:
+        """source -> {chunk id -> metadata} for everything stored (metadata only, no vectors)."""
+        col = self.collection()
+        out: dict[str, dict[str, dict]] = {}
+        if col is None:
+            return out
+        for batch in self._pages(col, include=["metadatas"]):
+            for cid, meta in zip(batch["ids"], batch["metadatas"]):
+                out.setdefault((meta or {}).get("source", ""), {})[cid] = meta or {}
+        return out
+
+    def all_chunks(self) -> list[StoredChunk]:
+        col = self.collection()
+        if col is None:
+            return []
+        chunks = []
+        for batch in self._pages(col, include=["documents", "metadatas"]):
+            chunks += [StoredChunk(i, d or "", m or {}) for i, d, m in
+                       zip(batch["ids"], batch["documents"], batch["metadatas"])]
+        return chunks
+
+    @staticmethod
+    def _pages(col, include, page: int = 2000):
+        offset = 0
+        while True:
+            batch = col.get(include=include, limit=page, offset=offset)
+            if not batch["ids"]:
+                return
+            yield batch
+            offset += len(batch["ids"])
+
+    def upsert(self, ids: list[str], texts: list[str], embeddings: list[list[float]], metadatas: list[dict]) -> None:
+        col = self.collection(create=True)
+        step = min(5000, self._client.get_max_batch_size())
+        for i in range(0, len(ids), step):
+            col.upsert(ids=ids[i:i + step], documents=texts[i:i + step], embeddings=embeddings[i:i + step],
+                       metadatas=metadatas[i:i + step])
+
+    def update_metadata(self, ids: list[str], metadatas: list[dict]) -> None:
+        if ids:
+            self.collection(create=True).update(ids=ids, metadatas=metadatas)
+
+    def delete(self, ids: list[str]) -> None:
+        col = self.collection()
+        if col is not None and ids:
+            for i in range(0, len(ids), 5000):
+                col.delete(ids=ids[i:i + 5000])
+
+    def query(self, embedding: list[float], n: int) -> list[tuple[StoredChunk, float]]:
+        """Nearest chunks with their cosine similarity (1 - cosine distance), best first."""
+        col = self.collection()
+        if col is None:
+            return []
+        total = col.count()
+        if total == 0:
+            return []
+        res = col.query(query_embeddings=[embedding], n_results=min(n, total),
+                        include=["documents", "metadatas", "distances"])
+        return [(StoredChunk(i, d or "", m or {}), 1.0 - float(dist)) for i, d, m, dist in
+                zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
+
+
+def _is_not_found(e: Exception) -> bool:
+    name = type(e).__name__
+    return "NotFound" in name or "does not exist" in str(e).lower() or "not found" in str(e).lower()
