@@ -6,6 +6,7 @@ import hashlib
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
 from asl_gpt.rag.correction import tokenize
 
@@ -33,6 +34,22 @@ class HashEmbeddings(Embeddings):
 
     def embed_query(self, text):
         return self._vec(text)
+
+
+class RecordingChat(GenericFakeChatModel):
+    """LangChain's fake chat model (streams word by word) that also records the prompts it was sent."""
+
+    seen: list = []
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        self.seen.append(list(messages))
+        return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+
+def fake_chat(*answers: str) -> RecordingChat:
+    from langchain_core.messages import AIMessage
+
+    return RecordingChat(messages=iter([AIMessage(content=a) for a in answers]), seen=[])
 
 
 def write(path, text: str):

@@ -46,6 +46,9 @@ class LocalEmbeddings(Embeddings):
         self.name = model
         self.path = resolve_model_path(model)
         self.batch_size = batch_size
+        # torch (imported by sentence-transformers) and the training-only torchao log import-time noise.
+        for name in ("torchao", "torch.utils._pytree", "torch._dynamo"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         from sentence_transformers import SentenceTransformer
 
         try:  # the weight-loading bar is noise in a CLI that has its own progress bar

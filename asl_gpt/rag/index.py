@@ -41,7 +41,8 @@ class IndexSummary:
     chunks_deleted: int = 0
     chunks_total: int = 0  # in the collection after the run
     skipped: tuple[tuple[str, str], ...] = ()  # (path, reason) for files that could not be read
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole run
+    embed_seconds: float = 0.0  # embedding and writing the new chunks (model loading excluded)
 
     @property
     def changed(self) -> bool:
@@ -134,7 +135,7 @@ class KnowledgeBase:
             try:
                 doc = load_document(path)
             except SkipDocument as e:
-                log.warning("skipping %s: %s", path, e)
+                log.info("skipping %s: %s", path, e)  # reported in the summary
                 skipped.append((str(path), str(e)))
                 continue  # whatever was indexed from it stays: nothing is lost
             chunks = chunk_document(doc, self.rag.chunk_size, self.rag.chunk_overlap)
@@ -155,19 +156,21 @@ class KnowledgeBase:
             if source not in present:
                 counts["removed"] += 1
                 stale += list(existing[source])
-        self._embed_and_write(to_embed, progress)
+        embed_s = self._embed_and_write(to_embed, progress)
         self.store.update_metadata(meta_ids, meta_vals)
         self.store.delete(stale)
         summary = IndexSummary(added=counts["added"], updated=counts["updated"], removed=counts["removed"],
                                unchanged=counts["unchanged"], chunks_embedded=len(to_embed), chunks_deleted=len(stale),
                                chunks_total=self.store.count(), skipped=tuple(skipped),
-                               seconds=time.perf_counter() - t0)
+                               seconds=time.perf_counter() - t0, embed_seconds=embed_s)
         log.info("indexed: %s", summary)
         return summary
 
-    def _embed_and_write(self, chunks: list[Chunk], progress) -> None:
+    def _embed_and_write(self, chunks: list[Chunk], progress) -> float:
         if not chunks:
-            return
+            return 0.0
+        embeddings = self.embeddings  # load the model before the clock starts
+        t0 = time.perf_counter()
         bar = None
         if progress is True:
             from tqdm import tqdm
@@ -177,7 +180,7 @@ class KnowledgeBase:
         try:
             for i in range(0, len(chunks), step):
                 batch = chunks[i:i + step]
-                vecs = self.embeddings.embed_documents([c.embed_text for c in batch])
+                vecs = embeddings.embed_documents([c.embed_text for c in batch])
                 self.store.upsert([c.id for c in batch], [c.text for c in batch], vecs, [c.metadata for c in batch])
                 if bar is not None:
                     bar.update(len(batch))
@@ -186,6 +189,7 @@ class KnowledgeBase:
         finally:
             if bar is not None:
                 bar.close()
+        return time.perf_counter() - t0
 
     # -- reading ----------------------------------------------------------------------------------
     def _read(self):
@@ -280,7 +284,8 @@ class KnowledgeBase:
                                     int(m.get("position", 0)), float(score)))
             if len(passages) >= k:
                 break
-        return passages
+        # Fusion decides which passages make it; the best-scoring one comes first, where small models look.
+        return sorted(passages, key=lambda p: -p.score)
 
     def close(self) -> None:
         self.store.close()

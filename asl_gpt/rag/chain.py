@@ -1,0 +1,273 @@
+"""The answering chain: (correct) → retrieve → gate → prompt | chat model (streaming) → Answer with sources.
+
+`Assistant.ask_stream` yields `Retrieved` (the passages, before any token), then `Token`s, then one final
+`Answer`. Decisions a small model cannot be trusted with are made here: when no passage reaches the
+relevance threshold the LLM is not called at all; citations are numbered by the code (passage n is [n]),
+markers that point at no passage are removed; an unreachable LLM yields the passages, labelled as such.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from asl_gpt.errors import InputError, LLMError
+from asl_gpt.rag.correction import STOPWORDS, Correction, Corrector, tokenize
+from asl_gpt.rag.index import KnowledgeBase, display_path
+from asl_gpt.rag.prompts import PROMPT, format_passages
+from asl_gpt.rag.retrieval import Passage
+
+log = logging.getLogger(__name__)
+
+_CITATION = re.compile(r"\[(\d+)\]")
+_SENTENCE = re.compile(r"(?<=[.!?])(?=\s)|(?<=\n)")
+
+
+@dataclass(frozen=True)
+class Source:
+    n: int  # the citation number: [n] in the answer
+    path: str  # shown to people (relative to the project when inside it)
+    title: str
+    section: str
+    passage: str
+    score: float  # cosine similarity to the question
+    cited: bool = False  # the answer cites [n]
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """First event: what will be given to the LLM (the UI can show it while the answer streams)."""
+
+    query: str
+    sources: tuple[Source, ...]
+    correction: Correction | None = None
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str  # what was answered (after correction)
+    text: str  # the answer; for "not_found" an explanation; for "llm_error" what streamed before the failure
+    sources: tuple[Source, ...]
+    status: str = "answered"  # "answered" | "not_found" | "llm_error"
+    error: str = ""  # the LLM failure, one line, when status == "llm_error"
+    correction: Correction | None = None  # set when the question came from fingerspelling (raw kept there)
+    timings: dict = field(default_factory=dict)  # retrieval_s, first_token_s, total_s, tokens
+
+    @property
+    def cited_sources(self) -> tuple[Source, ...]:
+        return tuple(s for s in self.sources if s.cited)
+
+
+Event = Retrieved | Token | Answer
+
+
+def _history_messages(history, turns: int) -> list[tuple[str, str]]:
+    """(role, content) pairs from Gradio-style dicts or (role, content) tuples; source messages skipped."""
+    out: list[tuple[str, str]] = []
+    for m in history or []:
+        if isinstance(m, dict):
+            if m.get("metadata"):
+                continue  # e.g. the collapsible "Sources" message of the chat UI
+            role, content = m.get("role"), m.get("content")
+        else:
+            role, content = m[0], m[1]
+        if role in ("user", "human"):
+            role = "human"
+        elif role in ("assistant", "ai"):
+            role = "ai"
+        else:
+            continue
+        if isinstance(content, str) and content.strip():
+            out.append((role, content if len(content) <= 800 else content[:800] + " …"))
+    return out[-2 * turns:] if turns > 0 else []
+
+
+def to_sources(passages: list[Passage]) -> tuple[Source, ...]:
+    return tuple(Source(n, display_path(p.source), p.title, p.section, p.text, round(p.score, 4))
+                 for n, p in enumerate(passages, 1))
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in tokenize(text) if w not in STOPWORDS and len(w) > 2}
+
+
+def attribute_sentences(text: str, sources: tuple[Source, ...], min_overlap: float = 0.5) -> str:
+    """Append [n] to each uncited sentence whose content words come mostly from passage n.
+
+    Small models often cite nothing; the attribution is computed from the text itself, never assumed.
+    """
+    words = {s.n: _content_words(f"{s.title} {s.section} {s.passage}") for s in sources}
+    out = []
+    for sentence in _SENTENCE.split(text):
+        body = sentence.rstrip()
+        cw = _content_words(body)
+        if body and cw and not _CITATION.search(body):
+            n, best = max(((n, len(cw & w) / len(cw)) for n, w in words.items()), key=lambda x: x[1],
+                          default=(0, 0.0))
+            if best >= min_overlap:
+                m = re.search(r"[.!?]+$", body)
+                body = f"{body[:m.start()]} [{n}]{m.group(0)}" if m else f"{body} [{n}]"
+        out.append(body + sentence[len(sentence.rstrip()):])
+    return "".join(out)
+
+
+def finalize_citations(text: str, sources: tuple[Source, ...]) -> tuple[str, tuple[Source, ...]]:
+    """Remove markers that name no passage, attribute uncited sentences, mark the cited sources."""
+    valid = {s.n for s in sources}
+    cleaned = _CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
+    cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
+    cleaned = attribute_sentences(cleaned, sources)
+    cited = {int(n) for n in _CITATION.findall(cleaned)}
+    return cleaned, tuple(Source(**{**s.__dict__, "cited": s.n in cited}) for s in sources)
+
+
+class Assistant:
+    """Answers questions from the knowledge base. The CLI and the app both use this."""
+
+    def __init__(self, settings, kb: KnowledgeBase, llm):
+        """`llm` is an `LLMEndpoint` (real) or any LangChain chat model (tests)."""
+        self.settings = settings
+        self.kb = kb
+        self.llm = llm
+        self._corrector: tuple[int, Corrector] | None = None
+
+    # -- pieces the UI may call on their own --------------------------------------------------------
+    def correct_query(self, raw: str) -> Correction:
+        """The fingerspelled `raw` string corrected word by word against the index vocabulary + English."""
+        vocab = self.kb.vocabulary()
+        key = id(vocab)
+        if self._corrector is None or self._corrector[0] != key:
+            self._corrector = (key, Corrector(vocab))
+        return self._corrector[1].correct(raw)
+
+    def check_llm(self, start: bool = True):
+        if hasattr(self.llm, "check"):
+            return self.llm.check(start=start)
+        from asl_gpt.rag.llm import LLMStatus
+
+        return LLMStatus(True, "in-process", type(self.llm).__name__, "ready")
+
+    def validate(self, question: str) -> str:
+        q = (question or "").strip()
+        if not q:
+            raise InputError("the question is empty")
+        limit = self.settings.rag.max_question_chars
+        if len(q) > limit:
+            raise InputError(f"the question is {len(q)} characters long; the limit is {limit} (rag.max_question_chars)")
+        return q
+
+    def retrieve(self, question: str, history=None) -> list[Passage]:
+        """Passages for the question; a follow-up also searches with the previous question for context."""
+        k = self.settings.rag.k
+        passages = self.kb.search(question)
+        prev = [c for r, c in _history_messages(history, self.settings.rag.history_turns) if r == "human"]
+        if prev and len(passages) < k:
+            seen = {p.id for p in passages}
+            for p in self.kb.search(f"{prev[-1]} {question}"):
+                if p.id not in seen and len(passages) < k:
+                    passages.append(p)
+                    seen.add(p.id)
+        return passages
+
+    # -- the chain --------------------------------------------------------------------------------
+    def _chat_model(self):
+        return self.llm.chat_model() if hasattr(self.llm, "chat_model") else self.llm
+
+    def _endpoint(self) -> str:
+        url = getattr(getattr(self.llm, "_embedded", None), "base_url", "")
+        return self.settings.llm.base_url or url or "the embedded LLM server"
+
+    def ask_stream(self, question: str, history=None, raw: str | None = None) -> Iterator[Event]:
+        """Events for one question: Retrieved, Token..., Answer.
+
+        `raw`: the fingerspelled string the question came from; it is corrected, and the correction is used
+        unless `question` is given and differs from `raw` (the user edited it). Raises InputError for an
+        empty or oversized question and IndexError_ for index problems; LLM failures end in an Answer
+        with status "llm_error" that carries the passages.
+        """
+        correction = None
+        if raw is not None:
+            raw = self.validate(raw)
+            correction = self.correct_query(raw)
+            if not question or question.strip() == raw:
+                question = correction.corrected
+        question = self.validate(question)
+        t0 = time.perf_counter()
+        passages = self.retrieve(question, history)
+        sources = to_sources(passages)
+        timings = {"retrieval_s": round(time.perf_counter() - t0, 3)}
+        yield Retrieved(question, sources, correction)
+        if not passages:
+            n = self.kb.stats().documents
+            text = (f"I could not find anything about that in the knowledge base ({n} documents indexed), "
+                    "so I will not guess. Try other words, or add documents with `asl-gpt index`.")
+            yield Answer(question, text, (), "not_found", correction=correction, timings=timings)
+            return
+        parts: list[str] = []
+        t1 = time.perf_counter()
+        try:
+            from langchain_core.output_parsers import StrOutputParser
+
+            chain = PROMPT | self._chat_model() | StrOutputParser()
+            inputs = {"passages": format_passages(passages), "question": question,
+                      "history": _history_messages(history, self.settings.rag.history_turns)}
+            for piece in chain.stream(inputs):
+                if not piece:
+                    continue
+                if not parts:
+                    timings["first_token_s"] = round(time.perf_counter() - t1, 3)
+                parts.append(piece)
+                yield Token(piece)
+        except Exception as e:  # noqa: BLE001 - every client failure becomes one line plus the passages
+            from asl_gpt.rag.llm import describe_llm_failure
+
+            msg = describe_llm_failure(e, self._endpoint(), partial=bool(parts))
+            log.warning("LLM failed: %s", msg)
+            timings["total_s"] = round(time.perf_counter() - t0, 3)
+            yield Answer(question, "".join(parts), sources, "llm_error", error=msg, correction=correction,
+                         timings=timings)
+            return
+        timings.update(total_s=round(time.perf_counter() - t0, 3), tokens=len(parts))
+        text, sources = finalize_citations("".join(parts), sources)
+        if not text:
+            yield Answer(question, "", sources, "llm_error", error="the LLM returned an empty answer",
+                         correction=correction, timings=timings)
+            return
+        yield Answer(question, text, sources, "answered", correction=correction, timings=timings)
+
+    def ask(self, question: str, history=None, raw: str | None = None) -> Answer:
+        """The final Answer of `ask_stream` (no streaming)."""
+        answer = None
+        for event in self.ask_stream(question, history, raw):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def close(self) -> None:
+        if hasattr(self.llm, "close"):
+            self.llm.close()
+        self.kb.close()
+
+
+def build_assistant(settings, kb: KnowledgeBase | None = None, chat_model=None) -> Assistant:
+    """The product's assistant: the knowledge base per settings and the configured (or embedded) LLM.
+
+    `chat_model` replaces the endpoint (tests pass a fake LangChain chat model).
+    """
+    from asl_gpt.rag.llm import LLMEndpoint
+
+    kb = kb or KnowledgeBase(settings)
+    llm = chat_model if chat_model is not None else LLMEndpoint(settings.llm, settings.paths.state_dir)
+    return Assistant(settings, kb, llm)
+
+
+__all__ = ["Answer", "Assistant", "Event", "LLMError", "Retrieved", "Source", "Token", "build_assistant"]

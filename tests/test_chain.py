@@ -1,0 +1,141 @@
+"""The answering chain with a fake chat model: citations, refusal in code, bad input, LLM failures, history."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from asl_gpt.config import load_settings
+from asl_gpt.errors import InputError
+from asl_gpt.rag.chain import Answer, Retrieved, Token, build_assistant
+from asl_gpt.rag.index import KnowledgeBase
+from test_rag_helpers import HashEmbeddings, fake_chat, write
+
+DOCS = {
+    "letters.md": "# Letters J and Z\n\n## J\n\nThe letter J is the pinky handshape traced as a hook.\n\n"
+                  "## Z\n\nThe letter Z is the index finger tracing a zigzag.\n",
+    "history.md": "# Deaf history\n\n## Schools\n\nThe American School for the Deaf opened in Hartford in 1817.\n",
+}
+
+
+@pytest.fixture
+def settings(tmp_path):
+    for name, text in DOCS.items():
+        write(tmp_path / "kb" / name, text)
+    return load_settings(env={}, paths={"state_dir": tmp_path / "state", "knowledge_dir": tmp_path / "kb"},
+                         rag={"min_relevance": 0.3, "k": 2, "max_question_chars": 300})
+
+
+@pytest.fixture
+def kb(settings):
+    kb = KnowledgeBase(settings, embeddings=HashEmbeddings())
+    kb.index()
+    return kb
+
+
+def run(assistant, *args, **kw):
+    events = list(assistant.ask_stream(*args, **kw))
+    assert isinstance(events[0], Retrieved) and isinstance(events[-1], Answer)
+    assert all(isinstance(e, Token) for e in events[1:-1])
+    return events, events[-1]
+
+
+def test_streams_tokens_then_an_answer_with_numbered_sources(settings, kb):
+    chat = fake_chat("Z is traced as a zigzag with the index finger [1]. Nothing else [7].")
+    events, answer = run(build_assistant(settings, kb, chat), "how is the letter z traced zigzag")
+    tokens = "".join(e.text for e in events[1:-1])
+    assert tokens.startswith("Z is traced")
+    assert answer.status == "answered" and "[7]" not in answer.text and "[1]" in answer.text
+    top = answer.sources[0]
+    assert (top.n, top.title, top.section, top.cited) == (1, "Letters J and Z", "Z", True)
+    assert top.path.endswith("letters.md") and "zigzag" in top.passage and 0.3 <= top.score <= 1
+    prompt = chat.seen[0]
+    assert "[1] Letters J and Z - Z" in prompt[0].content and prompt[-1].content == "how is the letter z traced zigzag"
+    assert answer.timings["tokens"] > 0 and "first_token_s" in answer.timings
+
+
+def test_uncited_sentences_are_attributed_by_code(settings, kb):
+    chat = fake_chat("The American School for the Deaf opened in Hartford in 1817.")
+    _, answer = run(build_assistant(settings, kb, chat), "when did the american school for the deaf open")
+    assert answer.text.endswith("in 1817 [1].")
+    assert answer.cited_sources[0].title == "Deaf history"
+
+
+def test_nothing_relevant_means_no_llm_call(settings, kb):
+    chat = fake_chat()  # would raise StopIteration if called
+    _, answer = run(build_assistant(settings, kb, chat), "what is the capital of france")
+    assert answer.status == "not_found" and not answer.sources
+    assert "could not find" in answer.text and chat.seen == []
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 301, "word " * 2_000_000])
+def test_empty_and_oversized_questions_are_refused_quickly(settings, kb, question):
+    assistant = build_assistant(settings, kb, fake_chat())
+    calls = kb.embeddings.calls
+    t = time.perf_counter()
+    with pytest.raises(InputError, match="empty|limit"):
+        list(assistant.ask_stream(question))
+    assert time.perf_counter() - t < 1.0 and kb.embeddings.calls == calls
+
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_unreachable_llm_gives_a_clear_error_and_the_passages(tmp_path, settings):
+    s = load_settings(env={"OPENAI_BASE_URL": f"http://127.0.0.1:{_closed_port()}/v1", "OPENAI_MODEL": "m"},
+                      paths={"state_dir": tmp_path / "state", "knowledge_dir": tmp_path / "kb"},
+                      rag={"min_relevance": 0.3}, llm={"timeout_s": 5.0})
+    kb = KnowledgeBase(s, embeddings=HashEmbeddings())
+    kb.index()
+    assistant = build_assistant(s, kb)
+    status = assistant.check_llm()
+    assert not status.ok and "cannot reach" in status.message
+    _, answer = run(assistant, "how is the letter z traced zigzag")
+    assert answer.status == "llm_error" and "cannot reach the LLM" in answer.error
+    assert answer.sources and "zigzag" in answer.sources[0].passage
+    assistant.close()
+
+
+def test_failure_mid_stream_keeps_the_partial_text(settings, kb):
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessageChunk
+    from langchain_core.outputs import ChatGenerationChunk
+
+    class DropsMidway(GenericFakeChatModel):
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+            yield ChatGenerationChunk(message=AIMessageChunk(content="Z is"))
+            raise ConnectionError("connection reset")
+
+    assistant = build_assistant(settings, kb, DropsMidway(messages=iter([])))
+    events, answer = run(assistant, "how is the letter z traced zigzag")
+    assert [e.text for e in events[1:-1]] == ["Z is"]
+    assert answer.status == "llm_error" and answer.text == "Z is" and answer.sources
+    assert "connection reset" in answer.error
+
+
+def test_follow_up_uses_history_for_retrieval_and_prompt(settings, kb):
+    chat = fake_chat("It opened in 1817 [1].")
+    history = [{"role": "user", "content": "tell me about the american school for the deaf"},
+               {"role": "assistant", "content": "It is in Hartford [1]."},
+               {"role": "assistant", "content": "sources...", "metadata": {"title": "Sources"}}]
+    _, answer = run(build_assistant(settings, kb, chat), "when did it open", history=history)
+    assert answer.status == "answered" and answer.sources[0].title == "Deaf history"
+    roles = [type(m).__name__ for m in chat.seen[0]]
+    assert roles == ["SystemMessage", "HumanMessage", "AIMessage", "HumanMessage"]
+
+
+def test_fingerspelled_question_is_corrected_and_raw_kept(settings, kb):
+    chat = fake_chat("Z is a zigzag [1].")
+    assistant = build_assistant(settings, kb, chat)
+    _, answer = run(assistant, "", raw="how is the lettwr z tracwd zigxag")
+    assert answer.correction.raw == "how is the lettwr z tracwd zigxag"
+    assert answer.question == "how is the letter z traced zigzag"
+    assert ("zigxag", "zigzag") in answer.correction.changes
+    assert answer.sources[0].section == "Z"
