@@ -1,0 +1,56 @@
+"""`asl-gpt train --preset NAME --data DIR|synth [--fold K]`: train a fingerspelling model (torch)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", default="default", help="model size: tiny, default or competition")
+    p.add_argument("--data", default="synth",
+                   help="'synth' (phrases synthesised from the real handshapes in the data folder) or a folder in "
+                        "the competition's layout (train.csv / supplemental_metadata.csv + train_landmarks/ or "
+                        "train_landmarks_npy/)")
+    p.add_argument("--fold", type=int, default=-1, help="participant fold to validate on (0-3); -1 trains on all")
+    p.add_argument("--out", help="checkpoint folder (default: var/train/<preset>[-fold<K>])")
+    p.add_argument("--steps", type=int, default=20000, help="optimiser steps in total")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--val-every", type=int, default=500, help="steps between validation + checkpoint")
+    p.add_argument("--val-size", type=int, default=256)
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--workers", type=int, default=1, help="processes preparing batches")
+    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    p.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
+    p.add_argument("--max-minutes", type=float, default=0.0, help="stop cleanly after this long (0: no limit)")
+    p.add_argument("--oof-out", action="store_true",
+                   help="round 1: write the validation fold's predictions to <out>/oof_fold<K>.csv")
+    p.add_argument("--aux-oof", nargs="*", default=[], metavar="CSV",
+                   help="round 2: round-1 out-of-fold files, used as the confidence head's auxiliary target")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true")
+
+
+def run(args, settings) -> int:
+    from pathlib import Path
+
+    from asl_gpt.errors import InputError
+
+    try:
+        from asl_gpt.training.train import TrainOptions, train
+    except ModuleNotFoundError as e:
+        raise InputError(f"training needs the 'train' extra ({e.name} is missing): pip install -e '.[train]'") from None
+    if args.data != "synth" and not Path(args.data).is_dir():
+        raise InputError(f"data folder not found: {args.data}")
+    if args.data == "synth" and not settings.paths.data_dir.is_dir():
+        raise InputError(f"the synthesiser needs the real handshapes in {settings.paths.data_dir} "
+                         "(set ASL_GPT_PATHS_DATA_DIR)")
+    out = Path(args.out or f"var/train/{args.preset}" + (f"-fold{args.fold}" if args.fold >= 0 else ""))
+    opts = TrainOptions(preset=args.preset, data=args.data, data_dir=settings.paths.data_dir, fold=args.fold, out=out,
+                        steps=args.steps, batch_size=args.batch_size, lr=args.lr, val_every=args.val_every,
+                        val_size=args.val_size, threads=args.threads, workers=args.workers, seed=args.seed,
+                        resume=args.resume, max_minutes=args.max_minutes, oof_out=args.oof_out,
+                        aux_oof=tuple(args.aux_oof), device=args.device, progress=not args.no_progress)
+    last = train(opts, settings.paths.knowledge_dir)
+    print(f"checkpoints in {out} (last: {last}, best: {out / 'best.pt'}); export with: asl-gpt export {out / 'best.pt'} -o models/NAME")
+    return 0

@@ -1,0 +1,234 @@
+"""The fingerspelling network: Squeezeformer encoder, 2-layer Transformer decoder, confidence head.
+
+Shapes use B batch, T window frames, C input columns, D encoder width, E decoder width, L decoder
+positions (SOS + max_output), V vocabulary (59 symbols + PAD, SOS, EOS), H heads.
+
+Written for clean TFLite conversion (asl_gpt.training.export): fixed T and L, masks instead of
+dynamic lengths, attention spelled out with matmuls, SiLU instead of erf-GELU, no data-dependent
+control flow in forward passes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from asl_gpt.model.presets import ModelConfig
+
+NEG = -1e4  # additive attention bias for masked positions (finite: fp16/TFLite friendly)
+
+
+class FeedForward(nn.Module):
+    def __init__(self, dim: int, mult: int, dropout: float):
+        super().__init__()
+        self.up = nn.Linear(dim, dim * mult)
+        self.down = nn.Linear(dim * mult, dim)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x):  # [B, T, D] -> [B, T, D]
+        return self.drop(self.down(self.drop(F.silu(self.up(x)))))
+
+
+class Attention(nn.Module):
+    """Multi-head attention; `bias` is added to the scores ([B or 1, 1, Tq or 1, Tk])."""
+
+    def __init__(self, dim: int, heads: int, dropout: float, kv_dim: int | None = None):
+        super().__init__()
+        self.heads, self.head_dim = heads, dim // heads
+        self.q = nn.Linear(dim, dim)
+        self.kv = nn.Linear(kv_dim or dim, 2 * dim)
+        self.out = nn.Linear(dim, dim)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, kv, bias):  # x [B, Tq, D], kv [B, Tk, Dkv] -> [B, Tq, D]
+        b, tq, d = x.shape
+        tk = kv.shape[1]
+        q = self.q(x).reshape(b, tq, self.heads, self.head_dim).transpose(1, 2)  # [B, H, Tq, d]
+        k, v = self.kv(kv).reshape(b, tk, 2, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)  # [B, H, Tk, d] each
+        scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim) + bias  # [B, H, Tq, Tk]
+        att = self.drop(torch.softmax(scores, dim=-1))
+        y = (att @ v).transpose(1, 2).reshape(b, tq, d)  # [B, Tq, D]
+        return self.out(y)
+
+
+class ConvModule(nn.Module):
+    """Pointwise GLU, depthwise conv over time, batch norm, SiLU, pointwise (Conformer/Squeezeformer)."""
+
+    def __init__(self, dim: int, kernel: int, dropout: float):
+        super().__init__()
+        self.pw1 = nn.Linear(dim, 2 * dim)
+        self.dw = nn.Conv1d(dim, dim, kernel, padding=kernel // 2, groups=dim)
+        self.bn = nn.BatchNorm1d(dim)
+        self.pw2 = nn.Linear(dim, dim)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, mask):  # x [B, T, D], mask [B, T] -> [B, T, D]
+        x = F.glu(self.pw1(x), dim=-1) * mask.unsqueeze(-1)  # padded frames must not leak into the conv
+        x = self.dw(x.transpose(1, 2))  # [B, D, T]
+        x = F.silu(self.bn(x)).transpose(1, 2)  # [B, T, D]
+        return self.drop(self.pw2(x))
+
+
+class SqueezeformerBlock(nn.Module):
+    """Squeezeformer's MF/CF block: post-LN residuals, attention -> FFN -> conv -> FFN."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.att = Attention(c.dim, c.n_heads, c.dropout)
+        self.ff1 = FeedForward(c.dim, c.ffn_mult, c.dropout)
+        self.conv = ConvModule(c.dim, c.conv_kernel, c.dropout)
+        self.ff2 = FeedForward(c.dim, c.ffn_mult, c.dropout)
+        self.norms = nn.ModuleList(nn.LayerNorm(c.dim) for _ in range(4))
+        self.drop = nn.Dropout(c.dropout)
+
+    def forward(self, x, mask, bias):  # x [B, T, D], mask [B, T], bias [B, 1, 1, T] -> [B, T, D]
+        x = self.norms[0](x + self.drop(self.att(x, x, bias)))
+        x = self.norms[1](x + self.ff1(x))
+        x = self.norms[2](x + self.conv(x, mask))
+        return self.norms[3](x + self.ff2(x))
+
+
+class TimeReduction(nn.Module):
+    """Squeezeformer's time reduction: a stride-2 depthwise-separable conv halves T (mask: pairwise max)."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dw = nn.Conv1d(dim, dim, 3, stride=2, padding=1, groups=dim)
+        self.pw = nn.Linear(dim, dim)
+
+    def forward(self, x, mask):  # x [B, T, D], mask [B, T] -> [B, T/2, D], [B, T/2]
+        x = self.pw(self.dw((x * mask.unsqueeze(-1)).transpose(1, 2)).transpose(1, 2))
+        b, t = mask.shape
+        mask = mask.reshape(b, t // 2, 2).amax(-1)
+        return x * mask.unsqueeze(-1), mask
+
+
+class Encoder(nn.Module):
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.reduce_at = c.reduce_at
+        self.stem = nn.Sequential(nn.Linear(c.n_features, c.dim), nn.LayerNorm(c.dim))
+        self.pos = nn.Parameter(torch.zeros(1, c.window, c.dim))
+        self.blocks = nn.ModuleList(SqueezeformerBlock(c) for _ in range(c.n_blocks))
+        self.reduce = TimeReduction(c.dim) if 0 <= c.reduce_at < c.n_blocks else None
+
+    def forward(self, inputs, mask):  # inputs [B, T, C], mask [B, T] -> [B, S, D], mask [B, S] (S = T or T/2)
+        x = self.stem(inputs) + self.pos
+        for i, block in enumerate(self.blocks):
+            if i == self.reduce_at and self.reduce is not None:
+                x, mask = self.reduce(x, mask)
+            x = block(x, mask, ((1.0 - mask) * NEG)[:, None, None, :])  # bias [B, 1, 1, S]
+        return x * mask.unsqueeze(-1), mask
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.self_att = Attention(c.dec_dim, c.n_heads, c.dropout)
+        self.cross_att = Attention(c.dec_dim, c.n_heads, c.dropout)
+        self.ff = FeedForward(c.dec_dim, c.ffn_mult, c.dropout)
+        self.norms = nn.ModuleList(nn.LayerNorm(c.dec_dim) for _ in range(3))
+
+    def forward(self, y, memory, causal_bias, memory_bias):  # y [B, L, E], memory [B, T, E] -> [B, L, E]
+        h = self.norms[0](y)
+        y = y + self.self_att(h, h, causal_bias)
+        y = y + self.cross_att(self.norms[1](y), memory, memory_bias)
+        return y + self.ff(self.norms[2](y))
+
+
+class Decoder(nn.Module):
+    """Pre-LN Transformer decoder over characters; position i predicts token i + 1."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        length = c.max_output + 1
+        self.embed = nn.Embedding(c.vocab_size, c.dec_dim)
+        self.pos = nn.Parameter(torch.zeros(1, length, c.dec_dim))
+        self.layers = nn.ModuleList(DecoderLayer(c) for _ in range(c.dec_layers))
+        self.norm = nn.LayerNorm(c.dec_dim)
+        self.head = nn.Linear(c.dec_dim, c.vocab_size)
+        causal = torch.triu(torch.full((length, length), NEG), diagonal=1)
+        self.register_buffer("causal_bias", causal[None, None], persistent=False)  # [1, 1, L, L]
+
+    def forward(self, memory, memory_mask, tokens):  # memory [B, T, E], memory_mask [B, T], tokens [B, L] -> [B, L, V]
+        memory_bias = ((1.0 - memory_mask) * NEG)[:, None, None, :]  # [B, 1, 1, T]
+        y = self.embed(tokens) + self.pos
+        for layer in self.layers:
+            y = layer(y, memory, self.causal_bias, memory_bias)
+        return self.head(self.norm(y))
+
+
+class Fingerspeller(nn.Module):
+    """encode(inputs, mask) -> (memory, memory_mask, confidence); decode(memory, memory_mask, tokens) -> logits."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = Encoder(config)
+        self.bridge = nn.Linear(config.dim, config.dec_dim)
+        self.decoder = Decoder(config)
+        self.confidence_head = nn.Sequential(nn.Linear(config.dim, config.dim), nn.SiLU(), nn.Linear(config.dim, 1))
+        nn.init.normal_(self.encoder.pos, std=0.02)
+        nn.init.normal_(self.decoder.pos, std=0.02)
+
+    def encode(self, inputs, mask):
+        """inputs [B, T, C], mask [B, T] -> memory [B, S, E], memory_mask [B, S], confidence logit [B, 1]."""
+        h, mask = self.encoder(inputs, mask)  # [B, S, D], [B, S]
+        pooled = h.sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)  # [B, D] masked mean
+        return self.bridge(h), mask, self.confidence_head(pooled)
+
+    def decode(self, memory, memory_mask, tokens):
+        """memory [B, T, E], memory_mask [B, T], tokens [B, L] -> logits [B, L, V]."""
+        return self.decoder(memory, memory_mask, tokens)
+
+    def forward(self, inputs, mask, tokens):
+        """Teacher-forced training pass -> (logits [B, L, V], confidence logit [B, 1])."""
+        memory, memory_mask, conf = self.encode(inputs, mask)
+        return self.decode(memory, memory_mask, tokens), conf
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+# --- checkpoints: config travels with the weights (nanoGPT's model_args) ---------------------------
+
+def save_checkpoint(path, model: Fingerspeller, **extra) -> None:
+    torch.save({"config": model.config.to_dict(), "state_dict": model.state_dict(), **extra}, path)
+
+
+def load_checkpoint(path, map_location="cpu") -> tuple[Fingerspeller, dict]:
+    ckpt = torch.load(path, map_location=map_location, weights_only=False)
+    model = Fingerspeller(ModelConfig(**ckpt["config"]))
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval()
+    return model, ckpt
+
+
+@torch.no_grad()
+def greedy_decode(model: Fingerspeller, inputs, mask, sos_id: int, eos_id: int, n_symbols: int):
+    """Batched torch greedy decoding for validation -> (list of id lists, confidence [B])."""
+    memory, memory_mask, conf = model.encode(inputs, mask)
+    b, length = inputs.shape[0], model.config.max_output + 1
+    tokens = torch.full((b, length), n_symbols, dtype=torch.long)  # PAD (= n_symbols)
+    tokens[:, 0] = sos_id
+    banned = torch.zeros(model.config.vocab_size, dtype=torch.bool)
+    banned[n_symbols:] = True
+    banned[eos_id] = False  # PAD/SOS are never outputs, EOS is
+    done = torch.zeros(b, dtype=torch.bool)
+    out: list[list[int]] = [[] for _ in range(b)]
+    for i in range(length - 1):
+        logits = model.decode(memory, memory_mask, tokens)[:, i].masked_fill(banned, float("-inf"))  # [B, V]
+        nxt = logits.argmax(-1)
+        for j in range(b):
+            if not done[j]:
+                if int(nxt[j]) == eos_id:
+                    done[j] = True
+                else:
+                    out[j].append(int(nxt[j]))
+        if bool(done.all()):
+            break
+        tokens[:, i + 1] = nxt
+    return out, torch.sigmoid(conf[:, 0])

@@ -1,0 +1,155 @@
+"""Evaluate an exported model through the runtime path (LiteRT via asl_gpt.recognizer, never torch).
+
+Three evaluations:
+- held-out signer (synth): single letters and synthesised phrases spelled with the real handshapes
+  of the Massey signer kept out of training (handshapes.HELD_OUT_SIGNER);
+- silence: the real signing videos (isolated signs, no fingerspelling) streamed the way the app
+  streams them; the share of decodes whose confidence stays below the model's threshold;
+- competition: a fold of the competition's own data, with its metric.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from asl_gpt.training import metrics
+
+log = logging.getLogger(__name__)
+
+
+def _progress(it, on: bool, **kw):
+    if not on:
+        return it
+    from tqdm import tqdm
+
+    return tqdm(it, **kw)
+
+
+def held_out_synth(recognizer, data_dir: Path, knowledge_dir: Path | None = None, letters_per_class: int = 8,
+                   phrases: int = 150, seed: int = 1234, progress: bool = True) -> dict:
+    """Letter accuracy and phrase normalised Levenshtein on the held-out signer's handshapes."""
+    from asl_gpt.training.handshapes import HELD_OUT_SIGNER, load_bank
+    from asl_gpt.training.synth import SynthOptions, Synthesizer, load_body_frames, vocabulary
+
+    bank = load_bank(data_dir).only([HELD_OUT_SIGNER])
+    syn = Synthesizer(bank, load_body_frames(data_dir), SynthOptions(negative_rate=0.0), words=vocabulary(knowledge_dir))
+    thr = recognizer.contract.min_confidence
+    rng = np.random.default_rng(seed)
+    classes = sorted(c for c in set(bank.labels.tolist()) if c.isalpha())
+    right = confident_right = total = 0
+    per_letter: dict[str, float] = {}
+    for c in _progress(classes, progress, desc="letters", unit="letter"):
+        ok = 0
+        for _ in range(letters_per_class):
+            s = syn.sample(rng, text=c, signer=HELD_OUT_SIGNER, negative=False)
+            h = recognizer.recognize(s.frames)
+            ok += h.text == c
+            confident_right += h.text == c and h.confidence >= thr
+        per_letter[c] = ok / letters_per_class
+        right += ok
+        total += letters_per_class
+    refs, preds, confs = [], [], []
+    for _ in _progress(range(phrases), progress, desc="phrases", unit="phrase"):
+        s = syn.sample(rng, signer=HELD_OUT_SIGNER, negative=False)
+        h = recognizer.recognize(s.frames)
+        refs.append(s.text)
+        preds.append(h.text)
+        confs.append(h.confidence)
+    sc = metrics.score(refs, preds)
+    return {
+        "signer": HELD_OUT_SIGNER, "threshold": thr,
+        "letters": {"classes": len(classes), "samples": total, "accuracy": round(right / total, 4),
+                    "accuracy_and_confident": round(confident_right / total, 4),
+                    "per_letter": {k: round(v, 3) for k, v in per_letter.items()}},
+        "phrases": {**sc.as_dict(), "mean_confidence": round(float(np.mean(confs)), 4),
+                    "examples": [{"ref": r, "pred": p} for r, p in list(zip(refs, preds))[:8]]},
+    }
+
+
+def video_landmarks(video: Path, cache_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """Holistic landmarks of a video, cached as .npz (MediaPipe is the slow part)."""
+    from asl_gpt.landmarks.holistic import extract_video
+
+    cache = cache_dir / f"{video.stem}.landmarks.npz" if cache_dir else None
+    if cache and cache.is_file() and cache.stat().st_mtime >= video.stat().st_mtime:
+        d = np.load(cache)
+        return d["frames"], d["times"]
+    frames, times = extract_video(video)
+    if cache:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(cache, frames=frames, times=times)
+    return frames, times
+
+
+def silence(recognizer, videos: list[Path], cache_dir: Path | None = None, stride_frames: int = 8) -> dict:
+    """Stream each video's landmarks as the app does; count decodes that stay silent (low confidence)."""
+    from asl_gpt.streaming import StreamingRecognizer, StreamOptions
+
+    thr = recognizer.contract.min_confidence
+    per_video, silent, decodes = {}, 0, 0
+    for v in videos:
+        frames, times = video_landmarks(Path(v), cache_dir)
+        sr = StreamingRecognizer(recognizer, StreamOptions(stride_frames=stride_frames))
+        updates = []
+        try:
+            for f, t in zip(frames, times):
+                updates += sr.push(float(t), f)
+                sr._jobs.join()  # evaluation: decode every scheduled window, none skipped while busy
+            updates += sr.flush()
+        finally:
+            sr.close()
+        quiet = sum(u.hypothesis.confidence < thr for u in updates)
+        spoken = [u.hypothesis.text for u in updates if u.final and u.hypothesis.confidence >= thr]
+        per_video[Path(v).stem] = {"frames": len(frames), "decodes": len(updates), "silent": quiet,
+                                   "max_confidence": round(max((u.hypothesis.confidence for u in updates), default=0.0), 4),
+                                   "committed_text": spoken}
+        silent += quiet
+        decodes += len(updates)
+    return {"threshold": thr, "decodes": decodes, "silent": silent,
+            "silence_rate": round(silent / decodes, 4) if decodes else None,
+            "videos_without_output": sum(not d["committed_text"] for d in per_video.values()),
+            "videos": per_video}
+
+
+def competition(recognizer, data_dir: Path, fold: int = 0, limit: int = 0, progress: bool = True) -> dict:
+    """The competition metric on one participant fold of the competition's data."""
+    from asl_gpt.training.data import CompetitionSource, scan_competition
+
+    infos = [i for i in scan_competition(data_dir) if i.fold == fold]
+    if limit:
+        infos = infos[:limit]
+    src = CompetitionSource(infos)
+    tok = recognizer.contract.tokenizer
+    refs, preds = [], []
+    for i in _progress(range(len(infos)), progress, desc=f"fold {fold}", unit="seq"):
+        r = src.record(i)
+        refs.append(tok.normalise(r.text)[:recognizer.contract.max_output])
+        preds.append(recognizer.recognize(r.frames).text)
+    return {"fold": fold, **metrics.score(refs, preds).as_dict()}
+
+
+def latency(recognizer, n: int = 30, chars: int = 12) -> dict:
+    """Encode time and full greedy decode time of one window (median ms) on this machine."""
+    c = recognizer.contract
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(c.window, len(c.columns))).astype(np.float32)
+    mask = np.ones(c.window, np.float32)
+    enc, dec = [], []
+    tokens = np.full((1, c.tokens_len), c.tokenizer.pad_id, np.int32)
+    tokens[0, 0] = c.tokenizer.sos_id
+    for _ in range(n):
+        t0 = time.perf_counter()
+        memory, memory_mask, _ = recognizer.encode(x, mask)
+        t1 = time.perf_counter()
+        for _ in range(chars + 1):  # one decode step per character plus EOS
+            recognizer._dec(**{recognizer._dec_in[0]: memory, recognizer._dec_in[1]: memory_mask,
+                               recognizer._dec_in[2]: tokens})
+        t2 = time.perf_counter()
+        enc.append((t1 - t0) * 1000)
+        dec.append((t2 - t1) * 1000)
+    return {"encode_ms": round(float(np.median(enc)), 2), f"decode_{chars}_chars_ms": round(float(np.median(dec)), 2),
+            "window_ms": round(float(np.median(np.add(enc, dec))), 2), "repeats": n}

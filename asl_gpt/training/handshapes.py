@@ -1,0 +1,90 @@
+"""Real static handshapes (letters/ and massey/) in one canonical hand frame, with signer ids.
+
+Canonical frame: pixel-aspect-correct coordinates, wrist at the origin, wrist -> middle-finger MCP
+distance 1, the image's own orientation kept (x right, y down, z toward the camera negative), and
+the hand as MediaPipe sees a RIGHT hand in an unmirrored camera frame (letters/ is mirrored to match
+massey/, DESIGN.md and data/README.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+HELD_OUT_SIGNER = "hand4"  # a Massey signer kept out of everything used for training, for evaluation
+LETTERS_SIGNER = "webcam"  # the one person of letters/webcam_letters_21x3.npz
+LETTERS_FRAME = (640.0, 480.0)  # letters/ comes from a 4:3 webcam: x and y are in different units
+MASSEY_FRAME = (600.0, 600.0)  # 400 x 400 photos padded by 100 px before detection
+
+
+@dataclass(frozen=True)
+class HandshapeBank:
+    shapes: np.ndarray  # float32[N, 21, 3] canonical hands
+    labels: np.ndarray  # str[N]: 'a'..'z', '0'..'9'
+    signers: np.ndarray  # str[N]: 'webcam', 'hand1'..'hand4'
+
+    def subset(self, keep: np.ndarray) -> "HandshapeBank":
+        return HandshapeBank(self.shapes[keep], self.labels[keep], self.signers[keep])
+
+    def only(self, signers) -> "HandshapeBank":
+        return self.subset(np.isin(self.signers, list(signers)))
+
+    def without(self, signers) -> "HandshapeBank":
+        return self.subset(~np.isin(self.signers, list(signers)))
+
+    @property
+    def signer_names(self) -> list[str]:
+        return sorted(set(self.signers.tolist()))
+
+    def index(self) -> dict[str, dict[str, np.ndarray]]:
+        """signer -> label -> row indices (the synthesiser samples one signer per phrase)."""
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for s in self.signer_names:
+            rows = np.flatnonzero(self.signers == s)
+            out[s] = {lab: rows[self.labels[rows] == lab] for lab in sorted(set(self.labels[rows].tolist()))}
+        return out
+
+
+def canonicalise(xyz: np.ndarray, frame_wh: tuple[float, float], mirror: bool = False) -> np.ndarray:
+    """Raw MediaPipe Hands float[N, 21, 3] (x, y in 0..1 of the frame, z relative to the wrist in
+    x units) -> canonical float32[N, 21, 3]."""
+    p = np.array(xyz, dtype=np.float64)
+    if mirror:
+        p[..., 0] = 1.0 - p[..., 0]
+    w, h = frame_wh
+    p[..., 0] *= w
+    p[..., 1] *= h
+    p[..., 2] *= w
+    p -= p[:, :1]
+    scale = np.linalg.norm(p[:, 9, :2], axis=-1)  # wrist -> middle MCP, in the image plane
+    p /= np.maximum(scale, 1e-6)[:, None, None]
+    return p.astype(np.float32)
+
+
+def load_bank(data_dir: str | Path) -> HandshapeBank:
+    """Both real handshape sets in one bank (10,508 + 2,075 hands)."""
+    data_dir = Path(data_dir)
+    parts = []
+    letters = data_dir / "letters" / "webcam_letters_21x3.npz"
+    if letters.is_file():
+        d = np.load(letters)
+        parts.append((canonicalise(d["X"], LETTERS_FRAME, mirror=True),
+                      np.char.lower(d["y"].astype(str)), np.full(len(d["y"]), LETTERS_SIGNER)))
+    massey = data_dir / "massey" / "landmarks_21x3.npz"
+    if massey.is_file():
+        d = np.load(massey)
+        signers = np.array([Path(str(n)).name.split("_")[0] for n in d["names"]])
+        parts.append((canonicalise(d["X"], MASSEY_FRAME), np.char.lower(d["y"].astype(str)), signers))
+    if not parts:
+        raise FileNotFoundError(f"no handshape data under {data_dir} (letters/ or massey/)")
+    shapes = np.concatenate([p[0] for p in parts])
+    labels = np.concatenate([p[1] for p in parts]).astype(str)
+    signers = np.concatenate([p[2] for p in parts]).astype(str)
+    ok = np.isfinite(shapes).all(axis=(1, 2)) & (np.abs(shapes).max(axis=(1, 2)) < 10)
+    log.info("handshape bank: %d hands from %s", int(ok.sum()), ", ".join(sorted(set(signers))))
+    return HandshapeBank(shapes[ok], labels[ok], signers[ok])

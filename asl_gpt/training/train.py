@@ -1,0 +1,314 @@
+"""The training loop: checkpoints, resume, a progress bar, validation with the competition metric,
+and the two-round scheme (round-1 out-of-fold scores as an auxiliary target in round 2).
+
+Losses: label-smoothed cross-entropy on the teacher-forced decoder, plus binary cross-entropy on the
+confidence head. The confidence target is 0 for negatives (not fingerspelling) and, for real
+phrases, how right the decoder is on this sample (teacher-forced token accuracy squared); in round 2
+it is blended with the round-1 out-of-fold score of the sequence, the auxiliary target.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from asl_gpt import features
+from asl_gpt.landmarks import layout
+from asl_gpt.model.fingerspeller import Fingerspeller, greedy_decode, load_checkpoint, save_checkpoint
+from asl_gpt.model.presets import ModelConfig, get_preset
+from asl_gpt.tokenizer import Tokenizer
+from asl_gpt.training import augment as aug
+from asl_gpt.training import metrics
+from asl_gpt.training.data import Batch, CompetitionSource, Record, make_batch, read_oof, scan_competition
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    preset: str = "default"  # model size (asl_gpt.model.presets)
+    data: str = "synth"  # 'synth' (real handshapes -> synthesised phrases) or a competition data folder
+    data_dir: Path | None = None  # shared/data (handshapes, seed capture, symmetry.csv); settings give it
+    fold: int = -1  # competition: validate on this participant fold, train on the rest; -1 = train on all
+    out: Path = Path("var/train/default")  # checkpoints, log, out-of-fold predictions
+    steps: int = 20000  # optimiser steps in total (a resumed run continues to this number)
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.05
+    warmup: int = 300  # linear warm-up steps, then cosine decay to 5%
+    label_smoothing: float = 0.1
+    conf_weight: float = 0.3  # weight of the confidence-head loss
+    val_every: int = 500  # steps between validations (and checkpoints)
+    val_size: int = 256  # validation sequences
+    threads: int = 2  # torch CPU threads
+    workers: int = 1  # background processes producing batches (0 = in the training process)
+    seed: int = 0
+    resume: bool = False  # continue from out/last.pt
+    max_minutes: float = 0.0  # stop cleanly (checkpoint saved) after this much wall time; 0 = no limit
+    oof_out: bool = False  # after training, write the validation fold's predictions (round 1)
+    aux_oof: tuple[str, ...] = ()  # round 2: OOF csv files from round 1 (sequence_id, score)
+    aux_blend: float = 0.5  # round 2: weight of the OOF score in the confidence target
+    augment: aug.AugmentOptions = aug.AugmentOptions()
+    device: str = "cpu"
+    progress: bool = True
+
+
+# --- sample streams ---------------------------------------------------------------------------------
+
+def _symmetry(data_dir: Path | None) -> np.ndarray | None:
+    p = data_dir / "kaggle-format" / "symmetry.csv" if data_dir else None
+    return layout.mirror_permutation(p) if p and p.is_file() else None
+
+
+def build_synthesizer(data_dir: Path, knowledge_dir: Path | None, include_held_out: bool = False):
+    from asl_gpt.training.handshapes import HELD_OUT_SIGNER, load_bank
+    from asl_gpt.training.synth import Synthesizer, load_body_frames, vocabulary
+
+    bank = load_bank(data_dir)
+    if not include_held_out:
+        bank = bank.without([HELD_OUT_SIGNER])
+    return Synthesizer(bank, load_body_frames(data_dir), words=vocabulary(knowledge_dir))
+
+
+def _prefix_crop(r: Record, rng: np.random.Generator) -> Record:
+    """The runtime decodes a phrase while it is being spelled: teach it prefixes (synth only)."""
+    if r.kind != "spell" or r.char_times_ms is None or len(r.text) < 2:
+        return r
+    k = int(rng.integers(1, len(r.text)))
+    cut_ms = (r.char_times_ms[k - 1] + r.char_times_ms[k]) / 2
+    n = max(1, int(np.searchsorted(r.times_ms, cut_ms)))
+    return dataclasses.replace(r, frames=r.frames[:n], text=r.text[:k].rstrip(), times_ms=r.times_ms[:n],
+                               char_times_ms=r.char_times_ms[:k])
+
+
+class RecordStream:
+    """Endless augmented training records from the synthesiser or a competition source."""
+
+    def __init__(self, opts: TrainOptions, knowledge_dir: Path | None, seed: int):
+        self.o = opts
+        self.rng = np.random.default_rng(seed)
+        self.perm = _symmetry(opts.data_dir)
+        self.synth = self.source = None
+        if opts.data == "synth":
+            self.synth = build_synthesizer(opts.data_dir, knowledge_dir)
+        else:
+            infos = [i for i in scan_competition(opts.data) if i.fold != opts.fold]
+            self.source = CompetitionSource(infos, aux=read_oof(list(opts.aux_oof)) if opts.aux_oof else None)
+        self._order, self._pos = np.zeros(0, np.int64), 0
+        self._recent: dict[str, Record] = {}
+
+    def _raw(self) -> Record:
+        if self.synth is not None:
+            s = self.synth.sample(self.rng)
+            return Record(s.frames, s.text, s.signer, s.kind, s.char_times_ms, s.times_ms)
+        if self._pos >= len(self._order):
+            self._order, self._pos = self.source.file_order(self.rng), 0
+        self._pos += 1
+        return self.source.record(int(self._order[self._pos - 1]))
+
+    def next(self) -> Record:
+        r = self._raw()
+        a = self.o.augment
+        other = self._recent.get(r.group)
+        if r.kind == "spell":
+            self._recent[r.group] = r
+        if other is not None and other is not r and self.rng.random() < a.p_cutmix:
+            frames, text = aug.cutmix(r.frames, r.text, other.frames, other.text, self.rng,
+                                      r.char_times_ms, other.char_times_ms, r.times_ms, other.times_ms)
+            r = Record(frames, text, r.group, r.kind, None, None, r.aux, r.key)
+        elif self.rng.random() < 0.15:
+            r = _prefix_crop(r, self.rng)
+        return dataclasses.replace(r, frames=aug.augment(r.frames, self.rng, self.perm, a))
+
+
+class _BatchDataset(torch.utils.data.IterableDataset):
+    def __init__(self, opts: TrainOptions, cfg: ModelConfig, knowledge_dir: Path | None, seed: int):
+        self.o, self.cfg, self.kd, self.seed = opts, cfg, knowledge_dir, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        stream = RecordStream(self.o, self.kd, self.seed + (info.id if info else 0))
+        spec, tok = features.FeatureSpec(self.cfg.columns, self.cfg.window), Tokenizer()
+        while True:
+            yield make_batch([stream.next() for _ in range(self.o.batch_size)], spec, tok, self.cfg.max_output)
+
+
+def validation_records(opts: TrainOptions, knowledge_dir: Path | None) -> list[Record]:
+    """Fixed validation set: synthesised phrases from the training signers with their own seed (the
+    held-out signer is for `asl-gpt eval` only), or the competition's validation fold."""
+    if opts.data == "synth":
+        syn = build_synthesizer(opts.data_dir, knowledge_dir)
+        rng = np.random.default_rng(10_000 + opts.seed)
+        out = []
+        for _ in range(opts.val_size):
+            s = syn.sample(rng)
+            out.append(Record(s.frames, s.text, s.signer, s.kind))
+        return out
+    infos = [i for i in scan_competition(opts.data) if i.fold == max(opts.fold, 0)]
+    src = CompetitionSource(infos)
+    n = len(infos) if opts.oof_out and opts.fold >= 0 else min(len(infos), opts.val_size)
+    return [src.record(i) for i in range(n)]
+
+
+# --- steps ------------------------------------------------------------------------------------------
+
+def _tensors(b: Batch, device: str):
+    t = lambda a, dt: torch.as_tensor(a, dtype=dt, device=device)  # noqa: E731
+    return (t(b.inputs, torch.float32), t(b.mask, torch.float32), t(b.tokens_in, torch.long),
+            t(b.targets, torch.long), t(b.negative, torch.bool), t(b.aux, torch.float32))
+
+
+def compute_loss(model: Fingerspeller, b: Batch, opts: TrainOptions, tok: Tokenizer, rng: np.random.Generator):
+    tin = aug.mask_decoder_input(b.tokens_in, opts.augment.p_decoder_mask, len(tok.symbols), rng)
+    tin[:, 0] = tok.sos_id
+    x, m, tin_t, tgt, neg, aux = _tensors(dataclasses.replace(b, tokens_in=tin), opts.device)
+    logits, conf = model(x, m, tin_t)  # [B, L, V], [B, 1]
+    valid = tgt != tok.pad_id
+    ce = F.cross_entropy(logits.transpose(1, 2), tgt, ignore_index=tok.pad_id, label_smoothing=opts.label_smoothing)
+    with torch.no_grad():
+        correct = ((logits.argmax(-1) == tgt) & valid).sum(1).float() / valid.sum(1).clamp(min=1).float()
+        target = correct ** 2
+        has_aux = torch.isfinite(aux)
+        target = torch.where(has_aux, (1 - opts.aux_blend) * target + opts.aux_blend * aux.nan_to_num(0.0), target)
+        target = torch.where(neg, torch.zeros_like(target), target)
+    bce = F.binary_cross_entropy_with_logits(conf[:, 0], target)
+    return ce + opts.conf_weight * bce, {"ce": float(ce.detach()), "conf": float(bce.detach()), "tok_acc": float(correct[~neg].mean()) if (~neg).any() else 0.0}
+
+
+@torch.no_grad()
+def predict(model: Fingerspeller, records: list[Record], cfg: ModelConfig, batch_size: int = 64,
+            device: str = "cpu") -> tuple[list[str], np.ndarray]:
+    """Greedy transcripts and confidences of records (torch; the TFLite path is asl_gpt.recognizer)."""
+    model.eval()
+    spec, tok = features.FeatureSpec(cfg.columns, cfg.window), Tokenizer()
+    texts, confs = [], []
+    for i in range(0, len(records), batch_size):
+        b = make_batch(records[i:i + batch_size], spec, tok, cfg.max_output)
+        ids, conf = greedy_decode(model, torch.as_tensor(b.inputs, device=device), torch.as_tensor(b.mask, device=device),
+                                  tok.sos_id, tok.eos_id, len(tok.symbols))
+        texts += [tok.decode(s) for s in ids]
+        confs.append(conf.cpu().numpy())
+    return texts, np.concatenate(confs) if confs else np.zeros(0)
+
+
+def validate(model, records: list[Record], cfg: ModelConfig, device: str = "cpu") -> dict:
+    tok = Tokenizer()
+    preds, conf = predict(model, records, cfg, device=device)
+    pos = [i for i, r in enumerate(records) if r.kind == "spell"]
+    neg = [i for i, r in enumerate(records) if r.kind != "spell"]
+    s = metrics.score([tok.normalise(records[i].text)[:cfg.max_output] for i in pos], [preds[i] for i in pos])
+    out = {**s.as_dict(), "conf_pos": float(conf[pos].mean()) if pos else float("nan"),
+           "conf_neg": float(conf[neg].mean()) if neg else float("nan"),
+           "silent_neg": float((conf[neg] < 0.5).mean()) if neg else float("nan")}
+    return out
+
+
+def _lr(step: int, o: TrainOptions) -> float:
+    if step < o.warmup:
+        return o.lr * (step + 1) / o.warmup
+    p = min(1.0, (step - o.warmup) / max(1, o.steps - o.warmup))
+    return o.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def train(opts: TrainOptions, knowledge_dir: Path | None = None) -> Path:
+    """Train (or resume) and return the path of the last checkpoint."""
+    torch.set_num_threads(opts.threads)
+    torch.manual_seed(opts.seed)
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = get_preset(opts.preset)
+    model = Fingerspeller(cfg).to(opts.device)
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "pos" not in n]
+    no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "pos" not in n)]
+    optim = torch.optim.AdamW([{"params": decay, "weight_decay": opts.weight_decay},
+                               {"params": no_decay, "weight_decay": 0.0}], lr=opts.lr)
+    step, best = 0, -float("inf")
+    last = out / "last.pt"
+    if opts.resume and last.is_file():
+        ckpt = torch.load(last, map_location=opts.device, weights_only=False)
+        if ckpt["config"] != cfg.to_dict():
+            raise ValueError(f"{last} was trained with another preset; start a new --out folder")
+        model.load_state_dict(ckpt["state_dict"])
+        optim.load_state_dict(ckpt["optimizer"])
+        step, best = int(ckpt["step"]), float(ckpt.get("best", best))
+        log.info("resumed %s at step %d", last, step)
+    log.info("model %s: %.2fM parameters", opts.preset, model.n_params() / 1e6)
+    val = validation_records(opts, knowledge_dir)
+    ds = _BatchDataset(opts, cfg, knowledge_dir, seed=opts.seed * 1000 + step)
+    loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=opts.workers,
+                                         persistent_workers=opts.workers > 0, prefetch_factor=4 if opts.workers else None)
+    tok, rng = Tokenizer(), np.random.default_rng(opts.seed + step)
+    meta = {"options": {k: str(v) for k, v in dataclasses.asdict(opts).items()}, "config": cfg.to_dict()}
+    (out / "run.json").write_text(json.dumps(meta, indent=1))
+    t0 = time.time()
+    from tqdm import tqdm
+
+    bar = tqdm(total=opts.steps, initial=step, disable=not opts.progress, desc=f"train {opts.preset}", unit="step")
+    logf = open(out / "log.jsonl", "a")
+    stats: dict = {}
+    it = iter(loader)
+    model.train()
+    stopped = False
+    while step < opts.steps:
+        b = next(it)
+        for g in optim.param_groups:
+            g["lr"] = _lr(step, opts)
+        loss, stats = compute_loss(model, b, opts, tok, rng)
+        optim.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optim.step()
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{float(loss.detach()):.3f}", acc=f"{stats['tok_acc']:.2f}")
+        stopped = opts.max_minutes > 0 and (time.time() - t0) / 60 > opts.max_minutes
+        if step % opts.val_every == 0 or step == opts.steps or stopped:
+            v = validate(model, val, cfg, opts.device)
+            model.train()
+            rec = {"step": step, "lr": _lr(step, opts), "loss": float(loss.detach()), **stats, **{f"val_{k}": x for k, x in v.items()},
+                   "minutes": round((time.time() - t0) / 60, 2)}
+            logf.write(json.dumps(rec) + "\n")
+            logf.flush()
+            log.info("step %d: %s", step, rec)
+            bar.write(f"step {step}: val normalized Levenshtein {v['normalized_levenshtein']:.3f}, exact {v['exact']:.2f}, "
+                      f"conf pos {v['conf_pos']:.2f} neg {v['conf_neg']:.2f}")
+            score = v["normalized_levenshtein"]
+            if score > best:
+                best = score
+                save_checkpoint(out / "best.pt", model, step=step, best=best, val=v)
+            save_checkpoint(last, model, optimizer=optim.state_dict(), step=step, best=best, val=v)
+        if stopped:
+            log.info("time budget of %.1f minutes reached at step %d", opts.max_minutes, step)
+            break
+    bar.close()
+    logf.close()
+    if opts.oof_out and opts.data != "synth" and opts.fold >= 0:
+        write_oof(model, val, cfg, out / f"oof_fold{opts.fold}.csv", opts.device)
+    return last
+
+
+def write_oof(model, records: list[Record], cfg: ModelConfig, path: Path, device: str = "cpu") -> None:
+    """Round 1's out-of-fold predictions: sequence_id, phrase, prediction, score (1 - normalised distance)."""
+    tok = Tokenizer()
+    preds, _ = predict(model, records, cfg, device=device)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["sequence_id", "phrase", "prediction", "score"])
+        for r, p in zip(records, preds):
+            ref = tok.normalise(r.text)[:cfg.max_output]
+            w.writerow([r.key, ref, p, max(0.0, 1 - metrics.levenshtein(ref, p) / max(1, len(ref)))])
+    log.info("wrote %d out-of-fold predictions to %s", len(records), path)
+
+
+def resume_model(path: str | Path) -> tuple[Fingerspeller, dict]:
+    return load_checkpoint(path)
