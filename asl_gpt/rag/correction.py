@@ -105,9 +105,13 @@ class Corrector:
                 best, best_key = cand, key
         return best
 
+    def limit(self, word: str) -> float:
+        """Short words tolerate fewer edits: two edits turn most 3-letter words into other words."""
+        return min(self.max_distance, 1.0 if len(word) <= 3 else 1.5 if len(word) <= 5 else 2.0)
+
     def _candidates(self, word: str):
-        # Knowledge-base words: weighted distance up to max_distance (the vocabulary is small).
-        lim = self.max_distance
+        # Knowledge-base words: weighted distance up to the limit (the vocabulary is small).
+        lim = self.limit(word)
         for length in range(len(word) - int(lim), len(word) + int(lim) + 1):
             for cand in self._by_length.get(length, ()):
                 d = weighted_distance(word, cand, lim)
