@@ -1,0 +1,110 @@
+"""Chat turns for the Gradio chatbot: a question (signed or typed) streamed through the assistant.
+
+Signed and typed questions take the same path (`Assistant.ask_stream`, as `asl-gpt ask` does); only
+the label differs, so a user can compare. Sources come as a collapsible "Sources" message whose
+children, one per numbered passage, open to the title, section and passage. The chain gets a clean
+history (`turns`: plain role/content dicts) rather than the decorated chatbot messages.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import logging
+from dataclasses import dataclass
+from typing import Iterator
+
+from asl_gpt.errors import AslGptError
+
+log = logging.getLogger(__name__)
+
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str  # what will be asked (the user's edit, or the recognised text)
+    kind: str  # "signed" | "typed"
+    raw: str | None = None  # the recognised string, for signed questions
+    confidence: float | None = None
+
+
+def user_message(q: Question, corrected: str | None = None, asked: str | None = None) -> dict:
+    """The question as shown: labelled signed or typed; a signed one shows the raw and corrected text."""
+    if q.kind == "signed":
+        raw = q.raw or q.text
+        bits = [f"recognised: `{raw}`"]
+        if corrected and corrected != raw:
+            bits.append(f"corrected: `{corrected}`")
+        if q.confidence is not None:
+            bits.append(f"confidence {q.confidence:.2f}")
+        head = "**Signed** · " + " · ".join(bits)
+        return {"role": "user", "content": f"{head}\n\n{asked or q.text}"}
+    return {"role": "user", "content": f"**Typed**\n\n{asked or q.text}"}
+
+
+def sources_messages(sources, note: str = "") -> list[dict]:
+    """A collapsible 'Sources' message and one collapsible child per passage ([n] title — section)."""
+    if not sources:
+        return []
+    parent = f"sources-{next(_ids)}"
+    msgs = [{"role": "assistant", "content": note,
+             "metadata": {"title": f"Sources ({len(sources)})", "id": parent, "status": "done"}}]
+    for s in sources:
+        title = f"[{s.n}] {s.title or s.path}" + (f" — {s.section}" if s.section and s.section != s.title else "")
+        body = f"{html.escape(s.passage.strip())}\n\n*{s.path}* · relevance {s.score:.2f}" + (" · cited" if s.cited else "")
+        msgs.append({"role": "assistant", "content": body,
+                     "metadata": {"title": title, "parent_id": parent, "status": "done"}})
+    return msgs
+
+
+def answer_turn(backend, q: Question, chat: list[dict], turns: list[dict]) -> Iterator[tuple[list[dict], list[dict], str]]:
+    """Yield (chatbot messages, clean turns, status line) as the answer streams.
+
+    Errors (empty/oversized question, index problems) become an assistant message; the question
+    stays in the chat, so nothing the user typed or signed is lost.
+    """
+    chat = list(chat or [])
+    turns = list(turns or [])
+    user = user_message(q)
+    chat.append(user)
+    yield chat, turns, "searching the knowledge base…"
+    answer = {"role": "assistant", "content": ""}
+    try:
+        events = backend.ask_stream(q.text, history=turns, raw=q.raw if q.kind == "signed" else None)
+        for ev in events:
+            kind = type(ev).__name__
+            if kind == "Retrieved":
+                corrected = ev.correction.corrected if ev.correction is not None else None
+                chat[-1] = user_message(q, corrected, ev.query)  # the raw, corrected and asked forms
+                chat.append(answer)
+                yield chat, turns, f"{len(ev.sources)} passages found; waiting for the LLM…"
+            elif kind == "Token":
+                answer["content"] += ev.text
+                yield chat, turns, "answering…"
+            elif kind == "Answer":
+                yield from _final(chat, turns, answer, ev)
+                return
+    except AslGptError as e:
+        if answer not in chat:
+            chat.append(answer)
+        answer["content"] = f"⚠ {e}"
+        yield chat, turns, str(e)
+
+
+def _final(chat, turns, answer, ev):
+    asked = ev.question
+    if ev.status == "answered":
+        answer["content"] = ev.text
+        chat.extend(sources_messages(ev.sources))
+        status = f"answered in {ev.timings.get('total_s', 0):.1f} s"
+    elif ev.status == "not_found":
+        answer["content"] = ev.text
+        status = "not in the knowledge base"
+    else:  # llm_error: what streamed (if anything), the failure, and the passages found
+        shown = (ev.text + "\n\n") if ev.text else ""
+        answer["content"] = f"{shown}⚠ The LLM did not answer: {ev.error}. The passages found are below."
+        chat.extend(sources_messages(ev.sources))
+        status = f"LLM error: {ev.error}"
+    turns.extend([{"role": "user", "content": asked}, {"role": "assistant", "content": ev.text or ""}])
+    yield chat, turns, status

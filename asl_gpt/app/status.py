@@ -1,0 +1,148 @@
+"""Status lines for the app: camera, hands, model, index, LLM. Pure text from state; cached probes.
+
+Probing the index or the LLM is not free (a Chroma read, an HTTP request), so `StatusProbe` keeps
+each answer for a few seconds and is shared by all sessions; the live parts are per session.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from asl_gpt.app.live import LiveState
+from asl_gpt.errors import AslGptError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    ok: bool
+    documents: int = 0
+    chunks: int = 0
+    message: str = ""  # why not ok, or what is happening (indexing progress)
+
+
+@dataclass(frozen=True)
+class LLMInfo:
+    ok: bool
+    endpoint: str
+    message: str
+
+
+class StatusProbe:
+    """Index and LLM status for everyone, each cached for `ttl_s` seconds."""
+
+    def __init__(self, services, ttl_s: float = 5.0, clock=time.monotonic):
+        self.services = services
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._index: tuple[float, IndexStatus] | None = None
+        self._llm: tuple[float, LLMInfo] | None = None
+        self.indexing: str = ""  # set while an index run is going (its progress)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._index = None
+
+    def index(self) -> IndexStatus:
+        if self.indexing:
+            return IndexStatus(False, message=self.indexing)
+        with self._lock:
+            if self._index and self._clock() - self._index[0] < self.ttl_s:
+                return self._index[1]
+        try:
+            st = self.services.knowledge().stats()
+            s = IndexStatus(st.documents > 0, st.documents, st.chunks,
+                            "" if st.documents else "the index is empty: add documents in the Knowledge tab")
+        except AslGptError as e:
+            s = IndexStatus(False, message=str(e))
+        except Exception as e:  # noqa: BLE001 - a broken store is shown, not raised
+            log.exception("index status failed")
+            s = IndexStatus(False, message=f"index unavailable ({type(e).__name__}: {str(e)[:120]})")
+        with self._lock:
+            self._index = (self._clock(), s)
+        return s
+
+    def llm(self, start: bool = False) -> LLMInfo:
+        with self._lock:
+            if not start and self._llm and self._clock() - self._llm[0] < self.ttl_s * 2:
+                return self._llm[1]
+        try:
+            st = self.services.assistant().check_llm(start=start)
+            info = LLMInfo(bool(st.ok), str(st.endpoint), str(st.message))
+        except AslGptError as e:
+            info = LLMInfo(False, "?", str(e))
+        except Exception as e:  # noqa: BLE001
+            log.exception("LLM status failed")
+            info = LLMInfo(False, "?", f"{type(e).__name__}: {str(e)[:120]}")
+        with self._lock:
+            self._llm = (self._clock(), info)
+        return info
+
+
+def camera_line(s: LiveState) -> str:
+    if s.last_frame_age_s is None:
+        return ("Camera: no frames yet. Press **Record** under the camera; if the browser blocked the camera, "
+                "allow it in the address bar, or use **Upload a video**.")
+    if s.last_frame_age_s > 3.0:
+        return f"Camera: stopped (last frame {s.last_frame_age_s:.0f} s ago)."
+    return (f"Camera: {s.received_fps:.1f} frames/s reach the server, "
+            f"{s.processed_fps:.1f} frames/s reach recognition.")
+
+
+def hands_line(s: LiveState) -> str:
+    if s.frames_processed == 0:
+        return "Hands: —"
+    return "Hands: **detected**" if s.hands_visible else "Hands: **not visible** (keep both hands and shoulders in view)"
+
+
+def model_line(s: LiveState) -> str:
+    if s.model_error:
+        return f"Model: ⚠ {s.model_error}. Typed questions still work."
+    return f"Model: {s.model or 'loaded'} (confidence threshold {s.threshold:.2f})"
+
+
+def index_line(i: IndexStatus) -> str:
+    if i.ok:
+        return f"Index: {i.documents} documents, {i.chunks} chunks"
+    return f"Index: ⚠ {i.message}"
+
+
+def llm_line(l: LLMInfo) -> str:
+    return f"LLM: {'✓' if l.ok else '⚠'} {l.endpoint}: {l.message}"
+
+
+def live_status(s: LiveState) -> str:
+    """The short line under the video."""
+    parts = [camera_line(s), hands_line(s)]
+    if s.model_error:
+        parts.append(model_line(s))
+    if s.error:
+        parts.append(f"Last frame error: {s.error}")
+    return "  \n".join(parts)
+
+
+def full_status(s: LiveState, index: IndexStatus, llm: LLMInfo) -> str:
+    return "  \n".join([camera_line(s), hands_line(s), model_line(s), index_line(index), llm_line(llm),
+                        f"Frames: {s.frames_received} received, {s.frames_processed} recognised, "
+                        f"{s.frames_with_hands} with hands"])
+
+
+def caption_html(s: LiveState) -> str:
+    """Large caption of the pending text with a confidence meter; low confidence is marked as such."""
+    text = html.escape(s.text) if s.text else "<span class='caption-empty'>(nothing signed yet)</span>"
+    pct = max(0.0, min(1.0, s.confidence)) * 100
+    low = s.low_confidence
+    label = (f"confidence {s.confidence:.2f} — below the threshold {s.threshold:.2f}, will not be sent automatically"
+             if low else (f"confidence {s.confidence:.2f}" if s.text else ""))
+    cls = "caption low" if low else "caption"
+    return (f"<div class='{cls}' role='status' aria-live='polite'><div class='caption-text'>{text}</div>"
+            f"<div class='meter' role='meter' aria-valuemin='0' aria-valuemax='1' aria-valuenow='{s.confidence:.2f}' "
+            f"aria-label='recognition confidence'><div class='meter-fill' style='width:{pct:.0f}%'></div>"
+            f"<div class='meter-threshold' style='left:{s.threshold * 100:.0f}%'></div></div>"
+            f"<div class='caption-label'>{label}</div></div>")

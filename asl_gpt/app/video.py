@@ -1,0 +1,38 @@
+"""No camera: recognise an uploaded video with the same `recognize_video` as `asl-gpt recognize`."""
+
+from __future__ import annotations
+
+from asl_gpt.buffer import BufferOptions
+
+
+def recognize_upload(services, path: str, min_confidence: float, progress=None) -> tuple[str, list[str]]:
+    """(message, utterances offered for sending). Raises AslGptError (unreadable video, no model)."""
+    from asl_gpt.commands.recognize import stream_options
+    from asl_gpt.landmarks.video import probe
+    from asl_gpt.pipeline import recognize_video
+
+    info = probe(path)  # InputError for a file OpenCV cannot read, before the model loads
+    rec = services.recognizer()
+    extractor = services.new_extractor()
+    done = [0]
+
+    def on_result(frame, result):
+        done[0] += 1
+        if progress is not None and done[0] % 5 == 0:
+            progress((done[0], info.frames or None), desc="recognising", unit="frames")
+
+    try:
+        result = recognize_video(path, rec, extractor, stream_options(services.settings),
+                                 BufferOptions(min_confidence=min_confidence), on_result=on_result)
+    finally:
+        if hasattr(extractor, "close"):
+            extractor.close()
+    utterances = [u.text for u in result.utterances]
+    head = f"{result.frames} frames, hands in {result.frames_with_hands}."
+    if utterances:
+        return f"{head} {len(utterances)} utterance(s): pick one and press **Use this utterance**.", utterances
+    if result.frames_with_hands == 0:
+        return f"{head} No hands in view: nothing to read.", []
+    low = "; ".join(f"`{r.text}` ({r.confidence:.2f})" for r in result.rejected[:5])
+    return (f"{head} Nothing reached the confidence threshold {min_confidence:.2f}"
+            + (f"; rejected: {low}" if low else "") + "."), []

@@ -1,0 +1,161 @@
+"""The app's collaborators, built from settings: the recognizer, a landmark extractor per stream,
+the knowledge base and the assistant. Everything heavy is loaded lazily and at most once, so the
+app starts at once and shows what is missing (no model yet, no index, LLM down) instead of failing.
+
+The UI only sees the Protocols below; unit tests pass fakes, the product passes `build_services()`.
+The assistant and knowledge base are the same objects `asl-gpt ask` and `asl-gpt index` use.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol
+
+import numpy as np
+
+from asl_gpt.errors import AslGptError, InputError
+
+log = logging.getLogger(__name__)
+
+Extractor = Callable[[np.ndarray], np.ndarray]  # uint8 RGB -> float32[543, 3]
+
+
+class ChatBackend(Protocol):
+    """What the chat needs: `asl_gpt.rag.chain.Assistant` implements it."""
+
+    def ask_stream(self, question: str, history=None, raw: str | None = None) -> Iterator[Any]: ...
+    def validate(self, question: str) -> str: ...  # InputError for an empty or oversized question
+    def correct_query(self, raw: str) -> Any: ...  # -> Correction(raw, corrected, changes)
+    def check_llm(self, start: bool = True) -> Any: ...  # -> LLMStatus(ok, endpoint, model, message)
+
+
+class KnowledgeBackend(Protocol):
+    """What the Knowledge tab needs: `asl_gpt.rag.index.KnowledgeBase` implements it."""
+
+    def index(self, paths=None, rebuild: bool = False, progress=False) -> Any: ...  # -> IndexSummary
+    def documents(self) -> list[Any]: ...  # -> [DocumentInfo(source, path, title, chunks)]
+    def stats(self) -> Any: ...  # -> IndexStats(documents, chunks, location, collection, embedding_model)
+
+
+class Services(Protocol):
+    settings: Any
+
+    def recognizer(self) -> Any: ...  # Recognizer; raises ModelError with a one-line reason
+    def new_extractor(self) -> Extractor: ...  # one per stream (Holistic tracks across frames)
+    def assistant(self) -> ChatBackend: ...
+    def knowledge(self) -> KnowledgeBackend: ...
+    def uploads_dir(self) -> Path: ...
+    def close(self) -> None: ...
+
+
+class _Lazy:
+    """A value built once on first use; a failure is remembered (its message shown) and retried on request."""
+
+    def __init__(self, build: Callable[[], Any]):
+        self._build = build
+        self._lock = threading.Lock()
+        self._value = None
+        self._error: AslGptError | None = None
+
+    def get(self, retry: bool = False):
+        with self._lock:
+            if self._value is None and (self._error is None or retry):
+                try:
+                    self._value = self._build()
+                    self._error = None
+                except AslGptError as e:
+                    self._error = e
+            if self._error is not None:
+                raise self._error
+            return self._value
+
+    @property
+    def loaded(self) -> bool:
+        return self._value is not None
+
+    def peek(self):
+        return self._value
+
+
+@dataclass
+class AppServices:
+    """The product's services (see `build_services`)."""
+
+    settings: Any
+
+    def __post_init__(self):
+        self._recognizer = _Lazy(self._load_recognizer)
+        self._kb = _Lazy(self._load_kb)
+        self._assistant = _Lazy(self._load_assistant)
+
+    # -- recognition ----------------------------------------------------------------------------
+    def _load_recognizer(self):
+        from asl_gpt.recognizer import load_recognizer
+
+        cfg = self.settings.recognizer
+        return load_recognizer(cfg.model, self.settings.paths.models_dir, threads=cfg.threads)
+
+    def recognizer(self, retry: bool = False):
+        return self._recognizer.get(retry)
+
+    def new_extractor(self) -> Extractor:
+        from asl_gpt.landmarks.holistic import HolisticExtractor
+
+        return HolisticExtractor()
+
+    # -- knowledge and answers --------------------------------------------------------------------
+    def _load_kb(self):
+        from asl_gpt.rag.index import KnowledgeBase
+
+        return KnowledgeBase(self.settings)
+
+    def _load_assistant(self):
+        from asl_gpt.rag.chain import build_assistant
+
+        return build_assistant(self.settings, kb=self.knowledge())
+
+    def knowledge(self) -> KnowledgeBackend:
+        return self._kb.get()
+
+    def assistant(self) -> ChatBackend:
+        return self._assistant.get()
+
+    def uploads_dir(self) -> Path:
+        d = Path(self.settings.paths.state_dir) / "uploads"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def close(self) -> None:
+        a = self._assistant.peek()
+        if a is not None and hasattr(a, "close"):
+            a.close()  # stops the embedded LLM server and closes the index
+
+
+def build_services(settings) -> AppServices:
+    return AppServices(settings)
+
+
+def save_uploads(files: list[str | Path], uploads_dir: Path, max_mb: float = 50.0) -> list[Path]:
+    """Copy uploaded files into the uploads folder (indexed with the knowledge folder). InputError for bad ones."""
+    from asl_gpt.rag.documents import TEXT_SUFFIXES
+
+    saved = []
+    for f in files:
+        p = Path(f)
+        if p.suffix.lower() not in TEXT_SUFFIXES:
+            raise InputError(f"{p.name}: unsupported file type (use {', '.join(sorted(set(TEXT_SUFFIXES)))})")
+        if p.stat().st_size > max_mb * 2**20:
+            raise InputError(f"{p.name}: larger than {max_mb:.0f} MB")
+        dest = uploads_dir / _safe_name(p.name)
+        shutil.copyfile(p, dest)
+        saved.append(dest)
+    return saved
+
+
+def _safe_name(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)
+    return keep.lstrip(".") or "upload"
