@@ -1,1 +1,57 @@
-"""Knowledge base and cited answers (public API documented here once complete)."""
+"""Knowledge base and cited answers: the API that `asl-gpt index`, `asl-gpt ask` and the app all call.
+
+Modules, one per concern (each external system behind one of them):
+  documents.py   loaders (Markdown, text, PDF, HTML) and heading-aware chunking with stable ids
+  embeddings.py  sentence-transformers over bundled weights, offline (LangChain `Embeddings`)
+  store.py       Chroma (embedded persistent store, or a `chroma run` server) + the single-writer lock
+  retrieval.py   BM25 + reciprocal rank fusion; `Passage`
+  index.py       `KnowledgeBase`: incremental indexing and hybrid search
+  correction.py  word-by-word correction of fingerspelled queries
+  prompts.py     the answer prompt
+  llm.py         the embedded llama.cpp server (xllamacpp) and the OpenAI-compatible client
+  chain.py       `Assistant`: correct → retrieve → gate → prompt | LLM (streaming) → `Answer`
+  evaluation.py  noise model and hit rate, for the benchmark and tests
+
+Public API (import from the modules; nothing heavy is imported by this package):
+
+    from asl_gpt.rag.index import KnowledgeBase, IndexSummary, DocumentInfo, IndexStats
+    kb = KnowledgeBase(settings)                      # embeddings load on first use
+    kb.index(paths=None, rebuild=False, progress=False) -> IndexSummary
+        # paths: files/folders (default settings.paths.knowledge_dir); progress: True (tqdm) or
+        # callable(done_chunks, total_chunks). IndexSummary(added, updated, removed, unchanged,
+        # chunks_embedded, chunks_deleted, chunks_total, skipped=((path, reason), ...), seconds, embed_seconds)
+        # Raises IndexError_ when locked by another writer, for an empty folder, a corrupt index
+        # (message says `asl-gpt index --rebuild`) or an unreachable Chroma server.
+    kb.documents() -> list[DocumentInfo(source, path, title, chunks)]
+    kb.stats() -> IndexStats(documents, chunks, location, collection, embedding_model)
+    kb.is_empty() -> bool
+    kb.search(query, k=None, min_relevance=None, hybrid=None) -> list[Passage]   # best first
+    kb.close()
+
+    from asl_gpt.rag.chain import build_assistant, Assistant, Retrieved, Token, Answer, Source
+    assistant = build_assistant(settings, kb=None, chat_model=None)   # chat_model: tests only
+    for event in assistant.ask_stream(question, history=None, raw=None):
+        Retrieved(query, sources, correction)   # first: the passages (before any token)
+        Token(text)                              # streamed answer pieces
+        Answer(question, text, sources, status, error, correction, timings)   # last
+    # history: Gradio-style [{"role": "user"|"assistant", "content": str}, ...] (messages with
+    #   `metadata`, e.g. a "Sources" message, are skipped) or (role, content) tuples.
+    # raw: the fingerspelled string a question came from: it is corrected (Answer.correction keeps
+    #   raw and corrected) and the corrected text is asked unless `question` differs from raw.
+    # status: "answered"; "not_found" (nothing passed the relevance gate: the LLM was NOT called, text
+    #   says so); "llm_error" (error is one line; sources are the retrieved passages, to be shown
+    #   labelled as passages, not as an answer; text holds whatever streamed before a failure).
+    # Answer.text is final: citations [n] were checked and, where the model gave none, attributed by
+    #   code, so the UI should replace the streamed text with it. Source(n, path, title, section,
+    #   passage, score, cited); Answer.cited_sources.
+    # Raises InputError (empty / longer than rag.max_question_chars, before any work) and IndexError_.
+    assistant.ask(question, history=None, raw=None) -> Answer     # the same, not streamed
+    assistant.validate(question) -> str                          # InputError or the stripped question
+    assistant.correct_query(raw) -> Correction(raw, corrected, changes=((raw_word, new_word), ...))
+    assistant.check_llm(start=True) -> LLMStatus(ok, endpoint, model, message)
+    assistant.close()                                            # stops the embedded LLM server
+
+Settings: `RagConfig` (chroma_url, collection, embedding_model, chunking, k, min_relevance, hybrid,
+correct_queries, history_turns, ...) and `LLMConfig` (base_url/api_key/model from OPENAI_BASE_URL,
+OPENAI_API_KEY, OPENAI_MODEL; empty base_url = the embedded model) in `asl_gpt.config`.
+"""

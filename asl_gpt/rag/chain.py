@@ -196,7 +196,7 @@ class Assistant:
         correction = None
         if raw is not None:
             raw = self.validate(raw)
-            correction = self.correct_query(raw)
+            correction = self.correct_query(raw) if self.settings.rag.correct_queries else Correction(raw, raw)
             if not question or question.strip() == raw:
                 question = correction.corrected
         question = self.validate(question)
