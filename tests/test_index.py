@@ -204,3 +204,38 @@ def test_other_embedding_model_requires_rebuild(kb_factory, kb_dir):
     kb.store.embedding_model = "another-model"
     with pytest.raises(IndexError_, match="--rebuild"):
         kb.search("letter j")
+
+
+def test_reader_waits_then_reports_a_running_update(kb_factory, kb_dir, tmp_path):
+    kb = kb_factory()
+    kb.index()
+    kb.read_wait_s = 0.5
+    with open(tmp_path / "state" / "index.lock", "a+") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(IndexError_, match="being updated"):
+            kb.documents()
+    assert len(kb.documents()) == 2
+
+
+def test_threads_of_one_process_take_turns(kb_factory, kb_dir):
+    import threading
+
+    kb = kb_factory()
+    kb.index()
+    errors = []
+
+    def reader():
+        try:
+            for _ in range(5):
+                kb.search("letter j hook")
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    write(kb_dir / "interpreters.md", DOC_C)
+    assert kb.index().added == 1
+    for t in threads:
+        t.join()
+    assert not errors

@@ -92,6 +92,7 @@ class KnowledgeBase:
         self.store = ChromaStore(state, self.rag.collection, self.rag.chroma_url, self._embedding_name())
         self.lock = IndexLock(state)
         self._corpus: _Corpus | None = None
+        self.read_wait_s = 20.0  # how long a query waits for a running index update before giving up
 
     def _embedding_name(self) -> str:
         return getattr(self._embeddings, "name", None) or self.rag.embedding_model
@@ -196,7 +197,7 @@ class KnowledgeBase:
         # The embedded store needs the shared lock (a writer in another process); a server does not.
         import contextlib
 
-        return contextlib.nullcontext() if self.rag.chroma_url else self.lock.read(wait_s=20.0)
+        return contextlib.nullcontext() if self.rag.chroma_url else self.lock.read(wait_s=self.read_wait_s)
 
     def documents(self) -> list[DocumentInfo]:
         with self._read():

@@ -34,8 +34,8 @@ class IndexLock:
         self._thread_lock = threading.RLock()  # flock does not order the threads of one process
 
     @contextlib.contextmanager
-    def write(self, wait_s: float = 0.0):
-        with self._thread_lock, self._flock(fcntl.LOCK_EX, wait_s, "updated") as f:
+    def write(self, wait_s: float = 2.0):
+        with self._flock(fcntl.LOCK_EX, wait_s) as f:
             f.seek(0)
             f.truncate()
             f.write(str(os.getpid()))
@@ -43,12 +43,23 @@ class IndexLock:
             yield
 
     @contextlib.contextmanager
-    def read(self, wait_s: float = 30.0):
-        with self._thread_lock, self._flock(fcntl.LOCK_SH, wait_s, "updated"):
+    def read(self, wait_s: float = 20.0):
+        with self._flock(fcntl.LOCK_SH, wait_s):
             yield
 
     @contextlib.contextmanager
-    def _flock(self, mode: int, wait_s: float, what: str):
+    def _flock(self, mode: int, wait_s: float, what: str = "updated"):
+        if not self._thread_lock.acquire(timeout=max(wait_s, 0.01)):
+            raise IndexError_(f"the index in {self.path.parent} is being {what} by this program; "
+                              "try again when it has finished")
+        try:
+            with self._flock_file(mode, wait_s, what) as f:
+                yield f
+        finally:
+            self._thread_lock.release()
+
+    @contextlib.contextmanager
+    def _flock_file(self, mode: int, wait_s: float, what: str):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         f = open(self.path, "a+")
         try:
