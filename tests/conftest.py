@@ -35,3 +35,22 @@ def test_output() -> Path:
     d = Path(os.environ.get("ASL_GPT_TEST_OUTPUT", REPO / "test-output"))
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny, untrained model exported to TFLite inside the test run (path stem; .tflite and .json beside).
+
+    It honours the contract, so the runtime can be tested end to end without the shipped model.
+    """
+    torch = pytest.importorskip("torch", reason="the training extra (torch) exports the test model")
+    pytest.importorskip("litert_torch", reason="litert-torch exports the test model")
+    from asl_gpt.model.fingerspeller import Fingerspeller, save_checkpoint
+    from asl_gpt.model.presets import get_preset
+    from asl_gpt.training.export import export
+
+    d = tmp_path_factory.mktemp("tiny-model")
+    torch.manual_seed(0)
+    save_checkpoint(d / "tiny.pt", Fingerspeller(get_preset("tiny")), step=1)
+    export(d / "tiny.pt", d / "tiny", {"training_data": "none (untrained test model)"}, min_confidence=0.0)
+    return d / "tiny"
