@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from asl_gpt.buffer import BufferOptions, Committed, Event, Rejected
+from asl_gpt.buffer import BufferOptions, Committed, Event, Rejected, UtteranceBuffer
 from asl_gpt.errors import AslGptError
 from asl_gpt.landmarks.video import Frame
 
@@ -93,6 +93,9 @@ class LiveSession:
         self._worker: threading.Thread | None = None
         self._closed = False
         self._session = None  # RecognitionSession, made on the worker's first frame
+        # Without a model the buffer still holds what the user types in the pending box.
+        self._standalone = UtteranceBuffer(buffer_options) if recognizer is None else None
+        self._last_t_ms = 0.0
         self._extractor = None
         self._t0: float | None = None
         self._annotated: np.ndarray | None = None
@@ -171,6 +174,7 @@ class LiveSession:
             rgb = cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_AREA)
         rgb = np.ascontiguousarray(rgb)
         t_ms = (now - (self._t0 or now)) * 1000.0
+        self._last_t_ms = t_ms
         with self._lock:
             self._ensure_runtime()
             if self._session is not None:
@@ -211,7 +215,7 @@ class LiveSession:
 
     def _state_locked(self) -> LiveState:
         now = self._clock()
-        buf = self._session.buffer if self._session is not None else None
+        buf = self._buffer()
         p = buf.partial() if buf is not None else None
         rej = self._rejected
         return LiveState(
@@ -235,10 +239,10 @@ class LiveSession:
             return out
 
     # -- the user's hands on the buffer --------------------------------------------------------------
-    def _buffer(self):
-        if self._session is None:
-            return None
-        return self._session.buffer
+    def _buffer(self) -> UtteranceBuffer | None:
+        if self._session is not None:
+            return self._session.buffer
+        return self._standalone
 
     def send(self) -> Committed | str:
         """Commit the pending text now: the Committed utterance, or why nothing was sent."""
@@ -246,7 +250,7 @@ class LiveSession:
             buf = self._buffer()
             if buf is None:
                 return "nothing to send"
-            events = buf.send(self._session.last_t_ms)
+            events = buf.send(self._last_t_ms)
             committed = [e for e in events if isinstance(e, Committed)]
             self._absorb([e for e in events if not isinstance(e, Committed)])
             if committed:

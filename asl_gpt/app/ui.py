@@ -195,8 +195,6 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), stream_every
             got = live.send()
             if isinstance(got, Committed):
                 item = _signed_item(got, raw_text or text)
-            elif live.state().model_error:  # no model: the pending box still goes through as signed-path text
-                item = {"text": text, "raw": raw_text or text, "confidence": None}
             else:
                 gr.Warning(f"Not sent: {got}. Edit the text or press Restore rejected to send it anyway.")
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip()
