@@ -55,6 +55,7 @@ def run(args, settings) -> int:
         if not cases:
             print("no evaluation questions defined: retrieval and LLM figures skipped")
             return 0
+        kb.search(cases[0][0])  # warm-up: the first query pays for lazy initialisation
         for hybrid in (False, True):
             lat = []
             for q, _ in cases:

@@ -178,7 +178,10 @@ class LLMEndpoint:
     def model_name(self) -> str:
         if self.cfg.model:
             return self.cfg.model
-        return self.cfg.embedded_model if self.embedded else "default"
+        if not self.embedded:
+            return "default"
+        name = self.cfg.embedded_model
+        return Path(name).stem if name.endswith(".gguf") else name
 
     def base_url(self) -> str:
         if not self.embedded:
