@@ -16,6 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--phrases", type=int, default=150)
     p.add_argument("--no-videos", action="store_true", help="skip the silence test on the signing videos")
     p.add_argument("--json", help="also write the figures to this JSON file")
+    p.add_argument("--record", action="store_true",
+                   help="store the figures in the model's JSON contract (metadata.held_out_evaluation)")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -58,4 +60,36 @@ def run(args, settings) -> int:
           f"{lat['decode_12_chars_ms']} ms = {lat['window_ms']} ms")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+    if args.record:
+        _record(rec, out, args)
     return 0
+
+
+def _record(rec, figures: dict, args) -> None:
+    """Keep the headline figures with the model: they travel in its contract."""
+    import datetime
+
+    from asl_gpt.contract import ModelContract
+
+    path = rec.path.with_suffix(".json")
+    c = ModelContract.load(path)
+    cmd = f"asl-gpt eval --model {rec.contract.name} --data {args.data}"
+    cmd += (f" --letters-per-class {args.letters_per_class} --phrases {args.phrases}" if args.data == "synth"
+            else f" --fold {args.fold}" + (f" --limit {args.limit}" if args.limit else ""))
+    cmd += " --no-videos" if args.no_videos else ""
+    summary = {"date": datetime.date.today().isoformat(), "command": cmd, "latency": figures["latency"]}
+    if "held_out" in figures:
+        h = figures["held_out"]
+        summary["held_out_signer"] = h["signer"]
+        summary["letters"] = {k: v for k, v in h["letters"].items() if k != "per_letter"}
+        summary["phrases"] = {k: v for k, v in h["phrases"].items() if k != "examples"}
+    if "silence" in figures:
+        summary["silence"] = {k: v for k, v in figures["silence"].items() if k != "videos"}
+    if "competition" in figures:
+        summary["competition"] = figures["competition"]
+    meta = dict(c.metadata)
+    meta["held_out_evaluation"] = summary
+    import dataclasses
+
+    dataclasses.replace(c, metadata=meta).save(path)
+    print(f"recorded the figures in {path}")

@@ -34,8 +34,8 @@ class SynthOptions:
     letters_per_s: tuple[float, float] = (2.0, 8.0)  # slow learner .. fluent signer
     hold_fraction: tuple[float, float] = (0.3, 0.75)  # share of a letter's time spent holding the shape
     word_pause_s: tuple[float, float] = (0.05, 0.4)  # extra hold at a word end
-    hand_size: tuple[float, float] = (0.2, 0.34)  # wrist->middle MCP over shoulder width
-    camera_scale: tuple[float, float] = (0.22, 0.5)  # shoulder width over frame width (near .. far)
+    hand_size: tuple[float, float] = (0.22, 0.55)  # wrist->middle MCP over shoulder width (real capture: 0.37-0.60, the hand is nearer the camera)
+    camera_scale: tuple[float, float] = (0.22, 0.45)  # shoulder width over frame width (near .. far)
     roll_deg: float = 20.0  # in-plane hand rotation range (+-)
     yaw_deg: float = 25.0  # hand turn about the vertical axis (+-)
     jitter: tuple[float, float] = (0.005, 0.04)  # per-frame landmark noise, palm units
@@ -168,6 +168,8 @@ class Synthesizer:
             left = self._resting_left(rng, signer, scene, len(t)) if rng.random() < o.left_hand_rest_rate else None
         times = self._frame_times(rng, t[-1], fps)
         frames = self._render(rng, scene, t, times, right, left)
+        if negative and not np.isfinite(frames[:, layout.RIGHT_HAND, 0]).any():
+            return self.sample(rng, signer=signer, negative=True)  # out of view: the runtime would never decode it
         return SynthSample(frames, text, times, char_times, signer, kind)
 
     def _scene(self, rng) -> dict:
@@ -178,7 +180,7 @@ class Synthesizer:
         return {"wh": (w, h), "sw": sw, "centre": centre, "palm": rng.uniform(*o.hand_size) * sw,
                 "roll": math.radians(rng.uniform(-o.roll_deg, o.roll_deg)),
                 "yaw": math.radians(rng.uniform(-o.yaw_deg, o.yaw_deg)),
-                "anchor": np.array([rng.uniform(-0.3, 0.15), rng.uniform(-0.05, 0.45)]),  # wrist from right shoulder, in sw
+                "anchor": np.array([rng.uniform(-0.35, 0.15), rng.uniform(-0.3, 0.4)]),  # wrist from right shoulder, in sw
                 "body_start": int(rng.integers(len(self.body))), "body_roll": math.radians(rng.uniform(-6, 6))}
 
     def _pick(self, rng, signer: str, label: str) -> np.ndarray:
@@ -277,8 +279,8 @@ class Synthesizer:
         amp = {"wander": 3.0, "two_hands": 2.5, "resting": 0.3}[kind]
         pts = rng.normal(0, amp, (n_keys, 2))
         if kind == "resting":
-            pts[:, 1] += rng.uniform(1.5, 3.0)  # low, toward the waist, still in view
-        offs = pts[j, 0, 0] if False else pts[j] + (pts[np.minimum(j + 1, n_keys - 1)] - pts[j]) * u[:, 0]
+            pts[:, 1] += rng.uniform(0.4, 0.8) * scene["sw"] / scene["palm"]  # low, toward the waist
+        offs = pts[j] + (pts[np.minimum(j + 1, n_keys - 1)] - pts[j]) * u[:, 0]
         right = {"shape": shape, "offset": offs, "roll": rng.normal(0, 0.3) * np.sin(t * rng.uniform(1, 4)),
                  "visible": np.ones(len(t), bool), "wander": None}
         left = None
