@@ -24,7 +24,7 @@ from asl_gpt.config import PROJECT_ROOT
 from asl_gpt.errors import IndexError_
 from asl_gpt.rag.documents import TEXT_SUFFIXES, Chunk, SkipDocument, chunk_document, discover, load_document
 from asl_gpt.rag.retrieval import KeywordIndex, Passage, fuse
-from asl_gpt.rag.store import ChromaStore, IndexLock
+from asl_gpt.rag.store import ChromaStore, IndexLock, StoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -266,14 +266,13 @@ class KnowledgeBase:
             if hybrid and dense:
                 corpus = self._load_corpus()
                 keyword = corpus.keyword.top(query, self.rag.fetch_k)
-                for cid in keyword:
-                    if cid not in by_id:
+                missing = [cid for cid in keyword if cid not in by_id]
+                if missing:  # keyword-only candidates: their text from the store, their cosine from memory
+                    got = self.store.collection().get(ids=missing, include=["documents", "metadatas"])
+                    for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
                         score = corpus.keyword.cosine(cid, qvec)
-                        got = self.store.collection().get(ids=[cid], include=["documents", "metadatas"])
-                        if score is not None and got["ids"]:
-                            from asl_gpt.rag.store import StoredChunk
-
-                            by_id[cid] = (StoredChunk(cid, got["documents"][0] or "", got["metadatas"][0] or {}), score)
+                        if score is not None:
+                            by_id[cid] = (StoredChunk(cid, doc or "", meta or {}), score)
                 order = fuse(order, [c for c in keyword if c in by_id])
         passages = []
         for cid in order:
