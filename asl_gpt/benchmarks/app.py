@@ -1,0 +1,140 @@
+"""Browser-to-recognition frame rate and Send-to-first-token time of the real app in headless Chromium.
+
+Starts the app on 127.0.0.1 (the configured state dir, or --state-dir), opens the system chromium
+with a fake camera playing a signing video (as Y4M, 640x480), streams for --seconds and counts the
+frames that reach the server and the frames that reach recognition (Holistic + model + buffer).
+The ceiling is Holistic alone on the same frames, measured right after in this process. Then it
+types questions into the pending box, presses Send, and times the first answer token in the page
+(and the server's own first-token time). The load average is printed: other work on the machine
+changes every figure here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+QUESTIONS = ("what is fingerspelling", "how fast do signers fingerspell")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--video", help="video for the fake camera (default: FOOTBALL.mp4 of the signing videos)")
+    p.add_argument("--seconds", type=float, default=20.0, help="streaming time measured (after a 5 s warm-up)")
+    p.add_argument("--stream-every", type=float, help="seconds between frames the browser sends (default: the app's)")
+    p.add_argument("--questions", type=int, default=2, help="questions sent through the buffer (0: skip)")
+    p.add_argument("--state-dir", help="state dir for the index and LLM cache (default: settings)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _holistic_ceiling(y4m_frames, seconds: float = 8.0) -> float:
+    from asl_gpt.landmarks.holistic import HolisticExtractor
+
+    with HolisticExtractor() as ex:
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            ex(y4m_frames[n % len(y4m_frames)])
+            n += 1
+        return n / (time.perf_counter() - t0)
+
+
+def run(args, settings) -> int:
+    import dataclasses
+
+    import cv2
+
+    from asl_gpt.app import build_demo, launch
+    from asl_gpt.app.ui import STREAM_EVERY_S
+    from asl_gpt.benchmarks import machine_description
+    from asl_gpt.benchmarks.browser import _fit, browser, chromium_path, write_y4m
+    from asl_gpt.landmarks.video import read_video
+    from asl_gpt.services import build_services
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    if chromium_path() is None:
+        print("no chromium: install the Debian package `chromium` (scripts/setup.sh does)")
+        return 2
+    video = Path(args.video) if args.video else settings.paths.data_dir / "signing-video" / "FOOTBALL.mp4"
+    if args.state_dir:
+        settings = dataclasses.replace(settings, paths=dataclasses.replace(settings.paths, state_dir=Path(args.state_dir)))
+    every = args.stream_every or STREAM_EVERY_S
+    tmp = Path(tempfile.mkdtemp(prefix="asl-gpt-bench-"))
+    y4m = write_y4m(video, tmp / "camera.y4m")
+    frames = [cv2.flip(_fit(f.rgb, 640, 480), 1) for f in read_video(video)]
+
+    print(f"machine: {machine_description()}")
+    services = build_services(settings)
+    demo = build_demo(services, stream_every_s=every)
+    port = _free_port()
+    launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        with browser(y4m) as b:
+            page = b.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}", wait_until="load")
+            page.locator("#camera").get_by_text("Click to Access Webcam").click()
+            page.locator("#camera button", has_text="Record").first.click()
+            page.wait_for_timeout(5000)
+            live = max(demo.registry._sessions.values(), key=lambda s: s.state().frames_received)
+            s0, t0, load0 = live.state(), time.perf_counter(), os.getloadavg()[0]
+            page.wait_for_timeout(args.seconds * 1000)
+            s1, dt, load1 = live.state(), time.perf_counter() - t0, os.getloadavg()[0]
+            page.locator("#camera button", has_text="Stop").first.click()
+            rx = (s1.frames_received - s0.frames_received) / dt
+            px = (s1.frames_processed - s0.frames_processed) / dt
+            hands = (s1.frames_with_hands - s0.frames_with_hands) / max(1, s1.frames_processed - s0.frames_processed)
+            print(f"video: {video.name} as a 640x480 fake camera; stream_every {every:.3f} s; {dt:.0f} s measured")
+            print(f"browser -> server:       {rx:5.1f} frames/s")
+            print(f"browser -> recognition:  {px:5.1f} frames/s  (hands in {hands:.0%} of them)")
+            print(f"load average during the stream: {load0:.2f} -> {load1:.2f} ({os.cpu_count()} cores)")
+            page.wait_for_timeout(1500)  # let the worker go idle
+            print(f"Holistic alone, same frames, this process: {_holistic_ceiling(frames):5.1f} frames/s "
+                  f"(the ceiling for recognition; load {os.getloadavg()[0]:.2f})")
+            _send_questions(page, demo, args.questions)
+    finally:
+        demo.close()
+        demo.registry.close()
+        services.close()
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+    return 0
+
+
+def _send_questions(page, demo, n: int) -> None:
+    if n <= 0:
+        return
+    deadline = time.monotonic() + 300
+    while not demo.probe.index().ok and time.monotonic() < deadline:
+        time.sleep(1.0)  # a first run indexes the knowledge folder
+    if not demo.probe.index().ok:
+        print(f"send -> first token: skipped ({demo.probe.index().message})")
+        return
+    for i, q in enumerate(QUESTIONS[:n] if n <= len(QUESTIONS) else QUESTIONS * n):
+        box = page.locator("#pending textarea")
+        box.fill(q)
+        box.dispatch_event("input")
+        page.wait_for_timeout(300)
+        before = page.locator("#chat [data-testid='bot']").count()
+        t0 = time.perf_counter()
+        page.locator("#send-btn").click()
+        first = None
+        while time.perf_counter() - t0 < 300:
+            bots = page.locator("#chat [data-testid='bot']")
+            if first is None and bots.count() > before and bots.nth(before).inner_text().strip():
+                first = time.perf_counter() - t0
+            status = page.locator("#chat-status").inner_text()
+            if status.startswith(("answered", "not in", "LLM error", "⚠")):
+                break
+            page.wait_for_timeout(50)
+        total = time.perf_counter() - t0
+        label = "cold: starts the embedded LLM" if i == 0 else "warm"
+        first_s = f"{first:5.2f} s" if first is not None else "  none"
+        print(f"send -> first token in the page: {first_s}, whole answer {total:5.1f} s  ({label}; {q!r}; {status})")
