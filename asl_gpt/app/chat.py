@@ -68,7 +68,7 @@ def answer_turn(backend, q: Question, chat: list[dict], turns: list[dict]) -> It
     turns = list(turns or [])
     user = user_message(q)
     chat.append(user)
-    yield chat, turns, "searching the knowledge base…"
+    yield _snap(chat), list(turns), "searching the knowledge base…"
     answer = {"role": "assistant", "content": ""}
     try:
         events = backend.ask_stream(q.text, history=turns, raw=q.raw if q.kind == "signed" else None)
@@ -78,10 +78,10 @@ def answer_turn(backend, q: Question, chat: list[dict], turns: list[dict]) -> It
                 corrected = ev.correction.corrected if ev.correction is not None else None
                 chat[-1] = user_message(q, corrected, ev.query)  # the raw, corrected and asked forms
                 chat.append(answer)
-                yield chat, turns, f"{len(ev.sources)} passages found; waiting for the LLM…"
+                yield _snap(chat), list(turns), f"{len(ev.sources)} passages found; waiting for the LLM…"
             elif kind == "Token":
                 answer["content"] += ev.text
-                yield chat, turns, "answering…"
+                yield _snap(chat), list(turns), "answering…"
             elif kind == "Answer":
                 yield from _final(chat, turns, answer, ev)
                 return
@@ -89,7 +89,12 @@ def answer_turn(backend, q: Question, chat: list[dict], turns: list[dict]) -> It
         if answer not in chat:
             chat.append(answer)
         answer["content"] = f"⚠ {e}"
-        yield chat, turns, str(e)
+        yield _snap(chat), list(turns), str(e)
+
+
+def _snap(chat: list[dict]) -> list[dict]:
+    """A copy per yield: the streamed answer dict is mutated in place between yields."""
+    return [dict(m) for m in chat]
 
 
 def _final(chat, turns, answer, ev):
@@ -107,4 +112,4 @@ def _final(chat, turns, answer, ev):
         chat.extend(sources_messages(ev.sources))
         status = f"LLM error: {ev.error}"
     turns.extend([{"role": "user", "content": asked}, {"role": "assistant", "content": ev.text or ""}])
-    yield chat, turns, status
+    yield _snap(chat), list(turns), status
