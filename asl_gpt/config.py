@@ -34,7 +34,7 @@ class RecognizerConfig:
     model: str = "default"  # a name under models_dir, or a path to a .tflite
     stride_frames: int = 8  # re-decode the current segment every this many frames
     min_segment_frames: int = 6  # shorter hand-up segments are ignored (noise)
-    frame_budget_ms: float = 33.0  # the frame loop never waits longer than this for recognition
+    drop_frames: int = 6  # frames without hands that close a segment (tracking flickers for a frame or two)
     threads: int = 1  # LiteRT interpreter threads (leave a core for MediaPipe)
 
 

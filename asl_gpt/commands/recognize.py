@@ -27,7 +27,8 @@ def stream_options(settings):
     from asl_gpt.streaming import StreamOptions
 
     cfg = settings.recognizer
-    return StreamOptions(stride_frames=cfg.stride_frames, min_segment_frames=cfg.min_segment_frames)
+    return StreamOptions(stride_frames=cfg.stride_frames, min_segment_frames=cfg.min_segment_frames,
+                         drop_frames=cfg.drop_frames)
 
 
 def run(args, settings) -> int:
