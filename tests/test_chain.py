@@ -52,7 +52,8 @@ def test_streams_tokens_then_an_answer_with_numbered_sources(settings, kb):
     assert (top.n, top.title, top.section, top.cited) == (1, "Letters J and Z", "Z", True)
     assert top.path.endswith("letters.md") and "zigzag" in top.passage and 0.3 <= top.score <= 1
     prompt = chat.seen[0]
-    assert "[1] Letters J and Z - Z" in prompt[0].content and prompt[-1].content == "how is the letter z traced zigzag"
+    assert 'Passage [1] (from "Letters J and Z", section "Z")' in prompt[-1].content
+    assert "Question: how is the letter z traced zigzag" in prompt[-1].content
     assert answer.timings["tokens"] > 0 and "first_token_s" in answer.timings
 
 
@@ -110,18 +111,18 @@ def test_failure_mid_stream_keeps_the_partial_text(settings, kb):
 
     class DropsMidway(GenericFakeChatModel):
         def _stream(self, messages, stop=None, run_manager=None, **kwargs):
-            yield ChatGenerationChunk(message=AIMessageChunk(content="Z is"))
+            yield ChatGenerationChunk(message=AIMessageChunk(content="The letter Z is traced"))
             raise ConnectionError("connection reset")
 
     assistant = build_assistant(settings, kb, DropsMidway(messages=iter([])))
     events, answer = run(assistant, "how is the letter z traced zigzag")
-    assert [e.text for e in events[1:-1]] == ["Z is"]
-    assert answer.status == "llm_error" and answer.text == "Z is" and answer.sources
+    assert [e.text for e in events[1:-1]] == ["The letter Z is traced"]
+    assert answer.status == "llm_error" and answer.text == "The letter Z is traced" and answer.sources
     assert "connection reset" in answer.error
 
 
 def test_follow_up_uses_history_for_retrieval_and_prompt(settings, kb):
-    chat = fake_chat("It opened in 1817 [1].")
+    chat = fake_chat("It opened in Hartford in 1817 [1].")
     history = [{"role": "user", "content": "tell me about the american school for the deaf"},
                {"role": "assistant", "content": "It is in Hartford [1]."},
                {"role": "assistant", "content": "sources...", "metadata": {"title": "Sources"}}]
@@ -139,3 +140,28 @@ def test_fingerspelled_question_is_corrected_and_raw_kept(settings, kb):
     assert answer.question == "how is the letter z traced zigzag"
     assert ("zigxag", "zigzag") in answer.correction.changes
     assert answer.sources[0].section == "Z"
+
+
+def test_a_degenerate_answer_is_never_shown_and_the_fallback_prompt_is_tried(settings, kb):
+    chat = fake_chat("[1] [2]", "The letter Z is a zigzag traced with the index finger.")
+    events, answer = run(build_assistant(settings, kb, chat), "how is the letter z traced zigzag")
+    assert "".join(e.text for e in events[1:-1]) == "The letter Z is a zigzag traced with the index finger."
+    assert answer.status == "answered" and answer.text.endswith("[1].")
+    assert len(chat.seen) == 2 and "Passage [1]" in chat.seen[1][0].content  # passages in the system turn
+
+
+def test_no_usable_answer_at_all_is_an_llm_error_with_passages(settings, kb):
+    chat = fake_chat("[1]", "[1] [2] [3]")
+    events, answer = run(build_assistant(settings, kb, chat), "how is the letter z traced zigzag")
+    assert len(events) == 2  # Retrieved, Answer: nothing streamed
+    assert answer.status == "llm_error" and "no usable answer" in answer.error and answer.sources
+
+
+def test_leading_citation_runs_are_reattributed():
+    from asl_gpt.rag.chain import Source, finalize_citations
+
+    src = (Source(1, "a.md", "History", "Schools", "The school opened in Hartford in 1817.", 0.6),
+           Source(2, "b.md", "Letters", "Z", "Z is a zigzag.", 0.5))
+    text, sources = finalize_citations("[1] [2] The school opened in Hartford in 1817.", src)
+    assert text == "The school opened in Hartford in 1817 [1]."
+    assert [s.cited for s in sources] == [True, False]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from asl_gpt.errors import InputError, LLMError
 from asl_gpt.rag.correction import STOPWORDS, Correction, Corrector, tokenize
 from asl_gpt.rag.index import KnowledgeBase, display_path
-from asl_gpt.rag.prompts import PROMPT, format_passages
+from asl_gpt.rag.prompts import FALLBACK_PROMPT, PROMPT, format_passages
 from asl_gpt.rag.retrieval import Passage
 
 log = logging.getLogger(__name__)
@@ -119,9 +119,18 @@ def attribute_sentences(text: str, sources: tuple[Source, ...], min_overlap: flo
     return "".join(out)
 
 
+def substantive(text: str, min_words: int = 4) -> bool:
+    """Has the answer real words beyond citation markers and "Passage" labels?"""
+    words = [w for w in tokenize(_CITATION.sub(" ", text)) if w.isalpha() and w != "passage"]
+    return len(words) >= min_words
+
+
 def finalize_citations(text: str, sources: tuple[Source, ...]) -> tuple[str, tuple[Source, ...]]:
     """Remove markers that name no passage, attribute uncited sentences, mark the cited sources."""
     valid = {s.n for s in sources}
+    # A run of markers opening the answer or a line ("[1] The letter…") cites nothing in particular:
+    # drop it and let the sentence be attributed from its words.
+    text = re.sub(r"(?m)^(\s*\[\d+\]\s*)+", "", text)
     cleaned = _CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
     cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
     cleaned = attribute_sentences(cleaned, sources)
@@ -211,21 +220,36 @@ class Assistant:
                     "so I will not guess. Try other words, or add documents with `asl-gpt index`.")
             yield Answer(question, text, (), "not_found", correction=correction, timings=timings)
             return
-        parts: list[str] = []
+        parts: list[str] = []  # the text shown so far (tokens yielded)
         t1 = time.perf_counter()
+        inputs = {"passages": format_passages(passages), "question": question,
+                  "history": _history_messages(history, self.settings.rag.history_turns)}
+        text, attempts = "", (PROMPT, FALLBACK_PROMPT)
         try:
             from langchain_core.output_parsers import StrOutputParser
 
-            chain = PROMPT | self._chat_model() | StrOutputParser()
-            inputs = {"passages": format_passages(passages), "question": question,
-                      "history": _history_messages(history, self.settings.rag.history_turns)}
-            for piece in chain.stream(inputs):
-                if not piece:
-                    continue
-                if not parts:
-                    timings["first_token_s"] = round(time.perf_counter() - t1, 3)
-                parts.append(piece)
-                yield Token(piece)
+            for attempt, prompt in enumerate(attempts):
+                # Tokens are held back until the answer has a few real words: a degenerate answer (a bare
+                # list of citations) is never shown, and the fallback prompt gets a chance instead.
+                got, released = [], False
+                for piece in (prompt | self._chat_model() | StrOutputParser()).stream(inputs):
+                    if not piece:
+                        continue
+                    timings.setdefault("first_token_s", round(time.perf_counter() - t1, 3))
+                    got.append(piece)
+                    if released:
+                        parts.append(piece)
+                        yield Token(piece)
+                    elif substantive("".join(got)):
+                        released = True
+                        parts.extend(got)
+                        yield Token("".join(got))
+                text = "".join(got)
+                timings["tokens"] = timings.get("tokens", 0) + len(got)
+                if substantive(text):
+                    break
+                log.info("no usable answer from prompt %d (%r)%s", attempt + 1, text[:80],
+                         "; trying the fallback prompt" if attempt + 1 < len(attempts) else "")
         except Exception as e:  # noqa: BLE001 - every client failure becomes one line plus the passages
             from asl_gpt.rag.llm import describe_llm_failure
 
@@ -235,12 +259,12 @@ class Assistant:
             yield Answer(question, "".join(parts), sources, "llm_error", error=msg, correction=correction,
                          timings=timings)
             return
-        timings.update(total_s=round(time.perf_counter() - t0, 3), tokens=len(parts))
-        text, sources = finalize_citations("".join(parts), sources)
-        if not text:
-            yield Answer(question, "", sources, "llm_error", error="the LLM returned an empty answer",
-                         correction=correction, timings=timings)
+        timings["total_s"] = round(time.perf_counter() - t0, 3)
+        if not substantive(text):
+            yield Answer(question, "", sources, "llm_error", correction=correction, timings=timings,
+                         error=f"the LLM gave no usable answer ({text.strip()[:60]!r}); the passages are below")
             return
+        text, sources = finalize_citations(text, sources)
         yield Answer(question, text, sources, "answered", correction=correction, timings=timings)
 
     def ask(self, question: str, history=None, raw: str | None = None) -> Answer:
