@@ -22,10 +22,11 @@ def test_tiny_forward_backward_shapes():
     c = get_preset("tiny")
     m = Fingerspeller(c)
     x, mask, tokens = _inputs(c)
-    logits, conf = m(x, mask, tokens)
+    logits, conf, (ctc, ctc_mask) = m(x, mask, tokens, with_ctc=True)
     assert logits.shape == (3, c.max_output + 1, Tokenizer().vocab_size)
     assert conf.shape == (3, 1)
-    (logits.logsumexp(-1).mean() + conf.mean()).backward()
+    assert ctc.shape == (3, c.memory_len, Tokenizer().vocab_size) and ctc_mask.shape == (3, c.memory_len)
+    (logits.logsumexp(-1).mean() + conf.mean() + ctc.mean()).backward()
     grads = [p.grad for p in m.parameters() if p.requires_grad]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     memory, memory_mask, _ = m.encode(x, mask)

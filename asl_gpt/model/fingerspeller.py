@@ -171,23 +171,34 @@ class Fingerspeller(nn.Module):
         self.bridge = nn.Linear(config.dim, config.dec_dim)
         self.decoder = Decoder(config)
         self.confidence_head = nn.Sequential(nn.Linear(config.dim, config.dim), nn.SiLU(), nn.Linear(config.dim, 1))
+        # Training-only CTC head on the encoder (blank = PAD): the hybrid CTC/attention loss teaches
+        # the encoder to align frames with letters much sooner than the decoder alone. Not exported.
+        self.ctc_head = nn.Linear(config.dim, config.vocab_size)
         nn.init.normal_(self.encoder.pos, std=0.02)
         nn.init.normal_(self.decoder.pos, std=0.02)
 
     def encode(self, inputs, mask):
         """inputs [B, T, C], mask [B, T] -> memory [B, S, E], memory_mask [B, S], confidence logit [B, 1]."""
+        memory, mask, conf, _ = self._encode(inputs, mask)
+        return memory, mask, conf
+
+    def _encode(self, inputs, mask):
         h, mask = self.encoder(inputs, mask)  # [B, S, D], [B, S]
         pooled = h.sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)  # [B, D] masked mean
-        return self.bridge(h), mask, self.confidence_head(pooled)
+        return self.bridge(h), mask, self.confidence_head(pooled), h
 
     def decode(self, memory, memory_mask, tokens):
         """memory [B, T, E], memory_mask [B, T], tokens [B, L] -> logits [B, L, V]."""
         return self.decoder(memory, memory_mask, tokens)
 
-    def forward(self, inputs, mask, tokens):
-        """Teacher-forced training pass -> (logits [B, L, V], confidence logit [B, 1])."""
-        memory, memory_mask, conf = self.encode(inputs, mask)
-        return self.decode(memory, memory_mask, tokens), conf
+    def forward(self, inputs, mask, tokens, with_ctc: bool = False):
+        """Teacher-forced training pass -> (logits [B, L, V], confidence logit [B, 1]) and, with_ctc,
+        (CTC log-probabilities [B, S, V], memory_mask [B, S])."""
+        memory, memory_mask, conf, h = self._encode(inputs, mask)
+        logits = self.decode(memory, memory_mask, tokens)
+        if with_ctc:
+            return logits, conf, (torch.log_softmax(self.ctc_head(h), dim=-1), memory_mask)
+        return logits, conf
 
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())

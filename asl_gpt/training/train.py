@@ -48,6 +48,7 @@ class TrainOptions:
     warmup: int = 300  # linear warm-up steps, then cosine decay to 5%
     label_smoothing: float = 0.1
     conf_weight: float = 0.3  # weight of the confidence-head loss
+    ctc_weight: float = 0.3  # weight of the auxiliary CTC loss on the encoder (hybrid CTC/attention)
     val_every: int = 500  # steps between validations (and checkpoints)
     val_size: int = 256  # validation sequences
     threads: int = 2  # torch CPU threads
@@ -172,9 +173,12 @@ def compute_loss(model: Fingerspeller, b: Batch, opts: TrainOptions, tok: Tokeni
     tin = aug.mask_decoder_input(b.tokens_in, opts.augment.p_decoder_mask, len(tok.symbols), rng)
     tin[:, 0] = tok.sos_id
     x, m, tin_t, tgt, neg, aux = _tensors(dataclasses.replace(b, tokens_in=tin), opts.device)
-    logits, conf = model(x, m, tin_t)  # [B, L, V], [B, 1]
+    logits, conf, (ctc_lp, ctc_mask) = model(x, m, tin_t, with_ctc=True)  # [B, L, V], [B, 1], [B, S, V]
     valid = tgt != tok.pad_id
     ce = F.cross_entropy(logits.transpose(1, 2), tgt, ignore_index=tok.pad_id, label_smoothing=opts.label_smoothing)
+    chars = valid & (tgt != tok.eos_id)  # the characters, without EOS
+    ctc = F.ctc_loss(ctc_lp.transpose(0, 1), tgt.masked_fill(~chars, 0), ctc_mask.sum(1).long(), chars.sum(1),
+                     blank=tok.pad_id, zero_infinity=True)
     with torch.no_grad():
         correct = ((logits.argmax(-1) == tgt) & valid).sum(1).float() / valid.sum(1).clamp(min=1).float()
         target = correct ** 2
@@ -182,7 +186,8 @@ def compute_loss(model: Fingerspeller, b: Batch, opts: TrainOptions, tok: Tokeni
         target = torch.where(has_aux, (1 - opts.aux_blend) * target + opts.aux_blend * aux.nan_to_num(0.0), target)
         target = torch.where(neg, torch.zeros_like(target), target)
     bce = F.binary_cross_entropy_with_logits(conf[:, 0], target)
-    return ce + opts.conf_weight * bce, {"ce": float(ce.detach()), "conf": float(bce.detach()), "tok_acc": float(correct[~neg].mean()) if (~neg).any() else 0.0}
+    return ce + opts.conf_weight * bce + opts.ctc_weight * ctc, {"ce": float(ce.detach()), "conf": float(bce.detach()),
+                                                                 "ctc": float(ctc.detach()), "tok_acc": float(correct[~neg].mean()) if (~neg).any() else 0.0}
 
 
 @torch.no_grad()
@@ -220,6 +225,20 @@ def _lr(step: int, o: TrainOptions) -> float:
     return o.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
 
 
+def _load_optimizer(optim, saved: dict) -> None:
+    """Restore optimiser state; parameters added since (appended to their groups) start without state."""
+    new = optim.state_dict()
+    mapping = {}
+    for g_old, g_new in zip(saved["param_groups"], new["param_groups"]):
+        if len(g_old["params"]) > len(g_new["params"]):
+            raise ValueError("checkpoint has parameters this model lacks")
+        mapping.update(zip(g_old["params"], g_new["params"]))
+    new["state"] = {mapping[k]: v for k, v in saved["state"].items()}
+    for g_old, g_new in zip(saved["param_groups"], new["param_groups"]):
+        g_new.update({k: v for k, v in g_old.items() if k != "params"})
+    optim.load_state_dict(new)
+
+
 def train(opts: TrainOptions, knowledge_dir: Path | None = None) -> Path:
     """Train (or resume) and return the path of the last checkpoint."""
     torch.set_num_threads(opts.threads)
@@ -238,8 +257,10 @@ def train(opts: TrainOptions, knowledge_dir: Path | None = None) -> Path:
         ckpt = torch.load(last, map_location=opts.device, weights_only=False)
         if ckpt["config"] != cfg.to_dict():
             raise ValueError(f"{last} was trained with another preset; start a new --out folder")
-        model.load_state_dict(ckpt["state_dict"])
-        optim.load_state_dict(ckpt["optimizer"])
+        missing, _ = model.load_state_dict(ckpt["state_dict"], strict=False)
+        if missing:  # a checkpoint from before a training-only head was added
+            log.warning("checkpoint lacks %s: those start fresh", ", ".join(missing))
+        _load_optimizer(optim, ckpt["optimizer"])
         step, best = int(ckpt["step"]), float(ckpt.get("best", best))
         log.info("resumed %s at step %d", last, step)
     log.info("model %s: %.2fM parameters", opts.preset, model.n_params() / 1e6)
