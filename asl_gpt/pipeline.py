@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from asl_gpt import features
-from asl_gpt.buffer import BufferOptions, Committed, Event, Partial, Rejected, UtteranceBuffer
+from asl_gpt.buffer import BufferOptions, Committed, Event, Rejected, UtteranceBuffer
 from asl_gpt.landmarks.video import Frame
 from asl_gpt.recognizer import Hypothesis, Recognizer
 from asl_gpt.streaming import StreamingRecognizer, StreamOptions, Update
@@ -163,6 +163,20 @@ def recognize_video(path: str | Path, recognizer: Recognizer, extractor: Extract
         frames=session.frames_seen, frames_with_hands=session.frames_with_hands, seconds=seconds)
 
 
-def partial_of(events: list[Event]) -> Partial | None:
-    """The last Partial in a list of events, if any."""
-    return next((e for e in reversed(events) if isinstance(e, Partial)), None)
+def stream_options(settings) -> StreamOptions:
+    """Streaming schedule from the recognizer settings."""
+    cfg = settings.recognizer
+    return StreamOptions(stride_frames=cfg.stride_frames, min_segment_frames=cfg.min_segment_frames,
+                         drop_frames=cfg.drop_frames)
+
+
+def build_runtime(settings, model: str | None = None):
+    """The recognizer and a Holistic extractor per settings (for `recognize`, `live` and the benchmark).
+
+    ModelError when the model is missing or does not match its contract."""
+    from asl_gpt.landmarks.holistic import HolisticExtractor
+    from asl_gpt.recognizer import load_recognizer
+
+    cfg = settings.recognizer
+    rec = load_recognizer(model or cfg.model, settings.paths.models_dir, threads=cfg.threads)
+    return rec, HolisticExtractor()

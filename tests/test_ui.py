@@ -256,7 +256,7 @@ def test_messages_and_status_text():
 class FakeServices:
     def __init__(self, tmp_path):
         self.settings = SimpleNamespace(paths=SimpleNamespace(knowledge_dir=tmp_path, state_dir=tmp_path),
-                                        recognizer=SimpleNamespace(stride_frames=4, min_segment_frames=2))
+                                        recognizer=SimpleNamespace(stride_frames=4, min_segment_frames=2, drop_frames=3))
         self.assistant_ = FakeAssistant()
 
     def recognizer(self, retry=False):

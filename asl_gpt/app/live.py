@@ -336,7 +336,7 @@ class LiveRegistry:
             return s
 
     def _new(self) -> LiveSession:
-        from asl_gpt.commands.recognize import stream_options
+        from asl_gpt.pipeline import stream_options
 
         settings = self.services.settings
         try:

@@ -7,7 +7,7 @@ from asl_gpt.buffer import BufferOptions
 
 def recognize_upload(services, path: str, min_confidence: float, progress=None) -> tuple[str, list[str]]:
     """(message, utterances offered for sending). Raises AslGptError (unreadable video, no model)."""
-    from asl_gpt.commands.recognize import stream_options
+    from asl_gpt.pipeline import stream_options
     from asl_gpt.landmarks.video import probe
     from asl_gpt.pipeline import recognize_video
 

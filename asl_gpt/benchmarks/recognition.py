@@ -31,7 +31,7 @@ def _frames_640x480(path: Path):
 
 def run(args, settings) -> int:
     from asl_gpt.benchmarks import machine_description
-    from asl_gpt.commands.recognize import build_runtime, stream_options
+    from asl_gpt.pipeline import build_runtime, stream_options
     from asl_gpt.landmarks.holistic import HolisticExtractor
     from asl_gpt.pipeline import RecognitionSession
 

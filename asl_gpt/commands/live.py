@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args, settings) -> int:
     from asl_gpt.buffer import BufferOptions, Committed, Rejected
-    from asl_gpt.commands.recognize import build_runtime, stream_options
+    from asl_gpt.pipeline import build_runtime, stream_options
     from asl_gpt.landmarks.video import probe, read_camera, read_video
     from asl_gpt.pipeline import RecognitionSession
 

@@ -13,31 +13,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def build_runtime(settings, model: str | None = None):
-    """The recognizer and a Holistic extractor per settings (shared by `recognize` and `live`)."""
-    from asl_gpt.landmarks.holistic import HolisticExtractor
-    from asl_gpt.recognizer import load_recognizer
-
-    cfg = settings.recognizer
-    rec = load_recognizer(model or cfg.model, settings.paths.models_dir, threads=cfg.threads)
-    return rec, HolisticExtractor()
-
-
-def stream_options(settings):
-    from asl_gpt.streaming import StreamOptions
-
-    cfg = settings.recognizer
-    return StreamOptions(stride_frames=cfg.stride_frames, min_segment_frames=cfg.min_segment_frames,
-                         drop_frames=cfg.drop_frames)
-
-
 def run(args, settings) -> int:
     import json
 
     from asl_gpt.buffer import BufferOptions
     from asl_gpt.errors import InputError
     from asl_gpt.landmarks.video import probe
-    from asl_gpt.pipeline import recognize_video
+    from asl_gpt.pipeline import build_runtime, recognize_video, stream_options
 
     probe(args.video)  # a bad file fails before the model loads
     rec, extractor = build_runtime(settings, args.model)
