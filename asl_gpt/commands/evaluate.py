@@ -42,6 +42,10 @@ def run(args, settings) -> int:
               f"({h['letters']['samples']} single letters; right and confident {h['letters']['accuracy_and_confident']:.3f})")
         print(f"held-out signer {h['signer']}: phrases normalized Levenshtein {h['phrases']['normalized_levenshtein']:.3f}, "
               f"exact {h['phrases']['exact']:.3f} ({h['phrases']['sequences']} phrases)")
+        out["seed_capture"] = ev.seed_capture(rec, data_dir)
+        if out["seed_capture"]:
+            print(f"real capture (phrase unknown): {out['seed_capture']['text']!r} "
+                  f"confidence {out['seed_capture']['confidence']:.3f}")
         if not args.no_videos:
             videos = sorted((data_dir / "signing-video").glob("*.mp4"))
             out["silence"] = ev.silence(rec, videos, settings.paths.state_dir / "cache")
@@ -83,6 +87,8 @@ def _record(rec, figures: dict, args) -> None:
         summary["held_out_signer"] = h["signer"]
         summary["letters"] = {k: v for k, v in h["letters"].items() if k != "per_letter"}
         summary["phrases"] = {k: v for k, v in h["phrases"].items() if k != "examples"}
+    if figures.get("seed_capture"):
+        summary["seed_capture"] = {k: v for k, v in figures["seed_capture"].items() if k != "file"}
     if "silence" in figures:
         summary["silence"] = {k: v for k, v in figures["silence"].items() if k != "videos"}
     if "competition" in figures:

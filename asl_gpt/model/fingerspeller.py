@@ -106,17 +106,52 @@ class TimeReduction(nn.Module):
         return x * mask.unsqueeze(-1), mask
 
 
+class HandFrame(nn.Module):
+    """Append each hand's points in the hand's own frame: minus the wrist, over the wrist->middle-MCP
+    length. The window-level normalisation (asl_gpt.features) keeps position and size in the
+    inputs; this makes the handshape itself easy to read (a division a linear layer cannot learn).
+    A missing hand (all zeros after features.normalise) stays zero."""
+
+    def __init__(self, columns: tuple[str, ...]):
+        super().__init__()
+        where = {c: i for i, c in enumerate(columns)}
+        hands = []
+        for hand in ("left_hand", "right_hand"):
+            names = [f"{a}_{hand}_{i}" for a in "xyz" for i in range(21)]
+            if all(n in where for n in names):
+                hands.append([where[n] for n in names])
+        self.register_buffer("index", torch.tensor(hands, dtype=torch.long).reshape(-1), persistent=False)
+        self.n_hands = len(hands)
+
+    @property
+    def extra(self) -> int:
+        return 63 * self.n_hands
+
+    def forward(self, x):  # [B, T, C] -> [B, T, C + 63 * hands]
+        if not self.n_hands:
+            return x
+        b, t, _ = x.shape
+        h = torch.index_select(x, 2, self.index).reshape(b, t, self.n_hands, 3, 21)
+        rel = h - h[..., :1]  # wrist at the origin
+        palm = torch.sqrt(rel[..., 0, 9] ** 2 + rel[..., 1, 9] ** 2 + 1e-6)  # [B, T, hands]
+        present = (h.abs().sum(dim=(-1, -2)) > 0).float()
+        rel = torch.clamp(rel / torch.clamp(palm, min=0.05)[..., None, None], -8.0, 8.0) * present[..., None, None]
+        return torch.cat([x, rel.reshape(b, t, self.n_hands * 63)], dim=-1)
+
+
 class Encoder(nn.Module):
     def __init__(self, c: ModelConfig):
         super().__init__()
         self.reduce_at = c.reduce_at
-        self.stem = nn.Sequential(nn.Linear(c.n_features, c.dim), nn.LayerNorm(c.dim))
+        self.hand_frame = HandFrame(c.columns) if c.hand_frame else nn.Identity()
+        extra = self.hand_frame.extra if c.hand_frame else 0
+        self.stem = nn.Sequential(nn.Linear(c.n_features + extra, c.dim), nn.LayerNorm(c.dim))
         self.pos = nn.Parameter(torch.zeros(1, c.window, c.dim))
         self.blocks = nn.ModuleList(SqueezeformerBlock(c) for _ in range(c.n_blocks))
         self.reduce = TimeReduction(c.dim) if 0 <= c.reduce_at < c.n_blocks else None
 
     def forward(self, inputs, mask):  # inputs [B, T, C], mask [B, T] -> [B, S, D], mask [B, S] (S = T or T/2)
-        x = self.stem(inputs) + self.pos
+        x = self.stem(self.hand_frame(inputs)) + self.pos
         for i, block in enumerate(self.blocks):
             if i == self.reduce_at and self.reduce is not None:
                 x, mask = self.reduce(x, mask)
@@ -213,7 +248,9 @@ def save_checkpoint(path, model: Fingerspeller, **extra) -> None:
 def load_checkpoint(path, map_location="cpu") -> tuple[Fingerspeller, dict]:
     ckpt = torch.load(path, map_location=map_location, weights_only=False)
     model = Fingerspeller(ModelConfig(**ckpt["config"]))
-    model.load_state_dict(ckpt["state_dict"])
+    missing, unexpected = model.load_state_dict(ckpt["state_dict"], strict=False)
+    if unexpected or any(not k.startswith("ctc_head.") for k in missing):  # only the training-only head may be absent
+        raise ValueError(f"checkpoint {path} does not match its config (missing {missing}, unexpected {unexpected})")
     model.eval()
     return model, ckpt
 

@@ -44,6 +44,7 @@ class ModelConfig:
     n_blocks: int = 5  # Squeezeformer blocks
     n_heads: int = 4  # attention heads in encoder and decoder
     conv_kernel: int = 15  # depthwise conv kernel (frames)
+    hand_frame: bool = True  # also feed each hand in its own frame (wrist origin, palm-length units)
     reduce_at: int = -1  # halve the time axis after this many blocks (Squeezeformer's time reduction); -1 = never
     ffn_mult: int = 4  # feed-forward hidden = ffn_mult * dim
     dec_dim: int = 96  # decoder width

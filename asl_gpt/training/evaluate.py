@@ -115,6 +115,17 @@ def silence(recognizer, videos: list[Path], cache_dir: Path | None = None, strid
             "videos": per_video}
 
 
+def seed_capture(recognizer, data_dir: Path) -> dict | None:
+    """The one real Holistic capture of fingerspelling here (its phrase is unknown): what the model reads."""
+    from asl_gpt.landmarks.io import read_parquet
+
+    path = Path(data_dir) / "seed-capture" / "output_landmarks.parquet"
+    if not path.is_file():
+        return None
+    h = recognizer.recognize(read_parquet(path))
+    return {"file": str(path), "text": h.text, "confidence": round(h.confidence, 4)}
+
+
 def competition(recognizer, data_dir: Path, fold: int = 0, limit: int = 0, progress: bool = True) -> dict:
     """The competition metric on one participant fold of the competition's data."""
     from asl_gpt.training.data import CompetitionSource, scan_competition
