@@ -116,6 +116,9 @@ def _open_sources(page) -> list[str]:
 
 
 def test_typed_question_gets_streamed_answer_with_sources(page, test_output):
+    page.locator("#ask-btn").click()  # empty: a message, nothing sent
+    page.wait_for_function("() => document.querySelector('#chat-status').innerText.includes('empty')")
+    assert page.locator("#chat [data-testid='user']").count() == 0
     page.locator("#question textarea").fill("What is fingerspelling?")
     page.locator("#ask-btn").click()
     seen: list[str] = []
@@ -162,7 +165,7 @@ def test_fake_camera_frames_come_back_annotated(page, app, test_output):
     page.locator("#camera button", has_text="Stop").first.click()
 
 
-def test_committed_buffer_text_becomes_a_chat_turn(page, test_output):
+def test_committed_buffer_text_becomes_a_chat_turn(page, chromium, app, test_output):
     box = page.locator("#pending textarea")
     box.fill("what is fingerspelling")
     box.dispatch_event("input")
@@ -175,6 +178,16 @@ def test_committed_buffer_text_becomes_a_chat_turn(page, test_output):
     assert page.locator("#chat [data-testid='bot']").first.inner_text().strip()
     assert box.input_value() == "", "the sent utterance should leave the pending box"
     page.screenshot(path=str(test_output / "browser-buffer-to-chat.png"), full_page=True)
+    other = chromium.new_context()  # a second browser sees neither this buffer nor this chat
+    try:
+        p2 = other.new_page()
+        p2.goto(app[0], wait_until="load")
+        p2.locator("#question textarea").wait_for()
+        p2.wait_for_timeout(1500)
+        assert p2.locator("#chat [data-testid='user']").count() == 0
+        assert p2.locator("#pending textarea").input_value() == ""
+    finally:
+        other.close()
 
 
 def test_uploaded_document_is_indexed_and_cited(page, tmp_path, test_output):

@@ -138,7 +138,7 @@ def test_stale_frames_are_dropped_not_queued():
             time.sleep(0.05)
             return super().__call__(rgb)
 
-    live = LiveSession(None, SlowExtractor, StreamOptions(), BufferOptions(), LiveOptions())
+    live = LiveSession(None, SlowExtractor, StreamOptions(), BufferOptions(), LiveOptions(backpressure_s=0))
     try:
         for _ in range(20):
             live.submit(_frame(False))  # far faster than the extractor
@@ -146,6 +146,24 @@ def test_stale_frames_are_dropped_not_queued():
         time.sleep(0.3)
         s = live.state()
         assert s.frames_received == 20 and 1 <= s.frames_processed < 10
+    finally:
+        live.close()
+
+
+def test_backpressure_paces_the_sender_to_the_worker():
+    class SlowExtractor(FakeExtractor):
+        def __call__(self, rgb):
+            time.sleep(0.04)
+            return super().__call__(rgb)
+
+    live = LiveSession(None, SlowExtractor, StreamOptions(), BufferOptions(), LiveOptions(backpressure_s=1.0))
+    try:
+        t0 = time.monotonic()
+        for _ in range(10):
+            live.submit(_frame(False))  # returns once the worker has taken the frame
+        assert time.monotonic() - t0 >= 8 * 0.04
+        time.sleep(0.2)
+        assert live.state().frames_processed >= 9  # at most the one in flight when the next came was replaced
     finally:
         live.close()
 
@@ -293,3 +311,39 @@ def test_build_demo_with_fake_services(tmp_path):
     demo.registry.drop("session-a")
     assert len(demo.registry) == 1
     demo.registry.close()
+
+
+def test_unreadable_video_and_bad_uploads_are_one_line_errors(tmp_path):
+    from asl_gpt.app.video import recognize_upload
+    from asl_gpt.services import save_uploads
+
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"this is not a video")
+    with pytest.raises(InputError, match="cannot read video"):
+        recognize_upload(FakeServices(tmp_path), str(bad), 0.5)
+    exe = tmp_path / "tool.exe"
+    exe.write_bytes(b"MZ")
+    with pytest.raises(InputError, match="unsupported file type"):
+        save_uploads([exe], tmp_path / "up")
+    (tmp_path / "up").mkdir()
+    doc = tmp_path / "../notes .md"
+    doc.write_text("# Notes\n")
+    assert [p.name for p in save_uploads([doc], tmp_path / "up")] == ["notes_.md"]
+
+
+def test_knowledge_tab_reports_index_failures(tmp_path):
+    from asl_gpt.app import knowledge as kn
+    from asl_gpt.app.status import StatusProbe
+    from asl_gpt.errors import IndexError_
+
+    services = FakeServices(tmp_path)
+
+    def broken_index(*a, **k):
+        raise IndexError_("the index is locked by another process")
+
+    services.knowledge = lambda: SimpleNamespace(index=broken_index, documents=lambda: [],
+                                                 stats=lambda: SimpleNamespace(documents=0, chunks=0))
+    probe = StatusProbe(services)
+    assert kn.reindex(services, probe, False) == "⚠ the index is locked by another process"
+    assert probe.indexing == ""
+    assert "index is empty" in probe.index().message

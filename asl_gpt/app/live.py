@@ -32,6 +32,11 @@ class LiveOptions:
     max_side: int = 640  # larger frames are shrunk first (Holistic's cost grows with pixels)
     idle_stop_s: float = 60.0  # the worker stops after this long without frames (a closed tab)
     fps_window_s: float = 3.0  # frame rates are measured over this window
+    # The stream handler waits (up to this long) until the worker has taken its frame: the browser
+    # sends its next frame only after a reply, so this paces it to what recognition can use (no CPU
+    # spent encoding, sending and decoding frames that would be dropped) while the next frame's
+    # transfer still overlaps this one's Holistic. 0: return at once.
+    backpressure_s: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -121,11 +126,14 @@ class LiveSession:
             self._last_rx = now
             if self._t0 is None:
                 self._t0 = now
-            self._slot = (now, rgb)  # replaces a frame the worker has not taken: it is stale now
-            self._slot_cond.notify()
+            item = self._slot = (now, rgb)  # replaces a frame the worker has not taken: it is stale now
+            self._slot_cond.notify_all()
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._run, name="live-session", daemon=True)
                 self._worker.start()
+            if self.options.backpressure_s > 0:
+                self._slot_cond.wait_for(lambda: self._slot is not item or self._closed,
+                                         timeout=self.options.backpressure_s)
         return self._annotated
 
     def _take(self) -> tuple[float, np.ndarray] | None:
@@ -137,6 +145,7 @@ class LiveSession:
                     return None
                 self._slot_cond.wait(min(left, 1.0))
             item, self._slot = self._slot, None
+            self._slot_cond.notify_all()  # a stream handler waiting for its frame to be taken
             return item
 
     def _run(self) -> None:

@@ -25,6 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--video", help="video for the fake camera (default: FOOTBALL.mp4 of the signing videos)")
     p.add_argument("--seconds", type=float, default=20.0, help="streaming time measured (after a 5 s warm-up)")
     p.add_argument("--stream-every", type=float, help="seconds between frames the browser sends (default: the app's)")
+    p.add_argument("--backpressure", type=float,
+                   help="seconds the stream handler waits for the worker to take a frame (default: the app's; 0: none)")
     p.add_argument("--questions", type=int, default=2, help="questions sent through the buffer (0: skip)")
     p.add_argument("--state-dir", help="state dir for the index and LLM cache (default: settings)")
 
@@ -72,7 +74,10 @@ def run(args, settings) -> int:
 
     print(f"machine: {machine_description()}")
     services = build_services(settings)
-    demo = build_demo(services, stream_every_s=every)
+    from asl_gpt.app.live import LiveOptions
+
+    live_opts = LiveOptions() if args.backpressure is None else LiveOptions(backpressure_s=args.backpressure)
+    demo = build_demo(services, live_options=live_opts, stream_every_s=every)
     port = _free_port()
     launch(demo, port=port, prevent_thread_lock=True, quiet=True)
     try:
@@ -90,7 +95,8 @@ def run(args, settings) -> int:
             rx = (s1.frames_received - s0.frames_received) / dt
             px = (s1.frames_processed - s0.frames_processed) / dt
             hands = (s1.frames_with_hands - s0.frames_with_hands) / max(1, s1.frames_processed - s0.frames_processed)
-            print(f"video: {video.name} as a 640x480 fake camera; stream_every {every:.3f} s; {dt:.0f} s measured")
+            print(f"video: {video.name} as a 640x480 fake camera; stream_every {every:.3f} s; "
+                  f"backpressure {live_opts.backpressure_s:.2f} s; {dt:.0f} s measured")
             print(f"browser -> server:       {rx:5.1f} frames/s")
             print(f"browser -> recognition:  {px:5.1f} frames/s  (hands in {hands:.0%} of them)")
             print(f"load average during the stream: {load0:.2f} -> {load1:.2f} ({os.cpu_count()} cores)")
