@@ -138,3 +138,13 @@ def test_discover_recurses_skips_hidden_and_reports_unsupported(tmp_path):
     files, skipped = discover([tmp_path, tmp_path / "image.png", tmp_path / "nope"])
     assert [f.name for f in files] == ["a.md", "b.txt"]
     assert {Path(p).name for p, _ in skipped} == {"image.png", "nope"}
+
+
+def test_hard_wrapped_paragraphs_are_unwrapped_lists_and_code_kept():
+    from asl_gpt.rag.documents import unwrap
+
+    text = ("Classifiers are handshapes that stand\nfor a category of things.\n\n- **CL:3**: a vehicle,\n"
+            "  moving along a path.\n- **CL:1**: a person.\n\n```\nline one\nline two\n```\n| a | b |\n| 1 | 2 |")
+    assert unwrap(text) == ("Classifiers are handshapes that stand for a category of things.\n\n"
+                            "- **CL:3**: a vehicle, moving along a path.\n- **CL:1**: a person.\n\n"
+                            "```\nline one\nline two\n```\n| a | b |\n| 1 | 2 |")

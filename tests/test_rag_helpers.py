@@ -63,4 +63,4 @@ def test_hash_embeddings_are_similar_for_shared_words():
     e = HashEmbeddings()
     a, b, c = (np.array(v) for v in e.embed_documents(["deaf culture etiquette", "etiquette of deaf culture",
                                                       "the letter j moves"]))
-    assert a @ b > 0.9 and a @ c < 0.5
+    assert a @ b > 0.8 and a @ c < 0.5

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text", ".rst": "text",
                  ".html": "html", ".htm": "html", ".pdf": "pdf"}
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_CHUNKER_VERSION = "1"  # bump when the chunking changes so that ids (and thus the index) change with it
+_CHUNKER_VERSION = "2"  # bump when the chunking changes so that ids (and thus the index) change with it
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def load_document(path: Path) -> LoadedDocument:
         if kind in ("markdown", "html"):
             title, sections = parse_markdown(text)
         else:
-            title, sections = "", [Section("", text.strip())]
+            title, sections = "", [Section("", unwrap(text.strip()))]
     sections = [s for s in sections if s.text.strip()]
     if not sections:
         raise SkipDocument("no text")
@@ -118,7 +118,7 @@ def parse_markdown(text: str) -> tuple[str, list[Section]]:
 
     def flush():
         if "".join(body).strip():
-            sections.append(Section(" > ".join(h for _, h in stack), "\n".join(body).strip()))
+            sections.append(Section(" > ".join(h for _, h in stack), unwrap("\n".join(body).strip())))
         body.clear()
 
     for line in text.splitlines():
@@ -139,6 +139,32 @@ def parse_markdown(text: str) -> tuple[str, list[Section]]:
         stack.append((level, heading))
     flush()
     return title, sections
+
+
+_BLOCK_START = re.compile(r"^\s*([-*+] |\d+[.)] |[|>]|```|~~~)")
+
+
+def unwrap(text: str) -> str:
+    """Join hard-wrapped lines into one line per paragraph or list item (tables and code stay as they are).
+
+    Documents wrapped at 80-100 columns would otherwise reach the embedder, BM25 and the LLM with line
+    breaks inside sentences (small models copy those breaks into their answers).
+    """
+    out: list[str] = []
+    in_fence = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            in_fence = not in_fence
+            out.append(line)
+            continue
+        joinable = (out and out[-1].strip() and not in_fence and stripped and not _BLOCK_START.match(line)
+                    and not out[-1].lstrip().startswith(("|", "```", "~~~")) and not out[-1].rstrip().endswith("  "))
+        if joinable:
+            out[-1] = out[-1].rstrip() + " " + stripped
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def html_to_markdown(html: str) -> str:

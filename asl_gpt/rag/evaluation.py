@@ -15,7 +15,25 @@ from asl_gpt.rag.correction import CONFUSABLE_GROUPS, tokenize
 
 # Questions a signer would ask, a word naming the file that answers them (a substring of its
 # name under knowledge/), and facts a right answer contains (any one). Written for the default knowledge base.
-QUESTIONS: list[tuple[str, str, tuple[str, ...]]] = []
+QUESTIONS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("When was the American School for the Deaf founded?", "15-history", ("1817",)),
+    ("How do you fingerspell the letter J?", "03-letters-g-to-l", ("pinky", "little finger", "hook", " i ")),
+    ("What did William Stokoe publish in 1960?", "16-gallaudet", ("sign language structure",)),
+    ("Who became president of Gallaudet after the Deaf President Now protest?", "17-deaf-president",
+     ("jordan",)),
+    ("How do I sign the number seven?", "11-numbers", ("ring finger",)),
+    ("What is topic comment structure in ASL grammar?", "12-asl-grammar", ("topic",)),
+    ("What are classifiers in ASL?", "14-classifiers", ("classifier",)),
+    ("Who pays for a sign language interpreter at a hospital?", "21-access-rights", ("hospital", "pays", "cost")),
+    ("Where should I hold my hand when I fingerspell?", "07-fingerspelling-technique", ("shoulder", "chin")),
+    ("What is lexicalized fingerspelling?", "09-lexicalized", ("loan", "sign")),
+    ("Is sign language the same all over the world?", "22-other-sign-languages", ("not universal", "no")),
+    ("Does ASL GPT send my webcam video anywhere?", "30-asl-gpt-privacy", ("device", "computer")),
+    ("What does the confidence number in ASL GPT mean?", "29-asl-gpt-confidence", ("threshold", "sure")),
+    ("How should I light the room for the camera?", "28-asl-gpt-camera", ("light",)),
+    ("How do I tell the letters M and N apart?", "confusable", ("thumb",)),
+    ("How can I practice reading fingerspelling faster?", "08-fingerspelling-speed", ("practice", "read")),
+]
 
 
 @dataclass(frozen=True)
