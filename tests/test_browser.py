@@ -25,11 +25,12 @@ if chromium_path() is None:
     pytest.skip("Debian chromium is not installed (scripts/setup.sh installs it)", allow_module_level=True)
 
 ANSWER_TIMEOUT_S = 240  # the embedded LLM on 2 busy cores can be slow; content is what is asserted
-UPLOADED = """# The Quorvan hand alphabet
+UPLOADED = """# The Harbour Sign Club
 
-## Origin
-The Quorvan hand alphabet is a fictional manual alphabet invented for this test. It was devised in 1871
-by the lighthouse keeper Elsbeth Marrow on the island of Quorva, who used it to talk with passing ships.
+## History
+The Harbour Sign Club is a small community group for people learning American Sign Language. It was
+founded in 1987 by Margaret Ellison, a retired teacher, and it meets every Thursday evening in the
+harbour library.
 """
 
 
@@ -108,6 +109,12 @@ def _wait_answer(page, timeout_s: float = ANSWER_TIMEOUT_S, seen: list | None = 
     raise AssertionError(f"no answer within {timeout_s} s (status: {status!r})")
 
 
+def _new_conversation(page) -> None:
+    page.locator("#new-chat-btn").click()
+    page.wait_for_function("() => !document.querySelector('#chat [data-testid=\"user\"]')"
+                           " && document.querySelector('#chat-status').innerText.trim() === ''")
+
+
 def _open_sources(page) -> list[str]:
     """Expand the last 'Sources' group; return the source titles inside it."""
     page.locator("#chat").get_by_text("Sources (").last.click()
@@ -119,10 +126,14 @@ def test_typed_question_gets_streamed_answer_with_sources(page, test_output):
     page.locator("#ask-btn").click()  # empty: a message, nothing sent
     page.wait_for_function("() => document.querySelector('#chat-status').innerText.includes('empty')")
     assert page.locator("#chat [data-testid='user']").count() == 0
-    page.locator("#question textarea").fill("What is fingerspelling?")
-    page.locator("#ask-btn").click()
-    seen: list[str] = []
-    status = _wait_answer(page, seen=seen)
+    for attempt in range(2):  # the 0.5B embedded model now and then answers with bare markers: ask once more
+        _new_conversation(page)
+        page.locator("#question textarea").fill("What is fingerspelling?")
+        page.locator("#ask-btn").click()
+        seen: list[str] = []
+        status = _wait_answer(page, seen=seen)
+        if status.startswith("answered"):
+            break
     assert status.startswith("answered"), status
     answer = page.locator("#chat [data-testid='bot']").first.inner_text()
     assert "finger" in answer.lower() or "letter" in answer.lower(), answer
@@ -167,11 +178,15 @@ def test_fake_camera_frames_come_back_annotated(page, app, test_output):
 
 def test_committed_buffer_text_becomes_a_chat_turn(page, chromium, app, test_output):
     box = page.locator("#pending textarea")
-    box.fill("what is fingerspelling")
-    box.dispatch_event("input")
-    page.wait_for_timeout(500)
-    page.locator("#send-btn").click()
-    status = _wait_answer(page)
+    for attempt in range(2):  # as above: one more try if the small LLM gave no usable answer
+        _new_conversation(page)
+        box.fill("what is fingerspelling")
+        box.dispatch_event("input")
+        page.wait_for_timeout(500)
+        page.locator("#send-btn").click()
+        status = _wait_answer(page)
+        if status.startswith("answered"):
+            break
     assert status.startswith("answered"), status
     user = page.locator("#chat [data-testid='user']").first.inner_text()
     assert "Signed" in user and "what is fingerspelling" in user, user
@@ -191,7 +206,7 @@ def test_committed_buffer_text_becomes_a_chat_turn(page, chromium, app, test_out
 
 
 def test_uploaded_document_is_indexed_and_cited(page, tmp_path, test_output):
-    doc = tmp_path / "quorvan-alphabet.md"
+    doc = tmp_path / "harbour-sign-club.md"
     doc.write_text(UPLOADED)
     page.get_by_role("tab", name="Knowledge").click()
     page.locator("#kb-files input[type='file']").set_input_files(str(doc))
@@ -202,13 +217,19 @@ def test_uploaded_document_is_indexed_and_cited(page, tmp_path, test_output):
         assert "⚠" not in page.locator("#kb-status").inner_text(), page.locator("#kb-status").inner_text()
         page.wait_for_timeout(500)
     assert "1 added" in page.locator("#kb-status").inner_text()
-    assert "quorvan-alphabet.md" in page.locator("#documents").inner_text()
+    assert "harbour-sign-club.md" in page.locator("#documents").inner_text()
     page.screenshot(path=str(test_output / "browser-knowledge-upload.png"), full_page=True)
     page.get_by_role("tab", name="Ask").click()
-    page.locator("#question textarea").fill("Who devised the Quorvan hand alphabet?")
-    page.locator("#ask-btn").click()
-    status = _wait_answer(page)
+    for attempt in range(2):  # the 0.5B embedded model now and then answers with bare markers: ask once more
+        _new_conversation(page)
+        page.locator("#question textarea").fill("Who founded the Harbour Sign Club?")
+        page.locator("#ask-btn").click()
+        status = _wait_answer(page)
+        if status.startswith("answered"):
+            break
     assert status.startswith("answered"), status
+    answer = page.locator("#chat [data-testid='bot']").first.inner_text()
+    assert "Ellison" in answer, answer
     titles = _open_sources(page)
-    assert any("Quorvan" in t for t in titles), titles
+    assert titles and "Harbour Sign Club" in titles[0], titles  # the uploaded document is the first source
     page.screenshot(path=str(test_output / "browser-uploaded-cited.png"), full_page=True)
