@@ -23,7 +23,7 @@ from asl_gpt.rag.retrieval import Passage
 log = logging.getLogger(__name__)
 
 _CITATION = re.compile(r"\[(\d+)\]")
-_SENTENCE = re.compile(r"(?<=[.!?])(?=\s)|(?<=\n)")
+_SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)(?=\s)|(?<=\n)")  # not after an initial ("I. King Jordan")
 
 
 @dataclass(frozen=True)
