@@ -233,3 +233,16 @@ def test_uploaded_document_is_indexed_and_cited(page, tmp_path, test_output):
     titles = _open_sources(page)
     assert titles and "Harbour Sign Club" in titles[0], titles  # the uploaded document is the first source
     page.screenshot(path=str(test_output / "browser-uploaded-cited.png"), full_page=True)
+
+
+def test_status_settings_keyboard_and_high_contrast(page, test_output):
+    page.keyboard.press("Alt+q")  # keyboard shortcut to the typed question
+    assert page.evaluate("() => document.activeElement.closest('#question') !== null")
+    page.get_by_role("tab", name="Status and settings").click()
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('Index:')", timeout=30_000)
+    status = page.locator("#status").inner_text()
+    for line in ("Camera:", "Hands:", "Model:", "Index:", "LLM:"):
+        assert line in status, status
+    page.locator("#high-contrast input").check()
+    page.wait_for_function("() => document.body.classList.contains('hc')")
+    page.screenshot(path=str(test_output / "browser-status-high-contrast.png"), full_page=True)

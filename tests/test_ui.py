@@ -347,3 +347,19 @@ def test_knowledge_tab_reports_index_failures(tmp_path):
     assert kn.reindex(services, probe, False) == "⚠ the index is locked by another process"
     assert probe.indexing == ""
     assert "index is empty" in probe.index().message
+
+
+def test_uploaded_video_is_recognised_and_offered(tmp_path, signing_videos):
+    from asl_gpt.app.video import recognize_upload
+
+    class AlwaysHands(FakeExtractor):
+        def __call__(self, rgb):
+            return _landmarks(True)
+
+    services = FakeServices(tmp_path)
+    services.new_extractor = AlwaysHands
+    msg, offered = recognize_upload(services, str(signing_videos["SOUP"]), 0.5)
+    assert offered == ["hello"] and "41 frames" in msg
+    services.assistant_ = None
+    msg, offered = recognize_upload(services, str(signing_videos["SOUP"]), 0.95)  # above the fake's 0.9
+    assert offered == [] and "Nothing reached the confidence threshold 0.95" in msg and "`hello`" in msg

@@ -46,6 +46,8 @@ body.hc, body.hc .gradio-container { --body-background-fill: #000; --background-
   --button-primary-text-color: #000; --color-accent: #ffd400; --link-text-color: #7dd3fc;
   background: #000 !important; color: #fff !important; }
 body.hc #caption .caption.low .caption-text { color: #ffd400; }
+body.hc button.secondary { background: #000 !important; color: #fff !important; border: 2px solid #fff !important; }
+body.hc button.primary { background: #ffd400 !important; color: #000 !important; }
 body.hc *:focus-visible, *:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
 body.hc *:focus-visible { outline-color: #ffd400; }
 """
