@@ -53,22 +53,29 @@ class Services(Protocol):
 
 
 class _Lazy:
-    """A value built once on first use; a failure is remembered (its message shown) and retried on request."""
+    """A value built once on first use. A failure is remembered (its message shown) and retried on
+    request or after `retry_after_s` (a model that lands while the app runs is picked up)."""
 
-    def __init__(self, build: Callable[[], Any]):
+    def __init__(self, build: Callable[[], Any], retry_after_s: float = 15.0):
         self._build = build
         self._lock = threading.Lock()
         self._value = None
         self._error: AslGptError | None = None
+        self._failed_at = 0.0
+        self.retry_after_s = retry_after_s
 
     def get(self, retry: bool = False):
+        import time
+
         with self._lock:
-            if self._value is None and (self._error is None or retry):
+            stale = self._error is not None and time.monotonic() - self._failed_at > self.retry_after_s
+            if self._value is None and (self._error is None or retry or stale):
                 try:
                     self._value = self._build()
                     self._error = None
                 except AslGptError as e:
                     self._error = e
+                    self._failed_at = time.monotonic()
             if self._error is not None:
                 raise self._error
             return self._value

@@ -363,3 +363,25 @@ def test_uploaded_video_is_recognised_and_offered(tmp_path, signing_videos):
     services.assistant_ = None
     msg, offered = recognize_upload(services, str(signing_videos["SOUP"]), 0.95)  # above the fake's 0.9
     assert offered == [] and "Nothing reached the confidence threshold 0.95" in msg and "`hello`" in msg
+
+
+def test_a_missing_model_is_retried_later(monkeypatch):
+    from asl_gpt.errors import ModelError
+    from asl_gpt.services import _Lazy
+
+    calls = []
+
+    def build():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ModelError("model file not found: m")
+        return "model"
+
+    lazy = _Lazy(build, retry_after_s=0.05)
+    with pytest.raises(ModelError):
+        lazy.get()
+    with pytest.raises(ModelError):
+        lazy.get()  # remembered, not rebuilt on every call
+    assert len(calls) == 1
+    time.sleep(0.06)
+    assert lazy.get() == "model" and lazy.get() == "model" and len(calls) == 2

@@ -103,7 +103,7 @@ def hands_line(s: LiveState) -> str:
 
 def model_line(s: LiveState) -> str:
     if s.model_error:
-        return f"Model: ⚠ {s.model_error}. Typed questions still work."
+        return f"Model: ⚠ {s.model_error}. Typed questions still work; reload the page once a model is installed."
     return f"Model: {s.model or 'loaded'} (confidence threshold {s.threshold:.2f})"
 
 
