@@ -131,12 +131,13 @@ class Synthesizer:
     def phrase(self, rng: np.random.Generator, signer: str) -> str:
         have = set(self.by_signer[signer])
         r = rng.random()
-        if r < 0.3:
+        # few fixed questions and many random letter strings: the decoder must read, not recite
+        if r < 0.12:
             text = QUESTIONS[rng.integers(len(QUESTIONS))]
-        elif r < 0.75:
+        elif r < 0.6:
             text = " ".join(self.words[int(rng.integers(len(self.words)) * rng.random())]  # favour frequent
                             for _ in range(int(rng.integers(1, 5))))
-        elif r < 0.9:  # random letters: the model must read handshapes, not guess words
+        elif r < 0.92:  # random letters: the model must read handshapes, not guess words
             chars = [c for c in "abcdefghijklmnopqrstuvwxyz" if c in have]
             text = "".join(rng.choice(chars, size=int(rng.integers(1, 9))))
         else:

@@ -1,0 +1,92 @@
+"""Export parity (torch vs TFLite through LiteRT) on the tiny preset, and the shipped default model
+loading through the runtime."""
+
+import json
+
+import numpy as np
+import pytest
+
+from asl_gpt.config import load_settings
+from asl_gpt.contract import ModelContract
+
+
+@pytest.fixture(scope="module")
+def exported_tiny(tmp_path_factory):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("litert_torch")
+    from asl_gpt.model.fingerspeller import Fingerspeller, save_checkpoint
+    from asl_gpt.model.presets import get_preset
+
+    d = tmp_path_factory.mktemp("export")
+    torch.manual_seed(0)
+    save_checkpoint(d / "tiny.pt", Fingerspeller(get_preset("tiny")), step=1)
+    from asl_gpt.training.export import export
+
+    return export(d / "tiny.pt", d / "tiny", {"training_data": "none (test)"})
+
+
+@pytest.mark.slow
+def test_export_parity_and_contract(exported_tiny):
+    tflite, contract_path, parity = exported_tiny
+    assert parity.worst < 1e-4
+    c = ModelContract.load(contract_path)
+    assert c.window == 32 and c.max_output == 15 and len(c.columns) == 162
+    assert c.metadata["training_data"] == "none (test)" and c.metadata["parameters"] > 0
+    # no Flex (SELECT_TF_OPS) custom ops: LiteRT could not run them
+    assert b"Flex" not in tflite.read_bytes()
+
+
+@pytest.mark.slow
+def test_exported_model_runs_in_the_runtime(exported_tiny):
+    from asl_gpt.model.fingerspeller import greedy_decode, load_checkpoint
+    from asl_gpt.recognizer import load_recognizer
+    from asl_gpt.tokenizer import Tokenizer
+
+    tflite, _, _ = exported_tiny
+    rec = load_recognizer(tflite, tflite.parent)
+    rng = np.random.default_rng(0)
+    frames = np.full((40, 543, 3), np.nan, np.float32)
+    frames[:, 522:543] = rng.uniform(0.3, 0.6, (40, 21, 3))
+    frames[:, 489:522] = rng.uniform(0.2, 0.9, (40, 33, 3))
+    h = rec.recognize(frames)
+    assert 0.0 <= h.confidence <= 1.0 and len(h.text) <= 15
+    # the same greedy transcript as torch
+    import torch
+
+    from asl_gpt import features
+
+    model, _ = load_checkpoint(tflite.with_name("tiny.pt"))
+    x, m = features.prepare(frames, rec.contract.features)
+    tok = Tokenizer()
+    ids, conf = greedy_decode(model, torch.from_numpy(x[None]), torch.from_numpy(m[None]), tok.sos_id, tok.eos_id, 59)
+    assert tok.decode(ids[0]) == h.text
+    assert float(conf[0]) == pytest.approx(h.confidence, abs=1e-4)
+
+
+def test_shipped_default_model_loads_in_the_runtime():
+    """models/default.{tflite,json}: the contract is complete and the runtime (no torch) runs it."""
+    settings = load_settings()
+    models = settings.paths.models_dir
+    if not (models / "default.tflite").is_file():
+        pytest.fail("models/default.tflite is missing: the project ships a default model")
+    from asl_gpt.recognizer import load_recognizer
+
+    rec = load_recognizer("default", models)
+    c = rec.contract
+    assert c.tokenizer.vocab_size == 62 and c.max_output == 31
+    for key in ("training_data", "held_out_evaluation", "parameters", "model_card"):
+        assert key in c.metadata, f"default.json metadata lacks {key}"
+    assert (models / c.metadata["model_card"]).is_file()
+    frames = np.full((30, 543, 3), np.nan, np.float32)
+    assert rec.recognize(frames).text == ""  # no hands: nothing to read
+    json.dumps(c.to_json())
+
+
+def test_model_benchmark_prints_time_and_size(capsys):
+    from asl_gpt.cli import main
+
+    if not (load_settings().paths.models_dir / "default.tflite").is_file():
+        pytest.fail("models/default.tflite is missing")
+    assert main(["bench", "model", "--repeat", "3"]) == 0
+    out = capsys.readouterr().out
+    assert " MB" in out and "one window" in out and "ms" in out
