@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 
 
+def _default_threads() -> int:
+    import os
+
+    cores = os.cpu_count() or 2
+    return 1 if cores <= 2 else min(8, cores - 1)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default="default", help="model size: tiny, default or competition")
     p.add_argument("--data", default="synth",
@@ -18,7 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--val-every", type=int, default=500, help="steps between validation + checkpoint")
     p.add_argument("--val-size", type=int, default=256)
-    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--threads", type=int, default=_default_threads(),
+                   help="torch CPU threads (default: 1 on a 2-core machine, where 2 threads beside the batch "
+                        "worker ran 2-4x slower than 1; else cores - 1, at most 8)")
     p.add_argument("--workers", type=int, default=1, help="processes preparing batches")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
     p.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
