@@ -196,7 +196,7 @@ class Synthesizer:
         rate = rng.uniform(*o.letters_per_s)
         hold_frac = rng.uniform(*o.hold_fraction)
         letters = [(i, c) for i, c in enumerate(text) if c != " "]
-        keys, holds, trans, motion = [], [], [], []
+        keys, holds, trans = [], [], []
         for k, (i, c) in enumerate(letters):
             d = rng.uniform(0.75, 1.3) / rate
             hold = d * hold_frac * (1.6 if c in "jz" else 1.0)
@@ -205,7 +205,6 @@ class Synthesizer:
             keys.append(c)
             holds.append(hold)
             trans.append(d * (1 - hold_frac))
-            motion.append(c)
         lead_in, lead_out = rng.uniform(0.25, 0.6), rng.uniform(0.2, 0.5)
         starts = lead_in + np.concatenate([[0.0], np.cumsum(np.array(holds) + np.array(trans))[:-1]])
         ends = starts + np.array(holds)
@@ -336,7 +335,8 @@ class Synthesizer:
             roll = scene["roll"] * (1 if side == "right" else -1) + hand["roll"][ti]
             rot = _rot(roll, np.full(n, scene["yaw"] * (1 if side == "right" else -1)))
             pts = np.einsum("tij,tpj->tpi", rot, shape) * palm  # [n, 21, 3] pixels
-            anchor_sw = scene["anchor"] * np.array([1.0, 1.0]) if side == "right" else scene["anchor"] * np.array([-1.0, 1.0]) + np.array([1.0, 0.0])
+            # the left hand mirrors the right's place about the body (its shoulder is one width along)
+            anchor_sw = scene["anchor"] if side == "right" else scene["anchor"] * np.array([-1.0, 1.0]) + np.array([1.0, 0.0])
             wrist = shoulder_r + anchor_sw * sw + hand["offset"][ti] * palm + drift
             pts[..., :2] += wrist[:, None, :]
             pts += rng.normal(0, jit * palm, pts.shape)  # tracking jitter
