@@ -20,7 +20,11 @@ _index_lock = threading.Lock()  # one index run at a time in this process (the s
 
 def documents_table(services) -> list[list]:
     try:
-        return [[d.path, d.title, d.chunks] for d in services.knowledge().documents()]
+        docs = services.knowledge().documents()
+        # the user's own uploads first: the table scrolls, and 34 default documents would bury them
+        default = str(services.settings.paths.knowledge_dir)
+        docs.sort(key=lambda d: (str(d.source).startswith(default), d.path))
+        return [[d.path, d.title, d.chunks] for d in docs]
     except AslGptError as e:
         log.warning("listing documents failed: %s", e)
         return []
