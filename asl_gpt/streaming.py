@@ -99,10 +99,14 @@ class StreamingRecognizer:
             except queue.Empty:
                 return out
 
-    def flush(self, timeout: float = 30.0) -> list[Update]:
+    def wait(self) -> None:
+        """Block until every scheduled decode has run (offline evaluation: none skipped while busy)."""
+        self._jobs.join()
+
+    def flush(self) -> list[Update]:
         """End the stream, wait for queued decodes, and return every remaining update."""
         self.end()
-        self._jobs.join()
+        self.wait()
         return self.poll()
 
     def close(self) -> None:

@@ -98,7 +98,7 @@ def silence(recognizer, videos: list[Path], cache_dir: Path | None = None, strid
         try:
             for f, t in zip(frames, times):
                 updates += sr.push(float(t), f)
-                sr._jobs.join()  # evaluation: decode every scheduled window, none skipped while busy
+                sr.wait()  # evaluation: decode every scheduled window, none skipped while busy
             updates += sr.flush()
         finally:
             sr.close()
