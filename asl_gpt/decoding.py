@@ -22,7 +22,7 @@ class Decoded:
 
     @property
     def token_confidence(self) -> float:
-        """Geometric mean of the chosen tokens' probabilities: 1.0 for an empty, certain decode."""
+        """Geometric mean of the chosen tokens' probabilities (EOS included); 0.0 when nothing was decoded."""
         if not self.token_probs:
             return 0.0
         return float(np.exp(np.mean(np.log(np.clip(self.token_probs, 1e-9, 1.0)))))
