@@ -31,15 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_) in COMMANDS.items():
-        try:
-            mod = importlib.import_module(f"asl_gpt.commands.{module}")
-        except ModuleNotFoundError as e:
-            if e.name != f"asl_gpt.commands.{module}":
-                raise
-            continue  # a command this installation does not have
         p = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(_module=module)
-        mod.add_arguments(p)
+        importlib.import_module(f"asl_gpt.commands.{module}").add_arguments(p)
     return parser
 
 
