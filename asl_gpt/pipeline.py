@@ -174,9 +174,9 @@ def build_runtime(settings, model: str | None = None):
     """The recognizer and a Holistic extractor per settings (for `recognize`, `live` and the benchmark).
 
     ModelError when the model is missing or does not match its contract."""
-    from asl_gpt.landmarks.holistic import HolisticExtractor
+    from asl_gpt.landmarks.holistic import HolisticExtractor, needs_face
     from asl_gpt.recognizer import load_recognizer
 
     cfg = settings.recognizer
     rec = load_recognizer(model or cfg.model, settings.paths.models_dir, threads=cfg.threads)
-    return rec, HolisticExtractor()
+    return rec, HolisticExtractor(face=needs_face(rec.contract.columns))

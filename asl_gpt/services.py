@@ -110,9 +110,13 @@ class AppServices:
         return self._recognizer.get(retry)
 
     def new_extractor(self) -> Extractor:
-        from asl_gpt.landmarks.holistic import HolisticExtractor
+        from asl_gpt.landmarks.holistic import HolisticExtractor, needs_face
 
-        return HolisticExtractor()
+        try:  # the face mesh only when the model reads it (without a model nothing reads it)
+            face = needs_face(self.recognizer().contract.columns)
+        except AslGptError:
+            face = False
+        return HolisticExtractor(face=face)
 
     # -- knowledge and answers --------------------------------------------------------------------
     def _load_kb(self):

@@ -42,6 +42,22 @@ def test_nan_semantics_whole_parts(extracted, name):
     assert np.all((xy > -0.2) & (xy < 1.2))  # normalised image coordinates (pose legs may lie outside)
 
 
+def test_without_face_mesh_hands_and_pose_are_the_same(signing_videos):
+    """The live paths skip the face branch when the model does not read it: nothing else may change."""
+    from asl_gpt.landmarks.holistic import HolisticExtractor, needs_face
+    from asl_gpt.landmarks.video import read_video
+
+    frames = [f.rgb for f in read_video(signing_videos["SOUP"], max_side=640)]
+    out = {}
+    for face in (True, False):
+        with HolisticExtractor(face=face) as ex:
+            out[face] = np.stack([ex(f) for f in frames])
+    assert np.isnan(out[False][:, layout.FACE]).all() and np.isfinite(out[True][:, layout.FACE]).mean() > 0.8
+    for part in (layout.LEFT_HAND, layout.POSE, layout.RIGHT_HAND):
+        np.testing.assert_array_equal(out[True][:, part], out[False][:, part])
+    assert needs_face(["x_face_0", "x_pose_11"]) and not needs_face(["x_left_hand_0", "y_pose_11"])
+
+
 def test_no_person_gives_all_nan():
     from asl_gpt.landmarks.holistic import HolisticExtractor
 
