@@ -1,4 +1,5 @@
-"""Fast tests of the app's parts with fakes: the live session worker, chat turns, status text, the Blocks.
+"""Fast tests of the app's parts with fakes: the live session worker, the camera socket, chat turns,
+status text, the Blocks.
 
 No camera, browser, model or LLM: a fake extractor says whether a hand is in the frame, a fake
 recognizer returns fixed hypotheses, a fake assistant yields the chain's real event types.
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from asl_gpt.app.chat import Question, answer_turn, sources_messages, user_message
-from asl_gpt.app.live import LiveOptions, LiveSession, LiveState
+from asl_gpt.app.live import FrameResult, LiveOptions, LiveSession, LiveState
 from asl_gpt.app.status import caption_html, camera_line, full_status, hands_line, IndexStatus, LLMInfo
 from asl_gpt.buffer import BufferOptions, Committed
 from asl_gpt.errors import InputError
@@ -63,7 +64,7 @@ def _frame(hand: bool) -> np.ndarray:
 def _session(rec=None, **buffer) -> LiveSession:
     opts = BufferOptions(min_confidence=0.5, end_pause_ms=100, still_pause_ms=10_000, **buffer)
     return LiveSession(rec, FakeExtractor, StreamOptions(stride_frames=2, drop_frames=2, min_segment_frames=2),
-                       opts, LiveOptions(mirrored_input=False, idle_stop_s=5.0), model_error="" if rec else "model file not found: x")
+                       opts, LiveOptions(idle_stop_s=5.0), model_error="" if rec else "model file not found: x")
 
 
 def _feed(live: LiveSession, hands: list[bool], gap_s: float = 0.02) -> None:
@@ -88,9 +89,7 @@ def test_live_session_recognises_and_auto_sends():
         assert [c.text for c in committed] == ["hello"]
         s = live.state()
         assert s.frames_processed == s.frames_received and s.frames_with_hands == 8
-        assert s.model == "fake" and not s.model_error
-        img = live.annotated
-        assert img is not None and img.shape == (48, 64, 3)
+        assert s.model == "fake" and not s.model_error and s.said == ("hello",)
     finally:
         live.close()
 
@@ -132,43 +131,44 @@ def test_buffer_edit_delete_clear_send_without_a_model():
         live.close()
 
 
-def test_stale_frames_are_dropped_not_queued():
+def _slow(delay_s: float):
     class SlowExtractor(FakeExtractor):
         def __call__(self, rgb):
-            time.sleep(0.05)
+            time.sleep(delay_s)
             return super().__call__(rgb)
 
-    live = LiveSession(None, SlowExtractor, StreamOptions(), BufferOptions(), LiveOptions(backpressure_s=0))
+    return SlowExtractor
+
+
+def _wait(cond, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not cond() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert cond()
+
+
+def test_stale_frames_are_dropped_not_queued_and_each_gets_one_reply():
+    live = LiveSession(None, _slow(0.05), StreamOptions(), BufferOptions(), LiveOptions())
+    replies: list[FrameResult] = []
     try:
         for _ in range(20):
-            live.submit(_frame(False))  # far faster than the extractor
+            live.submit(_frame(True), replies.append)  # far faster than the extractor
             time.sleep(0.005)
-        time.sleep(0.3)
+        _wait(lambda: len(replies) == 20)
         s = live.state()
         assert s.frames_received == 20 and 1 <= s.frames_processed < 10
+        done = [r for r in replies if not r.dropped]
+        assert len(done) == s.frames_processed and all(r.landmarks is not None and r.landmarks.shape == (543, 3)
+                                                      for r in done)
+        assert all(r.landmarks is None for r in replies if r.dropped)
+        assert not replies[-1].dropped and replies[-1].state.hands_visible  # the newest frame is never dropped
     finally:
         live.close()
 
 
-def test_backpressure_paces_the_sender_to_the_worker():
-    class SlowExtractor(FakeExtractor):
-        def __call__(self, rgb):
-            time.sleep(0.04)
-            return super().__call__(rgb)
+def test_jpeg_frames_are_decoded_by_the_worker_and_bad_bytes_answered_with_an_error():
+    import cv2
 
-    live = LiveSession(None, SlowExtractor, StreamOptions(), BufferOptions(), LiveOptions(backpressure_s=1.0))
-    try:
-        t0 = time.monotonic()
-        for _ in range(10):
-            live.submit(_frame(False))  # returns once the worker has taken the frame
-        assert time.monotonic() - t0 >= 8 * 0.04
-        time.sleep(0.2)
-        assert live.state().frames_processed >= 9  # at most the one in flight when the next came was replaced
-    finally:
-        live.close()
-
-
-def test_mirrored_input_is_unflipped_for_recognition():
     seen = []
 
     class Spy(FakeExtractor):
@@ -176,17 +176,63 @@ def test_mirrored_input_is_unflipped_for_recognition():
             seen.append(rgb.copy())
             return super().__call__(rgb)
 
-    live = LiveSession(None, Spy, StreamOptions(), BufferOptions(), LiveOptions(mirrored_input=True))
+    live = LiveSession(None, Spy, StreamOptions(), BufferOptions(), LiveOptions(max_side=32))
+    replies: list[FrameResult] = []
     try:
         img = np.zeros((48, 64, 3), np.uint8)
-        img[:, -1] = 200  # right edge as mirrored by the browser = left edge of the real frame
-        live.submit(img)
-        deadline = time.monotonic() + 5
-        while not seen and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert seen and seen[0][0, 0, 0] == 200 and seen[0][0, -1, 0] == 0
+        img[:, :8] = (250, 10, 10)  # a red band on the left: the frame is neither mirrored nor channel-swapped
+        ok, jpeg = cv2.imencode(".png", cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+        live.submit(jpeg.tobytes(), replies.append)
+        _wait(lambda: len(replies) == 1)
+        assert seen[0].shape == (24, 32, 3)  # shrunk to max_side
+        assert seen[0][12, 1, 0] > 200 and seen[0][12, 1, 2] < 50 and seen[0][12, -1].max() < 30
+        live.submit(b"not an image", replies.append)
+        _wait(lambda: len(replies) == 2)
+        assert "unreadable camera frame" in replies[1].error and replies[1].landmarks is None
+        assert "unreadable" in live.state().error and live.state().frames_processed == 1
     finally:
         live.close()
+
+
+def test_camera_socket_answers_frames_for_its_own_session_only():
+    pytest.importorskip("gradio")
+    import cv2
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    from asl_gpt.app.camera import PATH, websocket_route
+    from asl_gpt.app.live import LiveRegistry
+
+    registry = LiveRegistry(FakeServices(None))
+    app = FastAPI(routes=[websocket_route(registry)])
+    token = registry.token("tab-1")
+    assert registry.token("tab-1") == token and registry.token("tab-2") != token
+    frame = _frame(True)
+    frame[0, :4] = 255  # bright enough to survive JPEG: FakeExtractor sees a hand
+    jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    try:
+        with TestClient(app) as client:
+            with client.websocket_connect(f"{PATH}?key={token}") as ws:
+                assert registry.get("tab-1").state().camera_on
+                ws.send_bytes(jpeg)
+                msg = ws.receive_json()
+                assert not msg["dropped"] and msg["hands"] and len(msg["right_hand"]) == 21
+                assert msg["left_hand"] is None and {"text", "confidence", "threshold", "fps", "said"} <= set(msg)
+                ws.send_bytes(b"\xff\xd8 broken")
+                assert "unreadable camera frame" in ws.receive_json()["error"]
+            _wait(lambda: not registry.get("tab-1").state().camera_on)
+            assert registry.get("tab-2").state().frames_received == 0  # another tab's session saw nothing
+            with client.websocket_connect(f"{PATH}?key={registry.token('tab-2')}") as ws:
+                ws.send_text('{"camera_error": "permission denied"}')
+            _wait(lambda: registry.get("tab-2").state().camera_error == "permission denied")
+            assert "permission denied" in camera_line(registry.get("tab-2").state())
+            with client.websocket_connect(f"{PATH}?key=guessed") as ws:
+                with pytest.raises(WebSocketDisconnect) as e:
+                    ws.receive_json()
+                assert e.value.code == 4404
+    finally:
+        registry.close()
 
 
 # -- chat -------------------------------------------------------------------------------------------
@@ -257,10 +303,12 @@ def test_messages_and_status_text():
     assert user_message(Question("hi", "typed"))["content"] == "**Typed**\n\nhi"
     assert sources_messages(()) == []
     s = LiveState()
-    assert "no frames yet" in camera_line(s) and hands_line(s) == "Hands: —"
+    assert "Start camera" in camera_line(s) and hands_line(s) == "Hands: —"
+    assert "waiting for the first frame" in camera_line(LiveState(camera_on=True))
+    assert "off (last frame 5 s ago)" in camera_line(LiveState(last_frame_age_s=5.0))
     s = LiveState(text="helo", confidence=0.2, low_confidence=True, threshold=0.5, hands_visible=True,
                   frames_received=10, frames_processed=8, received_fps=15.0, processed_fps=12.5,
-                  last_frame_age_s=0.1, model_error="model file not found: m")
+                  last_frame_age_s=0.1, model_error="model file not found: m", camera_on=True)
     assert "15.0 frames/s reach the server" in camera_line(s) and "12.5" in camera_line(s)
     assert "detected" in hands_line(s)
     text = full_status(s, IndexStatus(False, message="the index is empty"), LLMInfo(False, "http://x", "down"))
@@ -302,7 +350,7 @@ def test_build_demo_with_fake_services(tmp_path):
 
     demo = build_demo(FakeServices(tmp_path), initial_index=False)
     ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
-    for needed in ("camera", "annotated", "caption", "pending", "send-btn", "delete-word-btn", "clear-btn",
+    for needed in ("camera", "live-key", "caption", "pending", "send-btn", "delete-word-btn", "clear-btn",
                    "auto-send", "chat", "question", "ask-btn", "documents", "kb-files", "upload-btn", "reindex-btn",
                    "status", "threshold", "end-pause", "high-contrast", "video-file", "live-status"):
         assert needed in ids, needed

@@ -1,21 +1,24 @@
-"""One browser's live recognition: frames in from the stream handler, annotated frames and buffer state out.
+"""One browser's live recognition: frames in from the camera socket, landmarks and buffer state out.
 
-The stream handler must return at once, or Gradio's webcam sends fewer frames (the browser waits for
-each reply before sending the next). So `LiveSession.submit` only drops the newest frame into a
-one-slot mailbox (a frame that arrives while Holistic is busy replaces the waiting one: stale frames
-are dropped, never queued) and returns the last annotated frame; a worker thread per session runs
-`RecognitionSession.process` (Holistic, streaming recognition, the utterance buffer). The UI reads a
-`LiveState` snapshot and drives the buffer (send, clear, delete word, edit) through this class,
-under the same lock as the worker.
+The browser sends JPEG frames over a WebSocket (asl_gpt.app.camera) with at most two in flight.
+`LiveSession.submit` only drops the newest frame into a one-slot mailbox (a frame that arrives while
+Holistic is busy replaces the waiting one, which is answered as dropped: stale frames are never
+queued) and returns at once; a worker thread per session decodes the frame it takes and runs
+`RecognitionSession.process` (Holistic, streaming recognition, the utterance buffer), then answers
+that frame with its landmarks and the buffer state, which the browser draws over the frame it sent.
+The UI reads a `LiveState` snapshot and drives the buffer (send, clear, delete word, edit) through
+this class, under the same lock as the worker.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 
@@ -28,15 +31,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LiveOptions:
-    mirrored_input: bool = True  # the browser mirrors webcam frames (a selfie view); recognition wants them unmirrored
     max_side: int = 640  # larger frames are shrunk first (Holistic's cost grows with pixels)
     idle_stop_s: float = 60.0  # the worker stops after this long without frames (a closed tab)
     fps_window_s: float = 3.0  # frame rates are measured over this window
-    # The stream handler waits (up to this long) until the worker has taken its frame: the browser
-    # sends its next frame only after a reply, so this paces it to what recognition can use (no CPU
-    # spent encoding, sending and decoding frames that would be dropped) while the next frame's
-    # transfer still overlaps this one's Holistic. 0: return at once.
-    backpressure_s: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -58,6 +55,22 @@ class LiveState:
     model_error: str = ""
     last_rejected: str = ""  # "text (reason)" of the last rejected segment
     error: str = ""  # the last frame error
+    camera_on: bool = False  # a camera socket is open
+    camera_error: str = ""  # why the browser could not open the camera (permission denied, none found)
+    said: tuple[str, ...] = ()  # the last few committed utterances (shown over the video)
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """The answer to one submitted frame."""
+
+    state: LiveState
+    landmarks: np.ndarray | None = None  # float32[543, 3], NaN where not found; None: not processed
+    dropped: bool = False  # replaced by a newer frame before the worker took it
+    error: str = ""  # this frame could not be processed (unreadable JPEG, ...)
+
+
+Reply = Callable[[FrameResult], None]
 
 
 class _Rate:
@@ -80,6 +93,18 @@ class _Rate:
         return (len(self._t) - 1) / max(1e-6, self._t[-1] - self._t[0])
 
 
+def decode_image(data: bytes) -> np.ndarray:
+    """JPEG/PNG bytes -> uint8[H, W, 3] RGB; InputError when they are not an image."""
+    import cv2
+
+    from asl_gpt.errors import InputError
+
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if len(data) else None
+    if bgr is None:
+        raise InputError(f"unreadable camera frame ({len(data)} bytes, not a JPEG or PNG image)")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
 class LiveSession:
     """One browser's stream. `recognizer` may be None (no model): landmarks are still drawn."""
 
@@ -94,7 +119,7 @@ class LiveSession:
         self._clock = clock
         self._lock = threading.RLock()  # the session's buffer: worker and UI handlers
         self._slot_cond = threading.Condition()
-        self._slot: tuple[float, np.ndarray] | None = None
+        self._slot: tuple[float, np.ndarray | bytes, Reply | None] | None = None
         self._worker: threading.Thread | None = None
         self._closed = False
         self._session = None  # RecognitionSession, made on the worker's first frame
@@ -103,7 +128,6 @@ class LiveSession:
         self._last_t_ms = 0.0
         self._extractor = None
         self._t0: float | None = None
-        self._annotated: np.ndarray | None = None
         self._committed: list[Committed] = []
         self._rejected: Rejected | None = None
         self._hands = False
@@ -113,12 +137,19 @@ class LiveSession:
         self._last_rx: float | None = None
         self._error = ""
         self._said: deque[str] = deque(maxlen=3)
+        self._camera_on = False
+        self._camera_error = ""
+        self._last_state = LiveState()
 
     # -- frames ------------------------------------------------------------------------------------
-    def submit(self, rgb: np.ndarray | None) -> np.ndarray | None:
-        """Hand the newest frame to the worker; return the latest annotated frame (None before the first)."""
-        if rgb is None or self._closed:
-            return self._annotated
+    def submit(self, frame: np.ndarray | bytes | None, reply: Reply | None = None) -> None:
+        """Hand the newest frame (uint8 RGB, or JPEG/PNG bytes) to the worker; `reply` gets its FrameResult
+        from the worker thread (or at once, as dropped, when a newer frame replaces it). Never waits for
+        the worker (the camera socket calls this on the server's event loop)."""
+        if frame is None or self._closed:
+            if reply is not None:
+                reply(FrameResult(self.last_state, dropped=True))
+            return
         now = self._clock()
         with self._slot_cond:
             self._received += 1
@@ -126,17 +157,15 @@ class LiveSession:
             self._last_rx = now
             if self._t0 is None:
                 self._t0 = now
-            item = self._slot = (now, rgb)  # replaces a frame the worker has not taken: it is stale now
+            stale, self._slot = self._slot, (now, frame, reply)
             self._slot_cond.notify_all()
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._run, name="live-session", daemon=True)
                 self._worker.start()
-            if self.options.backpressure_s > 0:
-                self._slot_cond.wait_for(lambda: self._slot is not item or self._closed,
-                                         timeout=self.options.backpressure_s)
-        return self._annotated
+        if stale is not None and stale[2] is not None:
+            stale[2](FrameResult(self.last_state, dropped=True))
 
-    def _take(self) -> tuple[float, np.ndarray] | None:
+    def _take(self):
         with self._slot_cond:
             deadline = self._clock() + self.options.idle_stop_s
             while self._slot is None and not self._closed:
@@ -145,7 +174,6 @@ class LiveSession:
                     return None
                 self._slot_cond.wait(min(left, 1.0))
             item, self._slot = self._slot, None
-            self._slot_cond.notify_all()  # a stream handler waiting for its frame to be taken
             return item
 
     def _run(self) -> None:
@@ -153,12 +181,20 @@ class LiveSession:
             item = self._take()
             if item is None:
                 break
-            now, rgb = item
+            now, frame, reply = item
+            lm, error = None, ""
             try:
-                self._process(now, rgb)
+                lm = self._process(now, frame)
             except Exception as e:  # noqa: BLE001 - one bad frame must not end the stream
-                log.exception("live frame failed")
-                self._error = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+                if not isinstance(e, AslGptError):
+                    log.exception("live frame failed")
+                error = self._error = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+            self._last_state = state = self.state()
+            if reply is not None:
+                try:
+                    reply(FrameResult(state, landmarks=lm, error=error))
+                except Exception:  # noqa: BLE001 - a closed socket must not end the worker
+                    log.debug("frame reply failed", exc_info=True)
         log.debug("live worker stopped")
 
     def _ensure_runtime(self):
@@ -170,14 +206,12 @@ class LiveSession:
             self._session = RecognitionSession(self._recognizer, self._extractor, self._stream_options,
                                                self._buffer_options)
 
-    def _process(self, now: float, rgb: np.ndarray) -> None:
+    def _process(self, now: float, frame: np.ndarray | bytes) -> np.ndarray:
         import cv2
 
         from asl_gpt import features
-        from asl_gpt.overlay import draw_landmarks, draw_status
 
-        if self.options.mirrored_input:
-            rgb = cv2.flip(rgb, 1)
+        rgb = decode_image(frame) if isinstance(frame, (bytes, bytearray, memoryview)) else frame
         if self.options.max_side and max(rgb.shape[:2]) > self.options.max_side:
             s = self.options.max_side / max(rgb.shape[:2])
             rgb = cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_AREA)
@@ -200,12 +234,14 @@ class LiveSession:
             self._px.tick(self._clock())
             if err:
                 self._error = err
-            state = self._state_locked()
-        out = draw_landmarks(rgb.copy(), lm)
-        if self.options.mirrored_input:  # show it as the user sees themselves; text drawn after the flip
-            out = cv2.flip(out, 1)
-        draw_status(out, state.text, state.confidence, state.threshold, hands, list(self._said))
-        self._annotated = out
+        return lm
+
+    def camera_event(self, on: bool | None = None, error: str | None = None) -> None:
+        """What the browser says about its camera: opened/closed, or why it could not open it."""
+        if on is not None:
+            self._camera_on = on
+        if error is not None:
+            self._camera_error = error[:200]
 
     def _absorb(self, events: list[Event]) -> None:
         for e in events:
@@ -216,6 +252,11 @@ class LiveSession:
                 self._rejected = e
 
     # -- what the UI reads -------------------------------------------------------------------------
+    @property
+    def last_state(self) -> LiveState:
+        """The state after the last processed frame, without waiting for the worker's lock."""
+        return self._last_state
+
     def state(self) -> LiveState:
         with self._lock:
             if self._session is not None:
@@ -235,11 +276,8 @@ class LiveSession:
             last_frame_age_s=None if self._last_rx is None else now - self._last_rx,
             model=getattr(getattr(self._recognizer, "contract", None), "name", "") if self._recognizer else "",
             model_error=self._model_error,
-            last_rejected=f"{rej.text} ({rej.reason})" if rej else "", error=self._error)
-
-    @property
-    def annotated(self) -> np.ndarray | None:
-        return self._annotated
+            last_rejected=f"{rej.text} ({rej.reason})" if rej else "", error=self._error,
+            camera_on=self._camera_on, camera_error=self._camera_error, said=tuple(self._said))
 
     def take_committed(self) -> list[Committed]:
         """Utterances committed (auto-send) since the last call."""
@@ -335,7 +373,24 @@ class LiveRegistry:
     services: object
     options: LiveOptions = LiveOptions()
     _sessions: dict[str, LiveSession] = field(default_factory=dict)
+    _tokens: dict[str, str] = field(default_factory=dict)  # camera-socket token -> session key
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def token(self, key: str) -> str:
+        """An unguessable token that lets this session's page open its camera socket."""
+        with self._lock:
+            for t, k in self._tokens.items():
+                if k == key:
+                    return t
+            t = secrets.token_urlsafe(24)
+            self._tokens[t] = key
+            return t
+
+    def by_token(self, token: str) -> LiveSession | None:
+        """The live session a camera socket's token belongs to (None: unknown or dropped)."""
+        with self._lock:
+            key = self._tokens.get(token)
+        return self.get(key) if key is not None else None
 
     def get(self, key: str) -> LiveSession:
         with self._lock:
@@ -359,6 +414,7 @@ class LiveRegistry:
     def drop(self, key: str) -> None:
         with self._lock:
             s = self._sessions.pop(key, None)
+            self._tokens = {t: k for t, k in self._tokens.items() if k != key}
         if s is not None:
             s.close()
 

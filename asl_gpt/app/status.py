@@ -86,9 +86,16 @@ class StatusProbe:
 
 
 def camera_line(s: LiveState) -> str:
+    if s.camera_error and not s.camera_on:
+        return (f"Camera: ⚠ {s.camera_error}. Allow the camera in the browser's address bar and press "
+                "**Start camera** again, or use **Upload a video**.")
     if s.last_frame_age_s is None:
-        return ("Camera: no frames yet. Press **Record** under the camera; if the browser blocked the camera, "
-                "allow it in the address bar, or use **Upload a video**.")
+        if s.camera_on:
+            return "Camera: on, waiting for the first frame."
+        return ("Camera: off. Press **Start camera** (Alt+V) above; the browser asks for permission the first "
+                "time. No camera? Use **Upload a video**.")
+    if not s.camera_on and s.last_frame_age_s > 1.0:
+        return f"Camera: off (last frame {s.last_frame_age_s:.0f} s ago)."
     if s.last_frame_age_s > 3.0:
         return f"Camera: stopped (last frame {s.last_frame_age_s:.0f} s ago)."
     return (f"Camera: {s.received_fps:.1f} frames/s reach the server, "

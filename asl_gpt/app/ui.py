@@ -1,10 +1,11 @@
 """The Gradio app: live video beside the chat, typed questions for comparison, knowledge, status.
 
-`build_demo(services)` returns the Blocks; `launch(demo, ...)` starts it with the app's CSS and
-keyboard shortcuts (Gradio 6 takes css/head at launch). Per-session state lives in gr.State and in
-a `LiveRegistry` keyed by the session hash (dropped when the tab unloads). Concurrency groups keep
-the parts apart: the video stream handler never waits (no limit, it only hands frames over), the
-LLM answers run in their own group, indexing and uploaded-video recognition in theirs.
+`build_demo(services)` returns the Blocks; `launch(demo, ...)` starts it with the app's CSS, the
+camera script and keyboard shortcuts (Gradio 6 takes css/head at launch) and the camera socket
+(asl_gpt.app.camera) on the same server. Per-session state lives in gr.State and in a
+`LiveRegistry` keyed by the session hash (dropped when the tab unloads). Camera frames never enter
+Gradio's queue; concurrency groups keep the rest apart: the LLM answers run in their own group,
+indexing and uploaded-video recognition in theirs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 
 import gradio as gr  # this module is the Gradio adapter; handlers' `gr.Request` hints resolve here
 
+from asl_gpt.app import camera
 from asl_gpt.app.chat import Question, answer_turn
 from asl_gpt.app.live import LiveOptions, LiveRegistry, LiveState
 from asl_gpt.app.status import StatusProbe, caption_html, full_status, live_status
@@ -21,7 +23,6 @@ from asl_gpt.errors import AslGptError
 
 log = logging.getLogger(__name__)
 
-STREAM_EVERY_S = 0.05  # the browser sends a frame at most this often (it waits for each reply)
 TICK_S = 0.5  # UI refresh of the pending text, caption and status
 LLM_CONCURRENCY = 2  # answers streaming at once (all sessions); the embedded LLM serves one at a time anyway
 
@@ -50,6 +51,13 @@ body.hc button.secondary { background: #000 !important; color: #fff !important; 
 body.hc button.primary { background: #ffd400 !important; color: #000 !important; }
 body.hc *:focus-visible, *:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
 body.hc *:focus-visible { outline-color: #ffd400; }
+#cam canvas { width: 100%; height: auto; background: #111; border-radius: 8px; display: block; }
+#cam .cam-bar { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin-top: .5rem; }
+#cam .cam-btn { padding: .45rem 1rem; border-radius: 8px; font-weight: 600; cursor: pointer;
+  border: 1px solid var(--border-color-primary); }
+#cam .cam-btn.primary { background: var(--button-primary-background-fill); color: var(--button-primary-text-color); }
+#cam .cam-btn.secondary { background: var(--button-secondary-background-fill); color: var(--button-secondary-text-color); }
+#cam .cam-btn:disabled { opacity: .5; cursor: default; }
 """
 
 # Keyboard shortcuts (Alt+key) on top of ordinary Tab/Enter/Space operation of every control.
@@ -59,6 +67,9 @@ document.addEventListener('keydown', (e) => {
   if (!e.altKey || e.ctrlKey || e.metaKey) return;
   const ids = {s: 'send-btn', c: 'clear-btn', w: 'delete-word-btn', r: 'restore-btn', a: 'ask-btn'};
   const k = e.key.toLowerCase();
+  if (k === 'v' && window.aslGptCamera) {
+    window.aslGptCamera.running() ? window.aslGptCamera.stop() : window.aslGptCamera.start(); e.preventDefault(); return;
+  }
   if (k === 'q') { const t = document.querySelector('#question textarea'); if (t) { t.focus(); e.preventDefault(); } return; }
   if (k === 'p') { const t = document.querySelector('#pending textarea'); if (t) { t.focus(); e.preventDefault(); } return; }
   if (ids[k]) { const b = document.getElementById(ids[k]); if (b) { b.click(); e.preventDefault(); } }
@@ -66,7 +77,8 @@ document.addEventListener('keydown', (e) => {
 </script>
 """
 
-HELP = ("Keys: **Tab** moves between controls, **Enter** asks a typed question, **Alt+S** sends the pending "
+HELP = ("Keys: **Tab** moves between controls, **Enter** asks a typed question, **Alt+V** starts or stops the "
+        "camera, **Alt+S** sends the pending "
         "utterance, **Alt+W** deletes its last word, **Alt+C** clears it, **Alt+R** restores a rejected segment, "
         "**Alt+P** edits it, **Alt+Q** goes to the typed question.")
 
@@ -75,14 +87,12 @@ def _session(request) -> str:
     return getattr(request, "session_hash", None) or "default"
 
 
-def build_demo(services, live_options: LiveOptions = LiveOptions(), stream_every_s: float = STREAM_EVERY_S,
-               initial_index: bool = True):
+def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_index: bool = True):
     """The app over injected services (see asl_gpt.services). Nothing heavy happens here; with
     `initial_index` an empty index is built from the knowledge folder in the background (first run)."""
 
     registry = LiveRegistry(services, live_options)
     probe = StatusProbe(services)
-    last_sent: dict[str, int] = {}  # session -> id of the annotated frame last returned
 
     with gr.Blocks(title="ASL GPT", delete_cache=(120, 300)) as demo:
         demo.registry = registry  # for the benchmark and tests: frames reaching recognition
@@ -97,12 +107,8 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), stream_every
             with gr.Tab("Ask", id="ask"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=5, min_width=360):
-                        cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera",
-                                       elem_id="camera",
-                                       webcam_options=gr.WebcamOptions(
-                                           mirror=True, constraints={"video": {"width": 640, "height": 480}}))
-                        annotated = gr.Image(label="What the recogniser sees", format="jpeg", interactive=False,
-                                             elem_id="annotated", height=300)
+                        gr.HTML(camera.widget_html(), elem_id="camera", js_on_load=None)
+                        live_key = gr.Textbox(visible="hidden", elem_id="live-key")  # the camera socket's token
                         live_md = gr.Markdown(elem_id="live-status")
                         caption = gr.HTML(caption_html(LiveState()), elem_id="caption")
                         pending = gr.Textbox(label="Pending utterance (edit before sending)", elem_id="pending",
@@ -153,18 +159,7 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), stream_every
                 gr.Markdown(HELP)
         timer = gr.Timer(TICK_S)
 
-        # -- live video -------------------------------------------------------------------------
-        def on_frame(frame, request: gr.Request):
-            key = _session(request)
-            img = registry.get(key).submit(frame)
-            if img is None or last_sent.get(key) == id(img):
-                return gr.skip()  # nothing new: do not re-encode and resend the same frame
-            last_sent[key] = id(img)
-            return img
-
-        cam.stream(on_frame, cam, annotated, stream_every=stream_every_s, time_limit=None, concurrency_limit=None,
-                   show_progress="hidden", queue=True)
-
+        # -- live video: frames go over the camera socket; this refreshes what they changed -----------
         def on_tick(shown_text, raw_text, request: gr.Request):
             live = registry.get(_session(request))
             s = live.state()
@@ -330,14 +325,14 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), stream_every
                             js="(v) => { document.documentElement.style.setProperty('--caption-size', v + 'rem'); }")
 
         def on_load(request: gr.Request):
-            live = registry.get(_session(request))
-            th = live.state().threshold
-            return gr.update(value=th), kn.documents_table(services)
+            key = _session(request)
+            th = registry.get(key).state().threshold
+            return gr.update(value=th), kn.documents_table(services), registry.token(key)
 
-        demo.load(on_load, None, [threshold, docs], concurrency_limit=None)
+        demo.load(on_load, None, [threshold, docs, live_key], concurrency_limit=None)
+
         def on_unload(request: gr.Request):
             registry.drop(_session(request))
-            last_sent.pop(_session(request), None)
 
         demo.unload(on_unload)
     if initial_index:
@@ -363,6 +358,8 @@ def launch(demo, host: str = "127.0.0.1", port: int | None = None, prevent_threa
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     demo.queue(default_concurrency_limit=4)
+    head = HEAD + "<script>\n" + camera.script() + "\n</script>\n"
     return demo.launch(server_name=host, server_port=port, prevent_thread_lock=prevent_thread_lock, css=CSS,
-                       head=HEAD, show_error=True, **kwargs)
+                       head=head, show_error=True, app_kwargs={"routes": [camera.websocket_route(demo.registry)]},
+                       **kwargs)
 

@@ -1,0 +1,178 @@
+// ASL GPT camera: getUserMedia -> JPEG frames on a WebSocket -> landmarks and buffer state drawn back.
+// At most MAX_IN_FLIGHT frames are unanswered at a time: the next frame's encode and transfer
+// overlap recognition of this one, and the browser never sends faster than recognition answers.
+(() => {
+  const MAX_SIDE = 640, MAX_IN_FLIGHT = 2, QUALITY = 0.8;
+  const HAND = [[0, 1], [1, 2], [2, 3], [3, 4], [0, 5], [5, 6], [6, 7], [7, 8], [5, 9], [9, 10], [10, 11],
+    [11, 12], [9, 13], [13, 14], [14, 15], [15, 16], [13, 17], [17, 18], [18, 19], [19, 20], [0, 17]];
+  const POSE = [[11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24]];
+  const GREEN = 'rgb(40,220,90)', ORANGE = 'rgb(255,160,30)', GREY = 'rgb(160,160,160)', RED = 'rgb(230,60,60)';
+  let st = null;  // the running camera, or null
+
+  const $ = (id) => document.getElementById(id);
+  const say = (t) => { const m = $('cam-msg'); if (m) m.textContent = t; };
+  const buttons = (on) => {
+    const a = $('cam-start'), b = $('cam-stop');
+    if (a) a.disabled = on;
+    if (b) b.disabled = !on;
+  };
+  const key = () => {
+    const t = document.querySelector('#live-key textarea, #live-key input');
+    return t ? t.value : '';
+  };
+  const socketUrl = (k) => {
+    const u = new URL('live/ws', window.location.href);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    u.search = '?key=' + encodeURIComponent(k);
+    return u.toString();
+  };
+
+  function report(k, why) {  // the status tab shows why the camera is off
+    try {
+      const ws = new WebSocket(socketUrl(k));
+      ws.onopen = () => { ws.send(JSON.stringify({camera_error: why})); ws.close(); };
+    } catch (e) { /* nothing more to do */ }
+  }
+
+  async function start() {
+    if (st) return;
+    let k = key();
+    for (let i = 0; i < 100 && !k; i++) {  // pressed while the page was still loading
+      say('Waiting for the app…');
+      await new Promise((r) => setTimeout(r, 100));
+      k = key();
+    }
+    if (!k) { say('The app did not answer: reload the page.'); return; }
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      const why = 'this page cannot use a camera (open it as http://localhost or over https)';
+      say('Camera: ' + why + '. You can upload a video instead.');
+      report(k, why);
+      return;
+    }
+    say('Asking for the camera…');
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({audio: false, video: {width: {ideal: 640}, height: {ideal: 480}}});
+    } catch (e) {
+      const name = (e && e.name) || String(e);
+      const why = name === 'NotAllowedError' ? 'permission denied'
+        : name === 'NotFoundError' ? 'no camera found'
+        : name === 'NotReadableError' ? 'the camera is in use by another program' : 'cannot open the camera (' + name + ')';
+      say('Camera: ' + why + '. Allow the camera in the address bar and press Start camera again, or upload a video.');
+      report(k, why);
+      return;
+    }
+    const video = document.createElement('video');
+    video.muted = true; video.playsInline = true; video.srcObject = stream;
+    try { await video.play(); } catch (e) { /* autoplay of a muted stream is allowed */ }
+    const ws = new WebSocket(socketUrl(k));
+    ws.binaryType = 'arraybuffer';
+    st = {stream, video, ws, pending: [], pool: [], shown: 0, lastSay: 0};
+    buttons(true);
+    say('Camera on: connecting…');
+    ws.onopen = () => { for (let i = 0; i < MAX_IN_FLIGHT; i++) sendFrame(); };
+    ws.onmessage = (e) => onReply(JSON.parse(e.data));
+    ws.onclose = (e) => { if (st && st.ws === ws) stop(e.reason ? 'Camera off: ' + e.reason + '.' : 'Camera off: the connection to the app closed.'); };
+    stream.getVideoTracks().forEach((t) => { t.onended = () => stop('Camera off: the camera stopped.'); });
+  }
+
+  function stop(message) {
+    if (!st) return;
+    const s = st; st = null;
+    s.stream.getTracks().forEach((t) => t.stop());
+    try { s.ws.close(); } catch (e) { /* already closed */ }
+    buttons(false);
+    say(message || 'Camera off.');
+  }
+
+  function sendFrame() {
+    if (!st || st.ws.readyState !== WebSocket.OPEN || st.pending.length >= MAX_IN_FLIGHT) return;
+    const v = st.video;
+    if (!v.videoWidth) { setTimeout(sendFrame, 30); return; }  // no picture yet
+    const scale = Math.min(1, MAX_SIDE / Math.max(v.videoWidth, v.videoHeight));
+    const c = st.pool.pop() || document.createElement('canvas');
+    c.width = Math.round(v.videoWidth * scale); c.height = Math.round(v.videoHeight * scale);
+    c.getContext('2d').drawImage(v, 0, 0, c.width, c.height);
+    st.pending.push(c);
+    const s = st;
+    c.toBlob((b) => {
+      if (!b || st !== s) return;
+      b.arrayBuffer().then((a) => { if (st === s && s.ws.readyState === WebSocket.OPEN) s.ws.send(a); });
+    }, 'image/jpeg', QUALITY);
+  }
+
+  function onReply(r) {
+    if (!st) return;
+    const c = st.pending.shift();
+    if (c && !r.dropped && !r.error) draw(c, r);
+    if (c) st.pool.push(c);
+    const now = performance.now();
+    if (r.error) say('Camera on: ' + r.error);
+    else if (now - st.lastSay > 1000) {
+      st.lastSay = now;
+      say('Camera on: ' + r.fps.toFixed(1) + ' frames/s recognised' + (r.hands ? ', hands detected.' : ', no hands in view.'));
+    }
+    while (st && st.pending.length < MAX_IN_FLIGHT) {
+      const before = st.pending.length;
+      sendFrame();
+      if (st.pending.length === before) break;
+    }
+  }
+
+  function line(g, p, a, b, w) {
+    if (p[a] && p[b]) { g.beginPath(); g.moveTo(p[a][0] * w.x, p[a][1] * w.y); g.lineTo(p[b][0] * w.x, p[b][1] * w.y); g.stroke(); }
+  }
+
+  function draw(src, r) {  // the frame that was sent, mirrored like a mirror, with what was found in it
+    const out = $('cam-canvas');
+    if (!out) return;
+    const W = src.width, H = src.height;
+    if (out.width !== W || out.height !== H) { out.width = W; out.height = H; }
+    const g = out.getContext('2d');
+    const w = {x: W, y: H};
+    g.save();
+    g.translate(W, 0); g.scale(-1, 1);
+    g.drawImage(src, 0, 0);
+    g.lineWidth = 2;
+    if (r.pose) {
+      const p = {};
+      r.pose_index.forEach((i, j) => { p[i] = r.pose[j]; });
+      g.strokeStyle = GREY;
+      POSE.forEach(([a, b]) => line(g, p, a, b, w));
+    }
+    for (const [pts, colour] of [[r.left_hand, ORANGE], [r.right_hand, GREEN]]) {
+      if (!pts) continue;
+      g.strokeStyle = colour;
+      HAND.forEach(([a, b]) => line(g, pts, a, b, w));
+      g.fillStyle = '#fff';
+      pts.forEach((q) => { if (q) { g.beginPath(); g.arc(q[0] * W, q[1] * H, 3, 0, 2 * Math.PI); g.fill(); } });
+    }
+    g.restore();
+    // text is drawn unmirrored: the pending utterance, a confidence bar with the threshold mark
+    const s = Math.max(0.5, W / 900), band = 70 * s;
+    g.fillStyle = '#000'; g.fillRect(0, H - band, W, band);
+    const low = r.text && r.confidence < r.threshold;
+    g.font = `600 ${Math.round(34 * s)}px sans-serif`;
+    g.fillStyle = low ? ORANGE : '#fff';
+    g.fillText(r.text ? r.text.slice(-40) : (r.hands ? '…' : 'no hands in view'), 10 * s, H - 28 * s);
+    const x0 = 10 * s, bw = W - 20 * s, y0 = H - 16 * s, bh = 10 * s;
+    g.strokeStyle = GREY; g.lineWidth = 1; g.strokeRect(x0, y0, bw, bh);
+    g.fillStyle = low ? RED : GREEN; g.fillRect(x0, y0, bw * Math.max(0, Math.min(1, r.confidence)), bh);
+    g.strokeStyle = '#fff'; g.lineWidth = 2;
+    g.beginPath(); g.moveTo(x0 + bw * r.threshold, y0 - 4); g.lineTo(x0 + bw * r.threshold, y0 + bh + 4); g.stroke();
+    g.font = `${Math.round(22 * s)}px sans-serif`;
+    (r.said || []).slice(-3).forEach((u, i) => {
+      const t = u.slice(-48), y = (28 + 26 * i) * s, tw = g.measureText(t).width;
+      g.fillStyle = '#000'; g.fillRect(6 * s, y - 20 * s, tw + 8 * s, 26 * s);
+      g.fillStyle = '#fff'; g.fillText(t, 10 * s, y);
+    });
+    st.shown += 1;
+    out.dataset.frames = String(st.shown);  // for tests and the benchmark: frames drawn so far
+  }
+
+  document.addEventListener('click', (e) => {
+    if (e.target.closest && e.target.closest('#cam-start')) start();
+    else if (e.target.closest && e.target.closest('#cam-stop')) stop();
+  });
+  window.aslGptCamera = {start, stop, running: () => st !== null};
+})();
