@@ -66,7 +66,7 @@ class RecognitionSession:
         hands = bool(features.hands_present(lm[None])[0])
         self.frames_with_hands += hands
         result = FrameResult(frame.t_ms, lm, hands)
-        result.events += self._apply(self.stream.push(frame.t_ms, lm), frame.t_ms)
+        result.events += self._apply(self.stream.push(frame.t_ms, lm, hands), frame.t_ms)
         result.events += self.buffer.tick(frame.t_ms, hands)
         result.hypothesis = self.latest
         return result

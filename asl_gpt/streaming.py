@@ -60,9 +60,11 @@ class StreamingRecognizer:
     def in_segment(self) -> bool:
         return bool(self._frames)
 
-    def push(self, t_ms: float, landmarks: np.ndarray) -> list[Update]:
-        """One frame's float32[543, 3] landmarks. Returns the updates finished since the last call."""
-        hands = bool(features.hands_present(landmarks[None])[0])
+    def push(self, t_ms: float, landmarks: np.ndarray, hands: bool | None = None) -> list[Update]:
+        """One frame's float32[543, 3] landmarks (`hands`: whether a hand is in them, if the caller knows).
+        Returns the updates finished since the last call."""
+        if hands is None:
+            hands = bool(features.hands_present(landmarks[None])[0])
         o = self.options
         if hands:
             if not self._frames:

@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from asl_gpt.buffer import BufferOptions, Committed, Event, Rejected, UtteranceBuffer
-from asl_gpt.errors import AslGptError
+from asl_gpt.errors import AslGptError, InputError
 from asl_gpt.landmarks.video import Frame
 
 log = logging.getLogger(__name__)
@@ -97,8 +97,6 @@ def decode_image(data: bytes) -> np.ndarray:
     """JPEG/PNG bytes -> uint8[H, W, 3] RGB; InputError when they are not an image."""
     import cv2
 
-    from asl_gpt.errors import InputError
-
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if len(data) else None
     if bgr is None:
         raise InputError(f"unreadable camera frame ({len(data)} bytes, not a JPEG or PNG image)")
@@ -106,7 +104,7 @@ def decode_image(data: bytes) -> np.ndarray:
 
 
 class LiveSession:
-    """One browser's stream. `recognizer` may be None (no model): landmarks are still drawn."""
+    """One browser's stream. `recognizer` may be None (no model): landmarks are still found and sent back."""
 
     def __init__(self, recognizer, extractor_factory, stream_options, buffer_options: BufferOptions,
                  options: LiveOptions = LiveOptions(), model_error: str = "", clock=time.monotonic):

@@ -11,6 +11,7 @@ indexing and uploaded-video recognition in theirs.
 from __future__ import annotations
 
 import logging
+import threading
 
 import gradio as gr  # this module is the Gradio adapter; handlers' `gr.Request` hints resolve here
 
@@ -89,7 +90,8 @@ def _session(request) -> str:
 
 def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_index: bool = True):
     """The app over injected services (see asl_gpt.services). Nothing heavy happens here; with
-    `initial_index` an empty index is built from the knowledge folder in the background (first run)."""
+    `initial_index` an empty index is built from the knowledge folder in the background (first run)
+    and the model and assistant are loaded in the background."""
 
     registry = LiveRegistry(services, live_options)
     probe = StatusProbe(services)
@@ -337,7 +339,18 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
         demo.unload(on_unload)
     if initial_index:
         kn.start_initial_index(services, probe)
+        threading.Thread(target=warm_up, args=(services,), name="warm-up", daemon=True).start()
     return demo
+
+
+def warm_up(services) -> None:
+    """Load the model and the assistant and start the LLM now, so the first page load, the first camera
+    frames and the first question do not wait for them (failures are shown by the status probe)."""
+    for load in (services.recognizer, services.knowledge, lambda: services.assistant().check_llm(start=True)):
+        try:
+            load()
+        except Exception as e:  # noqa: BLE001 - reported in the page, not here
+            log.info("warm-up: %s", e)
 
 
 _n = [0]
