@@ -31,6 +31,7 @@ class ChatBackend(Protocol):
     def validate(self, question: str) -> str: ...  # InputError for an empty or oversized question
     def correct_query(self, raw: str) -> Any: ...  # -> Correction(raw, corrected, changes)
     def check_llm(self, start: bool = True) -> Any: ...  # -> LLMStatus(ok, endpoint, model, message)
+    def warm_up(self) -> None: ...  # start the LLM ahead of the first question
 
 
 class KnowledgeBackend(Protocol):

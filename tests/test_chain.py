@@ -57,6 +57,14 @@ def test_streams_tokens_then_an_answer_with_numbered_sources(settings, kb):
     assert answer.timings["tokens"] > 0 and "first_token_s" in answer.timings
 
 
+def test_warm_up_runs_the_answering_prompt_once_and_never_raises(settings, kb):
+    chat = fake_chat("ok")
+    assistant = build_assistant(settings, kb, chat)
+    assistant.warm_up()
+    assert len(chat.seen) == 1 and chat.seen[0][0].content.startswith("You are ASL GPT")
+    assistant.warm_up()  # the fake has no answers left: a failing warm-up is logged, not raised
+
+
 def test_uncited_sentences_are_attributed_by_code(settings, kb):
     chat = fake_chat("The American School for the Deaf opened in Hartford in 1817.")
     _, answer = run(build_assistant(settings, kb, chat), "when did the american school for the deaf open")

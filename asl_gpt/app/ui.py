@@ -346,7 +346,7 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
 def warm_up(services) -> None:
     """Load the model and the assistant and start the LLM now, so the first page load, the first camera
     frames and the first question do not wait for them (failures are shown by the status probe)."""
-    for load in (services.recognizer, services.knowledge, lambda: services.assistant().check_llm(start=True)):
+    for load in (services.recognizer, services.knowledge, lambda: services.assistant().warm_up()):
         try:
             load()
         except Exception as e:  # noqa: BLE001 - reported in the page, not here

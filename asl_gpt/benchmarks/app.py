@@ -101,7 +101,7 @@ def run(args, settings) -> int:
             page.wait_for_timeout(1500)  # let the worker go idle
             print(f"Holistic alone, same frames, this process: {_holistic_ceiling(services, frames):5.1f} frames/s "
                   f"(the ceiling for recognition; load {os.getloadavg()[0]:.2f})")
-            _send_questions(page, demo, args.questions)
+            _send_questions(page, demo, live, args.questions)
     finally:
         demo.close()
         demo.registry.close()
@@ -112,7 +112,9 @@ def run(args, settings) -> int:
     return 0
 
 
-def _send_questions(page, demo, n: int) -> None:
+def _send_questions(page, demo, live, n: int) -> None:
+    """Time Send -> first token; the last of two or more questions is asked with the camera running, to
+    show what an answer costs the video (and the video the answer) on shared cores."""
     if n <= 0:
         return
     deadline = time.monotonic() + 300
@@ -121,7 +123,13 @@ def _send_questions(page, demo, n: int) -> None:
     if not demo.probe.index().ok:
         print(f"send -> first token: skipped ({demo.probe.index().message})")
         return
-    for i, q in enumerate(QUESTIONS[:n] if n <= len(QUESTIONS) else QUESTIONS * n):
+    questions = [QUESTIONS[i % len(QUESTIONS)] for i in range(n)]
+    for i, q in enumerate(questions):
+        streaming = n >= 2 and i == n - 1
+        if streaming:
+            page.locator("#cam-start").click()
+            page.wait_for_timeout(3000)
+            s0 = live.state()
         box = page.locator("#pending textarea")
         box.fill(q)
         box.dispatch_event("input")
@@ -135,10 +143,15 @@ def _send_questions(page, demo, n: int) -> None:
             if first is None and bots.count() > before and bots.nth(before).inner_text().strip():
                 first = time.perf_counter() - t0
             status = page.locator("#chat-status").inner_text()
-            if status.startswith(("answered", "not in", "LLM error", "⚠")):
+            if bots.count() > before and status.startswith(("answered", "not in", "LLM error", "⚠")):
                 break
             page.wait_for_timeout(50)
         total = time.perf_counter() - t0
-        label = "first question" if i == 0 else "next question"
+        label = "first question" if i == 0 else ("camera running" if streaming else "next question")
         first_s = f"{first:5.2f} s" if first is not None else "  none"
         print(f"send -> first token in the page: {first_s}, whole answer {total:5.1f} s  ({label}; {q!r}; {status})")
+        if streaming:
+            s1 = live.state()
+            page.locator("#cam-stop").click()
+            print(f"browser -> recognition while that answer was generated: "
+                  f"{(s1.frames_processed - s0.frames_processed) / total:5.1f} frames/s")

@@ -164,6 +164,17 @@ class Assistant:
 
         return LLMStatus(True, "in-process", type(self.llm).__name__, "ready")
 
+    def warm_up(self) -> None:
+        """Start the LLM and run one token through the answering prompt: its weights are paged in and the
+        prompt's fixed prefix is cached, so the first question is answered as quickly as the next."""
+        self.check_llm(start=True)
+        try:
+            model = self._chat_model()
+            (PROMPT | (model.bind(max_tokens=1) if hasattr(model, "bind") else model)).invoke(
+                {"passages": "", "question": "hello", "history": []})
+        except Exception as e:  # noqa: BLE001 - the first question will report a real failure
+            log.info("LLM warm-up failed: %s", e)
+
     def validate(self, question: str) -> str:
         q = (question or "").strip()
         if not q:
