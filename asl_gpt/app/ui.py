@@ -372,7 +372,14 @@ def launch(demo, host: str = "127.0.0.1", port: int | None = None, prevent_threa
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     demo.queue(default_concurrency_limit=4)
     head = HEAD + "<script>\n" + camera.script() + "\n</script>\n"
-    return demo.launch(server_name=host, server_port=port, prevent_thread_lock=prevent_thread_lock, css=CSS,
-                       head=head, show_error=True, app_kwargs={"routes": [camera.websocket_route(demo.registry)]},
-                       **kwargs)
+    out = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, css=CSS, head=head,
+                      show_error=True, app_kwargs={"routes": [camera.websocket_route(demo.registry)]}, **kwargs)
+    # Camera frames are JPEG: per-message deflate (on by default, offered by every browser) would only
+    # spend CPU on both sides compressing the incompressible. Read by uvicorn per new connection.
+    config = getattr(getattr(demo, "server", None), "config", None)
+    if config is not None and hasattr(config, "ws_per_message_deflate"):
+        config.ws_per_message_deflate = False
+    if not prevent_thread_lock:
+        demo.block_thread()
+    return out
 
