@@ -62,8 +62,10 @@
       report(k, why);
       return;
     }
-    const video = document.createElement('video');
-    video.muted = true; video.playsInline = true; video.srcObject = stream;
+    const video = document.createElement('video');  // kept in the page (hidden): the canvas shows the frames
+    video.muted = true; video.playsInline = true; video.style.display = 'none'; video.srcObject = stream;
+    const box = $('cam');
+    if (box) box.appendChild(video);
     try { await video.play(); } catch (e) { /* autoplay of a muted stream is allowed */ }
     const ws = new WebSocket(socketUrl(k));
     ws.binaryType = 'arraybuffer';
@@ -80,6 +82,7 @@
     if (!st) return;
     const s = st; st = null;
     s.stream.getTracks().forEach((t) => t.stop());
+    s.video.remove();
     try { s.ws.close(); } catch (e) { /* already closed */ }
     buttons(false);
     say(message || 'Camera off.');
