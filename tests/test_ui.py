@@ -227,6 +227,16 @@ def test_camera_socket_answers_frames_for_its_own_session_only():
                 ws.send_text('{"camera_error": "permission denied"}')
             _wait(lambda: registry.get("tab-2").state().camera_error == "permission denied")
             assert "permission denied" in camera_line(registry.get("tab-2").state())
+            token1 = registry.token("tab-1")
+            with client.websocket_connect(f"{PATH}?key={token1}") as ws:
+                live1 = registry.get("tab-1")
+                registry.drop("tab-1")  # the tab was unloaded while its camera socket stayed open
+                ws.send_bytes(jpeg)
+                replies = []
+                with pytest.raises(WebSocketDisconnect) as e:
+                    while True:
+                        replies.append(ws.receive_json())
+                assert e.value.code == 4410 and all(r["dropped"] for r in replies) and live1.closed
             with client.websocket_connect(f"{PATH}?key=guessed") as ws:
                 with pytest.raises(WebSocketDisconnect) as e:
                     ws.receive_json()

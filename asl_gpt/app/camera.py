@@ -104,6 +104,9 @@ def websocket_route(registry: LiveRegistry):
                 msg = await ws.receive()
                 if msg["type"] == "websocket.disconnect":
                     break
+                if live.closed:  # the page's session ended (its tab was unloaded)
+                    await ws.close(code=4410, reason="the session ended: reload the page")
+                    break
                 if msg.get("bytes") is not None:
                     data = msg["bytes"]
                     if len(data) > MAX_FRAME_BYTES:

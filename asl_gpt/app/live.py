@@ -249,6 +249,10 @@ class LiveSession:
             elif isinstance(e, Rejected) and e.text:
                 self._rejected = e
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     # -- what the UI reads -------------------------------------------------------------------------
     @property
     def last_state(self) -> LiveState:
