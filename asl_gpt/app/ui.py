@@ -339,7 +339,8 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
         demo.unload(on_unload)
     if initial_index:
         kn.start_initial_index(services, probe)
-        threading.Thread(target=warm_up, args=(services,), name="warm-up", daemon=True).start()
+        demo.warming = threading.Thread(target=warm_up, args=(services,), name="warm-up", daemon=True)
+        demo.warming.start()  # the benchmark waits for it
     return demo
 
 

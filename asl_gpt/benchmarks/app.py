@@ -1,14 +1,14 @@
 """Browser-to-recognition frame rate and Send-to-first-token time of the real app in headless Chromium.
 
 Starts the app on 127.0.0.1 (the configured state dir, or --state-dir) and waits for the warm-up it
-does in the background when it starts (model, index, assistant, LLM), opens the system chromium with a
-fake camera playing a signing video (as Y4M, 640x480), presses Start camera, streams for --seconds and counts the frames
-that reach the server, the frames that reach recognition (Holistic + model + buffer) and the frames
-the page drew back with their landmarks. The ceiling is Holistic alone on the same frames (as the
-runtime runs it), measured right after in this process. Then it types questions into the pending
-box, presses Send, and times the first answer token in the page. Browser, server and Holistic share
-this machine's cores, as they would on a laptop; the load average is printed: other work on the
-machine changes every figure here.
+does in the background when it starts (model, index, assistant, LLM), opens the system chromium
+with a fake camera playing a signing video (as Y4M, 640x480), presses Start camera, streams for
+--seconds and counts the frames that reach the server, the frames that reach recognition (Holistic
++ model + buffer) and the frames the page drew back with their landmarks. The ceiling is Holistic
+alone on the same frames (as the runtime runs it), measured right after in this process. Then it
+types questions into the pending box, presses Send, and times the first answer token in the page.
+Browser, server and Holistic share this machine's cores, as they would on a laptop; the load
+average is printed: other work on the machine changes every figure here.
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ def run(args, settings) -> int:
     import dataclasses
 
     from asl_gpt.app import build_demo, launch
-    from asl_gpt.app.ui import warm_up
     from asl_gpt.benchmarks import machine_description
     from asl_gpt.benchmarks.browser import _fit, browser, chromium_path, write_y4m
     from asl_gpt.landmarks.video import read_video
@@ -76,7 +75,7 @@ def run(args, settings) -> int:
     launch(demo, port=port, prevent_thread_lock=True, quiet=True)
     try:
         t = time.perf_counter()
-        warm_up(services)  # what the app does in the background when it starts
+        demo.warming.join()  # what the app does in the background when it starts
         print(f"app warmed up (model, index, assistant, LLM started) in {time.perf_counter() - t:.1f} s; "
               f"LLM: {demo.probe.llm().message}")
         with browser(y4m) as b:
