@@ -94,7 +94,8 @@
     if (!v.videoWidth) { setTimeout(sendFrame, 30); return; }  // no picture yet
     const scale = Math.min(1, MAX_SIDE / Math.max(v.videoWidth, v.videoHeight));
     const c = st.pool.pop() || document.createElement('canvas');
-    c.width = Math.round(v.videoWidth * scale); c.height = Math.round(v.videoHeight * scale);
+    const w = Math.round(v.videoWidth * scale), h = Math.round(v.videoHeight * scale);
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }  // resizing reallocates and clears
     c.getContext('2d').drawImage(v, 0, 0, c.width, c.height);
     st.pending.push(c);
     const s = st;
