@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from asl_gpt.app.chat import Question, answer_turn, sources_messages, user_message
-from asl_gpt.app.live import FrameResult, LiveOptions, LiveSession, LiveState
+from asl_gpt.app.live import FrameReply, LiveOptions, LiveSession, LiveState
 from asl_gpt.app.status import caption_html, camera_line, full_status, hands_line, IndexStatus, LLMInfo
 from asl_gpt.buffer import BufferOptions, Committed
 from asl_gpt.errors import InputError
@@ -149,7 +149,7 @@ def _wait(cond, timeout_s: float = 5.0) -> None:
 
 def test_stale_frames_are_dropped_not_queued_and_each_gets_one_reply():
     live = LiveSession(None, _slow(0.05), StreamOptions(), BufferOptions(), LiveOptions())
-    replies: list[FrameResult] = []
+    replies: list[FrameReply] = []
     try:
         for _ in range(20):
             live.submit(_frame(True), replies.append)  # far faster than the extractor
@@ -177,7 +177,7 @@ def test_jpeg_frames_are_decoded_by_the_worker_and_bad_bytes_answered_with_an_er
             return super().__call__(rgb)
 
     live = LiveSession(None, Spy, StreamOptions(), BufferOptions(), LiveOptions(max_side=32))
-    replies: list[FrameResult] = []
+    replies: list[FrameReply] = []
     try:
         img = np.zeros((48, 64, 3), np.uint8)
         img[:, :8] = (250, 10, 10)  # a red band on the left: the frame is neither mirrored nor channel-swapped

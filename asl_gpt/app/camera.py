@@ -24,7 +24,7 @@ from importlib import resources
 
 import numpy as np
 
-from asl_gpt.app.live import FrameResult, LiveRegistry
+from asl_gpt.app.live import FrameReply, LiveRegistry
 from asl_gpt.landmarks import layout
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def _points(lm: np.ndarray, part: slice, index: tuple[int, ...] | None = None) -
             for x, y in p]
 
 
-def frame_message(r: FrameResult) -> dict:
+def frame_message(r: FrameReply) -> dict:
     """The JSON answer to one frame: what the page draws over it (coordinates normalised 0..1)."""
     s = r.state
     msg = {"dropped": r.dropped, "text": s.text, "confidence": round(s.confidence, 3),
@@ -86,7 +86,7 @@ def websocket_route(registry: LiveRegistry):
         loop = asyncio.get_running_loop()
         replies: asyncio.Queue = asyncio.Queue()
 
-        def reply(r: FrameResult) -> None:  # called on the session's worker thread
+        def reply(r: FrameReply) -> None:  # called on the session's worker thread
             try:
                 loop.call_soon_threadsafe(replies.put_nowait, r)
             except RuntimeError:  # the loop is gone: the server is stopping
@@ -110,7 +110,7 @@ def websocket_route(registry: LiveRegistry):
                 if msg.get("bytes") is not None:
                     data = msg["bytes"]
                     if len(data) > MAX_FRAME_BYTES:
-                        reply(FrameResult(live.last_state, error=f"frame too large ({len(data)} bytes)"))
+                        reply(FrameReply(live.last_state, error=f"frame too large ({len(data)} bytes)"))
                     else:
                         live.submit(data, reply)
                 elif msg.get("text"):

@@ -61,7 +61,7 @@ class LiveState:
 
 
 @dataclass(frozen=True)
-class FrameResult:
+class FrameReply:
     """The answer to one submitted frame."""
 
     state: LiveState
@@ -70,7 +70,7 @@ class FrameResult:
     error: str = ""  # this frame could not be processed (unreadable JPEG, ...)
 
 
-Reply = Callable[[FrameResult], None]
+Reply = Callable[[FrameReply], None]
 
 
 class _Rate:
@@ -141,12 +141,12 @@ class LiveSession:
 
     # -- frames ------------------------------------------------------------------------------------
     def submit(self, frame: np.ndarray | bytes | None, reply: Reply | None = None) -> None:
-        """Hand the newest frame (uint8 RGB, or JPEG/PNG bytes) to the worker; `reply` gets its FrameResult
+        """Hand the newest frame (uint8 RGB, or JPEG/PNG bytes) to the worker; `reply` gets its FrameReply
         from the worker thread (or at once, as dropped, when a newer frame replaces it). Never waits for
         the worker (the camera socket calls this on the server's event loop)."""
         if frame is None or self._closed:
             if reply is not None:
-                reply(FrameResult(self.last_state, dropped=True))
+                reply(FrameReply(self.last_state, dropped=True))
             return
         now = self._clock()
         with self._slot_cond:
@@ -161,7 +161,7 @@ class LiveSession:
                 self._worker = threading.Thread(target=self._run, name="live-session", daemon=True)
                 self._worker.start()
         if stale is not None and stale[2] is not None:
-            stale[2](FrameResult(self.last_state, dropped=True))
+            stale[2](FrameReply(self.last_state, dropped=True))
 
     def _take(self):
         with self._slot_cond:
@@ -190,7 +190,7 @@ class LiveSession:
             self._last_state = state = self.state()
             if reply is not None:
                 try:
-                    reply(FrameResult(state, landmarks=lm, error=error))
+                    reply(FrameReply(state, landmarks=lm, error=error))
                 except Exception:  # noqa: BLE001 - a closed socket must not end the worker
                     log.debug("frame reply failed", exc_info=True)
         log.debug("live worker stopped")
