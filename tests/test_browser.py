@@ -160,16 +160,16 @@ def test_fake_camera_frames_come_back_annotated(page, app, test_output):
     assert s.camera_on and s.frames_received >= 10 and s.frames_processed >= 5, s
     assert s.frames_with_hands > 0, s
     # The page drew the frames it sent back with the landmarks the server found in them.
-    drawn = page.evaluate("""() => {
+    from asl_gpt.overlay import GREEN, ORANGE
+
+    drawn = page.evaluate("""([g, o]) => {
         const c = document.querySelector('#cam-canvas');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let green = 0, orange = 0;
-        for (let i = 0; i < d.length; i += 4) {
-            if (d[i] === 40 && d[i + 1] === 220 && d[i + 2] === 90) green++;
-            if (d[i] === 255 && d[i + 1] === 160 && d[i + 2] === 30) orange++;
-        }
-        return {frames: +(c.dataset.frames || 0), width: c.width, height: c.height, skeleton: green + orange};
-    }""")
+        const is = (i, k) => d[i] === k[0] && d[i + 1] === k[1] && d[i + 2] === k[2];
+        let skeleton = 0;
+        for (let i = 0; i < d.length; i += 4) if (is(i, g) || is(i, o)) skeleton++;
+        return {frames: +(c.dataset.frames || 0), width: c.width, height: c.height, skeleton};
+    }""", [list(GREEN), list(ORANGE)])
     assert drawn["frames"] >= 5 and [drawn["width"], drawn["height"]] == [640, 480], drawn
     assert drawn["skeleton"] > 50, f"no hand skeleton drawn on the returned frames: {drawn}"
     assert "frames/s recognised" in page.locator("#cam-msg").inner_text()

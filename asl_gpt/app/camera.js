@@ -1,12 +1,14 @@
 // ASL GPT camera: getUserMedia -> JPEG frames on a WebSocket -> landmarks and buffer state drawn back.
 // At most MAX_IN_FLIGHT frames are unanswered at a time: the next frame's encode and transfer
 // overlap recognition of this one, and the browser never sends faster than recognition answers.
+// ASL_GPT_DRAW (skeleton edges and colours, the same as `asl-gpt live` draws) is defined before this
+// script by asl_gpt/app/camera.py from asl_gpt/overlay.py.
 (() => {
   const MAX_SIDE = 640, MAX_IN_FLIGHT = 2, QUALITY = 0.8;
-  const HAND = [[0, 1], [1, 2], [2, 3], [3, 4], [0, 5], [5, 6], [6, 7], [7, 8], [5, 9], [9, 10], [10, 11],
-    [11, 12], [9, 13], [13, 14], [14, 15], [15, 16], [13, 17], [17, 18], [18, 19], [19, 20], [0, 17]];
-  const POSE = [[11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24]];
-  const GREEN = 'rgb(40,220,90)', ORANGE = 'rgb(255,160,30)', GREY = 'rgb(160,160,160)', RED = 'rgb(230,60,60)';
+  const {HAND, POSE} = ASL_GPT_DRAW;
+  const rgb = (c) => `rgb(${c.join(',')})`;
+  const GREEN = rgb(ASL_GPT_DRAW.GREEN), ORANGE = rgb(ASL_GPT_DRAW.ORANGE), GREY = rgb(ASL_GPT_DRAW.GREY),
+    RED = rgb(ASL_GPT_DRAW.RED);
   let st = null;  // the running camera, or null
 
   const $ = (id) => document.getElementById(id);

@@ -125,8 +125,13 @@ def websocket_route(registry: LiveRegistry):
 
 
 def script() -> str:
-    """camera.js for the page's <head>."""
-    return resources.files("asl_gpt.app").joinpath("camera.js").read_text(encoding="utf-8")
+    """camera.js for the page's <head>, after the skeleton edges and colours it shares with overlay.py."""
+    from asl_gpt import overlay
+
+    draw = {"HAND": overlay.HAND_EDGES, "POSE": overlay.POSE_EDGES, "GREEN": overlay.GREEN,
+            "ORANGE": overlay.ORANGE, "GREY": overlay.GREY, "RED": overlay.RED}
+    js = resources.files("asl_gpt.app").joinpath("camera.js").read_text(encoding="utf-8")
+    return f"const ASL_GPT_DRAW = {json.dumps(draw)};\n{js}"
 
 
 def widget_html() -> str:
