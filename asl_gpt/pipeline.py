@@ -53,21 +53,28 @@ class RecognitionSession:
 
     def process(self, frame: Frame) -> FrameResult:
         """One frame through landmarks, recognition scheduling and the buffer. Never raises for a bad frame."""
-        self.frames_seen += 1
-        self.last_t_ms = frame.t_ms
         try:
             lm = self.extractor(frame.rgb)
         except Exception as e:  # a corrupt frame must not stop the stream
             log.warning("frame at %.0f ms failed: %s", frame.t_ms, e)
             from asl_gpt.landmarks import layout
 
+            self.frames_seen += 1
+            self.last_t_ms = frame.t_ms
             return FrameResult(frame.t_ms, layout.empty_frames(1)[0], False, self.buffer.tick(frame.t_ms, False),
                                error=str(e))
-        hands = bool(features.hands_present(lm[None])[0])
+        return self.process_landmarks(frame.t_ms, lm)
+
+    def process_landmarks(self, t_ms: float, landmarks: np.ndarray) -> FrameResult:
+        """One frame's float32[543, 3] landmarks through recognition scheduling and the buffer: what
+        `process` does after extraction (landmark files and cached landmarks take this same path)."""
+        self.frames_seen += 1
+        self.last_t_ms = t_ms
+        hands = bool(features.hands_present(landmarks[None])[0])
         self.frames_with_hands += hands
-        result = FrameResult(frame.t_ms, lm, hands)
-        result.events += self._apply(self.stream.push(frame.t_ms, lm, hands), frame.t_ms)
-        result.events += self.buffer.tick(frame.t_ms, hands)
+        result = FrameResult(t_ms, landmarks, hands)
+        result.events += self._apply(self.stream.push(t_ms, landmarks, hands), t_ms)
+        result.events += self.buffer.tick(t_ms, hands)
         result.hypothesis = self.latest
         return result
 
