@@ -5,7 +5,9 @@ other, the final one closes the segment. A closed segment whose confidence reach
 joins the pending utterance; one below it is rejected (with the reason) and kept aside so the user
 can restore it. The pending utterance is committed when the signer is done (hands out of view for
 `end_pause_ms`, or the text unchanged for `still_pause_ms` with hands up) if auto-send is on, or
-on an explicit send. Empty or rejected text is never committed.
+on an explicit send. Empty or rejected text is never committed. While the buffer is `held` (the
+user is editing the text elsewhere) recognition goes on but nothing is committed automatically, and
+text below the threshold (a restored rejected reading) is only ever committed by an explicit send.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Rejected:
     text: str
     confidence: float
     reason: str
+    t_start: float = 0.0
+    t_end: float = 0.0
 
 
 Event = Partial | Committed | Rejected
@@ -65,6 +69,7 @@ class UtteranceBuffer:
     _last_change_ms: float | None = None
     _hands_gone_since: float | None = None
     last_rejected: Rejected | None = None
+    held: bool = False  # the user is editing: pauses never commit (an explicit send still does)
 
     # --- what the UI shows -------------------------------------------------------------------
     @property
@@ -102,7 +107,8 @@ class UtteranceBuffer:
         if part.confidence < self.options.min_confidence:
             self.last_rejected = Rejected(
                 part.text, part.confidence,
-                f"confidence {part.confidence:.2f} is below the threshold {self.options.min_confidence:.2f}")
+                f"confidence {part.confidence:.2f} is below the threshold {self.options.min_confidence:.2f}",
+                part.t_start, part.t_end)
             events.append(self.last_rejected)
         else:
             self._parts.append(part)
@@ -117,7 +123,9 @@ class UtteranceBuffer:
             self._hands_gone_since = None
         elif self._hands_gone_since is None:
             self._hands_gone_since = now_ms
-        if not self.options.auto_send or not self.text:
+        if not self.options.auto_send or self.held or not self.text:
+            return []
+        if self.confidence < self.options.min_confidence:  # a restored rejected reading: the user sends it
             return []
         if self._hands_gone_since is not None and now_ms - self._hands_gone_since >= self.options.end_pause_ms:
             return self._close_current() + self._commit()  # a segment whose final decode never came is closed too
@@ -154,12 +162,18 @@ class UtteranceBuffer:
         return [self.partial()]
 
     def restore_rejected(self) -> list[Event]:
-        """Bring the last rejected segment back, as text the user has now approved."""
-        if self.last_rejected is None:
+        """Replace the pending text with exactly the last rejected reading, at its own (low) confidence.
+
+        Nothing is joined to it (what was pending is dropped): the user asked for that reading back,
+        and it stays marked low confidence, so only an explicit send commits it."""
+        rej = self.last_rejected
+        if rej is None:
             return []
-        text = " ".join(p for p in (self.text, self.last_rejected.text) if p)
         self.last_rejected = None
-        return self.edit(text)
+        self._parts = [_Part(rej.text, rej.confidence, rej.t_start, rej.t_end)]
+        self._current = None
+        self._last_change_ms = None
+        return [self.partial()]
 
     def set_options(self, options: BufferOptions) -> None:
         self.options = options

@@ -112,14 +112,37 @@ def test_clear_delete_word_and_edit():
     assert b.text == "" and b.send(0)[0].reason == "nothing to send"
 
 
-def test_edit_makes_low_confidence_text_sendable_and_restore_rejected():
+def test_restore_gives_back_exactly_the_rejected_reading_at_low_confidence():
+    b = make()
+    b.push("leba", 0.3, 0, 900, now_ms=900, final=True)
+    b.push("t", 0.9, 1000, 1100, now_ms=1100, final=True)  # leftover text accepted after the rejection
+    assert b.last_rejected and b.text == "t"
+    (p,) = b.restore_rejected()
+    assert p == Partial("leba", 0.3, True) and b.last_rejected is None  # no join with "t", no confidence 1
+    assert b.tick(1200, hands_visible=False) == [] and b.tick(9000, hands_visible=False) == []  # never auto-sent
+    (c, _) = b.send(9000)
+    assert (c.text, c.confidence, c.t_start, c.t_end) == ("leba", 0.3, 0, 900)
+    assert b.restore_rejected() == []
+
+
+def test_edit_makes_low_confidence_text_sendable():
     b = make()
     b.push("stokoe", 0.2, 0, 900, now_ms=900, final=True)
-    assert b.last_rejected and b.text == ""
-    b.restore_rejected()
-    assert b.text == "stokoe" and b.last_rejected is None
+    b.edit("stokoe")
     (c, _) = b.send(1000)
     assert c.text == "stokoe" and c.confidence == 1.0
+
+
+def test_held_buffer_keeps_recognising_but_never_auto_commits():
+    b = make()
+    b.held = True
+    b.push("where", 0.9, 0, 900, now_ms=900, final=True)
+    b.push("can", 0.9, 1000, 1200, now_ms=1200, final=True)
+    assert b.tick(1300, hands_visible=False) == [] and b.tick(9000, hands_visible=False) == []
+    assert b.tick(20000, hands_visible=True) == [] and b.text == "where can"
+    b.held = False
+    assert kinds(b.tick(20001, hands_visible=False)) == []  # the pause starts again from now on
+    assert kinds(b.tick(30000, hands_visible=False)) == ["Committed", "Partial"]
 
 
 def test_max_chars_cuts_at_a_word_boundary():
