@@ -1,0 +1,114 @@
+"""Every rule of the pending box's state machine, with time passed in (no browser, no buffer)."""
+
+from asl_gpt.app.pending import Decision, PendingOptions, PendingText, Phase, Turn
+
+
+def make() -> PendingText:
+    return PendingText(PendingOptions(sent_ms=1000))
+
+
+def test_recognition_fills_an_untouched_box_and_auto_send_labels_it_signed():
+    p = make()
+    rev0 = p.view().box_rev
+    p.recognised("where can", 0.8, False, 100)
+    v = p.view()
+    assert (v.phase, v.box, v.recognised) == (Phase.RECOGNISED, "where can", "where can") and v.box_rev > rev0
+    d = p.committed("where can", 0.8, False, 200)
+    assert d.turn == Turn("where can", "signed", "where can", 0.8, False) and d.hold is False
+    assert p.view().phase is Phase.SENT and p.view().box == "" and p.view().sent == "where can"
+    p.tick(1300)
+    assert p.phase is Phase.LISTENING
+
+
+def test_recognition_never_overwrites_an_edit_and_the_edit_is_labelled_edited():
+    p = make()
+    p.recognised("wherecan I", 0.7, False, 100)
+    assert p.focus(150) == Decision(hold=True)  # focusing already holds auto-send off
+    assert p.edit("where can I", 200).hold is True
+    rev = p.view().box_rev
+    for i, t in enumerate(("wherecan I larn", "wherecan I larn AS", "")):
+        p.recognised(t, 0.9, False, 300 + i)
+        v = p.view()
+        assert v.box == "where can I" and v.box_rev == rev and v.recognised == t  # caption shows it, box untouched
+    d = p.committed("x", 0.9, False, 400)  # a commit racing the first keystroke: sent as signed, box kept
+    assert d.turn.source == "signed" and d.hold is None and p.view().box == "where can I"
+    p.blur("where can I learn", 500)
+    assert p.phase is Phase.EDITING  # a changed box stays the user's after they leave it
+    d = p.send("where can I  learn", 600)
+    assert d.turn == Turn("where can I learn", "edited", "wherecan I", 0.7, False)
+    assert d.clear_buffer and d.hold is False and not d.commit_buffer
+    assert p.view().box == "" and p.phase is Phase.SENT
+
+
+def test_text_typed_into_an_empty_box_is_typed_without_confidence():
+    p = make()
+    p.edit("w", 0)
+    p.edit("what is asl", 30)
+    p.recognised("zz", 0.9, False, 40)
+    d = p.send("what is asl", 50)
+    assert d.turn == Turn("what is asl", "typed") and d.turn.confidence is None and d.clear_buffer
+
+
+def test_focus_and_leave_unchanged_hands_the_box_back_to_recognition():
+    p = make()
+    p.recognised("hello", 0.9, False, 0)
+    p.focus(10)
+    p.recognised("hello there", 0.9, False, 20)
+    assert p.view().box == "hello"
+    assert p.blur("hello", 30) == Decision(hold=False)
+    assert p.view().phase is Phase.RECOGNISED and p.view().box == "hello there"
+    p.focus(40)
+    d = p.send("hello there", 50)  # focused but untouched: still signed, committed through the buffer
+    assert d.commit_buffer and d.turn is None
+    assert p.committed("hello there", 0.9, False, 60).turn.source == "signed"
+
+
+def test_an_edit_the_server_had_not_heard_of_is_still_an_edit():
+    p = make()
+    p.recognised("helo", 0.8, False, 0)
+    d = p.send("hello", 10)  # the browser's box differs from what was shown: the user typed
+    assert d.turn == Turn("hello", "edited", "helo", 0.8, False) and not d.commit_buffer
+
+
+def test_late_blur_or_edit_of_the_sent_text_does_not_reopen_an_edit():
+    p = make()
+    p.edit("what is asl", 0)
+    p.send("what is asl", 10)
+    assert p.blur("what is asl", 20) == Decision() and p.edit("what is asl", 21) == Decision()
+    assert p.phase is Phase.SENT
+    p.recognised("hi", 0.9, False, 30)
+    assert p.view().box == "hi" and p.phase is Phase.RECOGNISED
+
+
+def test_typing_into_signed_text_that_just_left_keeps_its_origin():
+    p = make()
+    p.recognised("where can i", 0.8, False, 0)
+    p.committed("where can i", 0.8, False, 10)
+    p.edit("where can i learn", 20)  # the browser still showed the sent text
+    assert p.send("where can i learn", 30).turn.source == "edited"
+    p.tick(2000)
+    p.edit("hello", 2100)  # a fresh box after the sent text was cleared
+    assert p.send("hello", 2200).turn.source == "typed"
+
+
+def test_restore_shows_exactly_the_rejected_reading_marked_low():
+    p = make()
+    p.recognised("t", 0.9, False, 0)
+    p.restored("leba", 0.31, 10)
+    v = p.view()
+    assert (v.box, v.recognised, v.confidence, v.low_confidence) == ("leba", "leba", 0.31, True)
+    d = p.send("leba", 20)
+    assert d.commit_buffer
+    assert p.committed("leba", 0.31, True, 30).turn == Turn("leba", "signed", "leba", 0.31, True)
+
+
+def test_delete_word_clear_and_empty_send():
+    p = make()
+    p.recognised("where is the", 0.9, False, 0)
+    text, d = p.delete_last_word("where is the", 10)
+    assert text == "where is" and d.hold is True and p.phase is Phase.EDITING
+    assert p.send("where is", 20).turn.source == "edited"
+    p.recognised("abc", 0.9, False, 2000)
+    d = p.clear(2010)
+    assert d.clear_buffer and d.hold is False and p.view().box == "" and p.phase is Phase.LISTENING
+    assert p.send("   ", 2020).reason.startswith("nothing to send")
