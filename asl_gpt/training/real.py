@@ -1,0 +1,401 @@
+"""Real recorded fingerspelling as an evaluation set: videos (or landmark files) named by their label.
+
+The layout is the one `scripts/get_real_words.sh` writes (`test_word_original/WORD.mp4`,
+`test_original/L_k.mp4` with k the signer), but any folder of `LABEL.mp4` / `LABEL_SIGNER.mp4`
+videos or competition-layout `.parquet` landmark files works, so a user can score their own
+recordings. Holistic landmarks of each video are cached as .npz (MediaPipe is the slow part, about
+20 frames/s on two cores), keyed by the relative path, the file size and its mtime, so an edited or
+replaced video is extracted again. The cache belongs in an ignored folder: landmarks of an
+unlicensed set must never be committed.
+
+Cache file format (`np.load`): `frames` float32[T, 543, 3] (competition order, NaN where a part is
+missing), `times_ms` float64[T], `source` (the relative path), `extractor` (how it was made).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from asl_gpt.errors import InputError
+
+log = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm")
+LANDMARK_SUFFIXES = (".parquet",)
+PARQUET_FPS = 30.0  # the competition's recordings: times from the frame column when none are stored
+# What `asl-gpt recognize` feeds Holistic (pipeline.recognize_video): frames shrunk to 640 px, one
+# tracking session per video. With the face mesh, so a model reading face columns is served too
+# (hands and pose are the same graph either way).
+MAX_SIDE = 640
+EXTRACTOR = f"mediapipe holistic, model_complexity=1, video mode, face mesh, max_side={MAX_SIDE}"
+
+# github.com/SakuraGone/ASL_Finger_Spelling: who spells each word video (by appearance; the letter
+# clips carry the signer in their name, L_k.mp4). Any other word is an "unknown" signer.
+WORD_SIGNERS: dict[str, str] = {
+    **dict.fromkeys("all am are as ass at bad be but is".split(), "0"),
+    **dict.fromkeys("else he her him how me was were when you".split(), "1"),
+    **dict.fromkeys("boy girl his in mail male my on out she".split(), "2"),
+    **dict.fromkeys("buy car cat cup dog halo oral pear test year".split(), "3"),
+}
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class RealItem:
+    """One recording of the set, before its landmarks are read."""
+    path: Path
+    rel: str  # path relative to the set's folder (the cache key's first part)
+    label: str  # lowercase reference text
+    signer: str
+    kind: str  # "word" | "letter"
+
+
+@dataclass
+class RealSample:
+    path: Path
+    label: str
+    signer: str
+    kind: str  # "word" | "letter"
+    frames: np.ndarray  # float32[T, 543, 3], NaN where a part is missing
+    times_ms: np.ndarray  # float64[T]
+
+
+def parse_name(stem: str) -> tuple[str, str]:
+    """File stem -> (label, signer). `L_k` names the signer k; a bare word is looked up in WORD_SIGNERS."""
+    label, sep, signer = stem.rpartition("_")
+    if not sep or not label or not signer:
+        label, signer = stem, ""
+    label = " ".join(label.lower().split())
+    return label, signer or WORD_SIGNERS.get(label, UNKNOWN)
+
+
+def list_set(root: str | Path) -> list[RealItem]:
+    """Every video or landmark file under `root` (recursively), sorted: words first, then letters."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"evaluation folder not found: {root}")
+    items = []
+    for p in sorted(root.rglob("*")):
+        if not p.is_file() or p.suffix.lower() not in VIDEO_SUFFIXES + LANDMARK_SUFFIXES:
+            continue
+        label, signer = parse_name(p.stem)
+        if not label:
+            continue
+        kind = "letter" if len(label) == 1 else "word"
+        items.append(RealItem(p, p.relative_to(root).as_posix(), label, signer, kind))
+    if not items:
+        raise InputError(f"no videos ({', '.join(VIDEO_SUFFIXES)}) or landmark files (.parquet) in {root}")
+    items.sort(key=lambda i: (i.kind != "word", i.rel))
+    return items
+
+
+def cache_file(item: RealItem, cache_dir: Path) -> Path:
+    """Where this recording's landmarks are cached: relative path + size + mtime (a changed file misses)."""
+    st = item.path.stat()
+    rel = Path(item.rel)
+    return Path(cache_dir) / rel.parent / f"{rel.name}.{st.st_size}-{int(st.st_mtime)}.npz"
+
+
+def read_parquet_landmarks(path: str | Path, fps: float = PARQUET_FPS) -> tuple[np.ndarray, np.ndarray]:
+    """A competition-layout landmark file -> (frames float32[T, 543, 3], times_ms float64[T]).
+
+    Times come from a `t_ms` column when present, else from the `frame` column at `fps`."""
+    import pandas as pd
+
+    from asl_gpt.landmarks.io import read_parquet
+
+    frames = read_parquet(path)
+    cols = pd.read_parquet(path, columns=None).columns  # small files; read_parquet already validated it
+    df = pd.read_parquet(path, columns=[c for c in ("t_ms", "frame") if c in cols])
+    if "frame" in df.columns:
+        df = df.sort_values("frame", kind="stable")  # read_parquet's order
+    if "t_ms" in df.columns:
+        times = df["t_ms"].to_numpy(np.float64)
+    elif "frame" in df.columns:
+        f = df["frame"].to_numpy(np.float64)
+        times = (f - f[0]) * 1000.0 / fps if len(f) else f
+    else:
+        times = np.arange(len(frames), dtype=np.float64) * 1000.0 / fps
+    return frames, times
+
+
+def item_landmarks(item: RealItem, cache_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """Landmarks of one recording: a landmark file is read as is; a video goes through Holistic once."""
+    if item.path.suffix.lower() in LANDMARK_SUFFIXES:
+        return read_parquet_landmarks(item.path)
+    cache = cache_file(item, cache_dir) if cache_dir else None
+    if cache is not None and cache.is_file():
+        try:
+            with np.load(cache) as d:
+                return d["frames"].astype(np.float32, copy=False), d["times_ms"].astype(np.float64, copy=False)
+        except Exception as e:  # a truncated cache (killed writer) is extracted again
+            log.warning("unreadable cache %s (%s): extracting again", cache, e)
+    from asl_gpt.landmarks.holistic import extract_video
+
+    frames, times = extract_video(item.path, max_side=MAX_SIDE)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(cache.name + ".tmp.npz")  # never leave a half-written file under the real name
+        np.savez_compressed(tmp, frames=frames.astype(np.float32), times_ms=np.asarray(times, np.float64),
+                            source=np.array(item.rel), extractor=np.array(EXTRACTOR))
+        os.replace(tmp, cache)
+        log.info("cached %d frames of %s in %s", len(frames), item.rel, cache)
+    return frames, np.asarray(times, np.float64)
+
+
+def load_real_set(root: str | Path, cache_dir: str | Path | None, progress: bool = False,
+                  kinds: tuple[str, ...] = ("word", "letter")) -> list[RealSample]:
+    """Every recording of the set with its landmarks (extracting and caching those not yet cached)."""
+    items = [i for i in list_set(root) if i.kind in kinds]
+    it = items
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(items, desc="landmarks", unit="video")
+    out = []
+    for i in it:
+        frames, times = item_landmarks(i, Path(cache_dir) if cache_dir else None)
+        out.append(RealSample(i.path, i.label, i.signer, i.kind, frames, times))
+    return out
+
+
+def default_cache_dir(settings) -> Path:
+    return settings.paths.state_dir / "cache" / "real-words"
+
+
+
+# --- scoring what a user gets ---------------------------------------------------------------------
+
+THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+class _RecordingBuffer:
+    """Stands in front of a session's UtteranceBuffer and records every call made on it from outside.
+
+    The buffer is a pure state machine (time passed in, events out), so replaying the same calls into
+    a fresh buffer with another threshold gives exactly what that threshold would have committed,
+    without running the model again."""
+
+    def __init__(self, buffer):
+        self._buffer = buffer
+        self.calls: list[tuple[str, tuple, dict]] = []
+
+    def __getattr__(self, name):
+        attr = getattr(self._buffer, name)
+        if name.startswith("_") or not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            self.calls.append((name, args, kwargs))
+            return attr(*args, **kwargs)
+
+        return call
+
+
+def replay(calls: list[tuple[str, tuple, dict]], options) -> list[str]:
+    """The utterances a fresh buffer with `options` commits on the recorded calls."""
+    from asl_gpt.buffer import Committed, UtteranceBuffer
+
+    buf = UtteranceBuffer(options)
+    out = []
+    for name, args, kwargs in calls:
+        if name == "set_options":  # the threshold under test stays
+            continue
+        for e in getattr(buf, name)(*args, **kwargs) or []:
+            if isinstance(e, Committed):
+                out.append(e.text)
+    return out
+
+
+def segment_readings(calls: list[tuple[str, tuple, dict]]) -> list[tuple[str, float]]:
+    """The raw reading of each segment, accepted or rejected: its final hypothesis (text, confidence);
+    for a segment that ended without a final decode, its last partial."""
+    out, open_ = [], None
+    for name, args, kwargs in calls:
+        if name != "push":
+            continue
+        text, conf = " ".join(str(args[0]).split()), float(args[1])
+        final = kwargs.get("final", args[5] if len(args) > 5 else False)
+        if final:
+            if text:
+                out.append((text, conf))
+            open_ = None
+        else:
+            open_ = (text, conf) if text else None
+    if open_:
+        out.append(open_)
+    return out
+
+
+@dataclass
+class VideoRun:
+    """One recording streamed through a RecognitionSession."""
+    file: str
+    label: str
+    signer: str
+    kind: str
+    frames: int
+    committed: str  # the committed utterances joined with spaces ('' when nothing was committed)
+    raw: str  # every segment's final reading, rejected or not, joined with spaces
+    raw_confidence: float  # the lowest confidence among those readings (0 when there are none)
+    calls: list = field(default_factory=list, repr=False)  # the buffer calls, for replay at other thresholds
+
+    @property
+    def score(self) -> float:
+        return video_score(self.label, self.committed)
+
+    @property
+    def raw_score(self) -> float:
+        return video_score(self.label, self.raw)
+
+
+def video_score(label: str, text: str) -> float:
+    """Normalized Levenshtein (N - D) / N of one recording (1 is perfect; can be negative)."""
+    from asl_gpt.training.metrics import levenshtein
+
+    n = len(label)
+    return (n - levenshtein(label, text)) / n if n else float(text == label)
+
+
+def _no_extractor(rgb):  # cached landmarks: the session never sees pixels
+    raise RuntimeError("this session is fed landmarks, not frames")
+
+
+def run_sample(recognizer, sample: RealSample, stream_options, buffer_options, name: str | None = None) -> VideoRun:
+    """Stream one recording through the app's path (RecognitionSession: streaming + buffer), deterministically:
+    after each frame every scheduled decode runs and its result reaches the buffer at that frame's time."""
+    from asl_gpt.buffer import Committed
+    from asl_gpt.pipeline import RecognitionSession
+
+    session = RecognitionSession(recognizer, _no_extractor, stream_options, buffer_options)
+    rec = _RecordingBuffer(session.buffer)
+    session.buffer = rec
+    events = []
+    try:
+        for f, t in zip(sample.frames, sample.times_ms):
+            events += session.process_landmarks(float(t), f).events
+            session.stream.wait()  # evaluation: no decode skipped because the worker was busy
+            events += session.poll()
+        events += session.finish()
+    finally:
+        session.close()
+    committed = " ".join(e.text for e in events if isinstance(e, Committed) and e.text)
+    readings = segment_readings(rec.calls)
+    raw = " ".join(t for t, _ in readings)
+    conf = min((c for _, c in readings), default=0.0)
+    run = VideoRun(name or sample.path.name, sample.label, sample.signer, sample.kind, len(sample.frames), committed, raw,
+                   conf, rec.calls)
+    again = " ".join(replay(rec.calls, buffer_options))
+    if again != committed:  # the replay would make the reliability table wrong: say so loudly
+        log.warning("%s: replaying the buffer calls gave %r, the run committed %r", run.file, again, committed)
+    return run
+
+
+def lcs(a: str, b: str) -> int:
+    """Longest common subsequence: the characters of b that are right, in order."""
+    prev = [0] * (len(b) + 1)
+    for ca in a:
+        cur = [0]
+        for j, cb in enumerate(b, 1):
+            cur.append(prev[j - 1] + 1 if ca == cb else max(prev[j], cur[j - 1]))
+        prev = cur
+    return prev[-1]
+
+
+def summarise(runs: list[VideoRun]) -> dict:
+    """Figures of a group of recordings: committed text and raw readings, normalized total Levenshtein."""
+    from asl_gpt.training import metrics
+
+    refs = [r.label for r in runs]
+    c = metrics.score(refs, [r.committed for r in runs])
+    raw = metrics.score(refs, [r.raw for r in runs])
+    return {"videos": len(runs), "chars": c.chars, "score": round(c.score, 4), "exact": round(c.exact, 4),
+            "committed_videos": sum(bool(r.committed) for r in runs),
+            "mean_video_score": round(float(np.mean([r.score for r in runs])), 4) if runs else None,
+            "raw_score": round(raw.score, 4), "raw_exact": round(raw.exact, 4)}
+
+
+def reliability_row(labels: list[str], texts: list[str], threshold: float) -> dict:
+    """How much of what is committed at one threshold is right, and how much gets committed."""
+    committed = [(lab, t) for lab, t in zip(labels, texts) if t]
+    chars = sum(len(t) for _, t in committed)
+    right_chars = sum(lcs(lab, t) for lab, t in committed)
+    right_videos = sum(lab == t for lab, t in committed)
+    from asl_gpt.training import metrics
+
+    return {"threshold": round(threshold, 4), "videos": len(labels), "committed_videos": len(committed),
+            "coverage": round(len(committed) / len(labels), 4) if labels else None,
+            "right_videos": right_videos,
+            "video_precision": round(right_videos / len(committed), 4) if committed else None,
+            "committed_chars": chars, "right_chars": right_chars,
+            "char_precision": round(right_chars / chars, 4) if chars else None,
+            "char_coverage": round(right_chars / max(1, sum(len(lab) for lab in labels)), 4),
+            "score": round(metrics.score(labels, texts).score, 4) if labels else None}
+
+
+def reliability(runs: list[VideoRun], buffer_options, thresholds) -> list[dict]:
+    """The reliability table: the recorded hypotheses replayed through a fresh buffer per threshold."""
+    from dataclasses import replace
+
+    labels = [r.label for r in runs]
+    rows = []
+    for thr in sorted(set(round(float(t), 4) for t in thresholds)):
+        opts = replace(buffer_options, min_confidence=thr)
+        rows.append(reliability_row(labels, [" ".join(replay(r.calls, opts)) for r in runs], thr))
+    return rows
+
+
+def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_options, buffer_options,
+                  thresholds=THRESHOLDS, kinds: tuple[str, ...] = ("word", "letter"), progress: bool = True) -> dict:
+    """Every recording of the set through the app's recognition path; figures per kind, signer and overall.
+
+    Returns JSON-ready figures: per kind ("word", "letter") overall, per signer and the reliability table;
+    `videos` one row per recording."""
+    items = [i for i in list_set(root) if i.kind in kinds]
+    if not items:
+        raise InputError(f"no {' or '.join(kinds)} recordings in {root}")
+    it = items
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(items, desc="real recordings", unit="video")
+    runs: list[VideoRun] = []
+    for item in it:
+        frames, times = item_landmarks(item, cache_dir)
+        sample = RealSample(item.path, item.label, item.signer, item.kind, frames, times)
+        runs.append(run_sample(recognizer, sample, stream_options, buffer_options, name=item.rel))
+    model_thr = float(recognizer.contract.min_confidence)
+    all_thr = tuple(thresholds) + (model_thr, float(buffer_options.min_confidence))
+    out: dict = {"dir": str(root), "threshold": float(buffer_options.min_confidence), "model_threshold": model_thr,
+                 "kinds": {}}
+    for kind in ("word", "letter"):
+        group = [r for r in runs if r.kind == kind]
+        if not group:
+            continue
+        signers = sorted({r.signer for r in group}, key=lambda s: (s == UNKNOWN, s))
+        out["kinds"][kind] = {
+            "overall": summarise(group),
+            "per_signer": {s: summarise([r for r in group if r.signer == s]) for s in signers},
+            "reliability": reliability(group, buffer_options, all_thr),
+        }
+    out["videos"] = [{"file": r.file, "label": r.label, "signer": r.signer, "kind": r.kind,
+                      "frames": r.frames, "committed": r.committed, "score": round(r.score, 4), "raw": r.raw,
+                      "raw_confidence": round(r.raw_confidence, 4), "raw_score": round(r.raw_score, 4)}
+                     for r in runs]
+    return out
+
+if __name__ == "__main__":  # python -m asl_gpt.training.real DIR [CACHE]: fill the cache (background job)
+    import sys
+
+    from asl_gpt.config import load_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    d = sys.argv[1] if len(sys.argv) > 1 else "var/real-words"
+    c = Path(sys.argv[2]) if len(sys.argv) > 2 else default_cache_dir(load_settings())
+    samples = load_real_set(d, c, progress=True)
+    print(f"{len(samples)} recordings, {sum(len(s.frames) for s in samples)} frames cached in {c}")
