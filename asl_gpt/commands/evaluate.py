@@ -1,4 +1,5 @@
-"""`asl-gpt eval --model models/NAME --data synth|DIR`: a model's figures through the runtime (LiteRT)."""
+"""`asl-gpt eval --model models/NAME --data synth|real-words DIR|letters FILE.npz|DIR`: a model's figures
+through the runtime (LiteRT)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")
     p.add_argument("--data", default="synth",
                    help="'synth': the held-out signer's handshapes + silence on the signing videos; "
+                        "'real-words DIR': real recordings named by their label (LABEL.mp4, LABEL_SIGNER.mp4 or "
+                        ".parquet landmarks) streamed as the app streams them; 'letters FILE.npz': single "
+                        "letters of a static handshape set (X N x 21 x 3, y, names); "
                         "or a competition-layout folder (scored on --fold)")
+    p.add_argument("source", nargs="?", help="the folder (real-words) or .npz file (letters)")
+    p.add_argument("--min-confidence", type=float,
+                   help="real-words: the buffer's confidence threshold (default: the model's)")
+    p.add_argument("--cache", help="real-words: landmark cache folder (default: STATE_DIR/cache/real-words)")
+    p.add_argument("--only", choices=["word", "letter"], help="real-words: score only word videos or letter clips")
+    p.add_argument("--signer", help="letters: score only this signer")
+    p.add_argument("--frame", default="600x600",
+                   help="letters: WxH of the frame the hand detector saw (Massey: 400x400 photos padded to 600x600)")
+    p.add_argument("--mirror", action="store_true", help="letters: the set was taken from a mirrored camera")
+    p.add_argument("--hold-frames", type=int, default=30, help="letters: frames each letter is held (30 fps)")
+    p.add_argument("--lead-frames", type=int, default=0,
+                   help="letters: frames without the hand before and after the hold (default 0: the segment "
+                        "the streaming recognizer submits starts and ends with the hand in view)")
     p.add_argument("--fold", type=int, default=0, help="competition data: the participant fold to score")
     p.add_argument("--limit", type=int, default=0, help="competition data: score at most this many sequences")
     p.add_argument("--letters-per-class", type=int, default=8)
@@ -30,6 +47,16 @@ def run(args, settings) -> int:
     from asl_gpt.training import evaluate as ev
 
     rec = load_recognizer(args.model or settings.recognizer.model, settings.paths.models_dir, settings.recognizer.threads)
+    if args.data in ("real-words", "letters"):
+        if args.record:
+            raise InputError(f"--record stores synth or competition figures, not --data {args.data}")
+        out = {"model": str(rec.path)}
+        out.update((_real_words if args.data == "real-words" else _letters)(rec, args, settings))
+        if args.json:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+            print(f"wrote {args.json}")
+        return 0
     out: dict = {"model": str(rec.path), "latency": ev.latency(rec)}
     if args.data == "synth":
         data_dir = settings.paths.data_dir
@@ -99,3 +126,91 @@ def _record(rec, figures: dict, args) -> None:
 
     dataclasses.replace(c, metadata=meta).save(path)
     print(f"recorded the figures in {path}")
+
+
+def _real_words(rec, args, settings) -> dict:
+    """Real recordings through the app's streaming + buffer path; prints the tables, returns the figures."""
+    from pathlib import Path
+
+    from asl_gpt.buffer import BufferOptions
+    from asl_gpt.errors import InputError
+    from asl_gpt.pipeline import stream_options
+    from asl_gpt.training import real
+
+    if not args.source:
+        raise InputError("--data real-words needs a folder: asl-gpt eval --data real-words DIR "
+                         "(scripts/get_real_words.sh fetches one into var/real-words)")
+    threshold = rec.contract.min_confidence if args.min_confidence is None else args.min_confidence
+    cache = Path(args.cache) if args.cache else real.default_cache_dir(settings)
+    kinds = (args.only,) if args.only else ("word", "letter")
+    out = real.evaluate_real(rec, args.source, cache, stream_options(settings), BufferOptions(min_confidence=threshold),
+                             kinds=kinds, progress=not args.no_progress)
+    print(f"model {rec.contract.name}: buffer threshold {threshold:.2f} (the model's own {out['model_threshold']:.2f}); "
+          f"committed utterances scored by normalized Levenshtein (N-D)/N; raw = every segment's final reading")
+    for kind, fig in out["kinds"].items():
+        runs = [v for v in out["videos"] if v["kind"] == kind]
+        print(f"\n{kind}s: {len(runs)} recordings")
+        print(f"  {'label':<8} {'signer':<7} {'committed':<16} {'score':>6}   {'raw reading':<16} {'conf':>5} "
+              f"{'raw':>6}  file")
+        for v in runs:
+            print(f"  {v['label']:<8} {v['signer']:<7} {_cut(v['committed']) or '-':<16} {v['score']:>6.3f}   "
+                  f"{_cut(v['raw']) or '-':<16} {v['raw_confidence']:>5.2f} {v['raw_score']:>6.3f}  {v['file']}")
+        print(f"  {'signer':<8} {'videos':>6} {'score':>7} {'exact':>6} {'committed':>9} {'raw score':>9} {'raw exact':>9}")
+        for name, g in [*fig["per_signer"].items(), ("overall", fig["overall"])]:
+            print(f"  {name:<8} {g['videos']:>6} {g['score']:>7.3f} {g['exact']:>6.3f} "
+                  f"{g['committed_videos']:>4}/{g['videos']:<4} {g['raw_score']:>9.3f} {g['raw_exact']:>9.3f}")
+        print(f"  reliability ({kind}s; the recorded hypotheses replayed through a fresh buffer per threshold):")
+        print(f"  {'threshold':>9} {'committed':>11} {'coverage':>8} {'right':>9} {'chars right':>13} "
+              f"{'char prec':>9} {'score':>7}")
+        for r in fig["reliability"]:
+            mark = " *" if abs(r["threshold"] - out["model_threshold"]) < 1e-9 else ""
+            print(f"  {r['threshold']:>9.2f} {r['committed_videos']:>5}/{r['videos']:<5} {r['coverage']:>8.3f} "
+                  f"{r['right_videos']:>4}/{r['committed_videos']:<4} {r['right_chars']:>6}/{r['committed_chars']:<6} "
+                  f"{_num(r['char_precision']):>9} {r['score']:>7.3f}{mark}")
+    print("\n(* the model's own threshold; right = committed text equal to the label; char prec = right "
+          "characters (longest common subsequence) over committed characters)")
+    return {"real_words": out}
+
+
+def _letters(rec, args, settings) -> dict:
+    """Single still letters of a handshape set, through the runtime recognizer."""
+    from asl_gpt.errors import InputError
+    from asl_gpt.landmarks.io import read_parquet
+    from asl_gpt.training import letters
+
+    if not args.source:
+        raise InputError("--data letters needs a handshape file: asl-gpt eval --data letters FILE.npz")
+    try:
+        w, h = (float(v) for v in args.frame.lower().split("x"))
+    except ValueError:
+        raise InputError(f"--frame must be WIDTHxHEIGHT, e.g. 600x600 (got {args.frame!r})") from None
+    if args.hold_frames < 1 or args.lead_frames < 0:
+        raise InputError("--hold-frames must be at least 1 and --lead-frames at least 0")
+    hands = letters.load_handshapes(args.source, (w, h), mirror=args.mirror, signer=args.signer)
+    body_file = settings.paths.data_dir / "seed-capture" / "output_landmarks.parquet"
+    if not body_file.is_file():
+        raise InputError(f"the body capture {body_file} is missing (set ASL_GPT_PATHS_DATA_DIR to a copy of the data)")
+    opts = letters.StillOptions(frames=args.hold_frames, lead_frames=args.lead_frames)
+    out = letters.evaluate_letters(rec, hands, read_parquet(body_file), opts, progress=not args.no_progress)
+    L = out["letters"]
+    L.update({"file": str(args.source), "frame": [w, h], "hold_frames": args.hold_frames,
+              "lead_frames": args.lead_frames})
+    print(f"model {rec.contract.name}: {L['samples']} still letters from {args.source}"
+          + (f" (signer {args.signer})" if args.signer else ""))
+    print(f"  accuracy {L['accuracy']:.3f} (right and confident >= {L['threshold']:.2f}: {L['accuracy_and_confident']:.3f})")
+    for name, g in L["per_signer"].items():
+        print(f"  {name:<10} {g['samples']:>5} letters  accuracy {g['accuracy']:.3f}  "
+              f"right and confident {g['accuracy_and_confident']:.3f}")
+    print("  per letter: " + "  ".join(f"{c} {a:.2f}" for c, a in L["per_letter"].items()))
+    worst = [f"{c}->{'/'.join(k or '(nothing)' for k in v)}" for c, v in L["confusions"].items()]
+    if worst:
+        print("  most often read instead: " + ", ".join(worst))
+    return out
+
+
+def _cut(text: str, n: int = 16) -> str:
+    return text if len(text) <= n else text[: n - 1] + "~"
+
+
+def _num(x) -> str:
+    return "-" if x is None else f"{x:.3f}"
