@@ -176,7 +176,7 @@ def _letters(rec, args, settings) -> dict:
     """Single still letters of a handshape set, through the runtime recognizer."""
     from asl_gpt.errors import InputError
     from asl_gpt.landmarks.io import read_parquet
-    from asl_gpt.training import letters
+    from asl_gpt.training import letter_eval as letters
 
     if not args.source:
         raise InputError("--data letters needs a handshape file: asl-gpt eval --data letters FILE.npz")
