@@ -1,16 +1,85 @@
-"""`asl-gpt recognize VIDEO [--json]`: each fingerspelled utterance with its times and confidence."""
+"""`asl-gpt recognize VIDEO|LANDMARKS.parquet [--json]`: each fingerspelled utterance with its times and confidence."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+import numpy as np
+
+PARQUET_FPS = 30.0  # the competition's recordings: frame times when a file stores none
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("video", help="video file")
+    p.add_argument("video", help="video file, or a landmark file in the competition layout (.parquet)")
     p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")
     p.add_argument("--min-confidence", type=float, help="confidence threshold (default: the model's)")
+    p.add_argument("--fps", type=float, default=PARQUET_FPS,
+                   help=f"landmark files: frames per second of the `frame` column (default {PARQUET_FPS:g})")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def read_landmark_file(path: str | Path, fps: float = PARQUET_FPS) -> tuple[np.ndarray, np.ndarray]:
+    """A competition-layout landmark .parquet -> (frames float32[T, 543, 3], times_ms float64[T]).
+
+    Times come from a `t_ms` column when the file has one, else from the `frame` column at `fps`, else
+    from the row order. InputError for a missing or unreadable file."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from asl_gpt.landmarks.io import read_parquet
+
+    frames = read_parquet(path)  # checks the file; rows sorted by `frame`
+    names = set(pq.read_schema(path).names)
+    cols = [c for c in ("frame", "t_ms") if c in names]
+    df = pd.read_parquet(path, columns=cols) if cols else pd.DataFrame(index=range(len(frames)))
+    if "frame" in df.columns:
+        df = df.sort_values("frame", kind="stable")
+    if "t_ms" in df.columns:
+        times = df["t_ms"].to_numpy(np.float64)
+    elif "frame" in df.columns:
+        f = df["frame"].to_numpy(np.float64)
+        times = (f - f[0]) * 1000.0 / fps if len(f) else f
+    else:
+        times = np.arange(len(frames), dtype=np.float64) * 1000.0 / fps
+    return frames, times
+
+
+def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer, stream_options, buffer_options,
+                        progress: bool = False):
+    """Landmarks already extracted, through the same RecognitionSession as a video (process_landmarks).
+
+    Every scheduled decode runs before the next frame, as when frames arrive at camera speed."""
+    import time
+
+    from asl_gpt.buffer import Committed, Rejected
+    from asl_gpt.pipeline import RecognitionSession, VideoRecognition
+
+    def no_pixels(rgb):
+        raise RuntimeError("this session is fed landmarks")
+
+    session = RecognitionSession(recognizer, no_pixels, stream_options, buffer_options)
+    events = []
+    it = zip(frames, times_ms)
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, total=len(frames), unit="frame", desc="recognize", leave=False)
+    t0 = time.perf_counter()
+    try:
+        for f, t in it:
+            events += session.process_landmarks(float(t), f).events
+            session.stream.wait()
+            events += session.poll()
+        events += session.finish()
+    finally:
+        session.close()
+    return VideoRecognition(
+        utterances=[e for e in events if isinstance(e, Committed)],
+        rejected=[e for e in events if isinstance(e, Rejected) and e.text],
+        frames=session.frames_seen, frames_with_hands=session.frames_with_hands,
+        seconds=time.perf_counter() - t0)
 
 
 def run(args, settings) -> int:
@@ -18,17 +87,35 @@ def run(args, settings) -> int:
 
     from asl_gpt.buffer import BufferOptions
     from asl_gpt.errors import InputError
-    from asl_gpt.landmarks.video import probe
-    from asl_gpt.pipeline import build_runtime, recognize_video, stream_options
+    from asl_gpt.pipeline import stream_options
 
-    probe(args.video)  # a bad file fails before the model loads
-    rec, extractor = build_runtime(settings, args.model)
+    landmarks = Path(args.video).suffix.lower() == ".parquet"
+    if landmarks:
+        from asl_gpt.recognizer import load_recognizer
+
+        frames, times = read_landmark_file(args.video, args.fps)  # a bad file fails before the model loads
+        if not len(frames):
+            raise InputError(f"landmark file {args.video} has no frames")
+        cfg = settings.recognizer
+        rec = load_recognizer(args.model or cfg.model, settings.paths.models_dir, threads=cfg.threads)
+    else:
+        from asl_gpt.landmarks.video import probe
+        from asl_gpt.pipeline import build_runtime
+
+        probe(args.video)  # a bad file fails before the model loads
+        rec, extractor = build_runtime(settings, args.model)
     threshold = rec.contract.min_confidence if args.min_confidence is None else args.min_confidence
-    try:
-        result = recognize_video(args.video, rec, extractor, stream_options(settings),
-                                 BufferOptions(min_confidence=threshold), progress=not args.no_progress)
-    finally:
-        extractor.close()
+    if landmarks:
+        result = recognize_landmarks(frames, times, rec, stream_options(settings),
+                                     BufferOptions(min_confidence=threshold), progress=not args.no_progress)
+    else:
+        from asl_gpt.pipeline import recognize_video
+
+        try:
+            result = recognize_video(args.video, rec, extractor, stream_options(settings),
+                                     BufferOptions(min_confidence=threshold), progress=not args.no_progress)
+        finally:
+            extractor.close()
     if result.frames_with_hands == 0:
         raise InputError(f"no hands in view in {args.video} ({result.frames} frames): "
                          "is the signer's upper body and hand in the frame?")

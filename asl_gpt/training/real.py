@@ -101,33 +101,12 @@ def cache_file(item: RealItem, cache_dir: Path) -> Path:
     return Path(cache_dir) / rel.parent / f"{rel.name}.{st.st_size}-{int(st.st_mtime)}.npz"
 
 
-def read_parquet_landmarks(path: str | Path, fps: float = PARQUET_FPS) -> tuple[np.ndarray, np.ndarray]:
-    """A competition-layout landmark file -> (frames float32[T, 543, 3], times_ms float64[T]).
-
-    Times come from a `t_ms` column when present, else from the `frame` column at `fps`."""
-    import pandas as pd
-
-    from asl_gpt.landmarks.io import read_parquet
-
-    frames = read_parquet(path)
-    cols = pd.read_parquet(path, columns=None).columns  # small files; read_parquet already validated it
-    df = pd.read_parquet(path, columns=[c for c in ("t_ms", "frame") if c in cols])
-    if "frame" in df.columns:
-        df = df.sort_values("frame", kind="stable")  # read_parquet's order
-    if "t_ms" in df.columns:
-        times = df["t_ms"].to_numpy(np.float64)
-    elif "frame" in df.columns:
-        f = df["frame"].to_numpy(np.float64)
-        times = (f - f[0]) * 1000.0 / fps if len(f) else f
-    else:
-        times = np.arange(len(frames), dtype=np.float64) * 1000.0 / fps
-    return frames, times
-
-
 def item_landmarks(item: RealItem, cache_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
     """Landmarks of one recording: a landmark file is read as is; a video goes through Holistic once."""
     if item.path.suffix.lower() in LANDMARK_SUFFIXES:
-        return read_parquet_landmarks(item.path)
+        from asl_gpt.commands.recognize import read_landmark_file  # the same reader as `asl-gpt recognize`
+
+        return read_landmark_file(item.path, PARQUET_FPS)
     cache = cache_file(item, cache_dir) if cache_dir else None
     if cache is not None and cache.is_file():
         try:
