@@ -77,3 +77,32 @@ def test_model_errors_are_one_line(tiny_model, tmp_path, signing_videos):
     p = cli("recognize", signing_videos["SOUP"], "--model", bad / "corrupt.tflite", "--no-progress")
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.strip().splitlines()[-1].startswith("error: model ")
+
+
+def test_recognize_landmark_parquet(tiny_model, tmp_path):
+    """A competition-layout landmark file goes through the same session path as a video (process_landmarks)."""
+    import numpy as np
+
+    from asl_gpt.landmarks import layout
+    from asl_gpt.landmarks.io import write_parquet
+
+    rng = np.random.default_rng(0)
+    frames = layout.empty_frames(90)
+    frames[:, layout.POSE] = rng.uniform(0.3, 0.7, (90, 33, 3))
+    frames[10:60, layout.RIGHT_HAND] = rng.uniform(0.3, 0.5, (50, 21, 3))  # a hand up for 50 frames, then down
+    path = tmp_path / "capture.parquet"
+    write_parquet(frames, path, frame_ids=np.arange(90) + 500)
+    p = cli("recognize", path, "--model", tiny_model, "--json", "--min-confidence", "0", "--no-progress")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["frames"] == 90 and out["frames_with_hands"] == 50 and out["video"] == str(path)
+    for u in out["utterances"]:  # times come from the frame column at 30 fps, from the first frame
+        assert 10 / 30 - 0.01 <= u["start_s"] <= u["end_s"] <= 60 / 30 + 0.01
+    p = cli("recognize", path, "--model", tiny_model, "--min-confidence", "1.01", "--no-progress")
+    assert p.returncode == 0 and "90 frames, hands in 50" in p.stdout
+    empty = tmp_path / "empty.parquet"
+    write_parquet(layout.empty_frames(5), empty)
+    p = cli("recognize", empty, "--model", tiny_model, "--no-progress")
+    assert p.returncode == 2 and p.stderr.strip().splitlines()[-1].startswith("error: no hands in view")
+    p = cli("recognize", tmp_path / "absent.parquet", "--model", tiny_model)
+    assert p.returncode == 2 and "landmark file not found" in p.stderr
