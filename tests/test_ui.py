@@ -17,7 +17,8 @@ import pytest
 from asl_gpt.app.chat import Question, answer_turn, sources_messages, user_message
 from asl_gpt.app.live import FrameReply, LiveOptions, LiveSession, LiveState
 from asl_gpt.app.status import caption_html, camera_line, full_status, hands_line, IndexStatus, LLMInfo
-from asl_gpt.buffer import BufferOptions, Committed
+from asl_gpt.app.pending import Turn
+from asl_gpt.buffer import BufferOptions
 from asl_gpt.errors import InputError
 from asl_gpt.landmarks import layout
 from asl_gpt.recognizer import Hypothesis
@@ -85,11 +86,12 @@ def test_live_session_recognises_and_auto_sends():
         committed = []
         while not committed and time.monotonic() < deadline:
             _feed(live, [False], gap_s=0.05)
-            committed += live.take_committed()
-        assert [c.text for c in committed] == ["hello"]
+            committed += live.take_outgoing()
+        assert committed == [Turn("hello", "signed", "hello", 0.9, False)]
         s = live.state()
         assert s.frames_processed == s.frames_received and s.frames_with_hands == 8
         assert s.model == "fake" and not s.model_error and s.said == ("hello",)
+        assert s.phase == "sent" and s.box == "" and s.sent == "hello"
     finally:
         live.close()
 
@@ -100,33 +102,80 @@ def test_low_confidence_is_shown_not_sent_and_can_be_restored():
         _feed(live, [True] * 8 + [False] * 6)
         time.sleep(0.2)
         _feed(live, [False] * 4, gap_s=0.05)
-        assert live.take_committed() == []
+        assert live.take_outgoing() == []
         s = live.state()
         assert "helo" in s.last_rejected and "below the threshold" in s.last_rejected
-        live.restore_rejected()
-        got = live.send()
-        assert isinstance(got, Committed) and got.text == "helo"
+        assert live.restore_rejected() == "helo"
+        s = live.state()
+        assert (s.box, s.text, s.low_confidence, s.phase) == ("helo", "helo", True, "recognised")
+        assert live.send("helo") == Turn("helo", "signed", "helo", 0.2, True)
+        assert live.restore_rejected() is None
     finally:
         live.close()
 
 
-def test_buffer_edit_delete_clear_send_without_a_model():
+def test_pending_box_edit_delete_clear_send_without_a_model():
     live = _session(None, auto_send=False)
     try:
         live.edit("what is  asl   now")
-        assert live.state().text == "what is asl now"
-        live.delete_last_word()
-        assert live.state().text == "what is asl"
-        got = live.send()
-        assert isinstance(got, Committed) and got.text == "what is asl" and got.confidence == 1.0
-        assert live.state().text == ""
-        assert live.send() == "nothing to send"
+        assert live.state().phase == "editing"
+        assert live.delete_last_word("what is  asl   now") == "what is asl"
+        got = live.send("what is asl")
+        assert got == Turn("what is asl", "typed") and got.confidence is None
+        assert live.state().box == "" and live.state().phase == "sent"
+        assert live.send("") .startswith("nothing to send")
         live.edit("x")
         live.clear()
-        assert live.state().text == ""
+        assert live.state().box == "" and live.state().phase == "listening"
         _feed(live, [True, False])  # no model: frames are still drawn and counted
         s = live.state()
         assert s.frames_processed == 2 and s.model_error
+    finally:
+        live.close()
+
+
+def test_recognition_never_overwrites_or_sends_an_edit_in_progress():
+    live = _session(FakeRecognizer("wherecan", 0.9))
+    try:
+        _feed(live, [True] * 8)
+        _wait(lambda: live.state().box == "wherecan")
+        rev = live.state().box_rev
+        live.focus()  # the user clicked into the box: auto-send holds off from now on
+        live.edit("wherecan i")
+        live.edit("where can i")
+        _feed(live, [False] * 12, gap_s=0.03)  # hands down for longer than the pause: no auto-send
+        time.sleep(0.2)
+        _feed(live, [False] * 3, gap_s=0.05)
+        s = live.state()
+        assert live.take_outgoing() == [] and s.phase == "editing" and s.box_rev == rev
+        assert s.box == "where can i" and s.text == "wherecan"  # the caption still shows recognition
+        live.blur("where can i")
+        assert live.state().phase == "editing"  # a changed box stays the user's
+        assert live.send("where can i") == Turn("where can i", "edited", "wherecan", 0.9, False)
+        assert live.state().text == ""  # what was recognised while the user typed was not sent
+        _feed(live, [True] * 8 + [False] * 12)
+        _wait(lambda: (live.state(), live.take_outgoing())[1] != [] or live.state().phase == "sent")
+    finally:
+        live.close()
+
+
+def test_hands_state_is_held_briefly_and_unknown_when_the_camera_stops():
+    clock = [100.0]
+    live = LiveSession(None, FakeExtractor, StreamOptions(), BufferOptions(),
+                       LiveOptions(hands_hold_s=0.5, stale_s=1.0), clock=lambda: clock[0])
+    try:
+        _feed(live, [True])
+        assert live.state().hands_visible and live.state().streaming
+        clock[0] += 0.2
+        _feed(live, [False])
+        assert live.state().hands_visible  # one frame without hands does not flip the story
+        clock[0] += 0.5
+        _feed(live, [False])
+        assert not live.state().hands_visible and "not visible" in hands_line(live.state())
+        _feed(live, [True])
+        live.camera_event(on=False)
+        s = live.state()
+        assert not s.streaming and not s.hands_visible and hands_line(s).startswith("Hands: —")
     finally:
         live.close()
 
@@ -311,6 +360,11 @@ def test_llm_down_and_bad_input_are_messages_and_keep_the_question():
 
 def test_messages_and_status_text():
     assert user_message(Question("hi", "typed"))["content"] == "**Typed**\n\nhi"
+    edited = user_message(Question("where can I learn", "edited", raw="wherecan I", confidence=0.81))["content"]
+    assert edited.startswith("**Signed and edited** · recognised: `wherecan I` · confidence 0.81")
+    assert edited.endswith("where can I learn")
+    low = user_message(Question("leba", "signed", raw="leba", confidence=0.31, low_confidence=True))["content"]
+    assert "confidence 0.31 (below the threshold, restored)" in low and "1.00" not in low
     assert sources_messages(()) == []
     s = LiveState()
     assert "Start camera" in camera_line(s) and hands_line(s) == "Hands: —"
@@ -318,7 +372,7 @@ def test_messages_and_status_text():
     assert "off (last frame 5 s ago)" in camera_line(LiveState(last_frame_age_s=5.0))
     s = LiveState(text="helo", confidence=0.2, low_confidence=True, threshold=0.5, hands_visible=True,
                   frames_received=10, frames_processed=8, received_fps=15.0, processed_fps=12.5,
-                  last_frame_age_s=0.1, model_error="model file not found: m", camera_on=True)
+                  last_frame_age_s=0.1, model_error="model file not found: m", camera_on=True, streaming=True)
     assert "15.0 frames/s reach the server" in camera_line(s) and "12.5" in camera_line(s)
     assert "detected" in hands_line(s)
     text = full_status(s, IndexStatus(False, message="the index is empty"), LLMInfo(False, "http://x", "down"))
@@ -326,6 +380,35 @@ def test_messages_and_status_text():
     html_ = caption_html(s)
     assert "caption low" in html_ and "will not be sent automatically" in html_ and "helo" in html_
     assert "&lt;b&gt;" in caption_html(LiveState(text="<b>"))
+    editing = caption_html(LiveState(text="xyz", confidence=0.9, phase="editing"))
+    assert "xyz" in editing and "auto-send is paused" in editing and "not added to your text" in editing
+    assert "Sent:" in caption_html(LiveState(phase="sent", sent="what is asl"))
+    assert "Hands: —" in hands_line(LiveState(frames_processed=5, hands_visible=False))
+
+
+def test_messages_speak_of_the_knowledge_tab_and_never_show_server_paths():
+    from asl_gpt.app.wording import web_text
+
+    assert web_text("Try other words, or add documents with `asl-gpt index`.") == \
+        "Try other words, or add documents in the **Knowledge** tab."
+    assert "`" not in web_text("the index is corrupt; rebuild it with `asl-gpt index --rebuild`")
+    up = "/tmp/gradio/0a1b2c/my clip.mp4"
+    assert web_text(f"cannot read video {up}: OpenCV does not recognise its format", (up,)) == \
+        "cannot read video my clip.mp4: OpenCV does not recognise its format"
+    assert web_text("model file not found: /srv/app/models/default.tflite") == "model file not found: default.tflite"
+    assert "http://127.0.0.1:8080/v1" in web_text("cannot reach the LLM at http://127.0.0.1:8080/v1")
+    assert web_text("the limit is 2000 (rag.max_question_chars)") == "the limit is 2000"
+    chat, _, _ = list(answer_turn(NotFoundAssistant(), Question("q", "typed"), [], []))[-1]
+    assert "Knowledge** tab" in chat[-1]["content"] and "asl-gpt" not in chat[-1]["content"]
+
+
+class NotFoundAssistant:
+    def ask_stream(self, question, history=None, raw=None):
+        from asl_gpt.rag.chain import Answer, Retrieved
+
+        yield Retrieved(question, (), None)
+        yield Answer(question, "I could not find anything. Try other words, or add documents with `asl-gpt index`.",
+                     (), "not_found")
 
 
 # -- the Blocks ------------------------------------------------------------------------------------
@@ -417,7 +500,7 @@ def test_uploaded_video_is_recognised_and_offered(tmp_path, signing_videos):
     services = FakeServices(tmp_path)
     services.new_extractor = AlwaysHands
     msg, offered = recognize_upload(services, str(signing_videos["SOUP"]), 0.5)
-    assert offered == ["hello"] and "41 frames" in msg
+    assert offered == [("hello", pytest.approx(0.9))] and "41 frames" in msg
     services.assistant_ = None
     msg, offered = recognize_upload(services, str(signing_videos["SOUP"]), 0.95)  # above the fake's 0.9
     assert offered == [] and "Nothing reached the confidence threshold 0.95" in msg and "`hello`" in msg

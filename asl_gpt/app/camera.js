@@ -113,10 +113,12 @@
     if (c && !r.dropped && !r.error) draw(c, r);
     if (c) st.pool.push(c);
     const now = performance.now();
+    // Only the camera's own news here: whether hands are in view is the overlay's and the status
+    // line's to say (both from the server's one debounced state), so the three never disagree.
     if (r.error) say('Camera on: ' + r.error);
     else if (now - st.lastSay > 1000) {
       st.lastSay = now;
-      say('Camera on: ' + r.fps.toFixed(1) + ' frames/s recognised' + (r.hands ? ', hands detected.' : ', no hands in view.'));
+      say('Camera on: ' + r.fps.toFixed(1) + ' frames/s recognised.');
     }
     while (st && st.pending.length < MAX_IN_FLIGHT) {
       const before = st.pending.length;

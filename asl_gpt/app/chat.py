@@ -1,7 +1,9 @@
 """Chat turns for the Gradio chatbot: a question (signed or typed) streamed through the assistant.
 
 Signed and typed questions take the same path (`Assistant.ask_stream`, as `asl-gpt ask` does); only
-the label differs, so a user can compare. Sources come as a collapsible "Sources" message whose
+the label differs, so a user can compare. The label says truthfully where the text came from:
+*Signed* (recognised, untouched; with its confidence), *Signed and edited* (the recognised reading and
+its confidence, then the user's text) or *Typed* (no confidence: nothing was recognised). Sources come as a collapsible "Sources" message whose
 children, one per numbered passage, open to the title, section and passage. The chain gets a clean
 history (`turns`: plain role/content dicts) rather than the decorated chatbot messages.
 """
@@ -14,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Iterator
 
+from asl_gpt.app.wording import web_text
 from asl_gpt.errors import AslGptError
 
 log = logging.getLogger(__name__)
@@ -24,21 +27,24 @@ _ids = itertools.count(1)
 @dataclass(frozen=True)
 class Question:
     text: str  # what will be asked (the user's edit, or the recognised text)
-    kind: str  # "signed" | "typed"
-    raw: str | None = None  # the recognised string, for signed questions
-    confidence: float | None = None
+    kind: str  # "signed" | "edited" (signed, then edited) | "typed"
+    raw: str | None = None  # the recognised string, for signed and edited questions
+    confidence: float | None = None  # the recognised reading's confidence (None for typed)
+    low_confidence: bool = False  # below the threshold: a rejected reading the user restored and sent
 
 
 def user_message(q: Question, corrected: str | None = None, asked: str | None = None) -> dict:
-    """The question as shown: labelled signed or typed; a signed one shows the raw and corrected text."""
-    if q.kind == "signed":
+    """The question as shown, labelled with where it came from; a signed one shows the raw and corrected
+    text, an edited one the reading it started from."""
+    if q.kind in ("signed", "edited"):
         raw = q.raw or q.text
         bits = [f"recognised: `{raw}`"]
-        if corrected and corrected != raw:
+        if q.kind == "signed" and corrected and corrected != raw:
             bits.append(f"corrected: `{corrected}`")
         if q.confidence is not None:
-            bits.append(f"confidence {q.confidence:.2f}")
-        head = "**Signed** · " + " · ".join(bits)
+            bits.append(f"confidence {q.confidence:.2f}" + (" (below the threshold, restored)" if q.low_confidence else ""))
+        label = "**Signed**" if q.kind == "signed" else "**Signed and edited**"
+        head = label + " · " + " · ".join(bits)
         return {"role": "user", "content": f"{head}\n\n{asked or q.text}"}
     return {"role": "user", "content": f"**Typed**\n\n{asked or q.text}"}
 
@@ -80,7 +86,7 @@ def answer_turn(backend, q: Question, chat: list[dict], turns: list[dict]) -> It
                 chat.append(answer)
                 yield _snap(chat), list(turns), f"{len(ev.sources)} passages found; waiting for the LLM…"
             elif kind == "Token":
-                answer["content"] += ev.text
+                answer["content"] += ev.text  # streamed as it comes (the LLM's words, not an error)
                 yield _snap(chat), list(turns), "answering…"
             elif kind == "Answer":
                 yield from _final(chat, turns, answer, ev)
@@ -88,8 +94,9 @@ def answer_turn(backend, q: Question, chat: list[dict], turns: list[dict]) -> It
     except AslGptError as e:
         if answer not in chat:
             chat.append(answer)
-        answer["content"] = f"⚠ {e}"
-        yield _snap(chat), list(turns), str(e)
+        msg = web_text(str(e))
+        answer["content"] = f"⚠ {msg}"
+        yield _snap(chat), list(turns), msg
 
 
 def _snap(chat: list[dict]) -> list[dict]:
@@ -104,12 +111,13 @@ def _final(chat, turns, answer, ev):
         chat.extend(sources_messages(ev.sources))
         status = f"answered in {ev.timings.get('total_s', 0):.1f} s"
     elif ev.status == "not_found":
-        answer["content"] = ev.text
+        answer["content"] = web_text(ev.text)  # its advice names the CLI
         status = "not in the knowledge base"
     else:  # llm_error: what streamed (if anything), the failure, and the passages found
         shown = (ev.text + "\n\n") if ev.text else ""
-        answer["content"] = f"{shown}⚠ The LLM did not answer: {ev.error}. The passages found are below."
+        err = web_text(ev.error)
+        answer["content"] = f"{shown}⚠ The LLM did not answer: {err}. The passages found are below."
         chat.extend(sources_messages(ev.sources))
-        status = f"LLM error: {ev.error}"
+        status = f"LLM error: {err}"
     turns.extend([{"role": "user", "content": asked}, {"role": "assistant", "content": ev.text or ""}])
     yield _snap(chat), list(turns), status

@@ -6,8 +6,11 @@ Holistic is busy replaces the waiting one, which is answered as dropped: stale f
 queued) and returns at once; a worker thread per session decodes the frame it takes and runs
 `RecognitionSession.process` (Holistic, streaming recognition, the utterance buffer), then answers
 that frame with its landmarks and the buffer state, which the browser draws over the frame it sent.
-The UI reads a `LiveState` snapshot and drives the buffer (send, clear, delete word, edit) through
-this class, under the same lock as the worker.
+The UI reads a `LiveState` snapshot and drives the pending box (focus, edit, send, clear, delete
+word, restore) through this class, under the same lock as the worker. Who owns the box's text is
+decided by `asl_gpt.app.pending.PendingText`; this class applies its decisions to the buffer (hold
+auto-send while the user edits, clear it when their text replaces it). Every view of the session
+(the overlay drawn on each frame, the caption, the status lines) reads the same `LiveState`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from asl_gpt.app.pending import Decision, PendingText, Phase, Turn
 from asl_gpt.buffer import BufferOptions, Committed, Event, Rejected, UtteranceBuffer
 from asl_gpt.errors import AslGptError, InputError
 from asl_gpt.landmarks.video import Frame
@@ -34,17 +38,24 @@ class LiveOptions:
     max_side: int = 640  # larger frames are shrunk first (Holistic's cost grows with pixels)
     idle_stop_s: float = 60.0  # the worker stops after this long without frames (a closed tab)
     fps_window_s: float = 3.0  # frame rates are measured over this window
+    hands_hold_s: float = 0.6  # hands count as in view this long after the last frame that had them (no flicker)
+    stale_s: float = 1.5  # no frame for this long: the camera is not streaming (hands unknown)
 
 
 @dataclass(frozen=True)
 class LiveState:
     """What the UI shows, read in one piece."""
 
-    text: str = ""  # pending utterance (raw recognised text, or the user's edit)
+    text: str = ""  # the recognised text pending in the buffer (caption and overlay; goes on while the user edits)
     confidence: float = 0.0
     low_confidence: bool = False
     threshold: float = 0.5
-    hands_visible: bool = False
+    phase: str = Phase.LISTENING.value  # the pending box: listening | recognised | editing | sent
+    box: str = ""  # what the pending box should show (the browser keeps its own text while the user edits)
+    box_rev: int = 0  # bumped when `box` should replace the browser's text
+    sent: str = ""  # the last turn sent (shown while phase is "sent")
+    streaming: bool = False  # frames are arriving now (else hands are unknown)
+    hands_visible: bool = False  # hands in view over the last `hands_hold_s` while streaming
     frames_received: int = 0
     frames_processed: int = 0
     frames_with_hands: int = 0
@@ -126,9 +137,12 @@ class LiveSession:
         self._last_t_ms = 0.0
         self._extractor = None
         self._t0: float | None = None
-        self._committed: list[Committed] = []
+        self._pending = PendingText()
+        self._outgoing: list[Turn] = []  # turns auto-sent by the worker, until the UI takes them
+        self._held = False  # the user is editing the box: the buffer must not auto-send
         self._rejected: Rejected | None = None
-        self._hands = False
+        self._hands_at: float | None = None  # clock time of the last frame with hands
+        self._stopped = False  # the page said its camera stopped
         self._received = self._processed = self._with_hands = 0
         self._rx = _Rate(options.fps_window_s)
         self._px = _Rate(options.fps_window_s)
@@ -153,6 +167,7 @@ class LiveSession:
             self._received += 1
             self._rx.tick(now)
             self._last_rx = now
+            self._stopped = False
             if self._t0 is None:
                 self._t0 = now
             stale, self._slot = self._slot, (now, frame, reply)
@@ -203,6 +218,7 @@ class LiveSession:
 
             self._session = RecognitionSession(self._recognizer, self._extractor, self._stream_options,
                                                self._buffer_options)
+            self._session.buffer.held = self._held
 
     def _process(self, now: float, frame: np.ndarray | bytes) -> np.ndarray:
         import cv2
@@ -225,8 +241,10 @@ class LiveSession:
             else:  # no model: still show what Holistic sees, so the camera path can be checked
                 lm = self._extractor(rgb)
                 hands, events, err = bool(features.hands_present(lm[None])[0]), [], None
-            self._absorb(events)
-            self._hands = hands
+            self._outgoing += self._absorb(events)
+            self._sync()
+            if hands:
+                self._hands_at = self._clock()
             self._processed += 1
             self._with_hands += hands
             self._px.tick(self._clock())
@@ -238,16 +256,42 @@ class LiveSession:
         """What the browser says about its camera: opened/closed, or why it could not open it."""
         if on is not None:
             self._camera_on = on
+            self._stopped = not on
         if error is not None:
             self._camera_error = error[:200]
 
-    def _absorb(self, events: list[Event]) -> None:
+    def _now_ms(self) -> float:
+        return self._clock() * 1000.0
+
+    def _absorb(self, events: list[Event]) -> list[Turn]:
+        """Buffer events into the pending box; returns the turns they send."""
+        turns = []
         for e in events:
             if isinstance(e, Committed):
-                self._committed.append(e)
-                self._said.append(e.text)
+                low = e.confidence < self._buffer_options.min_confidence
+                turns += self._apply(self._pending.committed(e.text, e.confidence, low, self._now_ms()))
             elif isinstance(e, Rejected) and e.text:
                 self._rejected = e
+        return turns
+
+    def _sync(self) -> None:
+        """Show the buffer's text in the pending box (the machine keeps it out while the user edits)."""
+        if (buf := self._buffer()) is not None:
+            p = buf.partial()
+            self._pending.recognised(p.text, p.confidence, p.low_confidence, self._now_ms())
+
+    def _apply(self, d: Decision) -> list[Turn]:
+        buf = self._buffer()
+        if d.hold is not None:
+            self._held = d.hold
+            if buf is not None:
+                buf.held = d.hold
+        if d.clear_buffer and buf is not None:
+            buf.clear()
+        if d.turn is not None:
+            self._said.append(d.turn.text)
+            return [d.turn]
+        return []
 
     @property
     def closed(self) -> bool:
@@ -262,17 +306,21 @@ class LiveSession:
     def state(self) -> LiveState:
         with self._lock:
             if self._session is not None:
-                self._absorb(self._session.poll())  # decodes that finished after the last frame
+                self._outgoing += self._absorb(self._session.poll())  # decodes that finished after the last frame
+                self._sync()
+            self._pending.tick(self._now_ms())
             return self._state_locked()
 
     def _state_locked(self) -> LiveState:
         now = self._clock()
-        buf = self._buffer()
-        p = buf.partial() if buf is not None else None
+        v = self._pending.view()
         rej = self._rejected
+        streaming = self._last_rx is not None and not self._stopped and now - self._last_rx <= self.options.stale_s
+        hands = streaming and self._hands_at is not None and now - self._hands_at <= self.options.hands_hold_s
         return LiveState(
-            text=p.text if p else "", confidence=p.confidence if p else 0.0, low_confidence=p.low_confidence if p else False,
-            threshold=self._buffer_options.min_confidence, hands_visible=self._hands,
+            text=v.recognised, confidence=v.confidence, low_confidence=v.low_confidence,
+            threshold=self._buffer_options.min_confidence, phase=v.phase.value, box=v.box, box_rev=v.box_rev,
+            sent=v.sent if v.phase is Phase.SENT else "", streaming=streaming, hands_visible=hands,
             frames_received=self._received, frames_processed=self._processed, frames_with_hands=self._with_hands,
             received_fps=self._rx.rate(now), processed_fps=self._px.rate(now),
             last_frame_age_s=None if self._last_rx is None else now - self._last_rx,
@@ -281,50 +329,71 @@ class LiveSession:
             last_rejected=f"{rej.text} ({rej.reason})" if rej else "", error=self._error,
             camera_on=self._camera_on, camera_error=self._camera_error, said=tuple(self._said))
 
-    def take_committed(self) -> list[Committed]:
-        """Utterances committed (auto-send) since the last call."""
+    def take_outgoing(self) -> list[Turn]:
+        """Turns auto-sent (the signer paused) since the last call."""
         with self._lock:
-            out, self._committed = self._committed, []
+            out, self._outgoing = self._outgoing, []
             return out
 
-    # -- the user's hands on the buffer --------------------------------------------------------------
+    # -- the user's hands on the pending box (each passes the box's text as the browser has it) ----
     def _buffer(self) -> UtteranceBuffer | None:
         if self._session is not None:
             return self._session.buffer
         return self._standalone
 
-    def send(self) -> Committed | str:
-        """Commit the pending text now: the Committed utterance, or why nothing was sent."""
+    def focus(self) -> None:
         with self._lock:
+            self._apply(self._pending.focus(self._now_ms()))
+
+    def blur(self, text: str) -> None:
+        with self._lock:
+            self._apply(self._pending.blur(text or "", self._now_ms()))
+
+    def edit(self, text: str) -> None:
+        """The user typed: the box's text is theirs until they send or clear it."""
+        with self._lock:
+            self._apply(self._pending.edit(text or "", self._now_ms()))
+
+    def send(self, text: str) -> Turn | str:
+        """Send what the box holds now: the turn, or why nothing was sent."""
+        with self._lock:
+            now = self._now_ms()
+            d = self._pending.send(text or "", now)
+            if not d.commit_buffer:
+                turns = self._apply(d)
+                return turns[0] if turns else d.reason
+            self._apply(d)
             buf = self._buffer()
-            if buf is None:
-                return "nothing to send"
-            events = buf.send(self._last_t_ms)
-            committed = [e for e in events if isinstance(e, Committed)]
-            self._absorb([e for e in events if not isinstance(e, Committed)])
-            if committed:
-                self._said.append(committed[-1].text)
-                return committed[-1]
+            events = buf.send(self._last_t_ms) if buf is not None else []
+            turns = self._absorb(events)  # the buffer gates a still-open segment like any other
+            self._sync()
+            if turns:
+                return turns[-1]
             rej = next((e for e in events if isinstance(e, Rejected)), None)
             return rej.reason if rej else "nothing to send"
 
     def clear(self) -> None:
         with self._lock:
-            if (buf := self._buffer()) is not None:
-                buf.clear()
+            self._apply(self._pending.clear(self._now_ms()))
 
-    def delete_last_word(self) -> None:
+    def delete_last_word(self, text: str) -> str:
+        """The box's text without its last word (an edit of it); returns the new text."""
         with self._lock:
-            if (buf := self._buffer()) is not None:
-                buf.delete_last_word()
+            new, d = self._pending.delete_last_word(text or "", self._now_ms())
+            self._apply(d)
+            return new
 
-    def edit(self, text: str) -> None:
-        """The user's text replaces the pending utterance (works before any frame: the buffer is made then)."""
+    def use_text(self, text: str, confidence: float) -> str:
+        """An utterance recognised in an uploaded video replaces what is pending, as recognised text
+        (gated like any segment; Send labels it signed, with its confidence). Returns the box's text."""
         with self._lock:
             if self._session is None and self._recognizer is not None:
                 self._ensure_session_without_camera()
+            self._apply(self._pending.clear(self._now_ms()))
             if (buf := self._buffer()) is not None:
-                buf.edit(text)
+                buf.push(text, confidence, 0.0, 0.0, self._last_t_ms, final=True)
+                self._sync()
+            return self._pending.view().box
 
     def _ensure_session_without_camera(self) -> None:
         from asl_gpt.pipeline import RecognitionSession
@@ -332,17 +401,23 @@ class LiveSession:
         # Extraction is deferred until a frame arrives: the factory is called by the worker only.
         self._session = RecognitionSession(self._recognizer, self._extract_lazily, self._stream_options,
                                            self._buffer_options)
+        self._session.buffer.held = self._held
 
     def _extract_lazily(self, rgb: np.ndarray) -> np.ndarray:
         if self._extractor is None:
             self._extractor = self._extractor_factory()
         return self._extractor(rgb)
 
-    def restore_rejected(self) -> None:
+    def restore_rejected(self) -> str | None:
+        """Put exactly the last rejected reading back in the box (low confidence); None: nothing to restore."""
         with self._lock:
-            if (buf := self._buffer()) is not None:
-                buf.restore_rejected()
-                self._rejected = None
+            buf = self._buffer()
+            if buf is None or not buf.restore_rejected():
+                return None
+            self._rejected = None
+            p = buf.partial()
+            self._apply(self._pending.restored(p.text, p.confidence, self._now_ms()))
+            return p.text
 
     def set_options(self, min_confidence: float | None = None, end_pause_ms: float | None = None,
                     auto_send: bool | None = None) -> BufferOptions:

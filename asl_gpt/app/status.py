@@ -1,7 +1,10 @@
 """Status lines for the app: camera, hands, model, index, LLM. Pure text from state; cached probes.
 
 Probing the index or the LLM is not free (a Chroma read, an HTTP request), so `StatusProbe` keeps
-each answer for a few seconds and is shared by all sessions; the live parts are per session.
+each answer for a few seconds and is shared by all sessions; the live parts are per session. The
+caption, the line under the video and the overlay drawn on each frame (camera.js) all read one
+`LiveState`, so they tell the same story: hands are "in view" for a short hold after the last frame
+that had them, and unknown (—) when no frames are arriving (the camera was stopped).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from asl_gpt.app.live import LiveState
+from asl_gpt.app.wording import web_text
 from asl_gpt.errors import AslGptError
 
 log = logging.getLogger(__name__)
@@ -103,25 +107,25 @@ def camera_line(s: LiveState) -> str:
 
 
 def hands_line(s: LiveState) -> str:
-    if s.frames_processed == 0:
-        return "Hands: —"
+    if not s.streaming:
+        return "Hands: — (no frames arriving)" if s.frames_processed else "Hands: —"
     return "Hands: **detected**" if s.hands_visible else "Hands: **not visible** (keep both hands and shoulders in view)"
 
 
 def model_line(s: LiveState) -> str:
     if s.model_error:
-        return f"Model: ⚠ {s.model_error}. Typed questions still work; reload the page once a model is installed."
+        return f"Model: ⚠ {web_text(s.model_error)}. Typed questions still work; reload the page once a model is installed."
     return f"Model: {s.model or 'loaded'} (confidence threshold {s.threshold:.2f})"
 
 
 def index_line(i: IndexStatus) -> str:
     if i.ok:
         return f"Index: {i.documents} documents, {i.chunks} chunks"
-    return f"Index: ⚠ {i.message}"
+    return f"Index: ⚠ {web_text(i.message)}"
 
 
 def llm_line(l: LLMInfo) -> str:
-    return f"LLM: {'✓' if l.ok else '⚠'} {l.endpoint}: {l.message}"
+    return f"LLM: {'✓' if l.ok else '⚠'} {l.endpoint}: {web_text(l.message)}"
 
 
 def live_status(s: LiveState) -> str:
@@ -130,7 +134,7 @@ def live_status(s: LiveState) -> str:
     if s.model_error:
         parts.append(model_line(s))
     if s.error:
-        parts.append(f"Last frame error: {s.error}")
+        parts.append(f"Last frame error: {web_text(s.error)}")
     return "  \n".join(parts)
 
 
@@ -141,14 +145,29 @@ def full_status(s: LiveState, index: IndexStatus, llm: LLMInfo) -> str:
 
 
 def caption_html(s: LiveState) -> str:
-    """Large caption of the pending text with a confidence meter; low confidence is marked as such."""
-    text = html.escape(s.text) if s.text else "<span class='caption-empty'>(nothing signed yet)</span>"
-    pct = max(0.0, min(1.0, s.confidence)) * 100
-    low = s.low_confidence
-    label = (f"confidence {s.confidence:.2f} — below the threshold {s.threshold:.2f}, will not be sent automatically"
-             if low else (f"confidence {s.confidence:.2f}" if s.text else ""))
-    cls = "caption low" if low else "caption"
-    return (f"<div class='{cls}' role='status' aria-live='polite'><div class='caption-text'>{text}</div>"
+    """Large caption of what is recognised, with a confidence meter; low confidence is marked as such.
+
+    It follows the pending box's phase: while the user edits the box, what recognition reads
+    meanwhile is shown here (and only here), marked as not going into their text."""
+    editing, sent = s.phase == "editing", s.phase == "sent" and s.sent
+    if sent and not s.text:
+        body = f"<span class='caption-note'>Sent:</span> {html.escape(s.sent)}"
+    elif s.text:
+        body = html.escape(s.text)
+    else:
+        body = "<span class='caption-empty'>(nothing signed yet)</span>"
+    pct = max(0.0, min(1.0, s.confidence)) * 100 if s.text else 0.0
+    low = s.low_confidence and bool(s.text)
+    if editing:
+        label = ("You are editing the pending box: auto-send is paused, and what is recognised meanwhile "
+                 "(above) is not added to your text. Send or Clear the box to go back to signing.")
+    elif low:
+        label = f"confidence {s.confidence:.2f} — below the threshold {s.threshold:.2f}, will not be sent automatically"
+    else:
+        label = f"confidence {s.confidence:.2f}" if s.text else ""
+    cls = "caption" + (" low" if low else "") + (" editing" if editing else "")
+    return (f"<div class='{cls}' data-phase='{s.phase}' role='status' aria-live='polite'>"
+            f"<div class='caption-text'>{body}</div>"
             f"<div class='meter' role='meter' aria-valuemin='0' aria-valuemax='1' aria-valuenow='{s.confidence:.2f}' "
             f"aria-label='recognition confidence'><div class='meter-fill' style='width:{pct:.0f}%'></div>"
             f"<div class='meter-threshold' style='left:{s.threshold * 100:.0f}%'></div></div>"

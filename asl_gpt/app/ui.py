@@ -10,6 +10,7 @@ indexing and uploaded-video recognition in theirs.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 
@@ -18,8 +19,9 @@ import gradio as gr  # this module is the Gradio adapter; handlers' `gr.Request`
 from asl_gpt.app import camera
 from asl_gpt.app.chat import Question, answer_turn
 from asl_gpt.app.live import LiveOptions, LiveRegistry, LiveState
+from asl_gpt.app.pending import Turn
 from asl_gpt.app.status import StatusProbe, caption_html, full_status, live_status
-from asl_gpt.buffer import Committed
+from asl_gpt.app.wording import web_text
 from asl_gpt.errors import AslGptError
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ CSS = """
 #caption .caption.low .meter-fill { background: #dc2626; }
 #caption .meter-threshold { position: absolute; top: -4px; width: 3px; height: 20px; background: currentColor; }
 #caption .caption-label { font-size: .95rem; margin-top: .25rem; }
-body.hc, body.hc .gradio-container { --body-background-fill: #000; --background-fill-primary: #000;
+html.hc body, html.hc body .gradio-container { --body-background-fill: #000; --background-fill-primary: #000;
   --background-fill-secondary: #000; --block-background-fill: #000; --input-background-fill: #000;
   --body-text-color: #fff; --block-label-text-color: #fff; --block-title-text-color: #fff;
   --body-text-color-subdued: #fff; --border-color-primary: #fff; --block-border-color: #fff;
@@ -47,11 +49,11 @@ body.hc, body.hc .gradio-container { --body-background-fill: #000; --background-
   --button-secondary-border-color: #fff; --button-primary-background-fill: #ffd400;
   --button-primary-text-color: #000; --color-accent: #ffd400; --link-text-color: #7dd3fc;
   background: #000 !important; color: #fff !important; }
-body.hc #caption .caption.low .caption-text { color: #ffd400; }
-body.hc button.secondary { background: #000 !important; color: #fff !important; border: 2px solid #fff !important; }
-body.hc button.primary { background: #ffd400 !important; color: #000 !important; }
-body.hc *:focus-visible, *:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
-body.hc *:focus-visible { outline-color: #ffd400; }
+html.hc body #caption .caption.low .caption-text { color: #ffd400; }
+html.hc body button.secondary { background: #000 !important; color: #fff !important; border: 2px solid #fff !important; }
+html.hc body button.primary { background: #ffd400 !important; color: #000 !important; }
+html.hc body *:focus-visible, *:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
+html.hc body *:focus-visible { outline-color: #ffd400; }
 #cam canvas { width: 100%; height: auto; background: #111; border-radius: 8px; display: block; }
 #cam .cam-bar { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin-top: .5rem; }
 #cam .cam-btn { padding: .45rem 1rem; border-radius: 8px; font-weight: 600; cursor: pointer;
@@ -61,10 +63,35 @@ body.hc *:focus-visible { outline-color: #ffd400; }
 #cam .cam-btn:disabled { opacity: .5; cursor: default; }
 """
 
-# Keyboard shortcuts (Alt+key) on top of ordinary Tab/Enter/Space operation of every control.
+# Keyboard shortcuts (Alt+key) on top of ordinary Tab/Enter/Space operation of every control; arrow
+# keys between tabs (the WAI-ARIA tabs pattern); the question's length counter; preferences kept in
+# this browser, applied before the page draws so a reload does not flash the default theme.
 HEAD = """
 <script>
+(() => {
+  const store = (k, v) => { try { if (v === undefined) return localStorage.getItem(k); localStorage.setItem(k, v); } catch (e) { return null; } };
+  const apply = (hc, size) => {
+    document.documentElement.classList.toggle('hc', hc);
+    if (size) document.documentElement.style.setProperty('--caption-size', size + 'rem');
+  };
+  apply(store('asl-gpt-hc') === '1', store('asl-gpt-caption-size'));
+  window.aslGptPrefs = {
+    contrast: (v) => { apply(!!v); store('asl-gpt-hc', v ? '1' : '0'); },
+    captionSize: (v) => { apply(store('asl-gpt-hc') === '1', v); store('asl-gpt-caption-size', String(v)); },
+    saved: () => [store('asl-gpt-hc') === '1', parseFloat(store('asl-gpt-caption-size')) || 2.25],
+  };
+})();
 document.addEventListener('keydown', (e) => {
+  const tab = e.target.closest && e.target.closest('[role="tab"]');
+  if (tab && ['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key) && !e.altKey && !e.ctrlKey && !e.metaKey) {
+    const list = tab.closest('[role="tablist"]') || tab.parentElement;
+    const tabs = [...list.querySelectorAll('[role="tab"]')].filter((t) => !t.disabled && t.offsetParent !== null);
+    const i = tabs.indexOf(tab), n = tabs.length;
+    const j = e.key === 'ArrowRight' ? (i + 1) % n : e.key === 'ArrowLeft' ? (i - 1 + n) % n : e.key === 'Home' ? 0 : n - 1;
+    if (n && j !== i) { tabs[j].focus(); tabs[j].click(); }
+    e.preventDefault();
+    return;
+  }
   if (!e.altKey || e.ctrlKey || e.metaKey) return;
   const ids = {s: 'send-btn', c: 'clear-btn', w: 'delete-word-btn', r: 'restore-btn', a: 'ask-btn'};
   const k = e.key.toLowerCase();
@@ -75,8 +102,26 @@ document.addEventListener('keydown', (e) => {
   if (k === 'p') { const t = document.querySelector('#pending textarea'); if (t) { t.focus(); e.preventDefault(); } return; }
   if (ids[k]) { const b = document.getElementById(ids[k]); if (b) { b.click(); e.preventDefault(); } }
 });
+document.addEventListener('input', (e) => {
+  if (!e.target.closest || !e.target.closest('#question')) return;
+  const c = document.getElementById('question-count');
+  if (!c) return;
+  const n = e.target.value.length, limit = +c.dataset.limit;
+  c.textContent = n + ' / ' + limit + ' characters' + (n > limit ? ': too long to ask, shorten it' : '');
+  c.classList.toggle('over', n > limit);
+});
 </script>
 """
+
+# The pending box takes recognised text from the hidden feed only while the user is not in it: a
+# value set from the server would replace keys typed meanwhile. Returning the box's own text is a no-op.
+FILL_JS = """(feed) => {
+  const box = document.querySelector('#pending textarea');
+  let f = null;
+  try { f = JSON.parse(feed); } catch (e) { /* empty feed */ }
+  if (!f || (box && document.activeElement === box)) return box ? box.value : '';
+  return f.text;
+}"""
 
 HELP = ("Keys: **Tab** moves between controls, **Enter** asks a typed question, **Alt+V** starts or stops the "
         "camera, **Alt+S** sends the pending "
@@ -100,9 +145,9 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
         demo.registry = registry  # for the benchmark and tests: frames reaching recognition
         demo.probe = probe
         turns = gr.State([])  # clean history for follow-ups
-        shown = gr.State("")  # the buffer text last put in the pending box
-        raw = gr.State("")  # the recognised (unedited) text of the pending utterance
-        signed_q = gr.State(None)  # {"n", "text", "raw", "confidence"}: a committed utterance to answer
+        box_rev = gr.State(-1)  # the pending box text revision last sent to this page
+        signed_q = gr.State(None)  # {"n", "turns": [...]}: pending-box turns to answer, in order
+        limit = int(getattr(getattr(services.settings, "rag", None), "max_question_chars", 2000))
 
         gr.Markdown("# ASL GPT\nFingerspell a question to your camera, or type one; answers cite the knowledge base.")
         with gr.Tabs():
@@ -115,6 +160,9 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
                         caption = gr.HTML(caption_html(LiveState()), elem_id="caption")
                         pending = gr.Textbox(label="Pending utterance (edit before sending)", elem_id="pending",
                                              lines=2, max_lines=4)
+                        # Recognised text reaches the box through this hidden feed and a browser-side
+                        # check (FILL_JS), never while the user is in the box: see on_tick.
+                        pending_feed = gr.Textbox(visible="hidden", elem_id="pending-feed")
                         with gr.Row():
                             send_btn = gr.Button("Send", variant="primary", elem_id="send-btn")
                             delword_btn = gr.Button("Delete word", elem_id="delete-word-btn")
@@ -133,7 +181,10 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
                     with gr.Column(scale=6, min_width=360):
                         chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=560, autoscroll=True)
                         question = gr.Textbox(label="Type a question", placeholder="e.g. What is fingerspelling?",
-                                              elem_id="question", lines=1, max_lines=6, submit_btn=False)
+                                              elem_id="question", lines=1, max_lines=6, submit_btn=False,
+                                              info=f"Up to {limit} characters.")
+                        gr.HTML(f"<div id='question-count' data-limit='{limit}'>0 / {limit} characters</div>",
+                                elem_id="question-count-box")
                         with gr.Row():
                             ask_btn = gr.Button("Ask", variant="primary", elem_id="ask-btn")
                             new_chat_btn = gr.Button("New conversation", elem_id="new-chat-btn")
@@ -162,74 +213,73 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
         timer = gr.Timer(TICK_S)
 
         # -- live video: frames go over the camera socket; this refreshes what they changed -----------
-        def on_tick(shown_text, raw_text, request: gr.Request):
+        def on_tick(rev, request: gr.Request):
             live = registry.get(_session(request))
             s = live.state()
-            committed = live.take_committed()
-            out_pending = gr.skip()
-            signed = _signed_item(committed[-1], raw_text) if committed else gr.skip()
-            if s.text != shown_text:  # recognition changed the buffer: show it (user edits update `shown` too)
-                out_pending, shown_text, raw_text = s.text, s.text, s.text
+            sent = live.take_outgoing()  # auto-sent (the signer paused)
+            # The box is refreshed only when the server's text for it changed, and then only through
+            # the feed: pushing into the textbox itself overwrote keys typed while the push was in flight.
+            feed = json.dumps({"rev": s.box_rev, "text": s.box}) if s.box_rev != rev else gr.skip()
             rej = f"Rejected (low confidence): {s.last_rejected}" if s.last_rejected else ""
-            return out_pending, shown_text, raw_text, caption_html(s), live_status(s), rej, signed
+            return (feed, s.box_rev, caption_html(s), live_status(s), rej,
+                    _turns_item(sent) if sent else gr.skip())
 
-        timer.tick(on_tick, [shown, raw], [pending, shown, raw, caption, live_md, rejected_md, signed_q],
+        timer.tick(on_tick, [box_rev], [pending_feed, box_rev, caption, live_md, rejected_md, signed_q],
                    concurrency_limit=None, show_progress="hidden", queue=True)
+        pending_feed.change(None, [pending_feed], [pending], js=FILL_JS, queue=False, show_progress="hidden")
 
-        # -- the buffer in the user's hands ------------------------------------------------------
+        # -- the pending box in the user's hands (each handler gets the box's text as the page has it) --
+        quiet = dict(concurrency_limit=None, show_progress="hidden")
+
+        def on_focus(request: gr.Request):
+            registry.get(_session(request)).focus()
+
+        def on_blur(text, request: gr.Request):
+            registry.get(_session(request)).blur(text or "")
+
         def on_edit(text, request: gr.Request):
             registry.get(_session(request)).edit(text or "")
-            return text or ""
 
-        pending.input(on_edit, pending, shown, show_progress="hidden", concurrency_limit=None)
+        pending.focus(on_focus, None, None, **quiet)
+        pending.blur(on_blur, pending, None, **quiet)
+        # always_last: keys typed while an update is on its way are not dropped (the last text always arrives)
+        pending.input(on_edit, pending, None, trigger_mode="always_last", **quiet)
 
-        def on_send(text, raw_text, request: gr.Request):
-            live = registry.get(_session(request))
-            text = " ".join((text or "").split())
-            if not text:
-                gr.Warning("Nothing to send: sign or type something in the pending box first.")
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            if live.state().text != text:
-                live.edit(text)
-            got = live.send()
-            if isinstance(got, Committed):
-                item = _signed_item(got, raw_text or text)
-            else:
-                gr.Warning(f"Not sent: {got}. Edit the text or press Restore rejected to send it anyway.")
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            item["n"] = _counter()
-            return "", "", "", item
+        def on_send(text, request: gr.Request):
+            got = registry.get(_session(request)).send(text or "")
+            if not isinstance(got, Turn):
+                gr.Warning(f"Not sent: {got}." + (" Edit the text, or press Restore rejected to send the reading "
+                                                  "anyway." if "threshold" in got else ""))
+                return gr.skip(), gr.skip()
+            return "", _turns_item([got])
 
-        send_btn.click(on_send, [pending, raw], [pending, shown, raw, signed_q], concurrency_limit=None)
+        send_btn.click(on_send, pending, [pending, signed_q], **quiet)
 
         def on_clear(request: gr.Request):
             registry.get(_session(request)).clear()
-            return "", "", ""
+            return ""
 
-        clear_btn.click(on_clear, None, [pending, shown, raw], concurrency_limit=None)
+        clear_btn.click(on_clear, None, pending, **quiet)
 
-        def on_delete_word(request: gr.Request):
-            live = registry.get(_session(request))
-            live.delete_last_word()
-            t = live.state().text
-            return t, t
+        def on_delete_word(text, request: gr.Request):
+            return registry.get(_session(request)).delete_last_word(text or "")
 
-        delword_btn.click(on_delete_word, None, [pending, shown], concurrency_limit=None)
+        delword_btn.click(on_delete_word, pending, pending, **quiet)
 
         def on_restore(request: gr.Request):
-            live = registry.get(_session(request))
-            live.restore_rejected()
-            t = live.state().text
-            return t, t, ""
+            got = registry.get(_session(request)).restore_rejected()
+            if got is None:
+                gr.Warning("Nothing to restore: no segment was rejected.")
+                return gr.skip(), gr.skip()
+            return got, ""
 
-        restore_btn.click(on_restore, None, [pending, shown, rejected_md], concurrency_limit=None)
+        restore_btn.click(on_restore, None, [pending, rejected_md], **quiet)
 
         def on_options(th, pause, auto, request: gr.Request):
             registry.get(_session(request)).set_options(float(th), float(pause), bool(auto))
 
         for c in (threshold, end_pause, auto_send):
-            c.change(on_options, [threshold, end_pause, auto_send], None, concurrency_limit=None,
-                     show_progress="hidden")
+            c.change(on_options, [threshold, end_pause, auto_send], None, **quiet)
 
         # -- answers -----------------------------------------------------------------------------
         def _backend():
@@ -244,8 +294,9 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
             try:
                 backend.validate(text)
             except AslGptError as e:
-                gr.Warning(str(e))  # the text stays in the box
-                yield gr.skip(), gr.skip(), str(e), gr.skip()
+                msg = web_text(str(e))
+                gr.Warning(msg)  # the text stays in the box
+                yield gr.skip(), gr.skip(), msg, gr.skip()
                 return
             for chat_, hist_, status in answer_turn(backend, Question(text, "typed"), chat, hist):
                 yield chat_, hist_, status, ""
@@ -258,9 +309,11 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
         def on_signed(item, chat, hist):
             if not item:
                 return
-            q = Question(item["text"], "signed", raw=item.get("raw"), confidence=item.get("confidence"))
-            for chat_, hist_, status in answer_turn(_backend(), q, chat, hist):
-                yield chat_, hist_, status
+            for t in item["turns"]:
+                q = Question(t["text"], t["source"], raw=t["recognised"] or None, confidence=t["confidence"],
+                             low_confidence=t["low_confidence"])
+                for chat, hist, status in answer_turn(_backend(), q, chat, hist):
+                    yield chat, hist, status
 
         signed_q.change(on_signed, [signed_q, chatbot, turns], [chatbot, turns, chat_md], concurrency_id="llm",
                         concurrency_limit=LLM_CONCURRENCY)
@@ -269,26 +322,27 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
         # -- uploaded video ------------------------------------------------------------------------
         def on_video(path, th, request: gr.Request, progress=gr.Progress()):
             if not path:
-                return "Choose a video file first.", gr.update(choices=[], value=None)
+                return "Choose a video file first.", gr.update(choices=[], value=None), {}
             from asl_gpt.app.video import recognize_upload
 
             try:
-                msg, choices = recognize_upload(services, path, float(th), progress)
-            except AslGptError as e:
-                return f"⚠ {e}", gr.update(choices=[], value=None)
-            return msg, gr.update(choices=choices, value=choices[0] if choices else None)
+                msg, found = recognize_upload(services, path, float(th), progress)
+            except AslGptError as e:  # its message names the upload's temporary copy: show the file's name
+                return f"⚠ {web_text(str(e), (str(path),))}", gr.update(choices=[], value=None), {}
+            choices = [t for t, _ in found]
+            return msg, gr.update(choices=choices, value=choices[0] if choices else None), dict(found)
 
-        video_btn.click(on_video, [video_file, threshold], [video_msg, video_choice], concurrency_id="video",
-                        concurrency_limit=1)
+        video_confidence = gr.State({})  # utterance -> its recognised confidence
+        video_btn.click(on_video, [video_file, threshold], [video_msg, video_choice, video_confidence],
+                        concurrency_id="video", concurrency_limit=1)
 
-        def on_use(choice, request: gr.Request):
+        def on_use(choice, confidences, request: gr.Request):
             if not choice:
                 gr.Warning("Pick an utterance first.")
-                return gr.skip(), gr.skip(), gr.skip()
-            registry.get(_session(request)).edit(choice)
-            return choice, choice, choice
+                return gr.skip()
+            return registry.get(_session(request)).use_text(choice, float((confidences or {}).get(choice, 1.0)))
 
-        use_btn.click(on_use, video_choice, [pending, shown, raw], concurrency_limit=None)
+        use_btn.click(on_use, [video_choice, video_confidence], pending, **quiet)
 
         # -- knowledge -----------------------------------------------------------------------------
         from asl_gpt.app import knowledge as kn
@@ -300,13 +354,13 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
 
         def on_upload(files, progress=gr.Progress()):
             msg = kn.upload_and_index(services, probe, files or [], progress)
-            return msg, kn.documents_table(services), None
+            return web_text(msg, tuple(str(f) for f in files or [])), kn.documents_table(services), None
 
         upload_btn.click(on_upload, kb_files, [kb_md, docs, kb_files], concurrency_id="index", concurrency_limit=1)
 
         def on_reindex(full, progress=gr.Progress()):
             msg = kn.reindex(services, probe, bool(full), progress)
-            return msg, kn.documents_table(services)
+            return web_text(msg), kn.documents_table(services)
 
         reindex_btn.click(on_reindex, rebuild, [kb_md, docs], concurrency_id="index", concurrency_limit=1)
 
@@ -322,9 +376,10 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
         status_tab.select(on_status, None, status_md, concurrency_limit=None)
         gr.Timer(3.0).tick(on_status, None, status_md, concurrency_limit=None, show_progress="hidden")
         check_llm_btn.click(on_check_llm, None, status_md, concurrency_id="llm-check", concurrency_limit=1)
-        high_contrast.change(None, high_contrast, None, js="(v) => { document.body.classList.toggle('hc', v); }")
-        caption_size.change(None, caption_size, None,
-                            js="(v) => { document.documentElement.style.setProperty('--caption-size', v + 'rem'); }")
+        # Both are remembered in this browser (localStorage) and applied before the page draws (HEAD).
+        high_contrast.change(None, high_contrast, None, js="(v) => window.aslGptPrefs.contrast(v)")
+        caption_size.change(None, caption_size, None, js="(v) => window.aslGptPrefs.captionSize(v)")
+        demo.load(None, None, [high_contrast, caption_size], js="() => window.aslGptPrefs.saved()")
 
         def on_load(request: gr.Request):
             key = _session(request)
@@ -362,8 +417,12 @@ def _counter() -> int:
     return _n[0]
 
 
-def _signed_item(c: Committed, raw_text: str) -> dict:
-    return {"n": _counter(), "text": c.text, "raw": raw_text or c.text, "confidence": round(c.confidence, 3)}
+def _turns_item(turns: list[Turn]) -> dict:
+    """Pending-box turns for the chat, as plain data (gr.State); `n` makes each item a change."""
+    return {"n": _counter(), "turns": [
+        {"text": t.text, "source": t.source, "recognised": t.recognised,
+         "confidence": None if t.confidence is None else round(t.confidence, 3), "low_confidence": t.low_confidence}
+        for t in turns]}
 
 
 def launch(demo, host: str = "127.0.0.1", port: int | None = None, prevent_thread_lock: bool = False, **kwargs):

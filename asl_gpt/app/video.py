@@ -5,8 +5,9 @@ from __future__ import annotations
 from asl_gpt.buffer import BufferOptions
 
 
-def recognize_upload(services, path: str, min_confidence: float, progress=None) -> tuple[str, list[str]]:
-    """(message, utterances offered for sending). Raises AslGptError (unreadable video, no model)."""
+def recognize_upload(services, path: str, min_confidence: float, progress=None) -> tuple[str, list[tuple[str, float]]]:
+    """(message, utterances offered for sending with their confidence). Raises AslGptError (unreadable
+    video, no model); its message may name `path`, which the app shortens to the file's name."""
     from asl_gpt.pipeline import stream_options
     from asl_gpt.landmarks.video import probe
     from asl_gpt.pipeline import recognize_video
@@ -27,7 +28,7 @@ def recognize_upload(services, path: str, min_confidence: float, progress=None) 
     finally:
         if hasattr(extractor, "close"):
             extractor.close()
-    utterances = [u.text for u in result.utterances]
+    utterances = [(u.text, u.confidence) for u in result.utterances]
     head = f"{result.frames} frames, hands in {result.frames_with_hands}."
     if utterances:
         return f"{head} {len(utterances)} utterance(s): pick one and press **Use this utterance**.", utterances
