@@ -14,13 +14,13 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+
+from asl_gpt.words import edits1, english_frequencies
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Groups of manual-alphabet letters whose handshapes are confused by signers' viewers and recognisers.
 CONFUSABLE_GROUPS = ("asmnte", "eo", "co", "kvp", "uvr", "kv", "gh", "pq", "ij", "iy", "dz", "df", "xt")
 _CONFUSABLE = {(a, b) for g in CONFUSABLE_GROUPS for a in g for b in g if a != b}
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 STOPWORDS = frozenset("""a an and are as at be by can do does for from has have how i in is it its me my of on or
 that the their them there these this to was what when where which who why will with you your""".split())
 
@@ -67,14 +67,6 @@ def weighted_distance(s: str, t: str, limit: float = 2.0) -> float:
     return prev[m]
 
 
-@lru_cache(maxsize=1)
-def english_frequencies() -> dict[str, int]:
-    """pyspellchecker's English word-frequency list (about 160k words), loaded once."""
-    from spellchecker import SpellChecker
-
-    return dict(SpellChecker(language="en", distance=1).word_frequency.dictionary)
-
-
 class Corrector:
     """Word-by-word correction against `vocabulary` (word -> count in the knowledge base) and English."""
 
@@ -118,7 +110,7 @@ class Corrector:
                 if d <= lim:
                     yield cand, d
         # English: only one edit away (generating two edits of a long word costs seconds).
-        for cand in _edits1(word):
+        for cand in edits1(word):
             if cand in self.english and cand not in self.kb:
                 yield cand, weighted_distance(word, cand, lim)
 
@@ -131,15 +123,6 @@ class Corrector:
             if c != w:
                 changes.append((w, c))
         return Correction(raw=text, corrected=" ".join(out) if changes else text, changes=tuple(changes))
-
-
-def _edits1(word: str) -> set[str]:
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = [a + b[1:] for a, b in splits if b]
-    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
-    replaces = [a + c + b[1:] for a, b in splits if b for c in _ALPHABET]
-    inserts = [a + c + b for a, b in splits for c in _ALPHABET]
-    return set(deletes + transposes + replaces + inserts)
 
 
 def vocabulary_of(texts) -> Counter:

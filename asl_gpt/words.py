@@ -1,0 +1,26 @@
+"""English words for the parts that read spelled text: the recognizer's word-aware decoding and the
+query corrector (asl_gpt.rag.correction). Pure Python over pyspellchecker's frequency list."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+
+
+@lru_cache(maxsize=1)
+def english_frequencies() -> dict[str, int]:
+    """pyspellchecker's English word-frequency list (about 160k words), loaded once."""
+    from spellchecker import SpellChecker
+
+    return dict(SpellChecker(language="en", distance=1).word_frequency.dictionary)
+
+
+def edits1(word: str) -> set[str]:
+    """Every string one delete, transpose, replace or insert (a-z) away from `word`."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in ALPHABET]
+    inserts = [a + c + b for a, b in splits for c in ALPHABET]
+    return set(deletes + transposes + replaces + inserts)
