@@ -140,7 +140,7 @@ def test_recognition_never_overwrites_or_sends_an_edit_in_progress():
         _feed(live, [True] * 8)
         _wait(lambda: live.state().box == "wherecan")
         rev = live.state().box_rev
-        live.focus()  # the user clicked into the box: auto-send holds off from now on
+        live.focus("wherecan")  # the user clicked into the box: auto-send holds off from now on
         live.edit("wherecan i")
         live.edit("where can i")
         _feed(live, [False] * 12, gap_s=0.03)  # hands down for longer than the pause: no auto-send

@@ -341,9 +341,9 @@ class LiveSession:
             return self._session.buffer
         return self._standalone
 
-    def focus(self) -> None:
+    def focus(self, text: str) -> None:
         with self._lock:
-            self._apply(self._pending.focus(self._now_ms()))
+            self._apply(self._pending.focus(text or "", self._now_ms()))
 
     def blur(self, text: str) -> None:
         with self._lock:

@@ -128,10 +128,12 @@ class PendingText:
         return Decision()
 
     # --- the user's hands (each passes the box's text as the browser has it) -------------------
-    def focus(self, now_ms: float) -> Decision:
-        """The user entered the box: from now on it is theirs (auto-send holds off)."""
+    def focus(self, text: str, now_ms: float) -> Decision:
+        """The user entered the box, which shows `text`: from now on it is theirs (auto-send holds off).
+        An edit starts from what the box showed, which may be older than the latest recognition; the
+        confidence kept with it is recognition's now (the buffer's minimum over its parts: never higher)."""
         if self.phase is not Phase.EDITING:
-            self._begin_edit(self._box, now_ms)
+            self._begin_edit(text, now_ms, shown=text)
         return Decision(hold=True)
 
     def edit(self, text: str, now_ms: float) -> Decision:
@@ -200,9 +202,10 @@ class PendingText:
             self._box = text
             self._rev += 1
 
-    def _begin_edit(self, text: str, now_ms: float) -> None:
-        if self.phase is Phase.RECOGNISED:
-            self._base, self._base_conf, self._base_low = _norm(self._box), self._conf, self._low
+    def _begin_edit(self, text: str, now_ms: float, shown: str | None = None) -> None:
+        base = _norm(self._box if shown is None else shown)
+        if self.phase is Phase.RECOGNISED and base:
+            self._base, self._base_conf, self._base_low = base, self._conf, self._low
         elif self.phase is Phase.SENT and self._sent_turn is not None and self._sent_turn.source != "typed" \
                 and len(os.path.commonprefix([_norm(text), self._sent])) * 2 >= len(self._sent) > 0:
             # The user started typing into the signed text that had just left, before their box was emptied.

@@ -30,6 +30,17 @@ TICK_S = 0.5  # UI refresh of the pending text, caption and status
 LLM_CONCURRENCY = 2  # answers streaming at once (all sessions); the embedded LLM serves one at a time anyway
 
 CSS = """
+/* Gradio's bundled Source Sans Pro SemiBold is a 55-glyph subset: bold headings mixed two fonts ("ASL GPT"
+   with a foreign "A"). Its complete Regular and Bold files serve every weight instead. */
+@font-face { font-family: "ASL GPT Sans"; src: url("static/fonts/SourceSansPro/SourceSansPro-Regular.woff2")
+  format("woff2"); font-weight: 100 499; font-style: normal; }
+@font-face { font-family: "ASL GPT Sans"; src: url("static/fonts/SourceSansPro/SourceSansPro-Bold.woff2")
+  format("woff2"); font-weight: 500 900; font-style: normal; }
+:root, body, .gradio-container { --font: "ASL GPT Sans", "Source Sans Pro", ui-sans-serif, system-ui, sans-serif; }
+#question-count { font-size: .9rem; margin-top: -.25rem; color: var(--body-text-color-subdued); }
+#question-count.over { color: #b91c1c; font-weight: 600; }
+#caption .caption.editing { outline: 2px dashed var(--border-color-primary); }
+#caption .caption-note { font-weight: 400; font-size: 1.1rem; }
 #caption .caption { padding: .5rem .75rem; border-radius: 8px; background: var(--block-background-fill); }
 #caption .caption-text { font-size: var(--caption-size, 2.25rem); line-height: 1.2; font-weight: 600;
   min-height: 1.3em; word-break: break-word; }
@@ -41,14 +52,32 @@ CSS = """
 #caption .caption.low .meter-fill { background: #dc2626; }
 #caption .meter-threshold { position: absolute; top: -4px; width: 3px; height: 20px; background: currentColor; }
 #caption .caption-label { font-size: .95rem; margin-top: .25rem; }
+/* High contrast (WCAG AA: every text >= 4.5:1, checked by the browser tests from the page's styles).
+   Gradio's theme paints some text through its own variables (block labels on white, the accordion
+   and table text in #27272a): each is set here, not only the body colours. */
 html.hc body, html.hc body .gradio-container { --body-background-fill: #000; --background-fill-primary: #000;
   --background-fill-secondary: #000; --block-background-fill: #000; --input-background-fill: #000;
   --body-text-color: #fff; --block-label-text-color: #fff; --block-title-text-color: #fff;
   --body-text-color-subdued: #fff; --border-color-primary: #fff; --block-border-color: #fff;
-  --button-secondary-background-fill: #000; --button-secondary-text-color: #fff;
+  --block-label-background-fill: #000; --block-label-border-color: #fff; --accordion-text-color: #fff;
+  --table-text-color: #fff; --table-even-background-fill: #000; --table-odd-background-fill: #000;
+  --table-row-focus: #333; --table-border-color: #fff; --color-accent-soft: #333;
+  --checkbox-label-background-fill: #000; --checkbox-label-background-fill-hover: #000;
+  --checkbox-label-background-fill-selected: #000; --checkbox-label-text-color: #fff;
+  --checkbox-label-text-color-selected: #fff; --checkbox-label-border-color: #fff;
+  --checkbox-label-border-color-hover: #fff; --checkbox-label-border-color-selected: #ffd400;
+  --checkbox-background-color: #000; --checkbox-background-color-hover: #000; --checkbox-background-color-focus: #000;
+  --checkbox-border-color: #fff; --checkbox-border-color-hover: #fff; --checkbox-border-color-focus: #ffd400;
+  --checkbox-background-color-selected: #ffd400; --checkbox-border-color-selected: #ffd400;
+  --button-secondary-background-fill: #000; --button-secondary-background-fill-hover: #333;
+  --button-secondary-text-color: #fff; --button-secondary-text-color-hover: #fff;
   --button-secondary-border-color: #fff; --button-primary-background-fill: #ffd400;
-  --button-primary-text-color: #000; --color-accent: #ffd400; --link-text-color: #7dd3fc;
+  --button-primary-background-fill-hover: #ffe566; --button-primary-text-color: #000;
+  --button-primary-text-color-hover: #000; --color-accent: #ffd400; --loader-color: #ffd400;
+  --slider-color: #ffd400; --link-text-color: #7dd3fc; --link-text-color-hover: #bae6fd; --link-text-color-visited: #c4b5fd;
   background: #000 !important; color: #fff !important; }
+html.hc body #question-count { color: #fff; }
+html.hc body #question-count.over { color: #ffd400; }
 html.hc body #caption .caption.low .caption-text { color: #ffd400; }
 html.hc body button.secondary { background: #000 !important; color: #fff !important; border: 2px solid #fff !important; }
 html.hc body button.primary { background: #ffd400 !important; color: #000 !important; }
@@ -224,15 +253,18 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
             return (feed, s.box_rev, caption_html(s), live_status(s), rej,
                     _turns_item(sent) if sent else gr.skip())
 
-        timer.tick(on_tick, [box_rev], [pending_feed, box_rev, caption, live_md, rejected_md, signed_q],
-                   concurrency_limit=None, show_progress="hidden", queue=True)
-        pending_feed.change(None, [pending_feed], [pending], js=FILL_JS, queue=False, show_progress="hidden")
+        # Gradio 6.31 still draws its "processing | 0.0s" strip over HTML and Markdown outputs of an event
+        # with show_progress="hidden" (a timer's flickered every tick); no progress targets at all hides it.
+        quiet = dict(concurrency_limit=None, show_progress="hidden", show_progress_on=[])
+        timer.tick(on_tick, [box_rev], [pending_feed, box_rev, caption, live_md, rejected_md, signed_q], queue=True,
+                   **quiet)
+        pending_feed.change(None, [pending_feed], [pending], js=FILL_JS, queue=False, show_progress="hidden",
+                            show_progress_on=[])
 
         # -- the pending box in the user's hands (each handler gets the box's text as the page has it) --
-        quiet = dict(concurrency_limit=None, show_progress="hidden")
 
-        def on_focus(request: gr.Request):
-            registry.get(_session(request)).focus()
+        def on_focus(text, request: gr.Request):
+            registry.get(_session(request)).focus(text or "")
 
         def on_blur(text, request: gr.Request):
             registry.get(_session(request)).blur(text or "")
@@ -240,7 +272,7 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
         def on_edit(text, request: gr.Request):
             registry.get(_session(request)).edit(text or "")
 
-        pending.focus(on_focus, None, None, **quiet)
+        pending.focus(on_focus, pending, None, **quiet)
         pending.blur(on_blur, pending, None, **quiet)
         # always_last: keys typed while an update is on its way are not dropped (the last text always arrives)
         pending.input(on_edit, pending, None, trigger_mode="always_last", **quiet)
@@ -374,7 +406,7 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
             return on_status(request)
 
         status_tab.select(on_status, None, status_md, concurrency_limit=None)
-        gr.Timer(3.0).tick(on_status, None, status_md, concurrency_limit=None, show_progress="hidden")
+        gr.Timer(3.0).tick(on_status, None, status_md, **quiet)
         check_llm_btn.click(on_check_llm, None, status_md, concurrency_id="llm-check", concurrency_limit=1)
         # Both are remembered in this browser (localStorage) and applied before the page draws (HEAD).
         high_contrast.change(None, high_contrast, None, js="(v) => window.aslGptPrefs.contrast(v)")
