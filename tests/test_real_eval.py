@@ -151,6 +151,7 @@ def test_landmark_cache_is_keyed_by_path_size_and_mtime(tmp_path, monkeypatch):
         return spelled("ab"), np.arange(64) * 33.3
 
     monkeypatch.setattr("asl_gpt.landmarks.holistic.extract_video", fake_extract)
+    monkeypatch.setattr(real, "_frame_wh", lambda path: (720, 1280))
     d, cache = tmp_path / "set", tmp_path / "cache"
     (d / "test_word_original").mkdir(parents=True)
     video = d / "test_word_original" / "AB.mp4"
@@ -166,6 +167,7 @@ def test_landmark_cache_is_keyed_by_path_size_and_mtime(tmp_path, monkeypatch):
     assert len(calls) == 2
     samples = real.load_real_set(d, cache)
     assert len(calls) == 2 and samples[0].label == "ab" and samples[0].kind == "word" and samples[0].frames.shape[1:] == (543, 3)
+    assert samples[0].frame_wh == (720, 1280) and list(np.load(real.cache_file(item, cache))["frame_wh"]) == [720, 1280]
 
 
 def test_read_landmark_file_times(tmp_path):

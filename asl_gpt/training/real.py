@@ -9,7 +9,8 @@ replaced video is extracted again. The cache belongs in an ignored folder: landm
 unlicensed set must never be committed.
 
 Cache file format (`np.load`): `frames` float32[T, 543, 3] (competition order, NaN where a part is
-missing), `times_ms` float64[T], `source` (the relative path), `extractor` (how it was made).
+missing), `times_ms` float64[T], `frame_wh` int[2] (the video's width and height), `source` (the
+relative path), `extractor` (how it was made). Load them with `load_real_set(DIR, CACHE_DIR)`.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class RealSample:
     kind: str  # "word" | "letter"
     frames: np.ndarray  # float32[T, 543, 3], NaN where a part is missing
     times_ms: np.ndarray  # float64[T]
+    frame_wh: tuple[int, int] | None = None  # the video's width, height (landmark x, y are fractions of
+    #                                          each: portrait videos need the aspect); None for landmark files
 
 
 def parse_name(stem: str) -> tuple[str, str]:
@@ -102,29 +105,51 @@ def cache_file(item: RealItem, cache_dir: Path) -> Path:
 
 
 def item_landmarks(item: RealItem, cache_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
-    """Landmarks of one recording: a landmark file is read as is; a video goes through Holistic once."""
+    """Landmarks of one recording (frames, times_ms); see `item_sample` for the frame size too."""
+    s = item_sample(item, cache_dir)
+    return s.frames, s.times_ms
+
+
+def _frame_wh(path: Path) -> tuple[int, int] | None:
+    from asl_gpt.landmarks.video import probe
+
+    info = probe(path)
+    return (info.width, info.height) if info.width and info.height else None
+
+
+def item_sample(item: RealItem, cache_dir: Path | None) -> RealSample:
+    """One recording with its landmarks: a landmark file is read as is; a video goes through Holistic
+    once and is cached."""
+    def sample(frames, times, wh):
+        return RealSample(item.path, item.label, item.signer, item.kind, frames, times, wh)
+
     if item.path.suffix.lower() in LANDMARK_SUFFIXES:
         from asl_gpt.commands.recognize import read_landmark_file  # the same reader as `asl-gpt recognize`
 
-        return read_landmark_file(item.path, PARQUET_FPS)
+        return sample(*read_landmark_file(item.path, PARQUET_FPS), None)
     cache = cache_file(item, cache_dir) if cache_dir else None
     if cache is not None and cache.is_file():
         try:
             with np.load(cache) as d:
-                return d["frames"].astype(np.float32, copy=False), d["times_ms"].astype(np.float64, copy=False)
+                wh = tuple(int(v) for v in d["frame_wh"]) if "frame_wh" in d.files else _frame_wh(item.path)
+                wh = wh if wh and all(wh) else None
+                return sample(d["frames"].astype(np.float32, copy=False),
+                              d["times_ms"].astype(np.float64, copy=False), wh)
         except Exception as e:  # a truncated cache (killed writer) is extracted again
             log.warning("unreadable cache %s (%s): extracting again", cache, e)
     from asl_gpt.landmarks.holistic import extract_video
 
     frames, times = extract_video(item.path, max_side=MAX_SIDE)
+    wh = _frame_wh(item.path)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(cache.name + ".tmp.npz")  # never leave a half-written file under the real name
         np.savez_compressed(tmp, frames=frames.astype(np.float32), times_ms=np.asarray(times, np.float64),
-                            source=np.array(item.rel), extractor=np.array(EXTRACTOR))
+                            frame_wh=np.array(wh or (0, 0), np.int32), source=np.array(item.rel),
+                            extractor=np.array(EXTRACTOR))
         os.replace(tmp, cache)
         log.info("cached %d frames of %s in %s", len(frames), item.rel, cache)
-    return frames, np.asarray(times, np.float64)
+    return sample(frames.astype(np.float32, copy=False), np.asarray(times, np.float64), wh)
 
 
 def load_real_set(root: str | Path, cache_dir: str | Path | None, progress: bool = False,
@@ -136,11 +161,7 @@ def load_real_set(root: str | Path, cache_dir: str | Path | None, progress: bool
         from tqdm import tqdm
 
         it = tqdm(items, desc="landmarks", unit="video")
-    out = []
-    for i in it:
-        frames, times = item_landmarks(i, Path(cache_dir) if cache_dir else None)
-        out.append(RealSample(i.path, i.label, i.signer, i.kind, frames, times))
-    return out
+    return [item_sample(i, Path(cache_dir) if cache_dir else None) for i in it]
 
 
 def default_cache_dir(settings) -> Path:
@@ -345,8 +366,7 @@ def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_o
         it = tqdm(items, desc="real recordings", unit="video")
     runs: list[VideoRun] = []
     for item in it:
-        frames, times = item_landmarks(item, cache_dir)
-        sample = RealSample(item.path, item.label, item.signer, item.kind, frames, times)
+        sample = item_sample(item, cache_dir)
         runs.append(run_sample(recognizer, sample, stream_options, buffer_options, name=item.rel))
     model_thr = float(recognizer.contract.min_confidence)
     all_thr = tuple(thresholds) + (model_thr, float(buffer_options.min_confidence))
