@@ -1,9 +1,17 @@
 """The answering chain: (correct) → retrieve → gate → prompt | chat model (streaming) → Answer with sources.
 
 `Assistant.ask_stream` yields `Retrieved` (the passages, before any token), then `Token`s, then one final
-`Answer`. Decisions a small model cannot be trusted with are made here: when no passage reaches the
-relevance threshold the LLM is not called at all; citations are numbered by the code (passage n is [n]),
-markers that point at no passage are removed; an unreachable LLM yields the passages, labelled as such.
+`Answer`. Decisions a small model cannot be trusted with are made here:
+- the relevance gate applies in every turn: a follow-up is searched on its own words, and with the
+  previous question only when it leans on it (a pronoun, "what about …", no topic of its own); when no
+  passage reaches the threshold the LLM is not called at all;
+- spelling correction is only kept when it finds passages the uncorrected words do not (and a typed
+  question that finds nothing is tried corrected), so it never turns an answerable question into a refusal;
+- the LLM reads sentence windows of the passages (context.py), not whole chunks: a shorter prompt;
+- citations are numbered by the code (passage n is [n]), markers that point at no passage are removed;
+- an answer that is only citation marks, or whose words or numbers the passages do not contain, is
+  replaced by the passages' best sentences, labelled as quotes (`Answer.quoted`);
+- an unreachable LLM yields the passages, labelled as such.
 """
 
 from __future__ import annotations
@@ -15,9 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from asl_gpt.errors import InputError, LLMError
+from asl_gpt.rag.context import ContextOptions, best_sentences, quoted_answer, supported, window
 from asl_gpt.rag.correction import STOPWORDS, Correction, Corrector, tokenize
 from asl_gpt.rag.index import KnowledgeBase, display_path
-from asl_gpt.rag.prompts import FALLBACK_PROMPT, PROMPT, format_passages
+from asl_gpt.rag.prompts import PROMPT, format_passages
 from asl_gpt.rag.retrieval import Passage
 
 log = logging.getLogger(__name__)
@@ -60,6 +69,7 @@ class Answer:
     error: str = ""  # the LLM failure, one line, when status == "llm_error"
     correction: Correction | None = None  # set when the question came from fingerspelling (raw kept there)
     timings: dict = field(default_factory=dict)  # retrieval_s, first_token_s, total_s, tokens
+    quoted: bool = False  # the text quotes the passages because the model's own answer was unusable
 
     @property
     def cited_sources(self) -> tuple[Source, ...]:
@@ -88,6 +98,22 @@ def _history_messages(history, turns: int) -> list[tuple[str, str]]:
         if isinstance(content, str) and content.strip():
             out.append((role, content if len(content) <= 800 else content[:800] + " …"))
     return out[-2 * turns:] if turns > 0 else []
+
+
+# Words by which a question points back at the conversation instead of naming its topic.
+FOLLOW_UP_WORDS = frozenset("it its they them their theirs that this those these he she his her him one ones "
+                            "same there".split())
+_FOLLOW_UP_OPENERS = ("and ", "what about", "how about", "also", "so ", "then ", "but ")
+
+
+def leans_on_history(question: str) -> bool:
+    """Does the question need the previous one to be understood? ("when did it open", "what about J",
+    "why") A question that names its own topic ("what is the capital of France") does not: it is
+    searched, and gated, on its own words."""
+    words = tokenize(question)
+    topic = [w for w in words if w not in STOPWORDS and w not in FOLLOW_UP_WORDS]
+    return (bool(set(words) & FOLLOW_UP_WORDS) or question.strip().lower().startswith(_FOLLOW_UP_OPENERS)
+            or len(topic) <= 1)
 
 
 def to_sources(passages: list[Passage]) -> tuple[Source, ...]:
@@ -141,11 +167,12 @@ def finalize_citations(text: str, sources: tuple[Source, ...]) -> tuple[str, tup
 class Assistant:
     """Answers questions from the knowledge base. The CLI and the app both use this."""
 
-    def __init__(self, settings, kb: KnowledgeBase, llm):
+    def __init__(self, settings, kb: KnowledgeBase, llm, context: ContextOptions = ContextOptions()):
         """`llm` is an `LLMEndpoint` (real) or any LangChain chat model (tests)."""
         self.settings = settings
         self.kb = kb
         self.llm = llm
+        self.context = context
         self._corrector: tuple[int, Corrector] | None = None
 
     # -- pieces the UI may call on their own --------------------------------------------------------
@@ -185,17 +212,42 @@ class Assistant:
         return q
 
     def retrieve(self, question: str, history=None) -> list[Passage]:
-        """Passages for the question; a follow-up also searches with the previous question for context."""
+        """Passages for the question, gated in every turn.
+
+        The question is searched on its own words first. Only a follow-up that leans on the previous
+        question (see `leans_on_history`) is also searched together with it, for context; a follow-up
+        that names a topic of its own stands or falls alone, so "what is the capital of France" after
+        a question about the alphabet is refused like a first question.
+        """
         k = self.settings.rag.k
         passages = self.kb.search(question)
         prev = [c for r, c in _history_messages(history, self.settings.rag.history_turns) if r == "human"]
-        if prev and len(passages) < k:
+        if prev and len(passages) < k and leans_on_history(question):
             seen = {p.id for p in passages}
             for p in self.kb.search(f"{prev[-1]} {question}"):
                 if p.id not in seen and len(passages) < k:
                     passages.append(p)
                     seen.add(p.id)
         return passages
+
+    def _retrieve_corrected(self, question: str, history, correction: Correction | None):
+        """(question, passages, correction): a correction is kept only when it is needed to find passages.
+
+        A signed question is searched corrected; if that finds nothing but the words as signed do, the
+        signed words are used. A typed question that finds nothing is tried corrected (typos).
+        """
+        passages = self.retrieve(question, history)
+        if correction is not None and correction.changed and not passages and question == correction.corrected:
+            as_signed = self.retrieve(correction.raw, history)
+            if as_signed:
+                return correction.raw, as_signed, Correction(correction.raw, correction.raw)
+        if correction is None and not passages and self.settings.rag.correct_queries:
+            c = self.correct_query(question)
+            if c.changed:
+                fixed = self.retrieve(c.corrected, history)
+                if fixed:
+                    return c.corrected, fixed, c
+        return question, passages, correction
 
     # -- the chain --------------------------------------------------------------------------------
     def _chat_model(self):
@@ -221,7 +273,7 @@ class Assistant:
                 question = correction.corrected
         question = self.validate(question)
         t0 = time.perf_counter()
-        passages = self.retrieve(question, history)
+        question, passages, correction = self._retrieve_corrected(question, history, correction)
         sources = to_sources(passages)
         timings = {"retrieval_s": round(time.perf_counter() - t0, 3)}
         yield Retrieved(question, sources, correction)
@@ -233,34 +285,33 @@ class Assistant:
             return
         parts: list[str] = []  # the text shown so far (tokens yielded)
         t1 = time.perf_counter()
-        inputs = {"passages": format_passages(passages), "question": question,
+        vocab = self.kb.vocabulary() if hasattr(self.kb, "vocabulary") else None
+        windows = [window(p.text, question, self.context, vocab) for p in passages]
+        inputs = {"passages": format_passages(passages, texts=windows), "question": question,
                   "history": _history_messages(history, self.settings.rag.history_turns)}
-        text, attempts = "", (PROMPT, FALLBACK_PROMPT)
+        got: list[str] = []
         try:
             from langchain_core.output_parsers import StrOutputParser
 
-            for attempt, prompt in enumerate(attempts):
-                # Tokens are held back until the answer has a few real words: a degenerate answer (a bare
-                # list of citations) is never shown, and the fallback prompt gets a chance instead.
-                got, released = [], False
-                for piece in (prompt | self._chat_model() | StrOutputParser()).stream(inputs):
-                    if not piece:
-                        continue
-                    timings.setdefault("first_token_s", round(time.perf_counter() - t1, 3))
-                    got.append(piece)
-                    if released:
-                        parts.append(piece)
-                        yield Token(piece)
-                    elif substantive("".join(got)):
-                        released = True
-                        parts.extend(got)
-                        yield Token("".join(got))
-                text = "".join(got)
-                timings["tokens"] = timings.get("tokens", 0) + len(got)
-                if substantive(text):
-                    break
-                log.info("no usable answer from prompt %d (%r)%s", attempt + 1, text[:80],
-                         "; trying the fallback prompt" if attempt + 1 < len(attempts) else "")
+            model = self._chat_model()
+            if self.context.answer_tokens and hasattr(model, "max_tokens"):
+                model = model.bind(max_tokens=min(self.context.answer_tokens, model.max_tokens or 10**6))
+            # Tokens are held back until the answer has a few real words: a degenerate answer (a bare
+            # list of citations) is never shown; the passages' best sentences replace it below.
+            released = False
+            for piece in (PROMPT | model | StrOutputParser()).stream(inputs):
+                if not piece:
+                    continue
+                timings.setdefault("first_token_s", round(time.perf_counter() - t1, 3))
+                got.append(piece)
+                if released:
+                    parts.append(piece)
+                    yield Token(piece)
+                elif substantive("".join(got)):
+                    released = True
+                    parts.extend(got)
+                    yield Token("".join(got))
+            timings["tokens"] = len(got)
         except Exception as e:  # noqa: BLE001 - every client failure becomes one line plus the passages
             from asl_gpt.rag.llm import describe_llm_failure
 
@@ -270,13 +321,19 @@ class Assistant:
             yield Answer(question, "".join(parts), sources, "llm_error", error=msg, correction=correction,
                          timings=timings)
             return
+        text = "".join(got)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
-        if not substantive(text):
-            yield Answer(question, "", sources, "llm_error", correction=correction, timings=timings,
-                         error=f"the LLM gave no usable answer ({text.strip()[:60]!r}); the passages are below")
+        texts = [p.text for p in passages]
+        if substantive(text) and supported(text, windows + texts, question, self.context):
+            text, sources = finalize_citations(text, sources)
+            yield Answer(question, text, sources, "answered", correction=correction, timings=timings)
             return
-        text, sources = finalize_citations(text, sources)
-        yield Answer(question, text, sources, "answered", correction=correction, timings=timings)
+        log.info("unusable answer (%r): quoting the passages instead", text.strip()[:80])
+        picks = best_sentences(question, texts, self.context.quote_sentences, vocab)
+        cited = {pi + 1 for pi, _ in picks}
+        sources = tuple(Source(**{**s.__dict__, "cited": s.n in cited}) for s in sources)
+        yield Answer(question, quoted_answer(picks), sources, "answered", correction=correction, timings=timings,
+                     quoted=True)
 
     def ask(self, question: str, history=None, raw: str | None = None) -> Answer:
         """The final Answer of `ask_stream` (no streaming)."""
@@ -293,7 +350,8 @@ class Assistant:
         self.kb.close()
 
 
-def build_assistant(settings, kb: KnowledgeBase | None = None, chat_model=None) -> Assistant:
+def build_assistant(settings, kb: KnowledgeBase | None = None, chat_model=None,
+                    context: ContextOptions = ContextOptions()) -> Assistant:
     """The product's assistant: the knowledge base per settings and the configured (or embedded) LLM.
 
     `chat_model` replaces the endpoint (tests pass a fake LangChain chat model).
@@ -302,7 +360,7 @@ def build_assistant(settings, kb: KnowledgeBase | None = None, chat_model=None) 
 
     kb = kb or KnowledgeBase(settings)
     llm = chat_model if chat_model is not None else LLMEndpoint(settings.llm, settings.paths.state_dir)
-    return Assistant(settings, kb, llm)
+    return Assistant(settings, kb, llm, context)
 
 
 __all__ = ["Answer", "Assistant", "Event", "LLMError", "Retrieved", "Source", "Token", "build_assistant"]

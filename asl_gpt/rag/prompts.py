@@ -4,8 +4,9 @@ Measured on Qwen2.5-Coder-0.5B with the default knowledge/ (k=3, the first 8 eva
 passages and instruction in the system turn gave short, mostly right answers (5 of the first 6 right
 before the time limit, 1817, J, Stokoe, Jordan, topic-comment); the same text in the user turn made the
 model copy whole passages (median 519 characters) or list bare citations ("[1] [2] [3]"), 4/8 right.
-On a tiny 6-document test set the order was reversed (user turn 6-7/8, system turn 4-5/8), so the
-other layout is kept as the fallback for answers with no words. A worked example in the instruction
+On a tiny 6-document test set the order was reversed (user turn 6-7/8, system turn 4-5/8). A second
+LLM call with the other layout, for answers with no words, cost a second wait; the chain now quotes the
+passages' best sentences instead (context.py). A worked example in the instruction
 made the model copy the example (2-3/8): there is none. Refusal and citation numbering are enforced in
 code (chain.py), not left to the prompt.
 """
@@ -24,18 +25,15 @@ PROMPT = ChatPromptTemplate.from_messages([
     ("human", "{question}"),
 ])
 
-FALLBACK_PROMPT = ChatPromptTemplate.from_messages([
-    ("system", ROLE),
-    MessagesPlaceholder("history"),
-    ("human", "Passages:\n{passages}\n\nQuestion: {question}\n\n" + INSTRUCTION),
-])
 
+def format_passages(passages, max_chars: int = 1400, texts: list[str] | None = None) -> str:
+    """`Passage [n] (from "Title", section "Section"):` then its text, numbered from 1 in the given order.
 
-def format_passages(passages, max_chars: int = 1400) -> str:
-    """`Passage [n] (from "Title", section "Section"):` then its text, numbered from 1 in the given order."""
+    `texts` replaces the passages' own texts (the sentence windows of `context.window`)."""
     blocks = []
     for n, p in enumerate(passages, 1):
         where = f'from "{p.title}"' + (f', section "{p.section}"' if p.section else "")
-        text = p.text if len(p.text) <= max_chars else p.text[:max_chars].rsplit(" ", 1)[0] + " …"
+        text = texts[n - 1] if texts is not None else p.text
+        text = text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + " …"
         blocks.append(f"Passage [{n}] ({where}):\n{text}")
     return "\n\n".join(blocks)
