@@ -82,3 +82,31 @@ def test_correction_raises_retrieval_hit_rate_on_noisy_queries(tmp_path, capsys)
         print(f"\n[fake embeddings] hit@1 clean {clean}, noisy raw {raw}, noisy corrected {fixed}")
     assert clean.rate == 1.0
     assert fixed.rate > raw.rate
+
+
+def test_known_words_are_never_changed():
+    vocab = vocabulary_of(["The Deaf President Now protest of 1988.", "Learn ASL with a class."])
+    eng = {**ENGLISH, "wat": 680, "yarn": 1570, "learn": 234884, "can": 8_000_000, "now": 2_900_000}
+    c = Corrector(vocab, english=eng)
+    assert c.correct("wat is deaf president now").changed is False  # "wat" is English (rare but known)
+    assert c.correct("learn yarn").changed is False
+    out = c.correct("where can i larn asl")
+    assert out.corrected == "where can i learn asl"  # a KB word one edit away, never "yarn"
+
+
+def test_run_together_words_are_split_into_common_words():
+    eng = {**ENGLISH, "can": 8_000_000, "alpha": 5_000, "vet": 3_000, "alphabet": 20_000}
+    c = Corrector(vocabulary_of(["Learn ASL."]), english=eng)
+    out = c.correct("wherecan i learn asl")
+    assert out.corrected == "where can i learn asl" and ("wherecan", "where can") in out.changes
+    assert c.correct_word("alphavet") == "alphabet"  # one edit away: corrected, not split into "alpha vet"
+    assert c.split_word("xqzvw") is None
+
+
+def test_the_issue_examples_with_the_real_english_list():
+    vocab = vocabulary_of(["The Deaf President Now protest in 1988 at Gallaudet.",
+                           "Where can I learn ASL? Classes at community colleges."])
+    c = Corrector(vocab)
+    assert c.correct("wherecan larn ASL").corrected == "where can learn asl"
+    out = c.correct("wat is def presidnt now")
+    assert "president now" in out.corrected and "wat" in out.corrected.split()

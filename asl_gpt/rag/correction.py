@@ -5,7 +5,10 @@ look alike are confused (A/S/T/M/N/E, K/V/P, U/V/R, G/H, I/J, D/Z, C/O), letters
 Each word that is not in the lexicon (the indexed vocabulary plus pyspellchecker's English frequency
 list) is replaced by the best lexicon word within a small weighted edit distance, where confusable
 substitutions and doubled letters cost less. Words of the knowledge base are preferred over general
-English ones: they are what retrieval needs. The raw string is always kept beside the correction.
+English ones: they are what retrieval needs. A word the lexicon knows is never changed. Run-together
+words ("wherecan") are split into two common words when no single word is one edit away. The raw
+string is always kept beside the correction, and the chain keeps a correction only when it finds
+passages the raw words do not (chain.py).
 """
 
 from __future__ import annotations
@@ -71,12 +74,13 @@ class Corrector:
     """Word-by-word correction against `vocabulary` (word -> count in the knowledge base) and English."""
 
     def __init__(self, vocabulary: Counter | dict[str, int], english: dict[str, int] | None = None,
-                 max_distance: float = 2.0, min_english_count: int = 50):
+                 max_distance: float = 2.0, min_english_count: int = 50, min_split_count: int = 1000):
         self.kb = {w: c for w, c in vocabulary.items() if w.isalpha() and len(w) > 1}
         eng = english_frequencies() if english is None else english
         # Very rare English entries are mostly misspellings and names: they would hide real errors.
         self.english = {w: c for w, c in eng.items() if c >= min_english_count and w.isalpha()}
         self.max_distance = max_distance
+        self.min_split_count = min_split_count  # each half of a split word must be at least this common
         self._by_length: dict[int, list[str]] = {}
         for w in self.kb:
             self._by_length.setdefault(len(w), []).append(w)
@@ -85,16 +89,36 @@ class Corrector:
         return word in self.kb or word in self.english or not word.isalpha() or len(word) <= 1
 
     def correct_word(self, word: str) -> str:
+        """The word itself when known; else the best lexicon word, or two words for a run-together pair."""
         if self.known(word):
             return word
-        best, best_key = word, None
+        best, best_key, best_dist = word, None, None
         for cand, dist in self._candidates(word):
             in_kb = cand in self.kb
             freq = self.kb.get(cand, 0) * 1000 + self.english.get(cand, 0)
             # Distance first; the knowledge base's own words win near-ties; then frequency.
             key = dist - (0.6 if in_kb else 0.0) - 0.02 * math.log10(freq + 1)
             if best_key is None or key < best_key:
-                best, best_key = cand, key
+                best, best_key, best_dist = cand, key, dist
+        if best_dist is None or best_dist > 1.0:
+            split = self.split_word(word)
+            if split:
+                return split
+        return best
+
+    def _common(self, part: str) -> int:
+        if part in self.kb and len(part) > 1:
+            return max(self.kb[part] * 1000, self.min_split_count)
+        return self.english.get(part, 0) if (len(part) > 1 or part in ("a", "i")) else 0
+
+    def split_word(self, word: str) -> str | None:
+        """"wherecan" -> "where can": the split whose rarer half is the most common, if both are common."""
+        best, best_score = None, 0
+        for i in range(1, len(word)):
+            a, b = word[:i], word[i:]
+            score = min(self._common(a), self._common(b))
+            if score >= self.min_split_count and score > best_score:
+                best, best_score = f"{a} {b}", score
         return best
 
     def limit(self, word: str) -> float:
