@@ -1,4 +1,5 @@
-"""The real app in headless Chromium: typed question, fake camera, buffer to chat, upload then cite.
+"""The real app in headless Chromium: typed question, fake camera, the pending box, upload then cite,
+high contrast.
 
 The app runs in this process on 127.0.0.1 with the real embedded defaults (the shipped model, the
 knowledge folder indexed into a temporary state dir on first start, the embedded LLM). The browser
@@ -12,7 +13,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,6 +35,66 @@ The Harbour Sign Club is a small community group for people learning American Si
 founded in 1987 by Margaret Ellison, a retired teacher, and it meets every Thursday evening in the
 harbour library.
 """
+
+
+# WCAG 2.x contrast of every visible text on the page, computed from its styles: the text colour
+# (times the opacity of its ancestors) over the background composed from the first opaque ancestor.
+CONTRAST_JS = """() => {
+  const parse = (c) => {
+    const m = (c || '').match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const v = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return {r: v[0], g: v[1], b: v[2], a: v.length > 3 ? v[3] : 1};
+  };
+  const over = (t, b) => ({r: t.r * t.a + b.r * (1 - t.a), g: t.g * t.a + b.g * (1 - t.a), b: t.b * t.a + b.b * (1 - t.a), a: 1});
+  const lum = (c) => {
+    const f = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+  };
+  const background = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const bg = parse(getComputedStyle(e).backgroundColor);
+      if (bg && bg.a > 0) { layers.push(bg); if (bg.a >= 1) break; }
+    }
+    let c = {r: 255, g: 255, b: 255, a: 1};
+    for (let i = layers.length - 1; i >= 0; i--) c = over(layers[i], c);
+    return c;
+  };
+  const opacity = (el) => { let o = 1; for (let e = el; e; e = e.parentElement) o *= parseFloat(getComputedStyle(e).opacity); return o; };
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1) return false;
+    for (let e = el; e; e = e.parentElement) {
+      const cs = getComputedStyle(e);
+      if (cs.display === 'none' || cs.visibility === 'hidden') return false;
+    }
+    return opacity(el) > 0.05;
+  };
+  const out = [];
+  const check = (el, text, color) => {
+    const bg = background(el), fg = over({...color, a: color.a * opacity(el)}, bg);
+    const [l1, l2] = [lum(fg), lum(bg)];
+    out.push({text: text.trim().slice(0, 40), ratio: (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05),
+              where: (el.closest('[id]') || {}).id || el.tagName, color: getComputedStyle(el).color,
+              background: `rgb(${Math.round(bg.r)}, ${Math.round(bg.g)}, ${Math.round(bg.b)})`});
+  };
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || seen.has(el) || !n.textContent.trim() || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'OPTION'].includes(el.tagName)) continue;
+    if (!visible(el)) continue;
+    seen.add(el);
+    check(el, n.textContent, parse(getComputedStyle(el).color));
+  }
+  for (const el of document.querySelectorAll('textarea, input')) {
+    if (!visible(el) || ['checkbox', 'radio', 'range', 'file', 'hidden'].includes(el.type)) continue;
+    if (el.value) check(el, el.value, parse(getComputedStyle(el).color));
+    else if (el.placeholder) check(el, el.placeholder, parse(getComputedStyle(el, '::placeholder').color));
+  }
+  return out;
+}"""
 
 
 def _free_port() -> int:
@@ -109,6 +172,27 @@ def _wait_answer(page, timeout_s: float = ANSWER_TIMEOUT_S, seen: list | None = 
     raise AssertionError(f"no answer within {timeout_s} s (status: {status!r})")
 
 
+def _live(page, demo):
+    """The page's own live session (found by its camera-socket token)."""
+    page.wait_for_function("() => (document.querySelector('#live-key textarea, #live-key input') || {}).value")
+    token = page.evaluate("() => document.querySelector('#live-key textarea, #live-key input').value")
+    live = demo.registry.by_token(token)
+    assert live is not None
+    return live
+
+
+def _no_progress_strip(page, seconds: float) -> list[str]:
+    """Progress overlays ('processing | 0.0s') seen over the caption and status lines meanwhile."""
+    seen: list[str] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        seen += page.evaluate("""() => [...document.querySelectorAll(
+            '#caption .progress-text, #live-status .progress-text, #rejected .progress-text, #status .progress-text,'
+            + ' #caption .eta-bar, #live-status .eta-bar')].filter((e) => e.getClientRects().length).map((e) => e.innerText)""")
+        page.wait_for_timeout(100)
+    return seen
+
+
 def _new_conversation(page) -> None:
     page.locator("#new-chat-btn").click()
     page.wait_for_function("() => !document.querySelector('#chat [data-testid=\"user\"]')"
@@ -173,6 +257,7 @@ def test_fake_camera_frames_come_back_annotated(page, app, test_output):
     assert drawn["frames"] >= 5 and [drawn["width"], drawn["height"]] == [640, 480], drawn
     assert drawn["skeleton"] > 50, f"no hand skeleton drawn on the returned frames: {drawn}"
     assert "frames/s recognised" in page.locator("#cam-msg").inner_text()
+    assert _no_progress_strip(page, 3.0) == []  # polled every 0.5 s without Gradio's progress overlay
     page.screenshot(path=str(test_output / "browser-fake-camera.png"), full_page=True)
     print(f"fake camera: {s.received_fps:.1f} fps received, {s.processed_fps:.1f} fps recognised")
     page.locator("#cam-stop").click()
@@ -181,9 +266,13 @@ def test_fake_camera_frames_come_back_annotated(page, app, test_output):
         page.wait_for_timeout(100)
     assert not live.state().camera_on
     assert "Camera off" in page.locator("#cam-msg").inner_text()
+    # Stopped: no hands story any more (it said "detected" forever), in the status line as in the state.
+    page.wait_for_function("() => document.querySelector('#live-status').innerText.includes('Hands: —')",
+                           timeout=10_000)
+    assert not live.state().hands_visible
 
 
-def test_committed_buffer_text_becomes_a_chat_turn(page, chromium, app, test_output):
+def test_text_typed_in_the_pending_box_becomes_a_typed_chat_turn(page, chromium, app, test_output):
     box = page.locator("#pending textarea")
     for attempt in range(2):  # as above: one more try if the small LLM gave no usable answer
         _new_conversation(page)
@@ -196,7 +285,7 @@ def test_committed_buffer_text_becomes_a_chat_turn(page, chromium, app, test_out
             break
     assert status.startswith("answered"), status
     user = page.locator("#chat [data-testid='user']").first.inner_text()
-    assert "Signed" in user and "what is fingerspelling" in user, user
+    assert user.startswith("Typed") and "what is fingerspelling" in user and "confidence" not in user, user
     assert page.locator("#chat [data-testid='bot']").first.inner_text().strip()
     assert box.input_value() == "", "the sent utterance should leave the pending box"
     page.screenshot(path=str(test_output / "browser-buffer-to-chat.png"), full_page=True)
@@ -242,17 +331,144 @@ def test_uploaded_document_is_indexed_and_cited(page, tmp_path, test_output):
     page.screenshot(path=str(test_output / "browser-uploaded-cited.png"), full_page=True)
 
 
+def _contrast_failures(page) -> list[dict]:
+    return [r for r in page.evaluate(CONTRAST_JS) if r["ratio"] < 4.5]
+
+
 def test_status_settings_keyboard_and_high_contrast(page, test_output):
     page.keyboard.press("Alt+q")  # keyboard shortcut to the typed question
     assert page.evaluate("() => document.activeElement.closest('#question') !== null")
-    page.get_by_role("tab", name="Status and settings").click()
+    page.keyboard.type("what is asl")
+    assert page.locator("#question-count").inner_text() == "11 / 2000 characters"
+    assert "Up to 2000 characters" in page.locator("#question").inner_text()
+    page.get_by_role("tab", name="Ask").focus()  # arrow keys move between tabs (WAI-ARIA tabs)
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('[role=tab][aria-selected=true]').innerText === 'Knowledge'")
+    page.keyboard.press("ArrowRight")
     page.wait_for_function("() => document.querySelector('#status').innerText.includes('Index:')", timeout=30_000)
+    assert page.evaluate("() => document.activeElement.innerText") == "Status and settings"
     status = page.locator("#status").inner_text()
     for line in ("Camera:", "Hands:", "Model:", "Index:", "LLM:"):
         assert line in status, status
+    page.screenshot(path=str(test_output / "browser-theme-default.png"), full_page=True)
     page.locator("#high-contrast input").check()
-    page.wait_for_function("() => document.body.classList.contains('hc')")
-    page.screenshot(path=str(test_output / "browser-status-high-contrast.png"), full_page=True)
+    page.wait_for_function("() => document.documentElement.classList.contains('hc')")
+    page.screenshot(path=str(test_output / "browser-theme-high-contrast-status.png"), full_page=True)
+    for tab in ("Knowledge", "Ask"):  # every text on every tab, the upload accordion open
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(800)
+    page.get_by_text("No camera? Upload a video").click()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(test_output / "browser-theme-high-contrast.png"), full_page=True)
+    failures = _contrast_failures(page)
+    for tab in ("Knowledge", "Status and settings"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(800)
+        failures += _contrast_failures(page)
+    assert failures == [], failures
+    page.reload(wait_until="load")  # remembered in this browser
+    page.locator("#question textarea").wait_for()
+    assert page.evaluate("() => document.documentElement.classList.contains('hc')")
+    page.get_by_role("tab", name="Status and settings").click()
+    page.wait_for_function("() => document.querySelector('#high-contrast input').checked")
+    page.locator("#high-contrast input").uncheck()  # and forgotten when turned off
+    page.wait_for_function("() => !document.documentElement.classList.contains('hc')")
+    assert page.evaluate("() => localStorage.getItem('asl-gpt-hc')") == "0"
+
+
+def test_typing_in_the_pending_box_while_recognition_updates_arrive(page, app, test_output):
+    """Keys typed at 30 ms each while recognition keeps arriving: the box keeps exactly what was typed,
+    nothing is sent however long the signer pauses, and Send labels the turn as signed and edited."""
+    _, demo = app
+    page.locator("#cam-start").click()  # the real camera path runs meanwhile (frames, ticks, pauses)
+    live = _live(page, demo)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and live.state().frames_processed < 5:
+        page.wait_for_timeout(200)
+    assert live.state().frames_processed >= 5
+    # The shipped model is mostly silent on these videos: updates are fed on cue, as the streaming
+    # recogniser would feed them. Auto-send stays on (default); its pause only outlasts the setup.
+    live.set_options(end_pause_ms=5000)
+    live.push_hypothesis("wherecan I", 0.82, final=True)
+    page.wait_for_function("() => document.querySelector('#pending textarea').value.startsWith('wherecan I')",
+                           timeout=10_000)
+    stop = threading.Event()
+
+    def recognise():
+        i = 0
+        while not stop.is_set():
+            i += 1
+            live.push_hypothesis("larn" + "ing"[: i % 4], 0.9, final=i % 5 == 0)
+            time.sleep(0.07)
+
+    feeder = threading.Thread(target=recognise, daemon=True)
+    feeder.start()
+    try:
+        box = page.locator("#pending textarea")
+        box.click()
+        shown = box.input_value()
+        assert shown.startswith("wherecan I"), shown
+        page.keyboard.press("End")
+        typed = " learn to fingerspell, please?"
+        box.press_sequentially(typed, delay=30)
+        page.wait_for_timeout(1500)
+    finally:
+        stop.set()
+        feeder.join()
+    assert live.state().text != "", "recognition updates should have kept arriving"
+    page.locator("#question textarea").click()  # leave the box, then wait longer than every pause
+    page.wait_for_timeout(7000)
+    assert box.input_value() == shown + typed
+    assert page.locator("#chat [data-testid='user']").count() == 0, "nothing may be sent while the user edits"
+    assert live.state().phase == "editing" and live.take_outgoing() == []
+    assert "auto-send is paused" in page.locator("#caption").inner_text()
+    page.screenshot(path=str(test_output / "browser-pending-edit.png"), full_page=True)
+    _new_conversation(page)
+    page.locator("#send-btn").click()
+    page.wait_for_function("() => document.querySelector('#chat [data-testid=\"user\"]')")
+    user = page.locator("#chat [data-testid='user']").first.inner_text()
+    assert user.startswith("Signed and edited"), user
+    assert f"recognised: {shown}" in user and "confidence 0.82" in user and (shown + typed).strip() in user, user
+    assert box.input_value() == ""
+    page.locator("#cam-stop").click()
+    _wait_answer(page)
+    page.screenshot(path=str(test_output / "browser-pending-edited-sent.png"), full_page=True)
+
+
+def test_restore_after_a_rejection_shows_exactly_the_rejected_reading(page, app, test_output):
+    _, demo = app
+    live = _live(page, demo)
+    live.push_hypothesis("leba", 0.12, final=True)  # below the shipped model's threshold: rejected
+    live.push_hypothesis("t", 0.9, final=True)  # accepted after it: left over in the box
+    page.wait_for_function("() => document.querySelector('#rejected').innerText.includes('leba')", timeout=10_000)
+    box = page.locator("#pending textarea")
+    page.wait_for_function("() => document.querySelector('#pending textarea').value === 't'", timeout=10_000)
+    page.locator("#restore-btn").click()
+    page.wait_for_function("() => document.querySelector('#pending textarea').value !== 't'", timeout=10_000)
+    assert box.input_value() == "leba"
+    page.wait_for_function("() => document.querySelector('#caption .caption.low')", timeout=10_000)
+    assert "below the threshold" in page.locator("#caption").inner_text()
+    page.wait_for_timeout(2500)  # a restored low reading is never auto-sent
+    assert box.input_value() == "leba" and page.locator("#chat [data-testid='user']").count() == 0
+    page.screenshot(path=str(test_output / "browser-restored.png"), full_page=True)
+    page.locator("#send-btn").click()
+    page.wait_for_function("() => document.querySelector('#chat [data-testid=\"user\"]')")
+    user = page.locator("#chat [data-testid='user']").first.inner_text()
+    assert user.startswith("Signed") and "recognised: leba" in user and "confidence 0.12" in user, user
+    assert "1.00" not in user and "leba t" not in user and "t leba" not in user, user
+    _wait_answer(page)
+
+
+def test_upload_errors_name_the_file_not_the_server_path(page, tmp_path):
+    bad = tmp_path / "my clip.mp4"
+    bad.write_bytes(b"this is not a video")
+    page.get_by_text("No camera? Upload a video").click()
+    page.locator("#video-file input[type='file']").set_input_files(str(bad))
+    page.wait_for_timeout(1000)
+    page.locator("#video-btn").click()
+    page.wait_for_function("() => document.querySelector('#video-msg').innerText.includes('⚠')", timeout=60_000)
+    msg = page.locator("#video-msg").inner_text()
+    assert "my clip.mp4" in msg and "/" not in msg.replace("frames/s", ""), msg
 
 
 def test_denied_camera_is_explained_in_the_page_and_the_status(chromium, app, test_output):

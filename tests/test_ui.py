@@ -110,6 +110,10 @@ def test_low_confidence_is_shown_not_sent_and_can_be_restored():
         assert (s.box, s.text, s.low_confidence, s.phase) == ("helo", "helo", True, "recognised")
         assert live.send("helo") == Turn("helo", "signed", "helo", 0.2, True)
         assert live.restore_rejected() is None
+        live.push_hypothesis("leba", 0.1, final=True)  # rejected
+        live.push_hypothesis("t", 0.9, final=True)  # accepted after it: not joined on restore
+        assert live.state().box == "t" and "leba" in live.state().last_rejected
+        assert live.restore_rejected() == "leba" and live.state().box == "leba"
     finally:
         live.close()
 

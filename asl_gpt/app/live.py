@@ -383,6 +383,18 @@ class LiveSession:
             self._apply(d)
             return new
 
+    def push_hypothesis(self, text: str, confidence: float, final: bool = False) -> None:
+        """Feed one decoded hypothesis to this session's buffer, as the streaming recogniser does (the
+        browser tests use it to make recognition updates and rejections arrive on cue)."""
+        with self._lock:
+            if self._session is None and self._recognizer is not None:
+                self._ensure_session_without_camera()
+            if (buf := self._buffer()) is None:
+                return
+            t = self._last_t_ms
+            self._outgoing += self._absorb(buf.push(text, confidence, t, t, t, final=final))
+            self._sync()
+
     def use_text(self, text: str, confidence: float) -> str:
         """An utterance recognised in an uploaded video replaces what is pending, as recognised text
         (gated like any segment; Send labels it signed, with its confidence). Returns the box's text."""
