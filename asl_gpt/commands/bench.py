@@ -11,6 +11,7 @@ BENCHMARKS = {
     "model": "model",  # recognizer inference time per window and size
     "rag": "rag",  # indexing throughput, retrieval latency, LLM TTFT and tokens/s
     "app": "app",  # browser-to-recognition fps, Send to first token
+    "answers": "answers",  # per-question right / refused / first token over a questions file, stack warm
 }
 
 

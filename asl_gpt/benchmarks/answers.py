@@ -1,0 +1,188 @@
+"""Answers: right, grounded, refused out of scope, and how soon, over a file of questions (the stack warm).
+
+`asl-gpt bench answers [--questions FILE] [--json OUT]` starts the configured assistant once (index,
+embeddings, LLM, warm-up), then asks every question of FILE in order and prints, per question, its
+status, first-token and total time and whether it was right; then medians and the share right per part
+(dev / held-out) and kind (in scope, misspelt, out of scope). The default FILE is this project's own
+set (answers.tsv beside this module; its header explains the format). A plain file of questions, one
+a line, works too: those are timed and shown, not judged.
+
+"Right" for a question with facts: the answer was given (not refused, not an LLM error) and each fact
+is in the answer AND in a passage the answer cites. For an out-of-scope question: refused. First-token
+time is from the question to the first streamed token, retrieval included, as a user sees it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_QUESTIONS = Path(__file__).with_name("answers.tsv")
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    question: str
+    sources: tuple[str, ...] = ()  # substrings of the expected file name (any one); empty: not judged
+    facts: tuple[tuple[str, ...], ...] = ()  # every fact required; each a tuple of accepted spellings
+    out_of_scope: bool = False  # right when refused
+    follow_up: bool = False  # asked with the previous question and its answer as history
+    fingerspelled: bool = False  # sent as raw fingerspelling (corrected by the assistant)
+    part: str = ""  # "dev" | "held-out" | "" (a plain file)
+
+    @property
+    def kind(self) -> str:
+        return "out of scope" if self.out_of_scope else "misspelt" if self.fingerspelled else "in scope"
+
+    @property
+    def judged(self) -> bool:
+        return self.out_of_scope or bool(self.facts)
+
+
+def parse_questions(text: str) -> list[EvalQuestion]:
+    """The questions of an answers file (format in answers.tsv's header)."""
+    out, part = [], ""
+    for line in text.splitlines():
+        if line.startswith("#@"):
+            part = line[2:].strip()
+            continue
+        if not line.strip() or line.startswith("#"):
+            continue
+        q, src, terms = (line.split("\t") + ["", ""])[:3]
+        marks, _, rest = q.partition(" ")
+        follow = fingerspelled = False
+        if marks and set(marks) <= {"+", "~"}:  # "+ ", "~ " or "+~ " before the question
+            follow, fingerspelled, q = "+" in marks, "~" in marks, rest
+        src = src.strip()
+        facts = tuple(tuple(a.strip().lower() for a in t.split("|") if a.strip())
+                      for t in terms.split(";") if t.strip())
+        out.append(EvalQuestion(q.strip(), tuple(s for s in src.split("|") if s and s != "-"), facts,
+                                src == "-", follow, fingerspelled, part))
+    return out
+
+
+def judge(q: EvalQuestion, status: str, text: str, cited_passages: list[str]) -> bool | None:
+    """Right (True), wrong (False) or not judged (None): see the module's docstring."""
+    if q.out_of_scope:
+        return status == "not_found"
+    if not q.facts:
+        return None
+    if status != "answered":
+        return False
+    answer, cited = text.lower(), " ".join(cited_passages).lower()
+    return all(any(a in answer and a in cited for a in fact) for fact in q.facts)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS,
+                   help="questions file (default: the project's own evaluation set)")
+    p.add_argument("--json", type=Path, metavar="OUT", help="write every result and the summary to this file")
+    p.add_argument("--part", default="all", help="only this part of the file: dev, held-out or all (default)")
+    p.add_argument("--limit", type=int, default=0, help="ask at most this many questions (0: all)")
+    p.add_argument("--llm-model", help="embedded model: a bundled name or a .gguf path (default: settings)")
+    p.add_argument("--quiet", action="store_true", help="no line per question, only the summary")
+
+
+def _median(xs):
+    xs = [x for x in xs if x is not None]
+    return round(statistics.median(xs), 3) if xs else None
+
+
+def summarize(results: list[dict]) -> dict:
+    """Medians of the timings (first questions and follow-ups apart) and the share right per part and kind."""
+    answered = [r for r in results if r["first_token_s"] is not None]
+    out = {"questions": len(results),
+           "first_token_s_median": _median([r["first_token_s"] for r in answered if not r["follow_up"]]),
+           "follow_up_first_token_s_median": _median([r["first_token_s"] for r in answered if r["follow_up"]]),
+           "total_s_median": _median([r["total_s"] for r in answered]),
+           "quoted": sum(r["quoted"] for r in results), "right": {}}
+    groups: dict[str, list[bool]] = {}
+    for r in results:
+        if r["right"] is None:
+            continue
+        for key in ("all", r["part"] or "all", f"{r['part'] or 'all'} / {r['kind']}"):
+            groups.setdefault(key, []).append(r["right"])
+    for key, xs in sorted(groups.items()):
+        out["right"][key] = {"right": sum(xs), "total": len(xs), "share": round(sum(xs) / len(xs), 3)}
+    return out
+
+
+def run(args, settings) -> int:
+    import dataclasses
+
+    from asl_gpt.benchmarks import machine_description
+    from asl_gpt.rag.chain import Answer, Token, build_assistant
+
+    questions = parse_questions(Path(args.questions).read_text())
+    if args.part != "all":
+        questions = [q for q in questions if q.part == args.part]
+    if args.limit:
+        questions = questions[:args.limit]
+    if not questions:
+        print(f"no questions in {args.questions} (part {args.part})")
+        return 2
+    if args.llm_model:
+        settings = dataclasses.replace(settings, llm=dataclasses.replace(settings.llm, embedded_model=args.llm_model))
+    print(f"machine: {machine_description()}")
+    t = time.perf_counter()
+    assistant = build_assistant(settings)
+    results: list[dict] = []
+    try:
+        if assistant.kb.is_empty():
+            print(f"indexing {settings.paths.knowledge_dir} (the index is empty)")
+            assistant.kb.index()
+        assistant.kb.search("warm up")  # embeddings and BM25 corpus loaded before the clock starts
+        assistant.warm_up()
+        status = assistant.check_llm(start=True)
+        print(f"LLM: {status.model} at {status.endpoint} ({status.message}); stack warm in {time.perf_counter() - t:.1f} s")
+        history: list[dict] = []
+        for i, q in enumerate(questions, 1):
+            hist = history if q.follow_up else []
+            t0 = time.perf_counter()
+            first, answer = None, None
+            for ev in assistant.ask_stream("" if q.fingerspelled else q.question, history=hist,
+                                           raw=q.question if q.fingerspelled else None):
+                if isinstance(ev, Token) and first is None:
+                    first = time.perf_counter() - t0
+                elif isinstance(ev, Answer):
+                    answer = ev
+            total = time.perf_counter() - t0
+            cited = [s.passage for s in answer.sources if s.cited]
+            r = {"question": q.question, "part": q.part, "kind": q.kind, "follow_up": q.follow_up,
+                 "asked": answer.question, "status": answer.status, "answer": answer.text or answer.error,
+                 "quoted": answer.quoted,
+                 "sources": [{"n": s.n, "path": s.path, "section": s.section, "score": s.score, "cited": s.cited}
+                             for s in answer.sources],
+                 "expected_source": list(q.sources),
+                 "source_found": any(x in Path(s.path).name for s in answer.sources for x in q.sources)
+                 if q.sources else None,
+                 "first_token_s": round(first, 3) if first is not None else None, "total_s": round(total, 3),
+                 "tokens": answer.timings.get("tokens"), "right": judge(q, answer.status, answer.text, cited)}
+            results.append(r)
+            history = [{"role": "user", "content": answer.question}, {"role": "assistant", "content": answer.text}]
+            if not args.quiet:
+                mark = {True: "right", False: "WRONG", None: "-"}[r["right"]]
+                ft = f"{r['first_token_s']:.2f}" if first is not None else "  -  "
+                print(f"[{i}/{len(questions)}] {mark:5} {answer.status:9} first {ft} s total {total:5.2f} s "
+                      f"{'(quoted) ' if answer.quoted else ''}{'+ ' if q.follow_up else ''}{q.question}")
+                print(f"      {(r['answer'] or '').replace(chr(10), ' ')[:220]}")
+    finally:
+        assistant.close()
+    summary = summarize(results)
+    print(f"\nfirst token, median: {summary['first_token_s_median']} s (first questions), "
+          f"{summary['follow_up_first_token_s_median']} s (follow-ups); total median {summary['total_s_median']} s; "
+          f"{summary['quoted']} answers quoted")
+    for key, v in summary["right"].items():
+        print(f"right {key}: {v['right']}/{v['total']} ({100 * v['share']:.0f}%)")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": machine_description(), "questions_file": str(args.questions),
+                                               "summary": summary, "results": results}, indent=1))
+        print(f"written: {args.json}")
+    return 0
+
+
+__all__ = ["DEFAULT_QUESTIONS", "EvalQuestion", "judge", "parse_questions", "summarize"]
