@@ -106,6 +106,14 @@ def test_out_of_scope_questions_are_refused_without_the_llm(assistant):
         assert answer.status == "not_found" and not answer.sources, (q, answer.sources)
 
 
+def test_out_of_scope_follow_ups_are_refused_without_the_llm(assistant):
+    history = [{"role": "user", "content": "How do you fingerspell the letter J?"},
+               {"role": "assistant", "content": "The pinky traces a J [1]."}]
+    for q in ("What is the capital of France?", "Who won the football world cup in 2018?"):
+        answer = assistant.ask(q, history=history)
+        assert answer.status == "not_found" and not answer.sources, (q, answer.sources)
+
+
 def test_fingerspelled_question_is_corrected_then_answered(assistant):
     q, doc, _ = QUESTIONS[0]
     noisy = noisy_cases([(q, doc)], rate=0.12, seed=5, copies=1)[0][0]

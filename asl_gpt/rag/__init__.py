@@ -7,6 +7,7 @@ Modules, one per concern (each external system behind one of them):
   retrieval.py   BM25 + reciprocal rank fusion; `Passage`
   index.py       `KnowledgeBase`: incremental indexing and hybrid search
   correction.py  word-by-word correction of fingerspelled queries
+  context.py     sentence windows for the prompt, support checks, quoted answers
   prompts.py     the answer prompt
   llm.py         the embedded llama.cpp server (xllamacpp) and the OpenAI-compatible client
   chain.py       `Assistant`: correct → retrieve → gate → prompt | LLM (streaming) → `Answer`
@@ -33,7 +34,7 @@ Public API (import from the modules; nothing heavy is imported by this package):
     for event in assistant.ask_stream(question, history=None, raw=None):
         Retrieved(query, sources, correction)   # first: the passages (before any token)
         Token(text)                              # streamed answer pieces
-        Answer(question, text, sources, status, error, correction, timings)   # last
+        Answer(question, text, sources, status, error, correction, timings, quoted)   # last
     # history: Gradio-style [{"role": "user"|"assistant", "content": str}, ...] (messages with
     #   `metadata`, e.g. a "Sources" message, are skipped) or (role, content) tuples.
     # raw: the fingerspelled string a question came from: it is corrected (Answer.correction keeps
@@ -41,6 +42,8 @@ Public API (import from the modules; nothing heavy is imported by this package):
     # status: "answered"; "not_found" (nothing passed the relevance gate: the LLM was NOT called, text
     #   says so); "llm_error" (error is one line; sources are the retrieved passages, to be shown
     #   labelled as passages, not as an answer; text holds whatever streamed before a failure).
+    # quoted: the model's text was unusable (only citation marks, or words/numbers the passages lack), so
+    #   text quotes the passages' best sentences, labelled as quotes; status stays "answered".
     # Answer.text is final: citations [n] were checked and, where the model gave none, attributed by
     #   code, so the UI should replace the streamed text with it. Source(n, path, title, section,
     #   passage, score, cited); Answer.cited_sources.

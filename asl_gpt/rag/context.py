@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from asl_gpt.rag.correction import STOPWORDS, tokenize
 
-# Sentence ends: after . ! ? unless the dot ends an initial ("I. King Jordan"), and at every line break
-# (list items and headings are sentences of their own).
-_SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)\s+|\n+")
+# Sentence ends: after . ! ? unless the dot ends an initial ("I. King Jordan") or a title ("Stokoe Jr.
+# was"), and at every line break (list items and headings are sentences of their own).
+_SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr)\.)(?<!\bMrs\.)\s+|\n+")
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _CITATION = re.compile(r"\[(\d+)\]")
 
