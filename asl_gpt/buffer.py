@@ -149,8 +149,18 @@ class UtteranceBuffer:
         return [self.partial()]
 
     def delete_last_word(self) -> list[Event]:
-        words = self.text.split()
-        return self.edit(" ".join(words[:-1]))
+        """Drop the last word; what remains keeps its own confidence (it is still recognised text).
+        A word of the still-open segment may come back with that segment's next hypothesis."""
+        if self._current is not None and self._current.text:
+            self._current = replace(self._current, text=" ".join(self._current.text.split()[:-1]))
+        elif self._parts:
+            last = self._parts[-1]
+            words = last.text.split()[:-1]
+            if words:
+                self._parts[-1] = replace(last, text=" ".join(words))
+            else:
+                self._parts.pop()
+        return [self.partial()]
 
     def edit(self, text: str) -> list[Event]:
         """The user's own text replaces the pending utterance; it counts as certain (confidence 1)."""

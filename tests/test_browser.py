@@ -350,6 +350,9 @@ def test_status_settings_keyboard_and_high_contrast(page, test_output):
     status = page.locator("#status").inner_text()
     for line in ("Camera:", "Hands:", "Model:", "Index:", "LLM:"):
         assert line in status, status
+    # Bold headings in one font (the bundled SemiBold lacks most letters: "ASL GPT" mixed two fonts).
+    assert page.evaluate("() => getComputedStyle(document.querySelector('h1')).fontFamily").startswith('"ASL GPT Sans"')
+    assert page.evaluate("() => document.fonts.check('700 26px \"ASL GPT Sans\"', 'ASL GPT')")
     page.screenshot(path=str(test_output / "browser-theme-default.png"), full_page=True)
     page.locator("#high-contrast input").check()
     page.wait_for_function("() => document.documentElement.classList.contains('hc')")

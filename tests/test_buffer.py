@@ -104,6 +104,9 @@ def test_empty_hypotheses_never_commit():
 def test_clear_delete_word_and_edit():
     b = make()
     b.push("where is gallaudet", 0.8, 0, 900, now_ms=900, final=True)
+    b.push("now", 0.6, 1000, 1100, now_ms=1100, final=True)
+    b.delete_last_word()
+    assert b.text == "where is gallaudet" and b.confidence == 0.8  # still recognised, not made certain
     b.delete_last_word()
     assert b.text == "where is"
     b.edit("where is  hartford ")

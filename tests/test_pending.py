@@ -106,9 +106,13 @@ def test_restore_shows_exactly_the_rejected_reading_marked_low():
 def test_delete_word_clear_and_empty_send():
     p = make()
     p.recognised("where is the", 0.9, False, 0)
-    text, d = p.delete_last_word("where is the", 10)
-    assert text == "where is" and d.hold is True and p.phase is Phase.EDITING
-    assert p.send("where is", 20).turn.source == "edited"
+    text, d = p.delete_last_word("where is the", 10)  # untouched: deleted in the buffer, still signed
+    assert text == "where is" and d == Decision(drop_last_word=True) and p.phase is Phase.RECOGNISED
+    p.recognised("where is", 0.9, False, 11)
+    p.edit("where is it", 12)
+    text, d = p.delete_last_word("where is it", 13)  # the user's text: an edit
+    assert text == "where is" and d.hold is True and p.phase is Phase.EDITING and p.view().box == "where is"
+    assert p.send("where is", 20).commit_buffer  # back to exactly what was recognised: signed
     p.recognised("abc", 0.9, False, 2000)
     d = p.clear(2010)
     assert d.clear_buffer and d.hold is False and p.view().box == "" and p.phase is Phase.LISTENING

@@ -114,6 +114,9 @@ def test_low_confidence_is_shown_not_sent_and_can_be_restored():
         live.push_hypothesis("t", 0.9, final=True)  # accepted after it: not joined on restore
         assert live.state().box == "t" and "leba" in live.state().last_rejected
         assert live.restore_rejected() == "leba" and live.state().box == "leba"
+        live.push_hypothesis("where is it", 0.8, final=True)
+        assert live.delete_last_word(live.state().box) == "leba where is"  # recognised text stays recognised
+        assert live.state().phase == "recognised" and live.state().confidence == pytest.approx(0.1)
     finally:
         live.close()
 

@@ -377,10 +377,14 @@ class LiveSession:
             self._apply(self._pending.clear(self._now_ms()))
 
     def delete_last_word(self, text: str) -> str:
-        """The box's text without its last word (an edit of it); returns the new text."""
+        """The box's text without its last word; returns the new text."""
         with self._lock:
             new, d = self._pending.delete_last_word(text or "", self._now_ms())
             self._apply(d)
+            if d.drop_last_word and (buf := self._buffer()) is not None:
+                buf.delete_last_word()
+                self._sync()
+                return self._pending.view().box
             return new
 
     def push_hypothesis(self, text: str, confidence: float, final: bool = False) -> None:

@@ -6,6 +6,8 @@
 
 - RECOGNISED: the box shows the utterance buffer's text, untouched. Only here may a pause send it
   (the buffer's auto-send), and the turn is labelled *signed* with the recognised confidence.
+- Delete word on untouched recognised text deletes it in the buffer: the rest stays signed and the
+  signer can spell the word again; on the user's own text it is an edit like any keystroke.
 - EDITING: the user focused or changed the box; its text is theirs. Recognition goes on in the
   buffer (the caption and the overlay show it) but never enters the box and never sends: the caller
   holds the buffer (`Decision.hold`). Leaving the box unchanged hands it back to recognition.
@@ -57,6 +59,7 @@ class Decision:
     hold: bool | None = None  # True: hold the buffer (no auto-send); False: release it
     clear_buffer: bool = False  # drop what the buffer holds (the user's text replaced it)
     commit_buffer: bool = False  # commit the buffer now and report the result with committed()
+    drop_last_word: bool = False  # delete the buffer's last word (untouched recognised text stays recognised)
     reason: str = ""  # why nothing was sent
 
 
@@ -157,7 +160,11 @@ class PendingText:
         return Decision(hold=False)
 
     def delete_last_word(self, text: str, now_ms: float) -> tuple[str, Decision]:
+        """Untouched recognised text loses its last word in the buffer (the signer can spell it again
+        and recognition goes on filling the box); the user's own text is edited like any keystroke."""
         new = " ".join(_norm(text).split()[:-1])
+        if self._untouched(_norm(text)):
+            return new, Decision(drop_last_word=True)
         d = self.edit(new, now_ms)
         self._rev += 1  # the page shows the shorter text
         return new, d
@@ -168,9 +175,7 @@ class PendingText:
         norm = _norm(text)
         if not norm:
             return Decision(reason="nothing to send: sign or type something in the pending box first")
-        untouched = (self.phase is Phase.RECOGNISED and norm == _norm(self._box)) or \
-                    (self.phase is Phase.EDITING and not self._dirty and bool(self._base) and norm == self._base)
-        if untouched:
+        if self._untouched(norm):
             return Decision(commit_buffer=True, hold=False)
         if self.phase is not Phase.EDITING:  # an edit we had not heard of yet
             self._begin_edit(text, now_ms)
@@ -215,6 +220,11 @@ class PendingText:
             self._base, self._base_conf, self._base_low = "", None, False
         self.phase = Phase.EDITING
         self._dirty = False
+
+    def _untouched(self, norm: str) -> bool:
+        """The box holds recognised text as it was shown, unchanged by the user."""
+        return (self.phase is Phase.RECOGNISED and norm == _norm(self._box)) or \
+            (self.phase is Phase.EDITING and not self._dirty and bool(self._base) and norm == self._base)
 
     def _late(self, text: str) -> bool:
         """An edit or blur of the text that was just sent, arriving after the send (events cross)."""

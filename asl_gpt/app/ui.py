@@ -152,10 +152,14 @@ FILL_JS = """(feed) => {
   return f.text;
 }"""
 
-HELP = ("Keys: **Tab** moves between controls, **Enter** asks a typed question, **Alt+V** starts or stops the "
-        "camera, **Alt+S** sends the pending "
-        "utterance, **Alt+W** deletes its last word, **Alt+C** clears it, **Alt+R** restores a rejected segment, "
-        "**Alt+P** edits it, **Alt+Q** goes to the typed question.")
+HELP = ("Keys: **Tab** moves between controls, **←/→** between tabs, **Enter** asks a typed question, "
+        "**Alt+V** starts or stops the camera, **Alt+S** sends the pending utterance, **Alt+W** deletes its last "
+        "word, **Alt+C** clears it, **Alt+R** restores a rejected segment (exactly as it was read, marked low "
+        "confidence), **Alt+P** edits it, **Alt+Q** goes to the typed question.  \n"
+        "While you edit the pending box, auto-send waits and recognition does not change your text (the caption "
+        "shows what it reads meanwhile); **Send** or **Clear** hands the box back to signing. Each question in the "
+        "chat says whether it was signed, signed and edited, or typed. High contrast and the caption size are "
+        "remembered in this browser.")
 
 
 def _session(request) -> str:
