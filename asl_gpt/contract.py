@@ -19,11 +19,19 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asl_gpt import features as feats
 from asl_gpt.features import FeatureSpec
 from asl_gpt.landmarks import layout
 from asl_gpt.tokenizer import Tokenizer
 
 FORMAT = "asl-gpt-fingerspelling/1"
+
+
+_NORMALISATION = {
+    feats.COLUMNS: "per-axis mean/std over present values, NaN->0 (asl_gpt.features)",
+    feats.SIGNING_HAND: "signing hand (raised), mirrored to a right hand, true proportions (x, z times the frame's "
+                        "width/height), palm-frame invariants + presence, height, motion (asl_gpt.features)",
+}
 
 
 class ContractError(ValueError):
@@ -40,10 +48,11 @@ class ModelContract:
     confidence: str = "probability that the transcript is right, from the confidence head, 0..1"
     min_confidence: float = 0.5  # the threshold the model was calibrated for; the buffer's default
     metadata: dict = field(default_factory=dict, compare=False)  # training data, metrics, card link
+    feature_kind: str = feats.COLUMNS  # how columns become model input (asl_gpt.features.KINDS)
 
     @property
     def features(self) -> FeatureSpec:
-        return FeatureSpec(self.columns, self.window)
+        return FeatureSpec(self.columns, self.window, self.feature_kind)
 
     @property
     def tokens_len(self) -> int:
@@ -53,8 +62,8 @@ class ModelContract:
         return {
             "format": FORMAT,
             "name": self.name,
-            "input": {"columns": list(self.columns), "window": self.window,
-                      "normalisation": "per-axis mean/std over present values, NaN->0 (asl_gpt.features)"},
+            "input": {"columns": list(self.columns), "window": self.window, "features": self.feature_kind,
+                      "n_features": self.features.n_features, "normalisation": _NORMALISATION[self.feature_kind]},
             "output": {"max_output": self.max_output, **self.tokenizer.to_json()},
             "signatures": {
                 "encode": {"inputs": ["inputs", "mask"], "outputs": ["memory", "memory_mask", "confidence"]},
@@ -76,6 +85,10 @@ class ModelContract:
             max_output = int(d["output"]["max_output"])
             tok = Tokenizer.from_json(d["output"])
             conf = d.get("confidence", {})
+            kind = d["input"].get("features", feats.COLUMNS)
+            if kind not in feats.KINDS:
+                raise ContractError(f"unknown input features {kind!r} (this version knows {', '.join(feats.KINDS)}): "
+                                    "the model needs a newer asl-gpt")
         except ContractError:
             raise
         except (KeyError, TypeError, ValueError) as e:
@@ -91,6 +104,7 @@ class ModelContract:
             confidence=conf.get("meaning", cls.confidence),
             min_confidence=float(conf.get("min_confidence", 0.5)),
             metadata=d.get("metadata", {}),
+            feature_kind=kind,
         )
 
     @classmethod

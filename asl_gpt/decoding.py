@@ -1,8 +1,13 @@
-"""Greedy decoding against a "logits" interface, and the confidence that goes with it. Pure numpy.
+"""Decoding against a "logits" interface, and the confidence that goes with it. Pure numpy.
 
 The decoder is any callable `step(tokens int32[1, L]) -> logits float32[1, L, V]` (the TFLite
 `decode` signature with its memory bound, or a torch model in training). Tokens start as
 [SOS, PAD, PAD, ...]; position i's logits choose token i + 1, until EOS or L - 1 characters.
+
+Greedy decoding reads letter by letter. Word-aware decoding then rescores the reading's words
+against English: each word's one-edit neighbours that are English words are scored by the model
+itself (one teacher-forced decoder call gives a whole candidate's log-probability) plus a weighted
+word-frequency prior; a word the model reads confidently but English lacks (a name) stays as read.
 """
 
 from __future__ import annotations
@@ -53,3 +58,55 @@ def greedy_decode(step: Step, length: int, sos_id: int, eos_id: int, pad_id: int
         ids.append(nxt)
         tokens[0, i + 1] = nxt
     return Decoded(tuple(ids), tuple(probs))
+
+
+def sequence_logprob(step: Step, ids: list[int], length: int, sos_id: int, eos_id: int, pad_id: int) -> float:
+    """log P(ids, then EOS) under the decoder: one teacher-forced call. -inf if it does not fit."""
+    if len(ids) > length - 1:
+        return float("-inf")
+    tokens = np.full((1, length), pad_id, dtype=np.int32)
+    tokens[0, 0] = sos_id
+    tokens[0, 1:1 + len(ids)] = ids
+    logits = np.asarray(step(tokens))[0, :len(ids) + 1].astype(np.float64)
+    logp = logits - logits.max(-1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
+    targets = list(ids) + [eos_id]
+    return float(sum(logp[i, t] for i, t in enumerate(targets)))
+
+
+@dataclass(frozen=True)
+class WordPrior:
+    """log P(word) over a vocabulary; `unknown` for any other word (a name, a rare word)."""
+    logp: dict[str, float]
+    unknown: float
+
+    @classmethod
+    def from_counts(cls, counts: dict[str, int], size: int = 30000, unknown_margin: float = 3.0) -> "WordPrior":
+        """The `size` most frequent alphabetic words; unknown words are e^margin times rarer than the rarest kept."""
+        top = sorted(((c, w) for w, c in counts.items() if w.isalpha() and w.isascii()), reverse=True)[:size]
+        total = float(sum(c for c, _ in top)) or 1.0
+        logp = {w: float(np.log(c / total)) for c, w in top}
+        floor = min(logp.values(), default=0.0)
+        return cls(logp, floor - unknown_margin)
+
+    def __call__(self, word: str) -> float:
+        return self.logp.get(word, self.unknown)
+
+
+def word_aware(text: str, score: Callable[[str], float], prior: WordPrior, weight: float,
+               neighbours: Callable[[str], set[str]], max_candidates: int = 48) -> str:
+    """Rescore each word of `text` (left to right, the others fixed): the reading itself or an English
+    neighbour, maximising score(whole text) + weight * log P(word). `score` is the model's
+    log-probability of a text; `neighbours(word)` proposes spellings (one edit away)."""
+    words = text.split(" ")
+    for i, word in enumerate(words):
+        if not word.isalpha() or weight <= 0:
+            continue
+        cands = sorted((c for c in neighbours(word) if c in prior.logp), key=prior, reverse=True)[:max_candidates]
+        best, best_score = word, None
+        for cand in [word] + [c for c in cands if c != word]:
+            s = score(" ".join(words[:i] + [cand] + words[i + 1:])) + weight * prior(cand)
+            if best_score is None or s > best_score:
+                best, best_score = cand, s
+        words[i] = best
+    return " ".join(words)

@@ -1,11 +1,19 @@
 """Landmark frames -> model input window. The SAME code runs in training and at inference.
 
-Steps: select the contract's columns from float32[T, 543, 3] frames, normalise each axis by the
+Two kinds of input (the model's contract names its kind):
+
+- ``"columns"``: select the contract's columns from float32[T, 543, 3] frames, normalise each axis by the
 mean and standard deviation of the present (non-NaN) values in the window, replace NaN by 0 only
 after normalisation (missing stays distinguishable from "at the mean" through the mask of frames
 with no hand), and fit the time axis to the model's fixed window (nearest-frame resampling when
 longer, zero padding with a mask when shorter). Fixed lengths because dynamic shapes do not
 convert to TFLite.
+- ``"signing_hand"``: the hand that signs (the raised one; a resting hand stays out), mirrored to a
+  right hand, described by features that do not depend on the signer's size, distance, in-plane
+  rotation or handedness: its 20 points in a palm-aligned frame (palm lengths), the palm's direction
+  and normal in the camera frame (H/U, G/Q and K/P differ mainly by orientation), joint flexion and
+  finger spread cosines, fingertip and thumb-to-finger distances; then presence, height above the
+  shoulders and motion. x is scaled by the frame's aspect (width/height) so angles are true.
 """
 
 from __future__ import annotations
@@ -17,14 +25,19 @@ import numpy as np
 from asl_gpt.landmarks import layout
 
 
+COLUMNS, SIGNING_HAND = "columns", "signing_hand"
+KINDS = (COLUMNS, SIGNING_HAND)
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     columns: tuple[str, ...]  # competition column names in model input order (x block, y block, z block)
     window: int  # frames per model input; longer inputs are resampled, shorter ones padded
+    kind: str = COLUMNS  # COLUMNS: normalised columns; SIGNING_HAND: invariant features of the signing hand
 
     @property
     def n_features(self) -> int:
-        return len(self.columns)
+        return len(self.columns) if self.kind == COLUMNS else HAND_FEATURES
 
 
 def hand_columns() -> tuple[str, ...]:
@@ -81,8 +94,11 @@ def fit_window(x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     return out, mask
 
 
-def prepare(frames: np.ndarray, spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
-    """float32[T, 543, 3] -> (float32[window, C], mask float32[window]): the model's input."""
+def prepare(frames: np.ndarray, spec: FeatureSpec, aspect: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """float32[T, 543, 3] -> (float32[window, C], mask float32[window]): the model's input.
+    `aspect`: the frames' width / height (landmark x and y are fractions of each)."""
+    if spec.kind == SIGNING_HAND:
+        return signing_hand_window(frames, spec.window, aspect)
     x = select(frames, spec.columns)
     x = normalise(x, spec.columns)
     return fit_window(x, spec.window)
@@ -93,3 +109,113 @@ def hands_present(frames: np.ndarray) -> np.ndarray:
     left = np.isfinite(frames[:, layout.LEFT_HAND, 0]).any(axis=1)
     right = np.isfinite(frames[:, layout.RIGHT_HAND, 0]).any(axis=1)
     return left | right
+
+
+# --- the signing hand ---------------------------------------------------------------------------------
+
+TIPS = (4, 8, 12, 16, 20)
+FINGERS = tuple((0, 1 + 4 * f, 2 + 4 * f, 3 + 4 * f, 4 + 4 * f) for f in range(5))  # wrist .. tip
+N_INVARIANTS = 103  # 60 palm-frame coordinates + 6 orientation + 19 angle cosines + 18 distances
+N_EXTRA = 8  # present, height above the shoulders, wrist/index/pinky tip motion (x, y)
+HAND_FEATURES = N_INVARIANTS + N_EXTRA
+RAISED_BELOW_SHOULDERS = 1.0  # a wrist more than this many shoulder widths below the shoulders rests
+_L_SH, _R_SH = layout.POSE.start + 11, layout.POSE.start + 12
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-6)
+
+
+def hand_invariants(hand: np.ndarray) -> np.ndarray:
+    """float[..., 21, 3] right hand, true proportions (any origin, scale, rotation) -> float32[..., 103].
+    NaN in, NaN out."""
+    p = np.asarray(hand, np.float64)
+    p = p - p[..., :1, :]
+    p = p / np.maximum(np.linalg.norm(p[..., 9, :], axis=-1), 1e-6)[..., None, None]  # wrist->middle MCP = 1
+    u = _unit(p[..., 9, :])  # along the palm
+    n = _unit(np.cross(p[..., 5, :], p[..., 17, :]))  # palm normal (a right hand's palm side)
+    v = _unit(np.cross(n, u))
+    local = np.einsum("...pi,...ij->...pj", p, np.stack([u, v, n], axis=-1))  # [..., 21, 3] palm frame
+    cos = []
+    for f in FINGERS:
+        bones = [_unit(p[..., f[i + 1], :] - p[..., f[i], :]) for i in range(4)]
+        cos += [(bones[i] * bones[i + 1]).sum(-1) for i in range(3)]  # flexion at each joint
+    dirs = [_unit(p[..., f[4], :] - p[..., f[1], :]) for f in FINGERS]
+    cos += [(dirs[i] * dirs[i + 1]).sum(-1) for i in range(4)]  # spread between neighbours
+    dist = [np.linalg.norm(p[..., TIPS[i], :] - p[..., TIPS[j], :], axis=-1) for i in range(5) for j in range(i + 1, 5)]
+    dist += [np.linalg.norm(p[..., 4, :] - p[..., k, :], axis=-1) for k in (6, 10, 14, 18, 5, 9, 13, 17)]  # A/S/T/M/N/E
+    out = np.concatenate([local[..., 1:, :].reshape(*p.shape[:-2], 60), u, n, np.stack(cos, -1), np.stack(dist, -1)], -1)
+    return out.astype(np.float32)
+
+
+def true_proportions(frames: np.ndarray, aspect: float) -> np.ndarray:
+    """Landmarks with x and z in units of the frame's height (y's unit), so distances and angles are
+    true: `aspect` is the frame's width / height. The streaming recognizer applies it to camera frames
+    (it knows their size); `prepare(..., aspect)` does the same for training records."""
+    out = np.array(frames, dtype=np.float32, copy=True)
+    if aspect != 1.0:
+        out[..., 0] *= aspect
+        out[..., 2] *= aspect
+    return out
+
+
+def hand_heights(frames: np.ndarray, aspect: float = 1.0) -> np.ndarray:
+    """float32[T, 2] (left, right): wrist height above the shoulder line in shoulder widths (NaN: no
+    hand). Without a body in view a present hand counts as raised (height 0)."""
+    f = true_proportions(frames, aspect)
+    sh = (f[:, _L_SH, :2] + f[:, _R_SH, :2]) / 2
+    sw = np.linalg.norm(f[:, _L_SH, :2] - f[:, _R_SH, :2], axis=-1)
+    out = np.full((len(f), 2), np.nan, np.float32)
+    for k, part in enumerate((layout.LEFT_HAND, layout.RIGHT_HAND)):
+        wrist_y = f[:, part.start, 1]
+        h = (sh[:, 1] - wrist_y) / np.maximum(sw, 1e-6)
+        out[:, k] = np.where(np.isfinite(wrist_y), np.where(np.isfinite(h) & (sw > 1e-3), h, 0.0), np.nan)
+    return np.clip(out, -5.0, 5.0)
+
+
+def raised_hands(frames: np.ndarray, aspect: float = 1.0) -> np.ndarray:
+    """bool[T]: a hand is in view AND raised (not resting low): the segmenter's "signing" signal."""
+    h = hand_heights(frames, aspect)
+    return (np.nan_to_num(h, nan=-np.inf) > -RAISED_BELOW_SHOULDERS).any(axis=1)
+
+
+def signing_side(frames: np.ndarray, aspect: float = 1.0) -> int:
+    """0 (left) or 1 (right): the hand that signs in these frames, the one raised most often
+    (ties: the one seen more, then the right)."""
+    h = hand_heights(frames, aspect)
+    raised = (np.nan_to_num(h, nan=-np.inf) > -RAISED_BELOW_SHOULDERS).sum(0)
+    seen = np.isfinite(h).sum(0)
+    return int((raised[1], seen[1], 1) >= (raised[0], seen[0], 0))
+
+
+def signing_hand_points(frames: np.ndarray, aspect: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(float32[T, 21, 3] the signing hand as a right hand in true proportions, float32[T] its height).
+    A left hand is mirrored (x -> -x), so left-handed signers read like right-handed ones."""
+    side = signing_side(frames, aspect)
+    part = (layout.LEFT_HAND, layout.RIGHT_HAND)[side]
+    pts = true_proportions(frames[:, part], aspect)
+    if side == 0:
+        pts[..., 0] *= -1.0
+    return pts, hand_heights(frames, aspect)[:, side]
+
+
+def signing_hand_window(frames: np.ndarray, window: int, aspect: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """float32[T, 543, 3] -> (float32[window, HAND_FEATURES], mask[window]); frames without the
+    signing hand are zeros with present = 0."""
+    pts, height = signing_hand_points(frames, aspect)
+    t = len(pts)
+    if t > window:  # resample before motion, so motion is per model step whatever the frame rate
+        idx = np.round(np.linspace(0, t - 1, window)).astype(np.int64)
+        pts, height = pts[idx], height[idx]
+    present = np.isfinite(pts).all(axis=(1, 2))
+    inv = hand_invariants(pts)
+    palm = np.linalg.norm(pts[:, 9] - pts[:, 0], axis=-1)
+    key = pts[:, (0, 8, 20), :2]  # wrist, index tip, pinky tip
+    motion = np.zeros((len(pts), 3, 2), np.float32)
+    motion[1:] = (key[1:] - key[:-1]) / np.maximum(palm[1:], 1e-6)[:, None, None]
+    motion = np.clip(np.nan_to_num(motion, nan=0.0), -3.0, 3.0)
+    extra = np.concatenate([present[:, None], np.nan_to_num(height, nan=0.0)[:, None], motion.reshape(-1, 6)], 1)
+    x = np.concatenate([inv, extra.astype(np.float32)], 1)
+    x[~present, :N_INVARIANTS] = 0.0
+    x[~np.isfinite(x)] = 0.0
+    return fit_window(x, window)

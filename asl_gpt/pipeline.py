@@ -185,5 +185,5 @@ def build_runtime(settings, model: str | None = None):
     from asl_gpt.recognizer import load_recognizer
 
     cfg = settings.recognizer
-    rec = load_recognizer(model or cfg.model, settings.paths.models_dir, threads=cfg.threads)
+    rec = load_recognizer(model or cfg.model, settings.paths.models_dir, threads=cfg.threads, word_weight=cfg.word_weight)
     return rec, HolisticExtractor(face=needs_face(rec.contract.columns))

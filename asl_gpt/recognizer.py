@@ -16,7 +16,8 @@ import numpy as np
 
 from asl_gpt import features
 from asl_gpt.contract import ContractError, ModelContract
-from asl_gpt.decoding import greedy_decode
+from asl_gpt.config import RecognizerConfig
+from asl_gpt.decoding import WordPrior, greedy_decode, sequence_logprob, word_aware
 from asl_gpt.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class Hypothesis:
     t_start: float  # ms, first frame of the window decoded
     t_end: float  # ms, last frame
     token_confidence: float = 0.0  # geometric mean of the chosen characters' probabilities
+    raw_text: str = ""  # the letter-by-letter reading before word-aware decoding (equal when no word changed)
 
 
 class Recognizer(Protocol):
@@ -72,10 +74,12 @@ def _ordered(names, preferred: list[str]) -> list[str]:
 class TFLiteRecognizer:
     """A loaded model. Thread-safe: one lock around the interpreter (LiteRT runners are not)."""
 
-    def __init__(self, tflite_path: str | Path, contract: ModelContract, threads: int = 1):
+    def __init__(self, tflite_path: str | Path, contract: ModelContract, threads: int = 1,
+                 word_weight: float = RecognizerConfig.word_weight):
         from ai_edge_litert.interpreter import Interpreter
 
         self.contract = contract
+        self.word_weight = word_weight  # 0: letters as read, no English prior
         self.path = Path(tflite_path)
         self._lock = threading.Lock()
         try:
@@ -98,9 +102,9 @@ class TFLiteRecognizer:
         c = self.contract
         details = self._enc.get_input_details()
         shape = tuple(int(s) for s in details[self._enc_in[0]]["shape"])
-        if shape != (1, c.window, len(c.columns)):
+        if shape != (1, c.window, c.features.n_features):
             raise ModelError(f"model {self.path.name} takes input {list(shape)} but its contract says "
-                             f"[1, {c.window}, {len(c.columns)}]")
+                             f"[1, {c.window}, {c.features.n_features}]")
         tok_shape = tuple(int(s) for s in self._dec.get_input_details()[self._dec_in[2]]["shape"])
         if tok_shape != (1, c.tokens_len):
             raise ModelError(f"model {self.path.name} decodes {list(tok_shape)} tokens but its contract "
@@ -116,11 +120,12 @@ class TFLiteRecognizer:
         memory, memory_mask, conf = (out[k] for k in self._enc_out)
         return memory, memory_mask, float(np.asarray(conf).reshape(-1)[0])
 
-    def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0) -> Hypothesis:
+    def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0, aspect: float = 1.0) -> Hypothesis:
+        """`aspect`: the frames' width / height where known (1.0: frames already in true proportions)."""
         if frames.shape[0] == 0 or not features.hands_present(frames).any():
             return Hypothesis("", 0.0, t_start, t_end)  # nothing to read: never run the model on no hands
         c, tok = self.contract, self.contract.tokenizer
-        window, mask = features.prepare(frames, c.features)
+        window, mask = features.prepare(frames, c.features, aspect)
         with self._lock:
             memory, memory_mask, conf = self.encode(window, mask)
 
@@ -130,16 +135,47 @@ class TFLiteRecognizer:
                 return out[self._dec_out[0]]
 
             dec = greedy_decode(step, c.tokens_len, tok.sos_id, tok.eos_id, tok.pad_id, len(tok.symbols))
-        return Hypothesis(tok.decode(dec.ids), float(np.clip(conf, 0.0, 1.0)), t_start, t_end, dec.token_confidence)
+            raw = tok.decode(dec.ids)
+            text = raw
+            if self.word_weight > 0 and raw.strip():
+                def score(t: str) -> float:
+                    return sequence_logprob(step, tok.encode(t), c.tokens_len, tok.sos_id, tok.eos_id, tok.pad_id)
+
+                text = word_aware(raw, score, _word_prior(), self.word_weight, _neighbours)
+        return Hypothesis(text, float(np.clip(conf, 0.0, 1.0)), t_start, t_end, dec.token_confidence, raw)
 
 
-def load_recognizer(model: str | Path, models_dir: str | Path, threads: int = 1) -> TFLiteRecognizer:
+_prior_lock = threading.Lock()
+
+
+def _word_prior() -> WordPrior:
+    """English word frequencies (pyspellchecker's list), loaded once for every recognizer."""
+    global _PRIOR
+    with _prior_lock:
+        if _PRIOR is None:
+            from asl_gpt.words import english_frequencies
+
+            _PRIOR = WordPrior.from_counts(english_frequencies())
+        return _PRIOR
+
+
+_PRIOR: WordPrior | None = None
+
+
+def _neighbours(word: str) -> set[str]:
+    from asl_gpt.words import edits1
+
+    return edits1(word)
+
+
+def load_recognizer(model: str | Path, models_dir: str | Path, threads: int = 1,
+                    word_weight: float = RecognizerConfig.word_weight) -> TFLiteRecognizer:
     """Load and check a model; ModelError (one line) when it is missing, corrupt or mismatched."""
     tflite, contract_path = resolve_model(model, Path(models_dir))
     try:
         contract = ModelContract.load(contract_path)
     except ContractError as e:
         raise ModelError(str(e)) from None
-    rec = TFLiteRecognizer(tflite, contract, threads=threads)
+    rec = TFLiteRecognizer(tflite, contract, threads=threads, word_weight=word_weight)
     log.info("loaded model %s (window %d, %d columns)", tflite, contract.window, len(contract.columns))
     return rec

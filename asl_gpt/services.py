@@ -105,7 +105,7 @@ class AppServices:
         from asl_gpt.recognizer import load_recognizer
 
         cfg = self.settings.recognizer
-        return load_recognizer(cfg.model, self.settings.paths.models_dir, threads=cfg.threads)
+        return load_recognizer(cfg.model, self.settings.paths.models_dir, threads=cfg.threads, word_weight=cfg.word_weight)
 
     def recognizer(self, retry: bool = False):
         return self._recognizer.get(retry)

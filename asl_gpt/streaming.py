@@ -1,6 +1,8 @@
 """Streaming recognition: landmark frames in, hypotheses out on a schedule, never stalling the loop.
 
-Frames with a hand open a *segment*; it closes after `drop_frames` frames without hands. While a
+Frames with a *raised* hand open a *segment*; it closes after `drop_frames` frames without one. A
+hand resting low (the other hand in the lap, a hand dropped after a word) neither opens nor holds a
+segment: real signers keep the other hand in view, so "no hand in view" alone would never close one. While a
 segment is open its frames are re-decoded every `stride_frames` frames, and once more (final) when
 it closes. Decoding runs on one worker thread: `push()` only appends and hands work over, so the
 frame loop never waits for the model (a partial decode is skipped while the worker is busy; the
@@ -40,9 +42,10 @@ class Update:
 class StreamingRecognizer:
     """Feed `push(t_ms, landmarks)` per frame; collect `Update`s from its return value or `flush()`."""
 
-    def __init__(self, recognizer: Recognizer, options: StreamOptions = StreamOptions()):
+    def __init__(self, recognizer: Recognizer, options: StreamOptions = StreamOptions(), aspect: float = 1.0):
         self.recognizer = recognizer
         self.options = options
+        self.aspect = aspect  # the frames' width / height: landmarks are scaled to true proportions before decoding
         self._frames: list[np.ndarray] = []
         self._times: list[float] = []
         self._hand_frames = 0
@@ -61,10 +64,10 @@ class StreamingRecognizer:
         return bool(self._frames)
 
     def push(self, t_ms: float, landmarks: np.ndarray, hands: bool | None = None) -> list[Update]:
-        """One frame's float32[543, 3] landmarks (`hands`: whether a hand is in them, if the caller knows).
-        Returns the updates finished since the last call."""
+        """One frame's float32[543, 3] landmarks (`hands`: whether a raised hand is in them, if the caller
+        knows: features.raised_hands). Returns the updates finished since the last call."""
         if hands is None:
-            hands = bool(features.hands_present(landmarks[None])[0])
+            hands = bool(features.raised_hands(landmarks[None], self.aspect)[0])
         o = self.options
         if hands:
             if not self._frames:
@@ -121,7 +124,7 @@ class StreamingRecognizer:
                 log.debug("segment %d ignored: %d hand frames", self._segment, self._hand_frames)
             return
         n = len(self._frames) - (self._gap if final else 0)  # trailing no-hand frames carry nothing
-        frames = np.stack(self._frames[:n])
+        frames = features.true_proportions(np.stack(self._frames[:n]), self.aspect)
         self._busy.set()
         self._jobs.put((frames, self._times[0], self._times[n - 1], self._segment, final))
 

@@ -95,3 +95,89 @@ def test_reader_errors_are_one_line(tmp_path):
     (tmp_path / "bad.parquet").write_bytes(b"not parquet")
     with pytest.raises(InputError, match="cannot read"):
         io.read_parquet(tmp_path / "bad.parquet")
+
+
+# --- the signing hand -------------------------------------------------------------------------------
+
+def _body_with_hands(right: np.ndarray | None, left: np.ndarray | None = None) -> np.ndarray:
+    """One frame: shoulders at y 0.5 (width 0.3), and the given hands ([21, 3], image units)."""
+    f = layout.empty_frames(1)[0]
+    f[layout.POSE.start + 11] = (0.65, 0.5, 0.0)  # the signer's left shoulder (image right)
+    f[layout.POSE.start + 12] = (0.35, 0.5, 0.0)
+    if right is not None:
+        f[layout.RIGHT_HAND] = right
+    if left is not None:
+        f[layout.LEFT_HAND] = left
+    return f
+
+
+def _a_hand(seed: int = 0) -> np.ndarray:
+    """A plausible right hand ([21, 3], palm length ~1) with fingers spread at random."""
+    g = np.random.default_rng(seed)
+    p = np.zeros((21, 3))
+    for f, base in enumerate(np.linspace(-0.5, 0.6, 5)):
+        d = np.array([np.sin(base), -np.cos(base), 0.0])
+        for j in range(4):
+            d = d + g.normal(0, 0.25, 3)
+            p[1 + 4 * f + j] = (p[4 * f + j] if j else 0.0) + d / np.linalg.norm(d) * (0.5 if j else 1.0)
+    return p
+
+
+def test_hand_invariants_ignore_scale_position_and_rotation():
+    hand = _a_hand()
+    base = features.hand_invariants(hand)
+    angle = np.radians(35)
+    rot = np.array([[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]])
+    moved = (hand @ rot.T) * 0.07 + np.array([0.4, 0.3, 0.0])
+    other = features.hand_invariants(moved)
+    shape_part = slice(0, 60)  # palm-frame coordinates: untouched by a turn of the whole hand
+    np.testing.assert_allclose(other[shape_part], base[shape_part], atol=1e-4)
+    np.testing.assert_allclose(other[66:], base[66:], atol=1e-4)  # angles and distances
+    assert not np.allclose(other[60:63], base[60:63], atol=1e-2)  # orientation is kept apart: it names letters
+
+
+def test_left_hand_reads_like_the_mirrored_right_hand():
+    hand = _a_hand(1) * 0.08 + np.array([0.3, 0.35, 0.0])
+    right = _body_with_hands(hand)[None]
+    mirrored = hand.copy()
+    mirrored[:, 0] = 1.0 - mirrored[:, 0]
+    left = _body_with_hands(None, mirrored)[None]
+    left[0, layout.POSE.start + 11, 0], left[0, layout.POSE.start + 12, 0] = 0.35, 0.65
+    a, _ = features.signing_hand_window(right, 4)
+    b, _ = features.signing_hand_window(left, 4)
+    np.testing.assert_allclose(a[0, :features.N_INVARIANTS], b[0, :features.N_INVARIANTS], atol=1e-4)
+
+
+def test_aspect_makes_a_stretched_frame_read_like_the_square_one():
+    hand = _a_hand(2) * 0.08 + np.array([0.5, 0.35, 0.0])
+    square = features.hand_invariants(hand)
+    stretched = hand.copy()
+    stretched[:, 0] = stretched[:, 0] / 0.5625  # the same hand in a portrait 9:16 frame's x units
+    stretched[:, 2] = stretched[:, 2] / 0.5625
+    frame = _body_with_hands(stretched)[None]
+    x, _ = features.signing_hand_window(frame, 2, aspect=0.5625)
+    np.testing.assert_allclose(x[0, :features.N_INVARIANTS], square, atol=1e-4)
+    wrong, _ = features.signing_hand_window(frame, 2, aspect=1.0)
+    assert np.abs(wrong[0, :features.N_INVARIANTS] - square).max() > 0.1
+
+
+def test_the_raised_hand_signs_and_a_resting_hand_does_not():
+    raised = _a_hand(3) * 0.05 + np.array([0.3, 0.45, 0.0])  # at the shoulders
+    resting = _a_hand(4) * 0.05 + np.array([0.7, 0.95, 0.0])  # 1.5 shoulder widths below them
+    frames = np.stack([_body_with_hands(raised, resting)] * 3)
+    assert features.signing_side(frames) == 1
+    assert features.raised_hands(frames).all()
+    only_resting = np.stack([_body_with_hands(None, resting)] * 3)
+    assert not features.raised_hands(only_resting).any()
+    assert features.hands_present(only_resting).all()
+    swapped = np.stack([_body_with_hands(resting, raised)] * 3)
+    assert features.signing_side(swapped) == 0  # a left-handed signer
+
+
+def test_signing_hand_window_marks_missing_frames_and_pads():
+    hand = _a_hand(5) * 0.05 + np.array([0.3, 0.45, 0.0])
+    frames = np.stack([_body_with_hands(hand), _body_with_hands(None), _body_with_hands(hand)])
+    x, mask = features.signing_hand_window(frames, 8)
+    assert x.shape == (8, features.HAND_FEATURES) and mask.tolist() == [1, 1, 1, 0, 0, 0, 0, 0]
+    assert x[:, features.N_INVARIANTS].tolist()[:3] == [1.0, 0.0, 1.0]  # the present flag
+    assert np.isfinite(x).all() and not x[1, :features.N_INVARIANTS].any()

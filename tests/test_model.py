@@ -80,7 +80,8 @@ def test_greedy_decode_respects_specials():
 
 
 def test_presets():
-    assert set(PRESETS) == {"tiny", "default", "competition"}
+    assert set(PRESETS) == {"tiny", "tiny_hand", "default", "columns", "competition"}
+    assert get_preset("default").features == "signing_hand" and get_preset("default").letter_head > 0
     comp = get_preset("competition")
     assert (comp.n_features, comp.window, comp.dim, comp.n_blocks, comp.n_heads, comp.conv_kernel, comp.max_output) == \
         (390, 384, 208, 14, 4, 51, 31)

@@ -112,3 +112,45 @@ def test_session_survives_a_failing_frame():
     r = session.process(Frame(0.0, np.zeros((2, 2, 3), np.uint8)))
     assert r.error == "corrupt frame" and not r.hands_visible
     session.close()
+
+
+def _signer_frame(raised: bool, resting_other: bool = True) -> np.ndarray:
+    """A body (shoulders at y 0.5), the other hand resting low in view, the right hand raised or absent."""
+    f = layout.empty_frames(1)[0]
+    f[layout.POSE.start + 11] = (0.65, 0.5, 0.0)
+    f[layout.POSE.start + 12] = (0.35, 0.5, 0.0)
+    if resting_other:
+        f[layout.LEFT_HAND] = (0.7, 0.97, 0.0)  # 1.6 shoulder widths below the shoulders
+    if raised:
+        f[layout.RIGHT_HAND] = (0.3, 0.45, 0.0)
+    return f
+
+
+def test_a_resting_second_hand_neither_opens_nor_holds_a_segment():
+    rec = FakeRecognizer()
+    s = StreamingRecognizer(rec, StreamOptions(stride_frames=50, drop_frames=3, min_segment_frames=3))
+    pattern = [False] * 10 + [True] * 15 + [False] * 10 + [True] * 10 + [False] * 10
+    ups = []
+    for i, up in enumerate(pattern):
+        ups += s.push(i * 33.0, _signer_frame(up))
+        s.wait()
+    finals = [u for u in ups if u.final]
+    assert [u.segment for u in finals] == [0, 1]  # both words closed while the other hand stayed in view
+    assert not s.in_segment
+    s.close()
+
+
+def test_the_aspect_is_applied_before_decoding():
+    seen = []
+
+    class Spy(FakeRecognizer):
+        def recognize(self, frames, t_start=0.0, t_end=0.0):
+            seen.append(float(np.nanmax(frames[:, layout.RIGHT_HAND, 0])))
+            return super().recognize(frames, t_start, t_end)
+
+    s = StreamingRecognizer(Spy(), StreamOptions(stride_frames=50, drop_frames=2, min_segment_frames=2), aspect=0.5)
+    for i, up in enumerate([True] * 5 + [False] * 3):
+        s.push(i * 33.0, _signer_frame(up, resting_other=False))
+    s.flush()
+    s.close()
+    assert np.allclose(seen, [0.15])  # x 0.3 of a frame half as wide as it is high

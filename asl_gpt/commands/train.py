@@ -13,7 +13,7 @@ def _default_threads() -> int:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", default="default", help="model size: tiny, default or competition")
+    p.add_argument("--preset", default="default", help="model: default (signing-hand features + letter head), columns, competition, tiny, tiny_hand")
     p.add_argument("--data", default="synth",
                    help="'synth' (phrases synthesised from the real handshapes in the data folder) or a folder in "
                         "the competition's layout (train.csv / supplemental_metadata.csv + train_landmarks/ or "

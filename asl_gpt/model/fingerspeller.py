@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from asl_gpt import features
 from asl_gpt.model.presets import ModelConfig
 
 NEG = -1e4  # additive attention bias for masked positions (finite: fp16/TFLite friendly)
@@ -139,13 +140,55 @@ class HandFrame(nn.Module):
         return torch.cat([x, rel.reshape(b, t, self.n_hands * 63)], dim=-1)
 
 
+class LetterHead(nn.Module):
+    """Per-frame letter evidence from the signing hand's invariants (asl_gpt.features.hand_invariants).
+
+    Trained first on real static handshapes (asl_gpt.training.letters), then frozen: the encoder
+    reads its log-probabilities, not the raw geometry, so what it learns from synthesised motion
+    rests on evidence that was fitted to real hands. `mean`/`std` standardise the invariants."""
+
+    def __init__(self, hidden: int, n_letters: int):
+        super().__init__()
+        n = features.N_INVARIANTS
+        self.register_buffer("mean", torch.zeros(n))
+        self.register_buffer("std", torch.ones(n))
+        self.net = nn.Sequential(nn.Linear(n, hidden), nn.SiLU(), nn.Dropout(0.2), nn.Linear(hidden, hidden), nn.SiLU(),
+                                 nn.Dropout(0.2), nn.Linear(hidden, n_letters))
+
+    def forward(self, inv):  # [..., 103] -> letter logits [..., n_letters]
+        return self.net((inv - self.mean) / self.std)
+
+
+class HandInput(nn.Module):
+    """Signing-hand features [B, T, 103 + extra] -> [letter log-probs (0 where no hand), extra]."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.letters = LetterHead(c.letter_head, c.n_letters)
+        self.extra = c.n_features - features.N_INVARIANTS
+
+    @property
+    def width(self) -> int:
+        return self.letters.net[-1].out_features + self.extra
+
+    def forward(self, x):  # [B, T, C] -> [B, T, n_letters + extra]
+        inv, extra = x[..., :features.N_INVARIANTS], x[..., features.N_INVARIANTS:]
+        present = extra[..., :1]
+        logp = torch.log_softmax(self.letters(inv), dim=-1) * present
+        return torch.cat([logp, extra], dim=-1)
+
+
 class Encoder(nn.Module):
     def __init__(self, c: ModelConfig):
         super().__init__()
         self.reduce_at = c.reduce_at
-        self.hand_frame = HandFrame(c.columns) if c.hand_frame else nn.Identity()
-        extra = self.hand_frame.extra if c.hand_frame else 0
-        self.stem = nn.Sequential(nn.Linear(c.n_features + extra, c.dim), nn.LayerNorm(c.dim))
+        if c.letter_head:
+            self.hand_frame = HandInput(c)
+            width = self.hand_frame.width
+        else:
+            self.hand_frame = HandFrame(c.columns) if c.hand_frame else nn.Identity()
+            width = c.n_features + (self.hand_frame.extra if c.hand_frame else 0)
+        self.stem = nn.Sequential(nn.Linear(width, c.dim), nn.LayerNorm(c.dim))
         self.pos = nn.Parameter(torch.zeros(1, c.window, c.dim))
         self.blocks = nn.ModuleList(SqueezeformerBlock(c) for _ in range(c.n_blocks))
         self.reduce = TimeReduction(c.dim) if 0 <= c.reduce_at < c.n_blocks else None

@@ -1,6 +1,8 @@
 """Named model sizes as frozen dataclasses. No torch here, so the CLI can list presets cheaply.
 
-`tiny` is for tests (seconds on a CPU), `default` is what ships (real time on a 2-core laptop),
+`tiny` and `tiny_hand` are for tests (seconds on a CPU); `default` is what ships (real time on a
+2-core laptop): the signing hand's invariant features, a per-frame letter head fitted on real
+handshapes, a 3-block Squeezeformer; `columns` is the earlier default on normalised landmark columns;
 `competition` is the 1st-place size (14 blocks at dim 208, 4 heads, conv kernel 51, 130 landmarks /
 390 columns, 384 frames, 31 characters) for users with a GPU and the competition's data.
 """
@@ -39,6 +41,9 @@ COLUMN_SETS = {
 @dataclass(frozen=True)
 class ModelConfig:
     column_set: str = "hands_pose"  # key of COLUMN_SETS: which landmark columns the model reads
+    features: str = features.COLUMNS  # input kind (asl_gpt.features): normalised columns or the signing hand
+    letter_head: int = 0  # hidden width of the per-frame letter head on the hand invariants (0: none)
+    n_letters: int = 26  # classes of the letter head (a..z)
     window: int = 128  # fixed input frames (longer segments are resampled, shorter padded)
     dim: int = 96  # encoder width
     n_blocks: int = 5  # Squeezeformer blocks
@@ -64,7 +69,11 @@ class ModelConfig:
 
     @property
     def n_features(self) -> int:
-        return len(self.columns)
+        return self.spec.n_features
+
+    @property
+    def spec(self) -> features.FeatureSpec:
+        return features.FeatureSpec(self.columns, self.window, self.features)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,8 +82,17 @@ class ModelConfig:
 PRESETS: dict[str, ModelConfig] = {
     "tiny": ModelConfig(window=32, dim=32, n_blocks=1, n_heads=2, conv_kernel=5, ffn_mult=2, dec_dim=32,
                         dec_layers=2, max_output=15, dropout=0.0),
-    "default": ModelConfig(window=128, dim=96, n_blocks=5, n_heads=4, conv_kernel=15, reduce_at=1, ffn_mult=3,
+    # The previous default: normalised landmark columns (it read real signers poorly: MODEL_CARD.md).
+    "columns": ModelConfig(window=128, dim=96, n_blocks=5, n_heads=4, conv_kernel=15, reduce_at=1, ffn_mult=3,
                            dec_dim=96, dec_layers=2, max_output=31),
+    # The shipped model: signer-invariant signing-hand features, read per frame by a letter head
+    # trained on real static handshapes, then a small Squeezeformer over the letter evidence.
+    "default": ModelConfig(features=features.SIGNING_HAND, letter_head=256, hand_frame=False, window=128, dim=96,
+                        n_blocks=3, n_heads=4, conv_kernel=15, reduce_at=1, ffn_mult=3, dec_dim=96, dec_layers=2,
+                        max_output=31),
+    "tiny_hand": ModelConfig(features=features.SIGNING_HAND, letter_head=32, hand_frame=False, window=32, dim=32,
+                             n_blocks=1, n_heads=2, conv_kernel=5, ffn_mult=2, dec_dim=32, dec_layers=2,
+                             max_output=15, dropout=0.0),
     "competition": ModelConfig(column_set="competition", window=384, dim=208, n_blocks=14, n_heads=4,
                                conv_kernel=51, dec_dim=208, dec_layers=2, max_output=31),
 }

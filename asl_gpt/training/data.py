@@ -39,6 +39,7 @@ class Record:
     times_ms: np.ndarray | None = None  # per frame (synthesised data only)
     aux: float | None = None  # round-2 auxiliary target: round-1 out-of-fold score of this sequence
     key: str = ""  # sequence id
+    aspect: float = 1.0  # frame width / height (landmark x and y are fractions of each)
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ def encode_targets(texts: list[str], tok: Tokenizer, max_output: int) -> tuple[n
 
 
 def make_batch(records: list[Record], spec: features.FeatureSpec, tok: Tokenizer, max_output: int) -> Batch:
-    xs, ms = zip(*(features.prepare(r.frames, spec) for r in records))
+    xs, ms = zip(*(features.prepare(r.frames, spec, r.aspect) for r in records))
     texts = [tok.normalise(r.text)[:max_output] for r in records]
     tin, tgt = encode_targets(texts, tok, max_output)
     return Batch(np.stack(xs), np.stack(ms), tin, tgt,

@@ -120,6 +120,7 @@ def export(checkpoint: str | Path, out: str | Path, metadata: dict | None = None
             "validation": ckpt.get("val"), "parity_max_abs_diff": p.worst, "model_card": "MODEL_CARD.md",
             **(metadata or {})}
     ModelContract(name=out.name, columns=c.columns, window=c.window, max_output=c.max_output,
-                  tokenizer=Tokenizer(), min_confidence=min_confidence, metadata=meta).save(contract_path)
+                  tokenizer=Tokenizer(), min_confidence=min_confidence, metadata=meta,
+                  feature_kind=c.features).save(contract_path)
     log.info("wrote %s and %s (parity %.1e)", tflite, contract_path, p.worst)
     return tflite, contract_path, p

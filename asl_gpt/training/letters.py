@@ -110,7 +110,7 @@ def fit_letter_head(head, bank: HandshapeBank, o: LetterHeadOptions = LetterHead
         opt.zero_grad()
         loss.backward()
         opt.step()
-        loss_avg = 0.98 * loss_avg + 0.02 * float(loss) if step else float(loss)
+        loss_avg = 0.98 * loss_avg + 0.02 * loss.item() if step else loss.item()
     head.eval()
     return {"steps": o.steps, "loss": round(loss_avg, 4), "shapes": int(len(labels)),
             "signers": sorted(set(signers.tolist()))}

@@ -31,7 +31,7 @@ P = layout.point_index
 @dataclass(frozen=True)
 class SynthOptions:
     fps: tuple[float, float] = (15.0, 30.0)  # camera frame rate range
-    letters_per_s: tuple[float, float] = (2.0, 8.0)  # slow learner .. fluent signer
+    letters_per_s: tuple[float, float] = (0.4, 8.0)  # a learner holding each letter 2 s .. a fluent signer
     hold_fraction: tuple[float, float] = (0.3, 0.75)  # share of a letter's time spent holding the shape
     word_pause_s: tuple[float, float] = (0.05, 0.4)  # extra hold at a word end
     hand_size: tuple[float, float] = (0.22, 0.55)  # wrist->middle MCP over shoulder width (real capture: 0.37-0.60, the hand is nearer the camera)
@@ -41,7 +41,7 @@ class SynthOptions:
     jitter: tuple[float, float] = (0.005, 0.04)  # per-frame landmark noise, palm units
     drop_rate: tuple[float, float] = (0.0, 0.12)  # frames where the hand is not tracked
     negative_rate: float = 0.15  # share of samples that are not fingerspelling (target: empty, silent)
-    left_hand_rest_rate: float = 0.1  # share with the other hand visible, resting low
+    left_hand_rest_rate: float = 0.5  # share with the other hand visible, resting low (real signers mostly do)
     max_chars: int = 31  # longest phrase (the model's max_output)
 
 
@@ -53,6 +53,7 @@ class SynthSample:
     char_times_ms: np.ndarray  # float64[len(text)] centre of each character's hold (spaces: the gap)
     signer: str
     kind: str  # 'spell' or a negative kind
+    aspect: float = 4 / 3  # the scene's frame width / height
 
 
 # Questions a user of ASL GPT might spell (lowercase, vocabulary characters only).
@@ -171,11 +172,11 @@ class Synthesizer:
         frames = self._render(rng, scene, t, times, right, left)
         if negative and not np.isfinite(frames[:, layout.RIGHT_HAND, 0]).any():
             return self.sample(rng, signer=signer, negative=True)  # out of view: the runtime would never decode it
-        return SynthSample(frames, text, times, char_times, signer, kind)
+        return SynthSample(frames, text, times, char_times, signer, kind, scene["wh"][0] / scene["wh"][1])
 
     def _scene(self, rng) -> dict:
         o = self.o
-        w, h = ((640.0, 480.0), (1280.0, 720.0))[int(rng.integers(2))]
+        w, h = ((640.0, 480.0), (1280.0, 720.0), (720.0, 1280.0))[int(rng.integers(3))]  # webcams and phones
         sw = rng.uniform(*o.camera_scale) * min(w, h * 4 / 3)  # shoulder width in pixels
         centre = np.array([rng.uniform(0.4, 0.6) * w, rng.uniform(0.45, 0.75) * h])  # shoulders' midpoint
         return {"wh": (w, h), "sw": sw, "centre": centre, "palm": rng.uniform(*o.hand_size) * sw,

@@ -111,7 +111,7 @@ class RecordStream:
     def _raw(self) -> Record:
         if self.synth is not None:
             s = self.synth.sample(self.rng)
-            return Record(s.frames, s.text, s.signer, s.kind, s.char_times_ms, s.times_ms)
+            return Record(s.frames, s.text, s.signer, s.kind, s.char_times_ms, s.times_ms, aspect=s.aspect)
         if self._pos >= len(self._order):
             self._order, self._pos = self.source.file_order(self.rng), 0
         self._pos += 1
@@ -126,7 +126,7 @@ class RecordStream:
         if other is not None and other is not r and self.rng.random() < a.p_cutmix:
             frames, text = aug.cutmix(r.frames, r.text, other.frames, other.text, self.rng,
                                       r.char_times_ms, other.char_times_ms, r.times_ms, other.times_ms)
-            r = Record(frames, text, r.group, r.kind, None, None, r.aux, r.key)
+            r = Record(frames, text, r.group, r.kind, None, None, r.aux, r.key, r.aspect)
         elif self.rng.random() < 0.15:
             r = _prefix_crop(r, self.rng)
         return dataclasses.replace(r, frames=aug.augment(r.frames, self.rng, self.perm, a))
@@ -139,7 +139,7 @@ class _BatchDataset(torch.utils.data.IterableDataset):
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         stream = RecordStream(self.o, self.kd, self.seed + (info.id if info else 0))
-        spec, tok = features.FeatureSpec(self.cfg.columns, self.cfg.window), Tokenizer()
+        spec, tok = self.cfg.spec, Tokenizer()
         while True:
             yield make_batch([stream.next() for _ in range(self.o.batch_size)], spec, tok, self.cfg.max_output)
 
@@ -153,7 +153,7 @@ def validation_records(opts: TrainOptions, knowledge_dir: Path | None) -> list[R
         out = []
         for _ in range(opts.val_size):
             s = syn.sample(rng)
-            out.append(Record(s.frames, s.text, s.signer, s.kind))
+            out.append(Record(s.frames, s.text, s.signer, s.kind, aspect=s.aspect))
         return out
     infos = [i for i in scan_competition(opts.data) if i.fold == max(opts.fold, 0)]
     src = CompetitionSource(infos)
@@ -195,7 +195,7 @@ def predict(model: Fingerspeller, records: list[Record], cfg: ModelConfig, batch
             device: str = "cpu") -> tuple[list[str], np.ndarray]:
     """Greedy transcripts and confidences of records (torch; the TFLite path is asl_gpt.recognizer)."""
     model.eval()
-    spec, tok = features.FeatureSpec(cfg.columns, cfg.window), Tokenizer()
+    spec, tok = cfg.spec, Tokenizer()
     texts, confs = [], []
     for i in range(0, len(records), batch_size):
         b = make_batch(records[i:i + batch_size], spec, tok, cfg.max_output)
@@ -247,8 +247,14 @@ def train(opts: TrainOptions, knowledge_dir: Path | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     cfg = get_preset(opts.preset)
     model = Fingerspeller(cfg).to(opts.device)
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "pos" not in n]
-    no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "pos" not in n)]
+    letter_head = model.encoder.hand_frame.letters if cfg.letter_head else None
+    if letter_head is not None:  # stage 1 (seconds): fit on real handshapes, then frozen
+        letter_head.requires_grad_(False)
+        if not (opts.resume and (out / "last.pt").is_file()):
+            _fit_letter_head(letter_head, opts, out)
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    decay = [p for n, p in trainable if p.ndim >= 2 and "pos" not in n]
+    no_decay = [p for n, p in trainable if not (p.ndim >= 2 and "pos" not in n)]
     optim = torch.optim.AdamW([{"params": decay, "weight_decay": opts.weight_decay},
                                {"params": no_decay, "weight_decay": 0.0}], lr=opts.lr)
     step, best = 0, -float("inf")
@@ -278,7 +284,7 @@ def train(opts: TrainOptions, knowledge_dir: Path | None = None) -> Path:
     logf = open(out / "log.jsonl", "a")
     stats: dict = {}
     it = iter(loader)
-    model.train()
+    _train_mode(model)
     stopped = False
     while step < opts.steps:
         b = next(it)
@@ -295,7 +301,7 @@ def train(opts: TrainOptions, knowledge_dir: Path | None = None) -> Path:
         stopped = opts.max_minutes > 0 and (time.time() - t0) / 60 > opts.max_minutes
         if step % opts.val_every == 0 or step == opts.steps or stopped:
             v = validate(model, val, cfg, opts.device)
-            model.train()
+            _train_mode(model)
             rec = {"step": step, "lr": _lr(step, opts), "loss": float(loss.detach()), **stats, **{f"val_{k}": x for k, x in v.items()},
                    "minutes": round((time.time() - t0) / 60, 2)}
             logf.write(json.dumps(rec) + "\n")
@@ -316,6 +322,26 @@ def train(opts: TrainOptions, knowledge_dir: Path | None = None) -> Path:
     if opts.oof_out and opts.data != "synth" and opts.fold >= 0:
         write_oof(model, val, cfg, out / f"oof_fold{opts.fold}.csv", opts.device)
     return last
+
+
+def _train_mode(model: Fingerspeller) -> None:
+    """Training mode, except a frozen letter head (its dropout must not fire: it is fitted already)."""
+    model.train()
+    if model.config.letter_head:
+        model.encoder.hand_frame.letters.eval()
+
+
+def _fit_letter_head(head, opts: TrainOptions, out: Path) -> None:
+    from asl_gpt.training.handshapes import HELD_OUT_SIGNER, load_bank
+    from asl_gpt.training.letters import fit_letter_head, letter_accuracy
+
+    bank = load_bank(opts.data_dir)
+    head.requires_grad_(True)
+    figures = fit_letter_head(head, bank.without([HELD_OUT_SIGNER]), progress=opts.progress)
+    head.requires_grad_(False)
+    figures["held_out"] = letter_accuracy(head, bank.only([HELD_OUT_SIGNER]))
+    (out / "letter_head.json").write_text(json.dumps(figures, indent=1))
+    log.info("letter head: %s", figures)
 
 
 def write_oof(model, records: list[Record], cfg: ModelConfig, path: Path, device: str = "cpu") -> None:
