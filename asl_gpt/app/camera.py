@@ -49,7 +49,7 @@ def frame_message(r: FrameReply) -> dict:
     """The JSON answer to one frame: what the page draws over it (coordinates normalised 0..1)."""
     s = r.state
     msg = {"dropped": r.dropped, "text": s.text, "confidence": round(s.confidence, 3),
-           "threshold": round(s.threshold, 3), "low": s.low_confidence, "hands": s.hands_visible, "phase": s.phase,
+           "threshold": round(s.threshold, 3), "low": s.low_confidence, "hands": s.hands_visible,
            "said": list(s.said), "fps": round(s.processed_fps, 1), "received_fps": round(s.received_fps, 1)}
     if r.error:
         msg["error"] = r.error
