@@ -238,3 +238,13 @@ def test_leading_citation_runs_are_reattributed():
     text, sources = finalize_citations("[1] [2] The school opened in Hartford in 1817.", src)
     assert text == "The school opened in Hartford in 1817 [1]."
     assert [s.cited for s in sources] == [True, False]
+
+
+def test_echoed_passage_labels_are_removed():
+    from asl_gpt.rag.chain import Source, finalize_citations
+
+    src = (Source(1, "a.md", "Everyday Signs", "YES", "YES: make an S hand and nod it.", 0.6),)
+    text, _ = finalize_citations('(from "Everyday Signs", section "YES"): [1] YES: make an S hand and nod it.', src)
+    assert text == "YES: make an S hand and nod it [1]."
+    text, _ = finalize_citations("Passage [1] states that you make an S hand and nod it.", src)
+    assert text == "You make an S hand and nod it [1]."

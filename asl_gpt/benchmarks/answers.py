@@ -9,7 +9,8 @@ a line, works too: those are timed and shown, not judged.
 
 "Right" for a question with facts: the answer was given (not refused, not an LLM error) and each fact
 is in the answer AND in a passage the answer cites. For an out-of-scope question: refused. First-token
-time is from the question to the first streamed token, retrieval included, as a user sees it.
+time is from the question to the first streamed token, retrieval included, as a user sees it (for a
+quoted answer, which streams nothing, the total time).
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ def run(args, settings) -> int:
                 elif isinstance(ev, Answer):
                     answer = ev
             total = time.perf_counter() - t0
+            if first is None and answer.status == "answered":
+                first = total  # a quoted answer streams nothing: its text appears at the end
             cited = [s.passage for s in answer.sources if s.cited]
             r = {"question": q.question, "part": q.part, "kind": q.kind, "follow_up": q.follow_up,
                  "asked": answer.question, "status": answer.status, "answer": answer.text or answer.error,

@@ -154,6 +154,11 @@ def substantive(text: str, min_words: int = 4) -> bool:
 def finalize_citations(text: str, sources: tuple[Source, ...]) -> tuple[str, tuple[Source, ...]]:
     """Remove markers that name no passage, attribute uncited sentences, mark the cited sources."""
     valid = {s.n for s in sources}
+    # Small models echo the prompt's passage labels ('(from "Title", section "S"): [1] ...',
+    # "Passage [1] states that ..."): the label is not part of the answer.
+    text = re.sub(r'(?m)^\s*(?:Passage \[\d+\] )?\(from "[^"\n]*"(?:, section "[^"\n]*")?\):?\s*', "", text)
+    text = re.sub(r"(?im)^\s*passage \[(\d+)\] (?:states|says|explains|mentions) that\s+(\w)",
+                  lambda m: m.group(2).upper(), text)
     # A run of markers opening the answer or a line ("[1] The letter…") cites nothing in particular:
     # drop it and let the sentence be attributed from its words.
     text = re.sub(r"(?m)^(\s*\[\d+\]\s*)+", "", text)
