@@ -126,6 +126,7 @@ def test_evaluate_real_on_landmark_files(tmp_path):
     videos = {v["file"]: v for v in out["videos"]}
     assert videos["words/CAT.parquet"]["committed"] == "cat" and videos["words/CAT.parquet"]["signer"] == "3"
     assert videos["words/dog_maria.parquet"]["signer"] == "maria"
+    assert videos["words/CAT.parquet"]["segments"] == 1 and videos["words/CAT.parquet"]["hand_frames"] == 36
     assert videos["letters/C_3.parquet"] == {**videos["letters/C_3.parquet"], "committed": "q", "score": 0.0,
                                              "raw": "q", "raw_confidence": 0.8}
     w, L = out["kinds"]["word"], out["kinds"]["letter"]

@@ -151,10 +151,11 @@ def _real_words(rec, args, settings) -> dict:
         runs = [v for v in out["videos"] if v["kind"] == kind]
         print(f"\n{kind}s: {len(runs)} recordings")
         print(f"  {'label':<8} {'signer':<7} {'committed':<16} {'score':>6}   {'raw reading':<16} {'conf':>5} "
-              f"{'raw':>6}  file")
+              f"{'raw':>6} {'segs':>4} {'hands':>9}  file")
         for v in runs:
             print(f"  {v['label']:<8} {v['signer']:<7} {_cut(v['committed']) or '-':<16} {v['score']:>6.3f}   "
-                  f"{_cut(v['raw']) or '-':<16} {v['raw_confidence']:>5.2f} {v['raw_score']:>6.3f}  {v['file']}")
+                  f"{_cut(v['raw']) or '-':<16} {v['raw_confidence']:>5.2f} {v['raw_score']:>6.3f} {v['segments']:>4} "
+                  f"{v['hand_frames']:>4}/{v['frames']:<4}  {v['file']}")
         print(f"  {'signer':<8} {'videos':>6} {'score':>7} {'exact':>6} {'committed':>9} {'raw score':>9} {'raw exact':>9}")
         for name, g in [*fig["per_signer"].items(), ("overall", fig["overall"])]:
             print(f"  {name:<8} {g['videos']:>6} {g['score']:>7.3f} {g['exact']:>6.3f} "

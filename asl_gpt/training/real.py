@@ -244,6 +244,8 @@ class VideoRun:
     raw: str  # every segment's final reading, rejected or not, joined with spaces
     raw_confidence: float  # the lowest confidence among those readings (0 when there are none)
     calls: list = field(default_factory=list, repr=False)  # the buffer calls, for replay at other thresholds
+    segments: int = 0  # segments the streaming recognizer closed with a final decode
+    hand_frames: int = 0  # frames with a hand in view (a signer whose hands never leave it: one long segment)
 
     @property
     def score(self) -> float:
@@ -277,8 +279,9 @@ def run_sample(recognizer, sample: RealSample, stream_options, buffer_options, n
     session.buffer = rec
     events = []
     try:
+        aspect = sample.frame_wh[0] / sample.frame_wh[1] if sample.frame_wh else None
         for f, t in zip(sample.frames, sample.times_ms):
-            events += session.process_landmarks(float(t), f).events
+            events += session.process_landmarks(float(t), f, aspect).events
             session.stream.wait()  # evaluation: no decode skipped because the worker was busy
             events += session.poll()
         events += session.finish()
@@ -289,7 +292,8 @@ def run_sample(recognizer, sample: RealSample, stream_options, buffer_options, n
     raw = " ".join(t for t, _ in readings)
     conf = min((c for _, c in readings), default=0.0)
     run = VideoRun(name or sample.path.name, sample.label, sample.signer, sample.kind, len(sample.frames), committed, raw,
-                   conf, rec.calls)
+                   conf, rec.calls, segments=sum(1 for n, a, k in rec.calls if n == "push" and k.get("final")),
+                   hand_frames=session.frames_with_hands)
     again = " ".join(replay(rec.calls, buffer_options))
     if again != committed:  # the replay would make the reliability table wrong: say so loudly
         log.warning("%s: replaying the buffer calls gave %r, the run committed %r", run.file, again, committed)
@@ -384,7 +388,8 @@ def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_o
         }
     out["videos"] = [{"file": r.file, "label": r.label, "signer": r.signer, "kind": r.kind,
                       "frames": r.frames, "committed": r.committed, "score": round(r.score, 4), "raw": r.raw,
-                      "raw_confidence": round(r.raw_confidence, 4), "raw_score": round(r.raw_score, 4)}
+                      "raw_confidence": round(r.raw_confidence, 4), "raw_score": round(r.raw_score, 4),
+                      "segments": r.segments, "hand_frames": r.hand_frames}
                      for r in runs]
     return out
 
