@@ -153,7 +153,7 @@ def test_fingerspelled_question_is_corrected_and_raw_kept(settings, kb):
 def test_an_answer_of_citation_marks_is_never_shown_the_passages_are_quoted(settings, kb):
     chat = fake_chat("[1] [2] [3]")
     events, answer = run(build_assistant(settings, kb, chat), "how is the letter z traced zigzag")
-    assert len(events) == 2  # Retrieved, Answer: nothing streamed
+    assert [e.text for e in events[1:-1]] == [answer.text]  # the marks never shown; the quotes streamed
     assert answer.status == "answered" and answer.quoted and not answer.error
     assert answer.text.startswith("Quoted from the knowledge base")
     assert '"The letter Z is the index finger tracing a zigzag." [1]' in answer.text
@@ -230,6 +230,14 @@ def test_the_prompt_holds_sentence_windows_not_whole_chunks(tmp_path):
     assert len(system) < 1000 < len(long_doc)
 
 
+def test_titles_do_not_end_sentences_when_citations_are_attributed():
+    from asl_gpt.rag.chain import Source, finalize_citations
+
+    src = (Source(1, "a.md", "Stokoe", "", "William C. Stokoe Jr. published Sign Language Structure in 1960.", 0.6),)
+    text, _ = finalize_citations("William C. Stokoe Jr. published Sign Language Structure in 1960.", src)
+    assert text == "William C. Stokoe Jr. published Sign Language Structure in 1960 [1]."
+
+
 def test_leading_citation_runs_are_reattributed():
     from asl_gpt.rag.chain import Source, finalize_citations
 
@@ -248,3 +256,9 @@ def test_echoed_passage_labels_are_removed():
     assert text == "YES: make an S hand and nod it [1]."
     text, _ = finalize_citations("Passage [1] states that you make an S hand and nod it.", src)
     assert text == "You make an S hand and nod it [1]."
+
+
+def test_a_short_supported_answer_is_kept_and_streamed_at_the_end(settings, kb):
+    chat = fake_chat("1817 [1].")
+    events, answer = run(build_assistant(settings, kb, chat), "when did the american school for the deaf open")
+    assert not answer.quoted and answer.text == "1817 [1]." and [e.text for e in events[1:-1]] == ["1817 [1]."]

@@ -32,7 +32,8 @@ from asl_gpt.rag.retrieval import Passage
 log = logging.getLogger(__name__)
 
 _CITATION = re.compile(r"\[(\d+)\]")
-_SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)(?=\s)|(?<=\n)")  # not after an initial ("I. King Jordan")
+# Not after an initial ("I. King Jordan") or a title ("Stokoe Jr. published").
+_SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr)\.)(?<!\bMrs\.)(?=\s)|(?<=\n)")
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,8 @@ def attribute_sentences(text: str, sources: tuple[Source, ...], min_overlap: flo
 
 
 def substantive(text: str, min_words: int = 4) -> bool:
-    """Has the answer real words beyond citation markers and "Passage" labels?"""
-    words = [w for w in tokenize(_CITATION.sub(" ", text)) if w.isalpha() and w != "passage"]
+    """Has the answer real words beyond citation markers and "Passage" labels? (Numbers count: "1817 [1].")"""
+    words = [w for w in tokenize(_CITATION.sub(" ", text)) if (w.isalpha() and w != "passage") or w.isdigit()]
     return len(words) >= min_words
 
 
@@ -329,7 +330,10 @@ class Assistant:
         text = "".join(got)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         texts = [p.text for p in passages]
-        if substantive(text) and supported(text, windows + texts, question, self.context):
+        # A short answer ("1817 [1].") is usable once it is over; it was held back while it streamed.
+        if substantive(text, min_words=1) and supported(text, windows + texts, question, self.context):
+            if not parts:
+                yield Token(text)
             text, sources = finalize_citations(text, sources)
             yield Answer(question, text, sources, "answered", correction=correction, timings=timings)
             return
@@ -337,7 +341,10 @@ class Assistant:
         picks = best_sentences(question, texts, self.context.quote_sentences, vocab)
         cited = {pi + 1 for pi, _ in picks}
         sources = tuple(Source(**{**s.__dict__, "cited": s.n in cited}) for s in sources)
-        yield Answer(question, quoted_answer(picks), sources, "answered", correction=correction, timings=timings,
+        quotes = quoted_answer(picks)
+        if not parts:  # nothing of the model's was shown: the quotes stream like an answer
+            yield Token(quotes)
+        yield Answer(question, quotes, sources, "answered", correction=correction, timings=timings,
                      quoted=True)
 
     def ask(self, question: str, history=None, raw: str | None = None) -> Answer:
