@@ -16,6 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-confidence", type=float, help="confidence threshold (default: the model's)")
     p.add_argument("--fps", type=float, default=PARQUET_FPS,
                    help=f"landmark files: frames per second of the `frame` column (default {PARQUET_FPS:g})")
+    p.add_argument("--aspect", type=float,
+                   help="landmark files: width / height of the frames they were taken from (default: unknown)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -47,10 +49,12 @@ def read_landmark_file(path: str | Path, fps: float = PARQUET_FPS) -> tuple[np.n
 
 
 def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer, stream_options, buffer_options,
-                        progress: bool = False):
+                        aspect: float | None = None, progress: bool = False):
     """Landmarks already extracted, through the same RecognitionSession as a video (process_landmarks).
 
     Every scheduled decode runs before the next frame, as when frames arrive at camera speed."""
+    import functools
+    import inspect
     import time
 
     from asl_gpt.buffer import Committed, Rejected
@@ -60,6 +64,9 @@ def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer, st
         raise RuntimeError("this session is fed landmarks")
 
     session = RecognitionSession(recognizer, no_pixels, stream_options, buffer_options)
+    feed = session.process_landmarks
+    if aspect and "aspect" in inspect.signature(feed).parameters:  # as `process` gives it for a video frame
+        feed = functools.partial(session.process_landmarks, aspect=aspect)
     events = []
     it = zip(frames, times_ms)
     if progress:
@@ -69,7 +76,7 @@ def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer, st
     t0 = time.perf_counter()
     try:
         for f, t in it:
-            events += session.process_landmarks(float(t), f).events
+            events += feed(float(t), f).events
             session.stream.wait()
             events += session.poll()
         events += session.finish()
@@ -107,7 +114,7 @@ def run(args, settings) -> int:
     threshold = rec.contract.min_confidence if args.min_confidence is None else args.min_confidence
     if landmarks:
         result = recognize_landmarks(frames, times, rec, stream_options(settings),
-                                     BufferOptions(min_confidence=threshold), progress=not args.no_progress)
+                                     BufferOptions(min_confidence=threshold), args.aspect, progress=not args.no_progress)
     else:
         from asl_gpt.pipeline import recognize_video
 

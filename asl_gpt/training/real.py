@@ -268,6 +268,18 @@ def _no_extractor(rgb):  # cached landmarks: the session never sees pixels
     raise RuntimeError("this session is fed landmarks, not frames")
 
 
+def landmark_feeder(session, frame_wh: tuple[int, int] | None):
+    """`session.process_landmarks` with the frame's aspect (width / height), as `process` gives it for a
+    video frame, where it is known and the session takes one."""
+    import functools
+    import inspect
+
+    aspect = frame_wh[0] / frame_wh[1] if frame_wh and frame_wh[1] else None
+    if aspect and "aspect" in inspect.signature(session.process_landmarks).parameters:
+        return functools.partial(session.process_landmarks, aspect=aspect)
+    return session.process_landmarks
+
+
 def run_sample(recognizer, sample: RealSample, stream_options, buffer_options, name: str | None = None) -> VideoRun:
     """Stream one recording through the app's path (RecognitionSession: streaming + buffer), deterministically:
     after each frame every scheduled decode runs and its result reaches the buffer at that frame's time."""
@@ -278,10 +290,10 @@ def run_sample(recognizer, sample: RealSample, stream_options, buffer_options, n
     rec = _RecordingBuffer(session.buffer)
     session.buffer = rec
     events = []
+    feed = landmark_feeder(session, sample.frame_wh)
     try:
-        aspect = sample.frame_wh[0] / sample.frame_wh[1] if sample.frame_wh else None
         for f, t in zip(sample.frames, sample.times_ms):
-            events += session.process_landmarks(float(t), f, aspect).events
+            events += feed(float(t), f).events
             session.stream.wait()  # evaluation: no decode skipped because the worker was busy
             events += session.poll()
         events += session.finish()
