@@ -95,14 +95,15 @@ class WordPrior:
 
 def word_aware(text: str, score: Callable[[str], float], prior: WordPrior, weight: float,
                neighbours: Callable[[str], set[str]], max_candidates: int = 48) -> str:
-    """Rescore each word of `text` (left to right, the others fixed): the reading itself or an English
-    neighbour, maximising score(whole text) + weight * log P(word). `score` is the model's
+    """Rescore each word of two letters or more in `text` (left to right, the others fixed): the reading
+    itself or an English neighbour, maximising score(whole text) + weight * log P(word). `score` is the model's
     log-probability of a text; `neighbours(word)` proposes spellings (one edit away)."""
     words = text.split(" ")
     for i, word in enumerate(words):
-        if not word.isalpha() or weight <= 0:
+        if not word.isalpha() or len(word) < 2 or weight <= 0:  # a single letter is spelled on purpose (I, a, initials)
             continue
-        cands = sorted((c for c in neighbours(word) if c in prior.logp), key=prior, reverse=True)[:max_candidates]
+        cands = sorted((c for c in neighbours(word) if len(c) >= 2 and c in prior.logp), key=prior,
+                       reverse=True)[:max_candidates]
         best, best_score = word, None
         for cand in [word] + [c for c in cands if c != word]:
             s = score(" ".join(words[:i] + [cand] + words[i + 1:])) + weight * prior(cand)

@@ -63,18 +63,24 @@ class RecognitionSession:
             self.last_t_ms = frame.t_ms
             return FrameResult(frame.t_ms, layout.empty_frames(1)[0], False, self.buffer.tick(frame.t_ms, False),
                                error=str(e))
-        return self.process_landmarks(frame.t_ms, lm)
+        h, w = frame.rgb.shape[:2]
+        return self.process_landmarks(frame.t_ms, lm, w / h if h else None)
 
-    def process_landmarks(self, t_ms: float, landmarks: np.ndarray) -> FrameResult:
+    def process_landmarks(self, t_ms: float, landmarks: np.ndarray, aspect: float | None = None) -> FrameResult:
         """One frame's float32[543, 3] landmarks through recognition scheduling and the buffer: what
-        `process` does after extraction (landmark files and cached landmarks take this same path)."""
+        `process` does after extraction (landmark files and cached landmarks take this same path).
+        `aspect`: the frame's width / height where known (landmark x and y are fractions of each)."""
         self.frames_seen += 1
         self.last_t_ms = t_ms
+        if aspect:
+            self.stream.aspect = aspect
         hands = bool(features.hands_present(landmarks[None])[0])
         self.frames_with_hands += hands
+        # Segments and utterances follow the *signing* hand: one resting low in view is not signing.
+        signing = hands and bool(features.raised_hands(landmarks[None], self.stream.aspect)[0])
         result = FrameResult(t_ms, landmarks, hands)
-        result.events += self._apply(self.stream.push(t_ms, landmarks, hands), t_ms)
-        result.events += self.buffer.tick(t_ms, hands)
+        result.events += self._apply(self.stream.push(t_ms, landmarks, signing), t_ms)
+        result.events += self.buffer.tick(t_ms, signing)
         result.hypothesis = self.latest
         return result
 

@@ -66,3 +66,62 @@ def test_contract_round_trip_and_validation(tmp_path):
     (tmp_path / "x.json").write_text("{")
     with pytest.raises(ContractError, match="not readable JSON"):
         ModelContract.load(tmp_path / "x.json")
+
+
+# --- word-aware decoding ----------------------------------------------------------------------------
+
+from asl_gpt.decoding import WordPrior, sequence_logprob, word_aware  # noqa: E402
+from asl_gpt.words import edits1  # noqa: E402
+
+PRIOR = WordPrior.from_counts({"dog": 500, "cat": 800, "do": 900, "hello": 300, "a": 5000})
+
+
+def _table_scorer(table: dict[str, float], default: float = -20.0):
+    """A fake model: the log-probability of each text it might be asked about."""
+    return lambda text: table.get(text, default)
+
+
+def test_an_unsure_letter_becomes_the_english_word():
+    # the model read "dop" but "dog" is nearly as likely to it: the prior decides
+    score = _table_scorer({"dop": -2.0, "dog": -2.6})
+    assert word_aware("dop", score, PRIOR, weight=0.3, neighbours=edits1) == "dog"
+
+
+def test_a_confident_unknown_word_stays_as_read():
+    # a name the model reads clearly is not turned into a word it did not see
+    score = _table_scorer({"doq": -0.3, "dog": -9.0})
+    assert word_aware("doq", score, PRIOR, weight=0.3, neighbours=edits1) == "doq"
+
+
+def test_known_words_single_letters_and_weight_zero():
+    score = _table_scorer({"cat": -1.0, "cot": -1.2, "x cat": -1.0, "x": -1.0})
+    assert word_aware("cat", score, PRIOR, 0.3, edits1) == "cat"
+    assert word_aware("x", score, PRIOR, 0.3, edits1) == "x"  # single letters are spelled on purpose
+    assert word_aware("dop", _table_scorer({"dop": -2.0, "dog": -2.1}), PRIOR, 0.0, edits1) == "dop"
+
+
+def test_each_word_is_rescored_in_its_phrase():
+    score = _table_scorer({"helo dop": -3.0, "hello dop": -3.5, "hello dog": -3.9})
+    assert word_aware("helo dop", score, PRIOR, 0.3, edits1) == "hello dog"
+
+
+def test_prior_ranks_known_words_above_unknown():
+    assert PRIOR("cat") > PRIOR("dog") > PRIOR("zzz") == PRIOR.unknown
+
+
+def test_sequence_logprob_is_one_teacher_forced_call():
+    calls = []
+    V = 6  # ids 0..2 symbols, 3 PAD, 4 SOS, 5 EOS
+
+    def step(tokens):
+        calls.append(tokens.copy())
+        logits = np.zeros((1, tokens.shape[1], V), np.float32)
+        logits[0, :, 1] = 3.0  # the model likes symbol 1 ...
+        logits[0, 2, 5] = 6.0  # ... and ends after two symbols
+        return logits
+
+    lp = sequence_logprob(step, [1, 1], 5, sos_id=4, eos_id=5, pad_id=3)
+    assert len(calls) == 1 and calls[0].tolist() == [[4, 1, 1, 3, 3]]
+    worse = sequence_logprob(step, [1, 2], 5, sos_id=4, eos_id=5, pad_id=3)
+    assert lp > worse and lp < 0
+    assert sequence_logprob(step, [1] * 5, 5, 4, 5, 3) == float("-inf")  # longer than the decoder holds

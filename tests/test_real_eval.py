@@ -249,7 +249,7 @@ def test_evaluate_letters_per_signer_and_letter():
     class AlwaysA:
         contract = SimpleNamespace(min_confidence=0.5)
 
-        def recognize(self, frames, t_start=0.0, t_end=0.0):
+        def recognize(self, frames, t_start=0.0, t_end=0.0, aspect=1.0):
             return Hypothesis("a", 0.9, t_start, t_end)
 
     out = letters.evaluate_letters(AlwaysA(), hs, body(), progress=False)["letters"]

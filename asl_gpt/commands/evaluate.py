@@ -46,7 +46,8 @@ def run(args, settings) -> int:
     from asl_gpt.recognizer import load_recognizer
     from asl_gpt.training import evaluate as ev
 
-    rec = load_recognizer(args.model or settings.recognizer.model, settings.paths.models_dir, settings.recognizer.threads)
+    cfg = settings.recognizer
+    rec = load_recognizer(args.model or cfg.model, settings.paths.models_dir, cfg.threads, word_weight=cfg.word_weight)
     if args.data in ("real-words", "letters"):
         if args.record:
             raise InputError(f"--record stores synth or competition figures, not --data {args.data}")

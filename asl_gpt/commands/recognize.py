@@ -54,7 +54,6 @@ def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer, st
 
     Every scheduled decode runs before the next frame, as when frames arrive at camera speed."""
     import functools
-    import inspect
     import time
 
     from asl_gpt.buffer import Committed, Rejected
@@ -64,9 +63,7 @@ def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer, st
         raise RuntimeError("this session is fed landmarks")
 
     session = RecognitionSession(recognizer, no_pixels, stream_options, buffer_options)
-    feed = session.process_landmarks
-    if aspect and "aspect" in inspect.signature(feed).parameters:  # as `process` gives it for a video frame
-        feed = functools.partial(session.process_landmarks, aspect=aspect)
+    feed = functools.partial(session.process_landmarks, aspect=aspect)  # as `process` gives it for a video frame
     events = []
     it = zip(frames, times_ms)
     if progress:
@@ -104,7 +101,8 @@ def run(args, settings) -> int:
         if not len(frames):
             raise InputError(f"landmark file {args.video} has no frames")
         cfg = settings.recognizer
-        rec = load_recognizer(args.model or cfg.model, settings.paths.models_dir, threads=cfg.threads)
+        rec = load_recognizer(args.model or cfg.model, settings.paths.models_dir, threads=cfg.threads,
+                              word_weight=cfg.word_weight)
     else:
         from asl_gpt.landmarks.video import probe
         from asl_gpt.pipeline import build_runtime

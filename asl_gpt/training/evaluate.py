@@ -46,7 +46,7 @@ def held_out_synth(recognizer, data_dir: Path, knowledge_dir: Path | None = None
         ok = 0
         for _ in range(letters_per_class):
             s = syn.sample(rng, text=c, signer=HELD_OUT_SIGNER, negative=False)
-            h = recognizer.recognize(s.frames)
+            h = recognizer.recognize(s.frames, aspect=s.aspect)
             ok += h.text == c
             confident_right += h.text == c and h.confidence >= thr
         per_letter[c] = ok / letters_per_class
@@ -55,7 +55,7 @@ def held_out_synth(recognizer, data_dir: Path, knowledge_dir: Path | None = None
     refs, preds, confs = [], [], []
     for _ in _progress(range(phrases), progress, desc="phrases", unit="phrase"):
         s = syn.sample(rng, signer=HELD_OUT_SIGNER, negative=False)
-        h = recognizer.recognize(s.frames)
+        h = recognizer.recognize(s.frames, aspect=s.aspect)
         refs.append(s.text)
         preds.append(h.text)
         confs.append(h.confidence)

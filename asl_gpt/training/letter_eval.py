@@ -143,7 +143,7 @@ def evaluate_letters(recognizer, hands: HandSet, body: np.ndarray, options: Stil
         it = tqdm(it, desc="letters", unit="hand")
     for i in it:
         frames, times = still_sequence(hands.shapes[i], body, rng, options)
-        hyp = recognizer.recognize(frames, float(times[0]), float(times[-1]))
+        hyp = recognizer.recognize(frames, float(times[0]), float(times[-1]), aspect=options.frame_wh[0] / options.frame_wh[1])
         lab = str(hands.labels[i])
         right[i] = hyp.text == lab
         confident[i] = right[i] and hyp.confidence >= thr

@@ -270,14 +270,11 @@ def _no_extractor(rgb):  # cached landmarks: the session never sees pixels
 
 def landmark_feeder(session, frame_wh: tuple[int, int] | None):
     """`session.process_landmarks` with the frame's aspect (width / height), as `process` gives it for a
-    video frame, where it is known and the session takes one."""
+    video frame, where it is known."""
     import functools
-    import inspect
 
     aspect = frame_wh[0] / frame_wh[1] if frame_wh and frame_wh[1] else None
-    if aspect and "aspect" in inspect.signature(session.process_landmarks).parameters:
-        return functools.partial(session.process_landmarks, aspect=aspect)
-    return session.process_landmarks
+    return functools.partial(session.process_landmarks, aspect=aspect)
 
 
 def run_sample(recognizer, sample: RealSample, stream_options, buffer_options, name: str | None = None) -> VideoRun:

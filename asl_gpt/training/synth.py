@@ -31,7 +31,7 @@ P = layout.point_index
 @dataclass(frozen=True)
 class SynthOptions:
     fps: tuple[float, float] = (15.0, 30.0)  # camera frame rate range
-    letters_per_s: tuple[float, float] = (0.4, 8.0)  # a learner holding each letter 2 s .. a fluent signer
+    letters_per_s: tuple[float, float] = (0.25, 8.0)  # a learner holding each letter 3 s .. a fluent signer
     hold_fraction: tuple[float, float] = (0.3, 0.75)  # share of a letter's time spent holding the shape
     word_pause_s: tuple[float, float] = (0.05, 0.4)  # extra hold at a word end
     hand_size: tuple[float, float] = (0.22, 0.55)  # wrist->middle MCP over shoulder width (real capture: 0.37-0.60, the hand is nearer the camera)
@@ -194,7 +194,7 @@ class Synthesizer:
     def _spell(self, rng, text: str, signer: str, scene: dict, fps: float):
         """Timeline of the right hand: (t seconds[T], dict of per-frame arrays, char centres ms)."""
         o = self.o
-        rate = rng.uniform(*o.letters_per_s)
+        rate = math.exp(rng.uniform(*np.log(o.letters_per_s)))  # log-uniform: learners' pace is as common as fluent
         hold_frac = rng.uniform(*o.hold_fraction)
         letters = [(i, c) for i, c in enumerate(text) if c != " "]
         keys, holds, trans = [], [], []
