@@ -60,8 +60,8 @@ def test_letters_appear_in_order(bank, body):
             continue
         i = int(np.argmin(np.abs(s.times_ms - t)))
         assert np.isfinite(hand[i]).all()
-        # back to the canonical frame: pixels of this scene's frame (either 4:3 or 16:9), wrist at 0
-        found = {_nearest_label(canonicalise(hand[i][None], wh)[0], rows, bank) for wh in ((640, 480), (1280, 720))}
+        # back to the canonical frame: this scene's frame proportions (the sample's aspect), wrist at 0
+        found = {_nearest_label(canonicalise(hand[i][None], (s.aspect, 1.0))[0], rows, bank)}
         assert c in found, f"{c!r} at {t:.0f} ms looks like {found}"
 
 

@@ -41,6 +41,7 @@ class SynthOptions:
     jitter: tuple[float, float] = (0.005, 0.04)  # per-frame landmark noise, palm units
     drop_rate: tuple[float, float] = (0.0, 0.12)  # frames where the hand is not tracked
     negative_rate: float = 0.15  # share of samples that are not fingerspelling (target: empty, silent)
+    rise_rate: float = 0.5  # share of phrases where the hand rises into view first (the same, dropping after)
     left_hand_rest_rate: float = 0.5  # share with the other hand visible, resting low (real signers mostly do)
     max_chars: int = 31  # longest phrase (the model's max_output)
 
@@ -248,12 +249,14 @@ class Synthesizer:
                     offs[idx >= k, 0] -= 0.35 * (idx[idx >= k] >= k)
         word_no = np.cumsum([0] + [1 if text[letters[k][0] + 1:letters[k + 1][0]].count(" ") else 0 for k in range(n - 1)])
         offs[:, 0] -= 0.15 * word_no[idx]
-        # rise into view and drop out of it
-        rise = _smooth(t / lead_in)
-        fall = _smooth((total - t) / lead_out)
+        # rise into view and drop out of it, or not: a recording or a segment may start and end with the
+        # hand already up (real signers often keep it raised), so the rise must not be what says "spelling"
+        rises, drops = rng.random() < o.rise_rate, rng.random() < o.rise_rate
+        rise = _smooth(t / lead_in) if rises else np.ones_like(t)
+        fall = _smooth((total - t) / lead_out) if drops else np.ones_like(t)
         updown = (1 - np.minimum(rise, fall)) * 3.0  # palm units below the anchor
         offs[:, 1] += updown
-        visible = (t >= lead_in * rng.uniform(0.3, 0.8)) & (t <= total - lead_out * rng.uniform(0.2, 0.7))
+        visible = ((t >= lead_in * rng.uniform(0.3, 0.8)) | (not rises)) & ((t <= total - lead_out * rng.uniform(0.2, 0.7)) | (not drops))
         centres = (starts + ends) / 2 * 1000.0
         char_times, k = [], 0
         for c in text:
