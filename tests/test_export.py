@@ -63,6 +63,41 @@ def test_exported_model_runs_in_the_runtime(exported_tiny):
     assert float(conf[0]) == pytest.approx(h.confidence, abs=1e-4)
 
 
+@pytest.mark.slow
+def test_signing_hand_model_exports_and_reads_the_same_in_the_runtime(tmp_path):
+    """The shipped kind of model: its contract names its features, and LiteRT reads what torch reads,
+    the frame's aspect included (the letter head is part of the exported encoder)."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("litert_torch")
+    from asl_gpt import features
+    from asl_gpt.model.fingerspeller import Fingerspeller, greedy_decode, save_checkpoint
+    from asl_gpt.model.presets import get_preset
+    from asl_gpt.recognizer import load_recognizer
+    from asl_gpt.tokenizer import Tokenizer
+    from asl_gpt.training.export import export
+
+    torch.manual_seed(1)
+    model = Fingerspeller(get_preset("tiny_hand"))
+    save_checkpoint(tmp_path / "hand.pt", model, step=1)
+    tflite, contract_path, parity = export(tmp_path / "hand.pt", tmp_path / "hand", {"training_data": "none (test)"})
+    assert parity.worst < 1e-4
+    c = ModelContract.load(contract_path)
+    assert c.feature_kind == features.SIGNING_HAND and c.features.n_features == features.HAND_FEATURES
+    assert json.loads(contract_path.read_text())["input"]["features"] == "signing_hand"
+    rec = load_recognizer(tflite, tmp_path, word_weight=0.0)
+    rng = np.random.default_rng(0)
+    frames = np.full((40, 543, 3), np.nan, np.float32)
+    frames[:, 522:543] = rng.uniform(0.3, 0.4, (40, 21, 3))  # the right hand, near the shoulders
+    frames[:, 489 + 11] = (0.6, 0.45, 0.0)
+    frames[:, 489 + 12] = (0.3, 0.45, 0.0)
+    h = rec.recognize(frames, aspect=16 / 9)
+    x, m = features.prepare(frames, c.features, 16 / 9)
+    tok = Tokenizer()
+    ids, conf = greedy_decode(model.eval(), torch.from_numpy(x[None]), torch.from_numpy(m[None]), tok.sos_id, tok.eos_id, 59)
+    assert tok.decode(ids[0]) == h.text == h.raw_text
+    assert float(conf[0]) == pytest.approx(h.confidence, abs=1e-4)
+
+
 def test_shipped_default_model_loads_in_the_runtime():
     """models/default.{tflite,json}: the contract is complete and the runtime (no torch) runs it."""
     settings = load_settings()
