@@ -81,8 +81,20 @@ class RecognitionSession:
         result = FrameResult(t_ms, landmarks, hands)
         result.events += self._apply(self.stream.push(t_ms, landmarks, signing), t_ms)
         result.events += self.buffer.tick(t_ms, signing)
+        self._consumed(result.events)
         result.hypothesis = self.latest
         return result
+
+    def send(self, now_ms: float) -> list[Event]:
+        """Explicit send of what is pending (the open segment is gated like any other)."""
+        events = self.buffer.send(now_ms)
+        self._consumed(events)
+        return events
+
+    def _consumed(self, events: list[Event]) -> None:
+        if any(isinstance(e, Committed) for e in events):
+            self.stream.cut()  # committed signing is not read again
+            self.latest = None
 
     def _apply(self, updates: list[Update], now_ms: float) -> list[Event]:
         events: list[Event] = []

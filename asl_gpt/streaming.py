@@ -52,6 +52,7 @@ class StreamingRecognizer:
         self._gap = 0
         self._since_decode = 0
         self._segment = -1
+        self._cut_through = -1  # updates of segments up to this one are discarded (see cut)
         self._jobs: queue.Queue = queue.Queue()
         self._results: queue.Queue = queue.Queue()
         self._busy = threading.Event()
@@ -96,13 +97,24 @@ class StreamingRecognizer:
             self._submit(final=True)
             self._frames, self._times, self._gap = [], [], 0
 
+    def cut(self) -> None:
+        """The utterance so far was committed (a pause with the hand still up, or Send): its frames are
+        consumed. The open segment is dropped and its decodes still in flight are discarded, so the
+        next readings hold only what is signed from now on (else a learner's long-held letter, sent
+        on the pause, would come back inside every later reading of the same segment)."""
+        if self._frames:
+            self._cut_through = self._segment
+            self._frames, self._times, self._gap, self._hand_frames = [], [], 0, 0
+
     def poll(self) -> list[Update]:
         out = []
         while True:
             try:
-                out.append(self._results.get_nowait())
+                u = self._results.get_nowait()
             except queue.Empty:
                 return out
+            if u.segment > self._cut_through:
+                out.append(u)
 
     def wait(self) -> None:
         """Block until every scheduled decode has run (offline evaluation: none skipped while busy)."""

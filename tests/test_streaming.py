@@ -154,3 +154,26 @@ def test_the_aspect_is_applied_before_decoding():
     s.flush()
     s.close()
     assert np.allclose(seen, [0.15])  # x 0.3 of a frame half as wide as it is high
+
+
+def test_a_commit_with_the_hand_still_up_is_not_read_again():
+    """A learner holds a letter past the still pause: what was committed is cut from the segment, so the
+    next reading holds only what is signed after it (not 'a', then 'ab', then 'abc' ...)."""
+
+    class SlowSpeller(FakeRecognizer):  # one letter per 15 hand frames it is given: still between letters
+        def recognize(self, frames, t_start=0.0, t_end=0.0):
+            n = int(np.isfinite(frames[:, layout.RIGHT_HAND, 0]).any(axis=1).sum())
+            return Hypothesis("abcdefgh"[: n // 15], 0.9, t_start, t_end)
+
+    session = RecognitionSession(SlowSpeller(), lambda rgb: None,
+                                 StreamOptions(stride_frames=3, drop_frames=3, min_segment_frames=3),
+                                 BufferOptions(min_confidence=0.5, still_pause_ms=300, end_pause_ms=300))
+    events = []
+    for i in range(100):
+        events += session.process_landmarks(i * 33.0, frame(True)).events
+        session.stream.wait()
+        events += session.poll()
+    events += session.finish()
+    session.close()
+    said = [e.text for e in events if isinstance(e, Committed)]
+    assert len(said) >= 3 and all(t == "a" for t in said), said

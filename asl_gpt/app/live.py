@@ -364,7 +364,10 @@ class LiveSession:
                 return turns[0] if turns else d.reason
             self._apply(d)
             buf = self._buffer()
-            events = buf.send(self._last_t_ms) if buf is not None else []
+            if self._session is not None:
+                events = self._session.send(self._last_t_ms)
+            else:
+                events = buf.send(self._last_t_ms) if buf is not None else []
             turns = self._absorb(events)  # the buffer gates a still-open segment like any other
             self._sync()
             if turns:

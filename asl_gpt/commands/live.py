@@ -47,7 +47,7 @@ def run(args, settings) -> int:
                 if key == ESC:
                     break
                 if key in (ENTER, 10):
-                    events += session.buffer.send(frame.t_ms)
+                    events += session.send(frame.t_ms)
                 elif key == BACKSPACE:
                     events += session.buffer.delete_last_word()
                 elif key == ord("c"):
