@@ -94,7 +94,7 @@ class WordPrior:
 
 
 def word_aware(text: str, score: Callable[[str], float], prior: WordPrior, weight: float,
-               neighbours: Callable[[str], set[str]], max_candidates: int = 48) -> str:
+               neighbours: Callable[[str], set[str]], max_candidates: int = 16) -> str:
     """Rescore each word of two letters or more in `text` (left to right, the others fixed): the reading
     itself or an English neighbour, maximising score(whole text) + weight * log P(word). `score` is the model's
     log-probability of a text; `neighbours(word)` proposes spellings (one edit away)."""

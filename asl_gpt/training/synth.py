@@ -134,14 +134,16 @@ class Synthesizer:
         have = set(self.by_signer[signer])
         r = rng.random()
         # few fixed questions and many random letter strings: the decoder must read, not recite
-        if r < 0.12:
+        if r < 0.10:
             text = QUESTIONS[rng.integers(len(QUESTIONS))]
-        elif r < 0.6:
+        elif r < 0.5:
             text = " ".join(self.words[int(rng.integers(len(self.words)) * rng.random())]  # favour frequent
                             for _ in range(int(rng.integers(1, 5))))
-        elif r < 0.92:  # random letters: the model must read handshapes, not guess words
+        elif r < 0.8:  # random letters: the model must read handshapes, not guess words
             chars = [c for c in "abcdefghijklmnopqrstuvwxyz" if c in have]
             text = "".join(rng.choice(chars, size=int(rng.integers(1, 9))))
+        elif r < 0.92:  # one letter, often held long (a learner checking a handshape, "I", an initial)
+            text = str(rng.choice([c for c in "abcdefghijklmnopqrstuvwxyz" if c in have]))
         else:
             digits = [c for c in "0123456789" if c in have]
             w = self.words[int(rng.integers(min(len(self.words), 300)))]
