@@ -76,7 +76,7 @@ def test_video_score_is_normalized_levenshtein():
     assert real.lcs("halo", "hallo") == 4 and real.lcs("cat", "") == 0
 
 
-# --- the reliability replay ------------------------------------------------------------------------
+# --- segment readings and the reliability table ------------------------------------------------------------------------
 
 def calls_of(*segments, end_ms=3000.0):
     """Buffer calls of a run: each segment (text, confidence) as a partial then its final, then hands down."""
@@ -90,21 +90,21 @@ def calls_of(*segments, end_ms=3000.0):
     return calls
 
 
-def test_replay_commits_what_each_threshold_lets_through():
+def test_segment_readings_are_each_segments_last_word():
     calls = calls_of(("dog", 0.3), ("cat", 0.8))
-    assert real.replay(calls, BufferOptions(min_confidence=0.5)) == ["cat"]
-    assert real.replay(calls, BufferOptions(min_confidence=0.2)) == ["dog cat"]
-    assert real.replay(calls, BufferOptions(min_confidence=0.9)) == []
     assert real.segment_readings(calls) == [("dog", 0.3), ("cat", pytest.approx(0.8))]
     # a segment whose final decode never came: its last partial is its reading
     assert real.segment_readings([("push", ("ca", 0.4, 0, 1, 1), {"final": False})]) == [("ca", 0.4)]
 
 
 def test_reliability_table_on_hand_made_runs():
-    runs = [real.VideoRun("cat.mp4", "cat", "0", "word", 10, "", "", 0.0, calls_of(("cat", 0.8))),
-            real.VideoRun("dog.mp4", "dog", "0", "word", 10, "", "", 0.0, calls_of(("dg", 0.3))),
-            real.VideoRun("owl.mp4", "owl", "1", "word", 10, "", "", 0.0, calls_of(("x", 0.05)))]
-    rows = {r["threshold"]: r for r in real.reliability(runs, BufferOptions(), (0.1, 0.5, 0.9))}
+    def runs(cat, dog, owl):  # what each recording committed at one threshold
+        return [real.VideoRun("cat.mp4", "cat", "0", "word", 10, cat, "", 0.0, []),
+                real.VideoRun("dog.mp4", "dog", "0", "word", 10, dog, "", 0.0, []),
+                real.VideoRun("owl.mp4", "owl", "1", "word", 10, owl, "", 0.0, [])]
+
+    rows = {r["threshold"]: r for r in real.reliability({0.1: runs("cat", "dg", ""), 0.5: runs("cat", "", ""),
+                                                          0.9: runs("", "", "")})}
     assert rows[0.5]["committed_videos"] == 1 and rows[0.5]["coverage"] == pytest.approx(1 / 3, abs=1e-4)
     assert rows[0.5]["video_precision"] == 1.0 and rows[0.5]["char_precision"] == 1.0
     assert rows[0.1]["committed_videos"] == 2 and rows[0.1]["right_videos"] == 1

@@ -161,7 +161,7 @@ def _real_words(rec, args, settings) -> dict:
         for name, g in [*fig["per_signer"].items(), ("overall", fig["overall"])]:
             print(f"  {name:<8} {g['videos']:>6} {g['score']:>7.3f} {g['exact']:>6.3f} "
                   f"{g['committed_videos']:>4}/{g['videos']:<4} {g['raw_score']:>9.3f} {g['raw_exact']:>9.3f}")
-        print(f"  reliability ({kind}s; the recorded hypotheses replayed through a fresh buffer per threshold):")
+        print(f"  reliability ({kind}s; the recordings streamed again through the session at each threshold):")
         print(f"  {'threshold':>9} {'committed':>11} {'coverage':>8} {'right':>9} {'chars right':>13} "
               f"{'char prec':>9} {'score':>7}")
         for r in fig["reliability"]:

@@ -175,11 +175,8 @@ THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 class _RecordingBuffer:
-    """Stands in front of a session's UtteranceBuffer and records every call made on it from outside.
-
-    The buffer is a pure state machine (time passed in, events out), so replaying the same calls into
-    a fresh buffer with another threshold gives exactly what that threshold would have committed,
-    without running the model again."""
+    """Stands in front of a session's UtteranceBuffer and records every call made on it from outside
+    (each segment's readings, rejected ones included, come from these)."""
 
     def __init__(self, buffer):
         self._buffer = buffer
@@ -195,21 +192,6 @@ class _RecordingBuffer:
             return attr(*args, **kwargs)
 
         return call
-
-
-def replay(calls: list[tuple[str, tuple, dict]], options) -> list[str]:
-    """The utterances a fresh buffer with `options` commits on the recorded calls."""
-    from asl_gpt.buffer import Committed, UtteranceBuffer
-
-    buf = UtteranceBuffer(options)
-    out = []
-    for name, args, kwargs in calls:
-        if name == "set_options":  # the threshold under test stays
-            continue
-        for e in getattr(buf, name)(*args, **kwargs) or []:
-            if isinstance(e, Committed):
-                out.append(e.text)
-    return out
 
 
 def segment_readings(calls: list[tuple[str, tuple, dict]]) -> list[tuple[str, float]]:
@@ -243,7 +225,7 @@ class VideoRun:
     committed: str  # the committed utterances joined with spaces ('' when nothing was committed)
     raw: str  # every segment's final reading, rejected or not, joined with spaces
     raw_confidence: float  # the lowest confidence among those readings (0 when there are none)
-    calls: list = field(default_factory=list, repr=False)  # the buffer calls, for replay at other thresholds
+    calls: list = field(default_factory=list, repr=False)  # the buffer calls: each segment's readings
     segments: int = 0  # segments the streaming recognizer closed with a final decode
     hand_frames: int = 0  # frames with a hand in view (a signer whose hands never leave it: one long segment)
 
@@ -303,9 +285,6 @@ def run_sample(recognizer, sample: RealSample, stream_options, buffer_options, n
     run = VideoRun(name or sample.path.name, sample.label, sample.signer, sample.kind, len(sample.frames), committed, raw,
                    conf, rec.calls, segments=sum(1 for n, a, k in rec.calls if n == "push" and k.get("final")),
                    hand_frames=session.frames_with_hands)
-    again = " ".join(replay(rec.calls, buffer_options))
-    if again != committed:  # the replay would make the reliability table wrong: say so loudly
-        log.warning("%s: replaying the buffer calls gave %r, the run committed %r", run.file, again, committed)
     return run
 
 
@@ -351,16 +330,12 @@ def reliability_row(labels: list[str], texts: list[str], threshold: float) -> di
             "score": round(metrics.score(labels, texts).score, 4) if labels else None}
 
 
-def reliability(runs: list[VideoRun], buffer_options, thresholds) -> list[dict]:
-    """The reliability table: the recorded hypotheses replayed through a fresh buffer per threshold."""
-    from dataclasses import replace
-
-    labels = [r.label for r in runs]
-    rows = []
-    for thr in sorted(set(round(float(t), 4) for t in thresholds)):
-        opts = replace(buffer_options, min_confidence=thr)
-        rows.append(reliability_row(labels, [" ".join(replay(r.calls, opts)) for r in runs], thr))
-    return rows
+def reliability(runs_at: dict[float, list[VideoRun]]) -> list[dict]:
+    """The reliability table from the recordings streamed once per threshold. Each row is its own run:
+    the threshold decides what a pause commits, and a commit cuts the open segment (streaming.cut), so
+    the later readings differ too; replaying one run's hypotheses would not say what a user gets."""
+    return [reliability_row([r.label for r in runs], [r.committed for r in runs], thr)
+            for thr, runs in sorted(runs_at.items())]
 
 
 def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_options, buffer_options,
@@ -377,12 +352,23 @@ def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_o
         from tqdm import tqdm
 
         it = tqdm(items, desc="real recordings", unit="video")
-    runs: list[VideoRun] = []
-    for item in it:
-        sample = item_sample(item, cache_dir)
-        runs.append(run_sample(recognizer, sample, stream_options, buffer_options, name=item.rel))
+    samples = [(item, item_sample(item, cache_dir)) for item in it]
+
+    def run_all(options) -> list[VideoRun]:
+        return [run_sample(recognizer, s, stream_options, options, name=item.rel) for item, s in samples]
+
+    runs = run_all(buffer_options)
     model_thr = float(recognizer.contract.min_confidence)
-    all_thr = tuple(thresholds) + (model_thr, float(buffer_options.min_confidence))
+    all_thr = sorted({round(float(t), 4) for t in tuple(thresholds) + (model_thr, float(buffer_options.min_confidence))})
+    from dataclasses import replace
+
+    thr_it = all_thr
+    if progress:
+        from tqdm import tqdm
+
+        thr_it = tqdm(all_thr, desc="reliability thresholds", unit="threshold")
+    runs_at = {thr: runs if thr == round(float(buffer_options.min_confidence), 4)
+               else run_all(replace(buffer_options, min_confidence=thr)) for thr in thr_it}
     out: dict = {"dir": str(root), "threshold": float(buffer_options.min_confidence), "model_threshold": model_thr,
                  "kinds": {}}
     for kind in ("word", "letter"):
@@ -393,7 +379,7 @@ def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_o
         out["kinds"][kind] = {
             "overall": summarise(group),
             "per_signer": {s: summarise([r for r in group if r.signer == s]) for s in signers},
-            "reliability": reliability(group, buffer_options, all_thr),
+            "reliability": reliability({t: [r for r in rs if r.kind == kind] for t, rs in runs_at.items()}),
         }
     out["videos"] = [{"file": r.file, "label": r.label, "signer": r.signer, "kind": r.kind,
                       "frames": r.frames, "committed": r.committed, "score": round(r.score, 4), "raw": r.raw,
