@@ -197,7 +197,10 @@ class Synthesizer:
     def _spell(self, rng, text: str, signer: str, scene: dict, fps: float):
         """Timeline of the right hand: (t seconds[T], dict of per-frame arrays, char centres ms)."""
         o = self.o
-        rate = math.exp(rng.uniform(*np.log(o.letters_per_s)))  # log-uniform: learners' pace is as common as fluent
+        lo, hi = np.log(o.letters_per_s)
+        if len(text) == 1:  # a letter alone is mostly held: shown, checked, or an initial
+            hi = lo + (hi - lo) * 0.4
+        rate = math.exp(rng.uniform(lo, hi))  # log-uniform: learners' pace is as common as fluent
         hold_frac = rng.uniform(*o.hold_fraction)
         letters = [(i, c) for i, c in enumerate(text) if c != " "]
         keys, holds, trans = [], [], []
