@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 class BufferOptions:
     min_confidence: float = 0.5  # below this a segment is rejected and never sent automatically
     end_pause_ms: float = 1500.0  # hands out of view this long ends the utterance
-    still_pause_ms: float = 4000.0  # pending text unchanged this long (hand up) ends it too: longer than a learner's hold of one letter (2-3.5 s)
+    still_pause_ms: float = 6000.0  # pending text unchanged this long (hand up) ends it too: well past a learner's hold of one letter (2-3.5 s) or a held double letter
     auto_send: bool = True  # commit on the pauses above; off: only an explicit send commits
     max_chars: int = 500  # longer pending text is cut at a word boundary (a runaway recogniser)
 
