@@ -49,14 +49,14 @@ def run(args, settings) -> int:
     cfg = settings.recognizer
     rec = load_recognizer(args.model or cfg.model, settings.paths.models_dir, cfg.threads, word_weight=cfg.word_weight)
     if args.data in ("real-words", "letters"):
-        if args.record:
-            raise InputError(f"--record stores synth or competition figures, not --data {args.data}")
         out = {"model": str(rec.path)}
         out.update((_real_words if args.data == "real-words" else _letters)(rec, args, settings))
         if args.json:
             Path(args.json).parent.mkdir(parents=True, exist_ok=True)
             Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
             print(f"wrote {args.json}")
+        if args.record:
+            _record_real(rec, out, args)
         return 0
     out: dict = {"model": str(rec.path), "latency": ev.latency(rec)}
     if args.data == "synth":
@@ -95,6 +95,31 @@ def run(args, settings) -> int:
     if args.record:
         _record(rec, out, args)
     return 0
+
+
+def _record_real(rec, figures: dict, args) -> None:
+    """Keep the real-signer figures with the model (scores only: never the recordings or their landmarks)."""
+    import dataclasses
+    import datetime
+    import sys
+
+    from asl_gpt.contract import ModelContract
+
+    path = rec.path.with_suffix(".json")
+    c = ModelContract.load(path)
+    summary: dict = {"date": datetime.date.today().isoformat(),
+                     "command": "asl-gpt " + " ".join(a for a in sys.argv[1:] if a != "--record")}
+    if "real_words" in figures:
+        r = figures["real_words"]
+        summary["threshold"] = r["threshold"]
+        summary["kinds"] = {k: {"overall": v["overall"], "per_signer": v["per_signer"], "reliability": v["reliability"]}
+                            for k, v in r["kinds"].items()}
+    else:
+        summary["letters"] = {k: v for k, v in figures["letters"].items() if k != "per_letter"}
+    meta = dict(c.metadata)
+    meta.setdefault("real_evaluation", {})[args.data] = summary
+    dataclasses.replace(c, metadata=meta).save(path)
+    print(f"recorded the figures in {path}")
 
 
 def _record(rec, figures: dict, args) -> None:
