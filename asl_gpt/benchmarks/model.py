@@ -17,14 +17,49 @@ def run(args, settings) -> int:
     from asl_gpt.training.evaluate import latency  # numpy + LiteRT only, no torch
 
     threads = args.threads or settings.recognizer.threads
-    rec = load_recognizer(args.model or settings.recognizer.model, settings.paths.models_dir, threads)
+    rec = load_recognizer(args.model or settings.recognizer.model, settings.paths.models_dir, threads,
+                          word_weight=settings.recognizer.word_weight)
     c = rec.contract
     params = c.metadata.get("parameters")
     lat = latency(rec, n=args.repeat)
     print(f"machine: {machine_description()}")
     print(f"model {rec.path}: {rec.path.stat().st_size / 1e6:.2f} MB"
           + (f", {params / 1e6:.2f} M parameters" if params else "")
-          + f", window {c.window} frames x {len(c.columns)} columns, up to {c.max_output} characters")
+          + f", window {c.window} frames x {c.features.n_features} features ({c.feature_kind}, from {len(c.columns)} columns), "
+            f"up to {c.max_output} characters")
     print(f"LiteRT, {threads} thread(s), median of {lat['repeats']}: encode {lat['encode_ms']} ms, "
           f"decode of 12 characters {lat['decode_12_chars_ms']} ms, one window {lat['window_ms']} ms")
+    _whole_decode(rec, settings, args.repeat)
     return 0
+
+
+def _whole_decode(rec, settings, repeat: int) -> None:
+    """A whole `recognize` call as the stream makes it (features, encode, greedy decode, word-aware
+    rescoring), on 3- to 5-letter words spelled with the held-out signer's real handshapes."""
+    import time
+
+    import numpy as np
+
+    data = settings.paths.data_dir
+    if not (data / "massey").is_dir():
+        print(f"whole decode: skipped (no handshapes in {data} to spell words with)")
+        return
+    from asl_gpt.training.handshapes import HELD_OUT_SIGNER, load_bank
+    from asl_gpt.training.synth import SynthOptions, Synthesizer, load_body_frames
+
+    syn = Synthesizer(load_bank(data).only([HELD_OUT_SIGNER]), load_body_frames(data), SynthOptions(negative_rate=0.0))
+    rng = np.random.default_rng(0)
+    words = ("cat", "help", "where", "sign", "deaf", "learn", "name", "book")
+    samples = [syn.sample(rng, text=words[i % len(words)], signer=HELD_OUT_SIGNER) for i in range(max(8, repeat // 4))]
+    weight = rec.word_weight
+    for label, w in (("letters only", 0.0), (f"word-aware (weight {weight})", weight)):
+        rec.word_weight = w
+        rec.recognize(samples[0].frames, aspect=samples[0].aspect)  # warm (the English list loads once)
+        times = []
+        for s in samples:
+            t0 = time.perf_counter()
+            rec.recognize(s.frames, aspect=s.aspect)
+            times.append((time.perf_counter() - t0) * 1000)
+        print(f"whole decode of a spelled word, {label}: median {np.median(times):.1f} ms, max {max(times):.1f} ms "
+              f"over {len(times)} words")
+    rec.word_weight = weight
