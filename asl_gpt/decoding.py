@@ -12,6 +12,7 @@ word-frequency prior; a word the model reads confidently but English lacks (a na
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -102,8 +103,12 @@ def word_aware(text: str, score: Callable[[str], float], prior: WordPrior, weigh
     for i, word in enumerate(words):
         if not word.isalpha() or len(word) < 2 or weight <= 0:  # a single letter is spelled on purpose (I, a, initials)
             continue
-        cands = sorted((c for c in neighbours(word) if len(c) >= 2 and c in prior.logp), key=prior,
-                       reverse=True)[:max_candidates]
+        # A held letter read as a run ("appppp"): English never triples a letter, so the reading itself
+        # keeps at most two, and the run spelled once is a candidate too.
+        word = words[i] = re.sub(r"(.)\1{2,}", r"\1\1", word)
+        once = re.sub(r"(.)\1+", r"\1", word)
+        near = neighbours(word) | ({once} | neighbours(once) if once != word else set())
+        cands = sorted((c for c in near if len(c) >= 2 and c in prior.logp), key=prior, reverse=True)[:max_candidates]
         best, best_score = word, None
         for cand in [word] + [c for c in cands if c != word]:
             s = score(" ".join(words[:i] + [cand] + words[i + 1:])) + weight * prior(cand)

@@ -125,3 +125,9 @@ def test_sequence_logprob_is_one_teacher_forced_call():
     worse = sequence_logprob(step, [1, 2], 5, sos_id=4, eos_id=5, pad_id=3)
     assert lp > worse and lp < 0
     assert sequence_logprob(step, [1] * 5, 5, 4, 5, 3) == float("-inf")  # longer than the decoder holds
+
+
+def test_a_held_letter_read_as_a_run_is_capped_and_its_single_spelling_considered():
+    score = _table_scorer({"dogg": -1.0, "dog": -1.4, "doggg": -0.5})
+    assert word_aware("dogggg", score, PRIOR, 0.3, edits1) == "dog"
+    assert word_aware("xyzzz", _table_scorer({"xyzz": -0.1}), PRIOR, 0.3, edits1) == "xyzz"  # capped at two
