@@ -36,6 +36,7 @@ class RecognizerConfig:
     min_segment_frames: int = 6  # shorter hand-up segments are ignored (noise)
     drop_frames: int = 6  # frames without hands that close a segment (tracking flickers for a frame or two)
     threads: int = 1  # LiteRT interpreter threads (leave a core for MediaPipe)
+    max_fps: float = 15.0  # frames reach the model at most this often (asl_gpt.streaming.StreamOptions.max_fps)
     word_weight: float = 0.3  # weight of the English word prior in decoding (0: letters only, as read)
 
 

@@ -192,7 +192,7 @@ def stream_options(settings) -> StreamOptions:
     """Streaming schedule from the recognizer settings."""
     cfg = settings.recognizer
     return StreamOptions(stride_frames=cfg.stride_frames, min_segment_frames=cfg.min_segment_frames,
-                         drop_frames=cfg.drop_frames)
+                         drop_frames=cfg.drop_frames, max_fps=cfg.max_fps)
 
 
 def build_runtime(settings, model: str | None = None):

@@ -30,6 +30,9 @@ class StreamOptions:
     drop_frames: int = 6  # this many frames without hands close the segment (tracking flickers)
     min_segment_frames: int = 6  # segments with fewer hand frames are noise: not decoded
     max_segment_frames: int = 900  # a segment longer than this (30 s at 30 fps) keeps only its tail
+    max_fps: float = 15.0  # frames reach the model at most this often (0: all): the rate the training spans
+    #                        (15-30 fps); a letter held 3 s at 30 fps read as 90 identical frames made the
+    #                        model unsure, at 15 fps it reads it surely, and fluent spelling still has 2 frames a letter
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,19 @@ class Update:
     hypothesis: Hypothesis
     segment: int  # segment number, from 0
     final: bool  # the segment has closed; this is its last word
+
+
+def rate_limited(times_ms: list[float], max_fps: float) -> list[int]:
+    """Indices of the frames to keep so that kept frames are at least 1/max_fps apart (the first kept)."""
+    if max_fps <= 0 or not times_ms:
+        return list(range(len(times_ms)))
+    gap = 1000.0 / max_fps - 1.0  # 1 ms of slack: camera clocks jitter
+    keep, last = [0], times_ms[0]
+    for i in range(1, len(times_ms)):
+        if times_ms[i] - last >= gap:
+            keep.append(i)
+            last = times_ms[i]
+    return keep
 
 
 class StreamingRecognizer:
@@ -136,7 +152,8 @@ class StreamingRecognizer:
                 log.debug("segment %d ignored: %d hand frames", self._segment, self._hand_frames)
             return
         n = len(self._frames) - (self._gap if final else 0)  # trailing no-hand frames carry nothing
-        frames = features.true_proportions(np.stack(self._frames[:n]), self.aspect)
+        keep = rate_limited(self._times[:n], self.options.max_fps)
+        frames = features.true_proportions(np.stack([self._frames[i] for i in keep]), self.aspect)
         self._busy.set()
         self._jobs.put((frames, self._times[0], self._times[n - 1], self._segment, final))
 

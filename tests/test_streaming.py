@@ -46,7 +46,7 @@ def run(stream, pattern, dt=33.0):
 
 def test_partials_every_stride_and_one_final_per_segment():
     rec = FakeRecognizer()
-    s = StreamingRecognizer(rec, StreamOptions(stride_frames=5, drop_frames=3, min_segment_frames=3))
+    s = StreamingRecognizer(rec, StreamOptions(max_fps=0, stride_frames=5, drop_frames=3, min_segment_frames=3))
     ups = run(s, [False] * 3 + [True] * 20 + [False] * 5 + [True] * 10 + [False] * 4)
     finals = [u for u in ups if u.final]
     assert [u.segment for u in finals] == [0, 1]
@@ -58,7 +58,7 @@ def test_partials_every_stride_and_one_final_per_segment():
 
 def test_short_noise_segments_are_ignored():
     rec = FakeRecognizer()
-    s = StreamingRecognizer(rec, StreamOptions(stride_frames=5, drop_frames=3, min_segment_frames=6))
+    s = StreamingRecognizer(rec, StreamOptions(max_fps=0, stride_frames=5, drop_frames=3, min_segment_frames=6))
     ups = run(s, [True] * 3 + [False] * 10)
     assert ups == [] and rec.calls == []
     s.close()
@@ -66,7 +66,7 @@ def test_short_noise_segments_are_ignored():
 
 def test_push_never_waits_for_a_slow_recognizer():
     rec = FakeRecognizer(delay_s=0.3)
-    s = StreamingRecognizer(rec, StreamOptions(stride_frames=2, drop_frames=3, min_segment_frames=2))
+    s = StreamingRecognizer(rec, StreamOptions(max_fps=0, stride_frames=2, drop_frames=3, min_segment_frames=2))
     worst = 0.0
     for i in range(40):
         t = time.perf_counter()
@@ -83,7 +83,7 @@ def test_recognizer_errors_do_not_kill_the_stream():
         def recognize(self, frames, t_start=0.0, t_end=0.0):
             raise RuntimeError("boom")
 
-    s = StreamingRecognizer(Broken(), StreamOptions(stride_frames=2, drop_frames=2, min_segment_frames=2))
+    s = StreamingRecognizer(Broken(), StreamOptions(max_fps=0, stride_frames=2, drop_frames=2, min_segment_frames=2))
     assert run(s, [True] * 6 + [False] * 3) == [] and s.errors >= 1
     s.close()
 
@@ -91,7 +91,7 @@ def test_recognizer_errors_do_not_kill_the_stream():
 def test_session_commits_utterances_from_frames():
     rec = FakeRecognizer()
     hands = iter([False] * 2 + [True] * 25 + [False] * 60)
-    session = RecognitionSession(rec, lambda rgb: frame(next(hands)), StreamOptions(stride_frames=5, drop_frames=3),
+    session = RecognitionSession(rec, lambda rgb: frame(next(hands)), StreamOptions(max_fps=0, stride_frames=5, drop_frames=3),
                                  BufferOptions(min_confidence=0.5, end_pause_ms=1000))
     rgb = np.zeros((4, 4, 3), np.uint8)
     events = []
@@ -128,7 +128,7 @@ def _signer_frame(raised: bool, resting_other: bool = True) -> np.ndarray:
 
 def test_a_resting_second_hand_neither_opens_nor_holds_a_segment():
     rec = FakeRecognizer()
-    s = StreamingRecognizer(rec, StreamOptions(stride_frames=50, drop_frames=3, min_segment_frames=3))
+    s = StreamingRecognizer(rec, StreamOptions(max_fps=0, stride_frames=50, drop_frames=3, min_segment_frames=3))
     pattern = [False] * 10 + [True] * 15 + [False] * 10 + [True] * 10 + [False] * 10
     ups = []
     for i, up in enumerate(pattern):
@@ -148,7 +148,7 @@ def test_the_aspect_is_applied_before_decoding():
             seen.append(float(np.nanmax(frames[:, layout.RIGHT_HAND, 0])))
             return super().recognize(frames, t_start, t_end)
 
-    s = StreamingRecognizer(Spy(), StreamOptions(stride_frames=50, drop_frames=2, min_segment_frames=2), aspect=0.5)
+    s = StreamingRecognizer(Spy(), StreamOptions(max_fps=0, stride_frames=50, drop_frames=2, min_segment_frames=2), aspect=0.5)
     for i, up in enumerate([True] * 5 + [False] * 3):
         s.push(i * 33.0, _signer_frame(up, resting_other=False))
     s.flush()
@@ -166,7 +166,7 @@ def test_a_commit_with_the_hand_still_up_is_not_read_again():
             return Hypothesis("abcdefgh"[: n // 15], 0.9, t_start, t_end)
 
     session = RecognitionSession(SlowSpeller(), lambda rgb: None,
-                                 StreamOptions(stride_frames=3, drop_frames=3, min_segment_frames=3),
+                                 StreamOptions(max_fps=0, stride_frames=3, drop_frames=3, min_segment_frames=3),
                                  BufferOptions(min_confidence=0.5, still_pause_ms=300, end_pause_ms=300))
     events = []
     for i in range(100):
@@ -177,3 +177,17 @@ def test_a_commit_with_the_hand_still_up_is_not_read_again():
     session.close()
     said = [e.text for e in events if isinstance(e, Committed)]
     assert len(said) >= 3 and all(t == "a" for t in said), said
+
+
+def test_frames_reach_the_model_at_most_max_fps():
+    from asl_gpt.streaming import rate_limited
+
+    t30 = [i * 1000 / 30 for i in range(10)]
+    assert rate_limited(t30, 15.0) == [0, 2, 4, 6, 8]
+    assert rate_limited([i * 1000 / 15 for i in range(5)], 15.0) == [0, 1, 2, 3, 4]  # 15 fps: every frame
+    assert rate_limited(t30, 0) == list(range(10))
+    rec = FakeRecognizer()
+    s = StreamingRecognizer(rec, StreamOptions(max_fps=15.0, stride_frames=100, drop_frames=3, min_segment_frames=3))
+    run(s, [True] * 30 + [False] * 4, dt=1000 / 30)
+    s.close()
+    assert rec.calls == [15]  # 30 frames at 30 fps: 15 decoded
