@@ -43,7 +43,7 @@ def run(args, settings) -> int:
     face = runtime_extractor.face
     runtime_extractor.close()
     print(f"machine: {machine_description()}")
-    print(f"model: {rec.path} (window {rec.contract.window}, {len(rec.contract.columns)} columns; "
+    print(f"model: {rec.path} (window {rec.contract.window}, {rec.contract.features.n_features} {rec.contract.feature_kind} features from {len(rec.contract.columns)} columns; "
           f"Holistic {'with' if face else 'without'} the face mesh, as the runtime runs it)")
     print(f"{'video':<14}{'frames':>7}{'+face fps':>11}{'extract fps':>13}{'loop fps':>10}{'ratio':>7}{'decodes':>9}")
     totals = [0, 0.0, 0.0, 0.0]
