@@ -22,7 +22,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from asl_gpt import features
 from asl_gpt.landmarks import layout
 from asl_gpt.model.fingerspeller import Fingerspeller, greedy_decode, load_checkpoint, save_checkpoint
 from asl_gpt.model.presets import ModelConfig, get_preset
