@@ -9,6 +9,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -19,6 +20,7 @@ from asl_gpt.contract import ContractError, ModelContract
 from asl_gpt.config import RecognizerConfig
 from asl_gpt.decoding import WordPrior, greedy_decode, sequence_logprob, word_aware
 from asl_gpt.errors import ModelError
+from asl_gpt.words import edits1, english_frequencies
 
 log = logging.getLogger(__name__)
 
@@ -141,31 +143,14 @@ class TFLiteRecognizer:
                 def score(t: str) -> float:
                     return sequence_logprob(step, tok.encode(t), c.tokens_len, tok.sos_id, tok.eos_id, tok.pad_id)
 
-                text = word_aware(raw, score, _word_prior(), self.word_weight, _neighbours)
+                text = word_aware(raw, score, _word_prior(), self.word_weight, edits1)
         return Hypothesis(text, float(np.clip(conf, 0.0, 1.0)), t_start, t_end, dec.token_confidence, raw)
 
 
-_prior_lock = threading.Lock()
-
-
+@lru_cache(maxsize=1)
 def _word_prior() -> WordPrior:
     """English word frequencies (pyspellchecker's list), loaded once for every recognizer."""
-    global _PRIOR
-    with _prior_lock:
-        if _PRIOR is None:
-            from asl_gpt.words import english_frequencies
-
-            _PRIOR = WordPrior.from_counts(english_frequencies())
-        return _PRIOR
-
-
-_PRIOR: WordPrior | None = None
-
-
-def _neighbours(word: str) -> set[str]:
-    from asl_gpt.words import edits1
-
-    return edits1(word)
+    return WordPrior.from_counts(english_frequencies())
 
 
 def load_recognizer(model: str | Path, models_dir: str | Path, threads: int = 1,
