@@ -2,7 +2,7 @@
 
 Frames with a *raised* hand open a *segment*; it closes after `drop_frames` frames without one. A
 hand resting low (the other hand in the lap, a hand dropped after a word) neither opens nor holds a
-segment: real signers keep the other hand in view, so "no hand in view" alone would never close one. While a
+segment: real signers keep the other hand in view, so "no hand in view" would never close one. While a
 segment is open its frames are re-decoded every `stride_frames` frames, and once more (final) when
 it closes. Decoding runs on one worker thread: `push()` only appends and hands work over, so the
 frame loop never waits for the model (a partial decode is skipped while the worker is busy; the
