@@ -426,7 +426,8 @@ class NotFoundAssistant:
 class FakeServices:
     def __init__(self, tmp_path):
         self.settings = SimpleNamespace(paths=SimpleNamespace(knowledge_dir=tmp_path, state_dir=tmp_path),
-                                        recognizer=SimpleNamespace(stride_frames=4, min_segment_frames=2, drop_frames=3))
+                                        recognizer=SimpleNamespace(stride_frames=4, min_segment_frames=2, drop_frames=3,
+                                                                max_fps=0))
         self.assistant_ = FakeAssistant()
 
     def recognizer(self, retry=False):
