@@ -41,17 +41,18 @@ class LetterHeadOptions:
 
 def _rotation(roll: np.ndarray, yaw: np.ndarray, pitch: np.ndarray) -> np.ndarray:
     """[N, 3, 3] rotations: roll about the camera axis, yaw about the vertical, pitch about the horizontal."""
-    n = len(roll)
-    out = np.zeros((n, 3, 3))
-    cr, sr, cy, sy, cp, sp = np.cos(roll), np.sin(roll), np.cos(yaw), np.sin(yaw), np.cos(pitch), np.sin(pitch)
-    rz = np.stack([np.stack([cr, -sr, 0 * cr], -1), np.stack([sr, cr, 0 * cr], -1), np.stack([0 * cr, 0 * cr, 1 + 0 * cr], -1)], 1)
-    ry = np.stack([np.stack([cy, 0 * cy, sy], -1), np.stack([0 * cy, 1 + 0 * cy, 0 * cy], -1), np.stack([-sy, 0 * cy, cy], -1)], 1)
-    rx = np.stack([np.stack([1 + 0 * cp, 0 * cp, 0 * cp], -1), np.stack([0 * cp, cp, -sp], -1), np.stack([0 * cp, sp, cp], -1)], 1)
-    out[:] = rz @ ry @ rx
-    return out
+    def about(axis: int, a: np.ndarray) -> np.ndarray:  # [N, 3, 3] rotation by angles a about one axis
+        i, j = [k for k in range(3) if k != axis]
+        r = np.zeros((len(a), 3, 3))
+        r[:, axis, axis] = 1.0
+        r[:, i, i], r[:, i, j], r[:, j, i], r[:, j, j] = np.cos(a), -np.sin(a), np.sin(a), np.cos(a)
+        return r
+
+    return about(2, roll) @ about(1, -yaw) @ about(0, pitch)
 
 
-def perturb_hands(shapes: np.ndarray, rng: np.random.Generator, o: LetterHeadOptions = LetterHeadOptions()) -> np.ndarray:
+def perturb_hands(shapes: np.ndarray, rng: np.random.Generator,
+                  o: LetterHeadOptions = LetterHeadOptions()) -> np.ndarray:
     """float[N, 21, 3] canonical hands -> the same letters as other people and cameras might show them."""
     p = np.array(shapes, np.float64)
     n = len(p)
