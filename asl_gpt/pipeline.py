@@ -153,6 +153,17 @@ class VideoRecognition:
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
+    @classmethod
+    def of(cls, events: list[Event], session: RecognitionSession, seconds: float) -> "VideoRecognition":
+        return cls(utterances=[e for e in events if isinstance(e, Committed)],
+                   rejected=[e for e in events if isinstance(e, Rejected) and e.text],
+                   frames=session.frames_seen, frames_with_hands=session.frames_with_hands, seconds=seconds)
+
+
+def no_pixels(rgb: np.ndarray) -> np.ndarray:
+    """The extractor of a session fed landmarks (files, caches): it never sees pixels."""
+    raise RuntimeError("this session is fed landmarks, not frames")
+
 
 def recognize_video(path: str | Path, recognizer: Recognizer, extractor: Extractor,
                     stream_options: StreamOptions = StreamOptions(), buffer_options: BufferOptions | None = None,
@@ -181,11 +192,34 @@ def recognize_video(path: str | Path, recognizer: Recognizer, extractor: Extract
         events += session.finish()
     finally:
         session.close()
-    seconds = time.perf_counter() - t0
-    return VideoRecognition(
-        utterances=[e for e in events if isinstance(e, Committed)],
-        rejected=[e for e in events if isinstance(e, Rejected) and e.text],
-        frames=session.frames_seen, frames_with_hands=session.frames_with_hands, seconds=seconds)
+    return VideoRecognition.of(events, session, time.perf_counter() - t0)
+
+
+def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer: Recognizer,
+                        stream_options: StreamOptions = StreamOptions(), buffer_options: BufferOptions | None = None,
+                        aspect: float | None = None, progress: bool = False) -> VideoRecognition:
+    """Landmarks already extracted, through the same RecognitionSession as a video (process_landmarks).
+
+    Every scheduled decode runs before the next frame, as when frames arrive at camera speed."""
+    import time
+
+    session = RecognitionSession(recognizer, no_pixels, stream_options, buffer_options)
+    events: list[Event] = []
+    it = zip(frames, times_ms)
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, total=len(frames), unit="frame", desc="recognize", leave=False)
+    t0 = time.perf_counter()
+    try:
+        for f, t in it:
+            events += session.process_landmarks(float(t), f, aspect).events  # as `process` gives it for a video frame
+            session.stream.wait()
+            events += session.poll()
+        events += session.finish()
+    finally:
+        session.close()
+    return VideoRecognition.of(events, session, time.perf_counter() - t0)
 
 
 def stream_options(settings) -> StreamOptions:

@@ -48,50 +48,12 @@ def read_landmark_file(path: str | Path, fps: float = PARQUET_FPS) -> tuple[np.n
     return frames, times
 
 
-def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer, stream_options, buffer_options,
-                        aspect: float | None = None, progress: bool = False):
-    """Landmarks already extracted, through the same RecognitionSession as a video (process_landmarks).
-
-    Every scheduled decode runs before the next frame, as when frames arrive at camera speed."""
-    import functools
-    import time
-
-    from asl_gpt.buffer import Committed, Rejected
-    from asl_gpt.pipeline import RecognitionSession, VideoRecognition
-
-    def no_pixels(rgb):
-        raise RuntimeError("this session is fed landmarks")
-
-    session = RecognitionSession(recognizer, no_pixels, stream_options, buffer_options)
-    feed = functools.partial(session.process_landmarks, aspect=aspect)  # as `process` gives it for a video frame
-    events = []
-    it = zip(frames, times_ms)
-    if progress:
-        from tqdm import tqdm
-
-        it = tqdm(it, total=len(frames), unit="frame", desc="recognize", leave=False)
-    t0 = time.perf_counter()
-    try:
-        for f, t in it:
-            events += feed(float(t), f).events
-            session.stream.wait()
-            events += session.poll()
-        events += session.finish()
-    finally:
-        session.close()
-    return VideoRecognition(
-        utterances=[e for e in events if isinstance(e, Committed)],
-        rejected=[e for e in events if isinstance(e, Rejected) and e.text],
-        frames=session.frames_seen, frames_with_hands=session.frames_with_hands,
-        seconds=time.perf_counter() - t0)
-
-
 def run(args, settings) -> int:
     import json
 
     from asl_gpt.buffer import BufferOptions
     from asl_gpt.errors import InputError
-    from asl_gpt.pipeline import stream_options
+    from asl_gpt.pipeline import recognize_landmarks, stream_options
 
     landmarks = Path(args.video).suffix.lower() == ".parquet"
     if landmarks:

@@ -246,10 +246,6 @@ def video_score(label: str, text: str) -> float:
     return (n - levenshtein(label, text)) / n if n else float(text == label)
 
 
-def _no_extractor(rgb):  # cached landmarks: the session never sees pixels
-    raise RuntimeError("this session is fed landmarks, not frames")
-
-
 def landmark_feeder(session, frame_wh: tuple[int, int] | None):
     """`session.process_landmarks` with the frame's aspect (width / height), as `process` gives it for a
     video frame, where it is known."""
@@ -263,9 +259,9 @@ def run_sample(recognizer, sample: RealSample, stream_options, buffer_options, n
     """Stream one recording through the app's path (RecognitionSession: streaming + buffer), deterministically:
     after each frame every scheduled decode runs and its result reaches the buffer at that frame's time."""
     from asl_gpt.buffer import Committed
-    from asl_gpt.pipeline import RecognitionSession
+    from asl_gpt.pipeline import RecognitionSession, no_pixels
 
-    session = RecognitionSession(recognizer, _no_extractor, stream_options, buffer_options)
+    session = RecognitionSession(recognizer, no_pixels, stream_options, buffer_options)
     rec = _RecordingBuffer(session.buffer)
     session.buffer = rec
     events = []
