@@ -173,30 +173,37 @@ def hand_heights(frames: np.ndarray, aspect: float = 1.0) -> np.ndarray:
     return np.clip(out, -5.0, 5.0)
 
 
+def _raised(heights: np.ndarray) -> np.ndarray:
+    """bool[T, 2] from hand_heights: in view and not resting low."""
+    return np.nan_to_num(heights, nan=-np.inf) > -RAISED_BELOW_SHOULDERS
+
+
 def raised_hands(frames: np.ndarray, aspect: float = 1.0) -> np.ndarray:
     """bool[T]: a hand is in view AND raised (not resting low): the segmenter's "signing" signal."""
-    h = hand_heights(frames, aspect)
-    return (np.nan_to_num(h, nan=-np.inf) > -RAISED_BELOW_SHOULDERS).any(axis=1)
+    return _raised(hand_heights(frames, aspect)).any(axis=1)
+
+
+def _signing_side(heights: np.ndarray) -> int:
+    """0 (left) or 1 (right) from hand_heights: the hand raised most often (ties: the one seen more,
+    then the right)."""
+    raised, seen = _raised(heights).sum(0), np.isfinite(heights).sum(0)
+    return int((raised[1], seen[1], 1) >= (raised[0], seen[0], 0))
 
 
 def signing_side(frames: np.ndarray, aspect: float = 1.0) -> int:
-    """0 (left) or 1 (right): the hand that signs in these frames, the one raised most often
-    (ties: the one seen more, then the right)."""
-    h = hand_heights(frames, aspect)
-    raised = (np.nan_to_num(h, nan=-np.inf) > -RAISED_BELOW_SHOULDERS).sum(0)
-    seen = np.isfinite(h).sum(0)
-    return int((raised[1], seen[1], 1) >= (raised[0], seen[0], 0))
+    """0 (left) or 1 (right): the hand that signs in these frames."""
+    return _signing_side(hand_heights(frames, aspect))
 
 
 def signing_hand_points(frames: np.ndarray, aspect: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """(float32[T, 21, 3] the signing hand as a right hand in true proportions, float32[T] its height).
     A left hand is mirrored (x -> -x), so left-handed signers read like right-handed ones."""
-    side = signing_side(frames, aspect)
-    part = (layout.LEFT_HAND, layout.RIGHT_HAND)[side]
-    pts = true_proportions(frames[:, part], aspect)
+    heights = hand_heights(frames, aspect)
+    side = _signing_side(heights)
+    pts = true_proportions(frames[:, (layout.LEFT_HAND, layout.RIGHT_HAND)[side]], aspect)
     if side == 0:
         pts[..., 0] *= -1.0
-    return pts, hand_heights(frames, aspect)[:, side]
+    return pts, heights[:, side]
 
 
 def signing_hand_window(frames: np.ndarray, window: int, aspect: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
