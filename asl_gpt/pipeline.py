@@ -37,34 +37,46 @@ class FrameResult:
 
 
 class RecognitionSession:
-    """One signer's stream. Not shared between users or threads (the app makes one per browser)."""
+    """One signer's stream. Not shared between users or threads (the app makes one per browser and
+    guards it with a lock). `recognizer` None: no model, so landmarks, hands and the buffer only."""
 
-    def __init__(self, recognizer: Recognizer, extractor: Extractor,
+    def __init__(self, recognizer: Recognizer | None, extractor: Extractor,
                  stream_options: StreamOptions = StreamOptions(),
                  buffer_options: BufferOptions | None = None):
         self.recognizer = recognizer
         self.extractor = extractor
-        self.stream = StreamingRecognizer(recognizer, stream_options)
+        self.stream = StreamingRecognizer(recognizer, stream_options) if recognizer is not None else None
         self.buffer = UtteranceBuffer(buffer_options or BufferOptions(min_confidence=recognizer.contract.min_confidence))
         self.latest: Hypothesis | None = None
+        self.aspect = 1.0  # the frames' width / height (landmark x and y are fractions of each)
         self.frames_seen = 0
         self.frames_with_hands = 0
         self.last_t_ms = 0.0
 
     def process(self, frame: Frame) -> FrameResult:
         """One frame through landmarks, recognition scheduling and the buffer. Never raises for a bad frame."""
+        return self.apply(frame, *self.extract(frame))
+
+    def extract(self, frame: Frame) -> tuple[np.ndarray | None, str | None]:
+        """The frame's landmarks, or None and why: the slow half of `process`, which changes no state (the
+        app runs it outside the lock that guards the rest, so the user's actions never wait for Holistic)."""
         try:
-            lm = self.extractor(frame.rgb)
+            return self.extractor(frame.rgb), None
         except Exception as e:  # a corrupt frame must not stop the stream
             log.warning("frame at %.0f ms failed: %s", frame.t_ms, e)
+            return None, str(e)
+
+    def apply(self, frame: Frame, landmarks: np.ndarray | None, error: str | None = None) -> FrameResult:
+        """`process` after `extract`: the frame's landmarks (None: not found) through recognition and the buffer."""
+        if landmarks is None:
             from asl_gpt.landmarks import layout
 
             self.frames_seen += 1
             self.last_t_ms = frame.t_ms
             return FrameResult(frame.t_ms, layout.empty_frames(1)[0], False, self.buffer.tick(frame.t_ms, False),
-                               error=str(e))
+                               error=error)
         h, w = frame.rgb.shape[:2]
-        return self.process_landmarks(frame.t_ms, lm, w / h if h else None)
+        return self.process_landmarks(frame.t_ms, landmarks, w / h if h else None)
 
     def process_landmarks(self, t_ms: float, landmarks: np.ndarray, aspect: float | None = None) -> FrameResult:
         """One frame's float32[543, 3] landmarks through recognition scheduling and the buffer: what
@@ -73,13 +85,16 @@ class RecognitionSession:
         self.frames_seen += 1
         self.last_t_ms = t_ms
         if aspect:
-            self.stream.aspect = aspect
+            self.aspect = aspect
+            if self.stream is not None:
+                self.stream.aspect = aspect  # decodes scale landmarks to true proportions
         hands = bool(features.hands_present(landmarks[None])[0])
         self.frames_with_hands += hands
         # Segments and utterances follow the *signing* hand: one resting low in view is not signing.
-        signing = hands and bool(features.raised_hands(landmarks[None], self.stream.aspect)[0])
+        signing = hands and bool(features.raised_hands(landmarks[None], self.aspect)[0])
         result = FrameResult(t_ms, landmarks, hands)
-        result.events += self._apply(self.stream.push(t_ms, landmarks, signing), t_ms)
+        if self.stream is not None:
+            result.events += self._apply(self.stream.push(t_ms, landmarks, signing), t_ms)
         result.events += self.buffer.tick(t_ms, signing)
         self._consumed(result.events)
         result.hypothesis = self.latest
@@ -92,7 +107,7 @@ class RecognitionSession:
         return events
 
     def _consumed(self, events: list[Event]) -> None:
-        if any(isinstance(e, Committed) for e in events):
+        if self.stream is not None and any(isinstance(e, Committed) for e in events):
             self.stream.cut()  # committed signing is not read again
             self.latest = None
 
@@ -106,17 +121,18 @@ class RecognitionSession:
 
     def poll(self) -> list[Event]:
         """Updates that finished after the last frame (the app polls between frames)."""
-        return self._apply(self.stream.poll(), self.last_t_ms)
+        return self._apply(self.stream.poll(), self.last_t_ms) if self.stream is not None else []
 
     def finish(self) -> list[Event]:
         """End of stream: decode the open segment, then send whatever is pending."""
-        events = self._apply(self.stream.flush(), self.last_t_ms)
+        events = self._apply(self.stream.flush(), self.last_t_ms) if self.stream is not None else []
         if self.buffer.text:
             events += self.buffer.send(self.last_t_ms)
         return events
 
     def close(self) -> None:
-        self.stream.close()
+        if self.stream is not None:
+            self.stream.close()
 
 
 def _prefetch(frames: Iterator[Frame], depth: int = 4) -> Iterator[Frame]:
