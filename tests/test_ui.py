@@ -226,6 +226,47 @@ def test_stale_frames_are_dropped_not_queued_and_each_gets_one_reply():
         live.close()
 
 
+def test_the_users_actions_never_wait_for_holistic():
+    """While Holistic is busy on a frame (here: blocked until released), every action on the pending box
+    and the state the UI polls go through: Holistic runs outside the session's lock."""
+    import threading
+
+    busy, release = threading.Event(), threading.Event()
+
+    class Blocked(FakeExtractor):
+        def __call__(self, rgb):
+            busy.set()
+            release.wait(10)
+            return super().__call__(rgb)
+
+    live = LiveSession(FakeRecognizer(), Blocked, StreamOptions(), BufferOptions(auto_send=False), LiveOptions())
+    replies: list[FrameReply] = []
+    try:
+        live.submit(_frame(True), replies.append)
+        assert busy.wait(5)
+        done = []
+
+        def act():
+            live.state()
+            live.focus("")
+            live.edit("what is asl")
+            done.append(live.send("what is asl"))
+            live.clear()
+            done.append(live.state().phase)
+
+        t = threading.Thread(target=act, daemon=True)
+        t.start()
+        t.join(5)
+        assert done == [Turn("what is asl", "typed"), "listening"], "an action waited for Holistic"
+        assert replies == [] and live.state().frames_processed == 0  # the frame is still in Holistic
+        release.set()
+        _wait(lambda: len(replies) == 1)
+        assert not replies[0].dropped and live.state().frames_processed == 1 and live.state().frames_with_hands == 1
+    finally:
+        release.set()
+        live.close()
+
+
 def test_jpeg_frames_are_decoded_by_the_worker_and_bad_bytes_answered_with_an_error():
     import cv2
 
@@ -453,17 +494,19 @@ def test_build_demo_with_fake_services(tmp_path):
     pytest.importorskip("gradio")
     from asl_gpt.app import build_demo
 
-    demo = build_demo(FakeServices(tmp_path), initial_index=False)
-    ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
+    app = build_demo(FakeServices(tmp_path), initial_index=False)
+    ids = {getattr(b, "elem_id", None) for b in app.demo.blocks.values()}
     for needed in ("camera", "live-key", "caption", "pending", "send-btn", "delete-word-btn", "clear-btn",
                    "auto-send", "chat", "question", "ask-btn", "documents", "kb-files", "upload-btn", "reindex-btn",
                    "status", "threshold", "end-pause", "high-contrast", "video-file", "live-status"):
         assert needed in ids, needed
-    live = demo.registry.get("session-a")
-    assert live is not demo.registry.get("session-b")  # per-browser state
-    demo.registry.drop("session-a")
-    assert len(demo.registry) == 1
-    demo.registry.close()
+    assert not hasattr(app.demo, "registry")  # shared objects live beside the Blocks, not on them
+    live = app.registry.get("session-a")
+    assert live is not app.registry.get("session-b")  # per-browser state
+    app.registry.drop("session-a")
+    assert len(app.registry) == 1 and app.registry.sessions() == [app.registry.get("session-b")]
+    app.close()
+    assert len(app.registry) == 0
 
 
 def test_unreadable_video_and_bad_uploads_are_one_line_errors(tmp_path):

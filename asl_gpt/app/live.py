@@ -1,16 +1,19 @@
 """One browser's live recognition: frames in from the camera socket, landmarks and buffer state out.
 
-The browser sends JPEG frames over a WebSocket (asl_gpt.app.camera) with at most two in flight.
-`LiveSession.submit` only drops the newest frame into a one-slot mailbox (a frame that arrives while
+One `RecognitionSession` (asl_gpt.pipeline) owns frames -> landmarks -> text -> buffer and the
+frame counters; `LiveSession` puts a mailbox and a worker thread around it and the pending box
+beside it. The browser sends JPEG frames over a WebSocket (asl_gpt.app.camera) with at most two in
+flight. `submit` only drops the newest frame into a one-slot `Mailbox` (a frame that arrives while
 Holistic is busy replaces the waiting one, which is answered as dropped: stale frames are never
-queued) and returns at once; a worker thread per session decodes the frame it takes and runs
-`RecognitionSession.process` (Holistic, streaming recognition, the utterance buffer), then answers
-that frame with its landmarks and the buffer state, which the browser draws over the frame it sent.
-The UI reads a `LiveState` snapshot and drives the pending box (focus, edit, send, clear, delete
-word, restore) through this class, under the same lock as the worker. Who owns the box's text is
-decided by `asl_gpt.app.pending.PendingText`; this class applies its decisions to the buffer (hold
-auto-send while the user edits, clear it when their text replaces it). Every view of the session
-(the overlay drawn on each frame, the caption, the status lines) reads the same `LiveState`.
+queued) and returns at once. The worker decodes the frame it takes and runs Holistic on it
+*outside* the session's lock (`RecognitionSession.extract` changes no state), then takes the lock
+only to apply the landmarks (streaming recognition, the buffer) and answers that frame with its
+landmarks and the buffer state, which the browser draws over the frame it sent. So the UI's
+actions (state, focus, edit, send, clear, delete word, restore), which take the same lock, wait
+for at most that short apply, never for a frame. Who owns the box's text is decided by
+`asl_gpt.app.pending.PendingText`; this class applies its decisions to the buffer (hold auto-send
+while the user edits, clear it when their text replaces it). Every view of the session (the
+overlay drawn on each frame, the caption, the status lines) reads the same `LiveState`.
 """
 
 from __future__ import annotations
@@ -27,15 +30,17 @@ import numpy as np
 
 from asl_gpt.app.pending import Decision, PendingText, Phase, Turn
 from asl_gpt.buffer import BufferOptions, Committed, Event, Rejected, UtteranceBuffer
+from asl_gpt.config import RecognizerConfig
 from asl_gpt.errors import AslGptError, InputError
 from asl_gpt.landmarks.video import Frame
+from asl_gpt.pipeline import RecognitionSession
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class LiveOptions:
-    max_side: int = 640  # larger frames are shrunk first (Holistic's cost grows with pixels)
+    max_side: int = RecognizerConfig.max_side  # larger frames are shrunk first (Holistic's cost grows with pixels)
     idle_stop_s: float = 60.0  # the worker stops after this long without frames (a closed tab)
     fps_window_s: float = 3.0  # frame rates are measured over this window
     hands_hold_s: float = 0.6  # hands count as in view this long after the last frame that had them (no flicker)
@@ -49,7 +54,7 @@ class LiveState:
     text: str = ""  # the recognised text pending in the buffer (caption and overlay; goes on while the user edits)
     confidence: float = 0.0
     low_confidence: bool = False
-    threshold: float = 0.5
+    threshold: float = BufferOptions.min_confidence
     phase: str = Phase.LISTENING.value  # the pending box: listening | recognised | editing | sent
     box: str = ""  # what the pending box should show (the browser keeps its own text while the user edits)
     box_rev: int = 0  # bumped when `box` should replace the browser's text
@@ -114,36 +119,67 @@ def decode_image(data: bytes) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+class Mailbox:
+    """A one-slot mailbox between the camera socket and a worker: `put` never waits and replaces what
+    is waiting (returned, to be answered as dropped); `take` waits for an item, or None after
+    `idle_s` without one or once closed."""
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._item = None
+        self._closed = False
+
+    def put(self, item):
+        with self._cond:
+            stale, self._item = self._item, item
+            self._cond.notify_all()
+            return stale
+
+    def take(self, idle_s: float):
+        with self._cond:
+            deadline = self._clock() + idle_s
+            while self._item is None and not self._closed:
+                left = deadline - self._clock()
+                if left <= 0:
+                    return None
+                self._cond.wait(min(left, 1.0))
+            item, self._item = self._item, None
+            return item
+
+    def close(self):
+        """Wake the worker; what is still waiting is returned (to be answered as dropped)."""
+        with self._cond:
+            self._closed = True
+            item, self._item = self._item, None
+            self._cond.notify_all()
+            return item
+
+
 class LiveSession:
-    """One browser's stream. `recognizer` may be None (no model): landmarks are still found and sent back."""
+    """One browser's stream. `recognizer` may be None (no model): landmarks are still found and sent back,
+    and the pending box still holds what the user types."""
 
     def __init__(self, recognizer, extractor_factory, stream_options, buffer_options: BufferOptions,
                  options: LiveOptions = LiveOptions(), model_error: str = "", clock=time.monotonic):
         self.options = options
-        self._recognizer = recognizer
         self._extractor_factory = extractor_factory
-        self._stream_options = stream_options
-        self._buffer_options = buffer_options
+        self._extractor = None  # made by the worker on the first frame (a tab that never streams costs none)
         self._model_error = model_error
         self._clock = clock
-        self._lock = threading.RLock()  # the session's buffer: worker and UI handlers
-        self._slot_cond = threading.Condition()
-        self._slot: tuple[float, np.ndarray | bytes, Reply | None] | None = None
-        self._worker: threading.Thread | None = None
-        self._closed = False
-        self._session = None  # RecognitionSession, made on the worker's first frame
-        # Without a model the buffer still holds what the user types in the pending box.
-        self._standalone = UtteranceBuffer(buffer_options) if recognizer is None else None
-        self._last_t_ms = 0.0
-        self._extractor = None
-        self._t0: float | None = None
+        self._lock = threading.RLock()  # the session and the pending box: worker (apply only) and UI handlers
+        self._session = RecognitionSession(recognizer, self._extract, stream_options, buffer_options)
         self._pending = PendingText()
+        self._mailbox = Mailbox(clock)
+        self._worker: threading.Thread | None = None
+        self._worker_lock = threading.Lock()  # starts one worker at a time
+        self._closed = False
+        self._t0: float | None = None  # clock time of the first frame (frame times count from it)
         self._outgoing: list[Turn] = []  # turns auto-sent by the worker, until the UI takes them
-        self._held = False  # the user is editing the box: the buffer must not auto-send
         self._rejected: Rejected | None = None
         self._hands_at: float | None = None  # clock time of the last frame with hands
         self._stopped = False  # the page said its camera stopped
-        self._received = self._processed = self._with_hands = 0
+        self._received = 0  # frames that reached the mailbox (recognition counts those it saw)
         self._rx = _Rate(options.fps_window_s)
         self._px = _Rate(options.fps_window_s)
         self._last_rx: float | None = None
@@ -163,41 +199,28 @@ class LiveSession:
                 reply(FrameReply(self.last_state, dropped=True))
             return
         now = self._clock()
-        with self._slot_cond:
+        with self._worker_lock:
             self._received += 1
             self._rx.tick(now)
             self._last_rx = now
             self._stopped = False
             if self._t0 is None:
                 self._t0 = now
-            stale, self._slot = self._slot, (now, frame, reply)
-            self._slot_cond.notify_all()
+            stale = self._mailbox.put((now, frame, reply))
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._run, name="live-session", daemon=True)
                 self._worker.start()
-        if stale is not None and stale[2] is not None:
-            stale[2](FrameReply(self.last_state, dropped=True))
-
-    def _take(self):
-        with self._slot_cond:
-            deadline = self._clock() + self.options.idle_stop_s
-            while self._slot is None and not self._closed:
-                left = deadline - self._clock()
-                if left <= 0:
-                    return None
-                self._slot_cond.wait(min(left, 1.0))
-            item, self._slot = self._slot, None
-            return item
+        _drop(stale, self.last_state)
 
     def _run(self) -> None:
         while not self._closed:
-            item = self._take()
+            item = self._mailbox.take(self.options.idle_stop_s)
             if item is None:
                 break
             now, frame, reply = item
             lm, error = None, ""
             try:
-                lm = self._process(now, frame)
+                lm, error = self._process(now, frame)
             except Exception as e:  # noqa: BLE001 - one bad frame must not end the stream
                 if not isinstance(e, AslGptError):
                     log.exception("live frame failed")
@@ -210,47 +233,36 @@ class LiveSession:
                     log.debug("frame reply failed", exc_info=True)
         log.debug("live worker stopped")
 
-    def _ensure_runtime(self):
+    def _extract(self, rgb: np.ndarray) -> np.ndarray:
+        """The session's extractor: Holistic, made on first use (only the worker calls it)."""
         if self._extractor is None:
             self._extractor = self._extractor_factory()
-        if self._session is None and self._recognizer is not None:
-            from asl_gpt.pipeline import RecognitionSession
+        return self._extractor(rgb)
 
-            self._session = RecognitionSession(self._recognizer, self._extractor, self._stream_options,
-                                               self._buffer_options)
-            self._session.buffer.held = self._held
+    def _process(self, now: float, frame: np.ndarray | bytes) -> tuple[np.ndarray, str]:
+        """One frame: decode and Holistic without the lock, then the session's state under it."""
+        f = Frame((now - (self._t0 or now)) * 1000.0, self._prepare(frame))
+        lm, err = self._session.extract(f)  # the slow part: UI handlers go on meanwhile
+        with self._lock:
+            r = self._session.apply(f, lm, err)
+            self._outgoing += self._absorb(r.events + self._session.poll())
+            self._sync()
+            if r.hands_visible:
+                self._hands_at = self._clock()
+            self._px.tick(self._clock())
+            if r.error:
+                self._error = r.error.splitlines()[0][:200]
+        return r.landmarks, self._error if r.error else ""
 
-    def _process(self, now: float, frame: np.ndarray | bytes) -> np.ndarray:
+    def _prepare(self, frame: np.ndarray | bytes) -> np.ndarray:
+        """uint8 RGB no larger than `max_side`; InputError for bytes that are not an image."""
         import cv2
-
-        from asl_gpt import features
 
         rgb = decode_image(frame) if isinstance(frame, (bytes, bytearray, memoryview)) else frame
         if self.options.max_side and max(rgb.shape[:2]) > self.options.max_side:
             s = self.options.max_side / max(rgb.shape[:2])
             rgb = cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_AREA)
-        rgb = np.ascontiguousarray(rgb)
-        t_ms = (now - (self._t0 or now)) * 1000.0
-        self._last_t_ms = t_ms
-        with self._lock:
-            self._ensure_runtime()
-            if self._session is not None:
-                r = self._session.process(Frame(t_ms, rgb))
-                events = r.events + self._session.poll()
-                lm, hands, err = r.landmarks, r.hands_visible, r.error
-            else:  # no model: still show what Holistic sees, so the camera path can be checked
-                lm = self._extractor(rgb)
-                hands, events, err = bool(features.hands_present(lm[None])[0]), [], None
-            self._outgoing += self._absorb(events)
-            self._sync()
-            if hands:
-                self._hands_at = self._clock()
-            self._processed += 1
-            self._with_hands += hands
-            self._px.tick(self._clock())
-            if err:
-                self._error = err
-        return lm
+        return np.ascontiguousarray(rgb)
 
     def camera_event(self, on: bool | None = None, error: str | None = None) -> None:
         """What the browser says about its camera: opened/closed, or why it could not open it."""
@@ -268,7 +280,7 @@ class LiveSession:
         turns = []
         for e in events:
             if isinstance(e, Committed):
-                low = e.confidence < self._buffer_options.min_confidence
+                low = e.confidence < self._buffer.options.min_confidence
                 turns += self._apply(self._pending.committed(e.text, e.confidence, low, self._now_ms()))
             elif isinstance(e, Rejected) and e.text:
                 self._rejected = e
@@ -276,22 +288,22 @@ class LiveSession:
 
     def _sync(self) -> None:
         """Show the buffer's text in the pending box (the machine keeps it out while the user edits)."""
-        if (buf := self._buffer()) is not None:
-            p = buf.partial()
-            self._pending.recognised(p.text, p.confidence, p.low_confidence, self._now_ms())
+        p = self._buffer.partial()
+        self._pending.recognised(p.text, p.confidence, p.low_confidence, self._now_ms())
 
     def _apply(self, d: Decision) -> list[Turn]:
-        buf = self._buffer()
         if d.hold is not None:
-            self._held = d.hold
-            if buf is not None:
-                buf.held = d.hold
-        if d.clear_buffer and buf is not None:
-            buf.clear()
+            self._buffer.held = d.hold
+        if d.clear_buffer:
+            self._buffer.clear()
         if d.turn is not None:
             self._said.append(d.turn.text)
             return [d.turn]
         return []
+
+    @property
+    def _buffer(self) -> UtteranceBuffer:
+        return self._session.buffer
 
     @property
     def closed(self) -> bool:
@@ -300,14 +312,13 @@ class LiveSession:
     # -- what the UI reads -------------------------------------------------------------------------
     @property
     def last_state(self) -> LiveState:
-        """The state after the last processed frame, without waiting for the worker's lock."""
+        """The state after the last processed frame, without taking the lock."""
         return self._last_state
 
     def state(self) -> LiveState:
         with self._lock:
-            if self._session is not None:
-                self._outgoing += self._absorb(self._session.poll())  # decodes that finished after the last frame
-                self._sync()
+            self._outgoing += self._absorb(self._session.poll())  # decodes that finished after the last frame
+            self._sync()
             self._pending.tick(self._now_ms())
             return self._state_locked()
 
@@ -317,14 +328,16 @@ class LiveSession:
         rej = self._rejected
         streaming = self._last_rx is not None and not self._stopped and now - self._last_rx <= self.options.stale_s
         hands = streaming and self._hands_at is not None and now - self._hands_at <= self.options.hands_hold_s
+        rec = self._session.recognizer
         return LiveState(
             text=v.recognised, confidence=v.confidence, low_confidence=v.low_confidence,
-            threshold=self._buffer_options.min_confidence, phase=v.phase.value, box=v.box, box_rev=v.box_rev,
+            threshold=self._buffer.options.min_confidence, phase=v.phase.value, box=v.box, box_rev=v.box_rev,
             sent=v.sent if v.phase is Phase.SENT else "", streaming=streaming, hands_visible=hands,
-            frames_received=self._received, frames_processed=self._processed, frames_with_hands=self._with_hands,
+            frames_received=self._received, frames_processed=self._session.frames_seen,
+            frames_with_hands=self._session.frames_with_hands,
             received_fps=self._rx.rate(now), processed_fps=self._px.rate(now),
             last_frame_age_s=None if self._last_rx is None else now - self._last_rx,
-            model=getattr(getattr(self._recognizer, "contract", None), "name", "") if self._recognizer else "",
+            model=getattr(getattr(rec, "contract", None), "name", "") if rec is not None else "",
             model_error=self._model_error,
             last_rejected=f"{rej.text} ({rej.reason})" if rej else "", error=self._error,
             camera_on=self._camera_on, camera_error=self._camera_error, said=tuple(self._said))
@@ -336,11 +349,6 @@ class LiveSession:
             return out
 
     # -- the user's hands on the pending box (each passes the box's text as the browser has it) ----
-    def _buffer(self) -> UtteranceBuffer | None:
-        if self._session is not None:
-            return self._session.buffer
-        return self._standalone
-
     def focus(self, text: str) -> None:
         with self._lock:
             self._apply(self._pending.focus(text or "", self._now_ms()))
@@ -357,17 +365,11 @@ class LiveSession:
     def send(self, text: str) -> Turn | str:
         """Send what the box holds now: the turn, or why nothing was sent."""
         with self._lock:
-            now = self._now_ms()
-            d = self._pending.send(text or "", now)
+            d = self._pending.send(text or "", self._now_ms())
+            turns = self._apply(d)
             if not d.commit_buffer:
-                turns = self._apply(d)
                 return turns[0] if turns else d.reason
-            self._apply(d)
-            buf = self._buffer()
-            if self._session is not None:
-                events = self._session.send(self._last_t_ms)
-            else:
-                events = buf.send(self._last_t_ms) if buf is not None else []
+            events = self._session.send(self._session.last_t_ms)
             turns = self._absorb(events)  # the buffer gates a still-open segment like any other
             self._sync()
             if turns:
@@ -384,8 +386,8 @@ class LiveSession:
         with self._lock:
             new, d = self._pending.delete_last_word(text or "", self._now_ms())
             self._apply(d)
-            if d.drop_last_word and (buf := self._buffer()) is not None:
-                buf.delete_last_word()
+            if d.drop_last_word:
+                self._buffer.delete_last_word()
                 self._sync()
                 return self._pending.view().box
             return new
@@ -394,47 +396,26 @@ class LiveSession:
         """Feed one decoded hypothesis to this session's buffer, as the streaming recogniser does (the
         browser tests use it to make recognition updates and rejections arrive on cue)."""
         with self._lock:
-            if self._session is None and self._recognizer is not None:
-                self._ensure_session_without_camera()
-            if (buf := self._buffer()) is None:
-                return
-            t = self._last_t_ms
-            self._outgoing += self._absorb(buf.push(text, confidence, t, t, t, final=final))
+            t = self._session.last_t_ms
+            self._outgoing += self._absorb(self._buffer.push(text, confidence, t, t, t, final=final))
             self._sync()
 
     def use_text(self, text: str, confidence: float) -> str:
         """An utterance recognised in an uploaded video replaces what is pending, as recognised text
         (gated like any segment; Send labels it signed, with its confidence). Returns the box's text."""
         with self._lock:
-            if self._session is None and self._recognizer is not None:
-                self._ensure_session_without_camera()
             self._apply(self._pending.clear(self._now_ms()))
-            if (buf := self._buffer()) is not None:
-                buf.push(text, confidence, 0.0, 0.0, self._last_t_ms, final=True)
-                self._sync()
+            self._buffer.push(text, confidence, 0.0, 0.0, self._session.last_t_ms, final=True)
+            self._sync()
             return self._pending.view().box
-
-    def _ensure_session_without_camera(self) -> None:
-        from asl_gpt.pipeline import RecognitionSession
-
-        # Extraction is deferred until a frame arrives: the factory is called by the worker only.
-        self._session = RecognitionSession(self._recognizer, self._extract_lazily, self._stream_options,
-                                           self._buffer_options)
-        self._session.buffer.held = self._held
-
-    def _extract_lazily(self, rgb: np.ndarray) -> np.ndarray:
-        if self._extractor is None:
-            self._extractor = self._extractor_factory()
-        return self._extractor(rgb)
 
     def restore_rejected(self) -> str | None:
         """Put exactly the last rejected reading back in the box (low confidence); None: nothing to restore."""
         with self._lock:
-            buf = self._buffer()
-            if buf is None or not buf.restore_rejected():
+            if not self._buffer.restore_rejected():
                 return None
             self._rejected = None
-            p = buf.partial()
+            p = self._buffer.partial()
             self._apply(self._pending.restored(p.text, p.confidence, self._now_ms()))
             return p.text
 
@@ -443,23 +424,25 @@ class LiveSession:
         changes = {k: v for k, v in (("min_confidence", min_confidence), ("end_pause_ms", end_pause_ms),
                                      ("auto_send", auto_send)) if v is not None}
         with self._lock:
-            self._buffer_options = replace(self._buffer_options, **changes)
-            if (buf := self._buffer()) is not None:
-                buf.set_options(self._buffer_options)
-            return self._buffer_options
+            self._buffer.set_options(replace(self._buffer.options, **changes))
+            return self._buffer.options
 
     def close(self) -> None:
         self._closed = True
-        with self._slot_cond:
-            self._slot_cond.notify_all()
+        _drop(self._mailbox.close(), self.last_state)
         if self._worker is not None:
             self._worker.join(timeout=5.0)
         with self._lock:
-            if self._session is not None:
-                self._session.close()
+            self._session.close()
             if self._extractor is not None and hasattr(self._extractor, "close"):
                 self._extractor.close()
-            self._session = self._extractor = None
+            self._extractor = None
+
+
+def _drop(item, state: LiveState) -> None:
+    """Answer a mailbox item that will not be processed."""
+    if item is not None and item[2] is not None:
+        item[2](FrameReply(state, dropped=True))
 
 
 @dataclass
@@ -503,9 +486,14 @@ class LiveRegistry:
             rec, err = self.services.recognizer(), ""
         except AslGptError as e:
             rec, err = None, str(e)
-        threshold = rec.contract.min_confidence if rec is not None else 0.5
-        return LiveSession(rec, self.services.new_extractor, stream_options(settings),
-                           BufferOptions(min_confidence=threshold), self.options, model_error=err)
+        buffer = BufferOptions(min_confidence=rec.contract.min_confidence) if rec is not None else BufferOptions()
+        return LiveSession(rec, self.services.new_extractor, stream_options(settings), buffer, self.options,
+                           model_error=err)
+
+    def sessions(self) -> list[LiveSession]:
+        """The live sessions now (for benchmarks and tests)."""
+        with self._lock:
+            return list(self._sessions.values())
 
     def drop(self, key: str) -> None:
         with self._lock:
@@ -515,8 +503,11 @@ class LiveRegistry:
             s.close()
 
     def __len__(self) -> int:
-        return len(self._sessions)
+        with self._lock:
+            return len(self._sessions)
 
     def close(self) -> None:
-        for key in list(self._sessions):
+        with self._lock:
+            keys = list(self._sessions)
+        for key in keys:
             self.drop(key)

@@ -1,9 +1,11 @@
 """The Gradio app: live video beside the chat, typed questions for comparison, knowledge, status.
 
-`build_demo(services)` returns the Blocks; `launch(demo, ...)` starts it with the app's CSS, the
-camera script and keyboard shortcuts (Gradio 6 takes css/head at launch) and the camera socket
-(asl_gpt.app.camera) on the same server. Per-session state lives in gr.State and in a
-`LiveRegistry` keyed by the session hash (dropped when the tab unloads). Camera frames never enter
+`build_demo(services)` returns an `App`: the Blocks and the objects its handlers share (the live
+sessions, the status probe, the warm-up thread), held beside the Blocks rather than attached to
+them. `launch(app, ...)` starts it with the app's CSS, the camera script and keyboard shortcuts
+(Gradio 6 takes css/head at launch) and the camera socket (asl_gpt.app.camera) on the same server.
+Per-session state lives in gr.State and in a `LiveRegistry` keyed by the session hash (dropped when
+the tab unloads); nothing per session is module-level. Camera frames never enter
 Gradio's queue; concurrency groups keep the rest apart: the LLM answers run in their own group,
 indexing and uploaded-video recognition in theirs.
 """
@@ -13,6 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import uuid
+from dataclasses import dataclass
 
 import gradio as gr  # this module is the Gradio adapter; handlers' `gr.Request` hints resolve here
 
@@ -22,6 +26,7 @@ from asl_gpt.app.live import LiveOptions, LiveRegistry, LiveState
 from asl_gpt.app.pending import Turn
 from asl_gpt.app.status import StatusProbe, caption_html, full_status, live_status
 from asl_gpt.app.wording import web_text
+from asl_gpt.buffer import BufferOptions
 from asl_gpt.errors import AslGptError
 
 log = logging.getLogger(__name__)
@@ -166,17 +171,33 @@ def _session(request) -> str:
     return getattr(request, "session_hash", None) or "default"
 
 
-def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_index: bool = True):
+@dataclass
+class App:
+    """The built app: its Blocks and what its handlers share, for `launch`, the benchmarks and tests."""
+
+    demo: gr.Blocks
+    registry: LiveRegistry  # the live sessions, one per browser tab
+    probe: StatusProbe  # index and LLM status, shared by all sessions
+    warming: threading.Thread | None = None  # loads the model and the assistant in the background
+
+    def close(self) -> None:
+        """Stop the server (if launched) and every live session."""
+        self.demo.close()
+        self.registry.close()
+
+
+def build_demo(services, live_options: LiveOptions | None = None, initial_index: bool = True) -> App:
     """The app over injected services (see asl_gpt.services). Nothing heavy happens here; with
     `initial_index` an empty index is built from the knowledge folder in the background (first run)
     and the model and assistant are loaded in the background."""
 
+    if live_options is None:  # the settings' frame size (test fakes may carry none)
+        cfg = getattr(services.settings, "recognizer", None)
+        live_options = LiveOptions(max_side=getattr(cfg, "max_side", LiveOptions.max_side))
     registry = LiveRegistry(services, live_options)
     probe = StatusProbe(services)
 
     with gr.Blocks(title="ASL GPT", delete_cache=(120, 300)) as demo:
-        demo.registry = registry  # for the benchmark and tests: frames reaching recognition
-        demo.probe = probe
         turns = gr.State([])  # clean history for follow-ups
         box_rev = gr.State(-1)  # the pending box text revision last sent to this page
         signed_q = gr.State(None)  # {"n", "turns": [...]}: pending-box turns to answer, in order
@@ -235,8 +256,8 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
             with gr.Tab("Status and settings", id="status") as status_tab:
                 status_md = gr.Markdown(elem_id="status")
                 check_llm_btn = gr.Button("Check the LLM now (starts the embedded model)", elem_id="check-llm-btn")
-                threshold = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Confidence threshold (this session)",
-                                      elem_id="threshold")
+                threshold = gr.Slider(0.0, 1.0, value=BufferOptions.min_confidence, step=0.05,
+                                      label="Confidence threshold (this session)", elem_id="threshold")
                 end_pause = gr.Slider(300, 5000, value=1500, step=100,
                                       label="End-of-utterance pause, ms (this session)", elem_id="end-pause")
                 high_contrast = gr.Checkbox(False, label="High contrast", elem_id="high-contrast")
@@ -428,11 +449,12 @@ def build_demo(services, live_options: LiveOptions = LiveOptions(), initial_inde
             registry.drop(_session(request))
 
         demo.unload(on_unload)
+    app = App(demo, registry, probe)
     if initial_index:
         kn.start_initial_index(services, probe)
-        demo.warming = threading.Thread(target=warm_up, args=(services,), name="warm-up", daemon=True)
-        demo.warming.start()  # the benchmark waits for it
-    return demo
+        app.warming = threading.Thread(target=warm_up, args=(services,), name="warm-up", daemon=True)
+        app.warming.start()  # the benchmark waits for it
+    return app
 
 
 def warm_up(services) -> None:
@@ -445,31 +467,26 @@ def warm_up(services) -> None:
             log.info("warm-up: %s", e)
 
 
-_n = [0]
-
-
-def _counter() -> int:
-    _n[0] += 1
-    return _n[0]
-
-
 def _turns_item(turns: list[Turn]) -> dict:
-    """Pending-box turns for the chat, as plain data (gr.State); `n` makes each item a change."""
-    return {"n": _counter(), "turns": [
+    """Pending-box turns for the chat, as plain data (gr.State); `n` makes each item a change (unique
+    without a counter shared by every session's concurrent handlers)."""
+    return {"n": uuid.uuid4().hex, "turns": [
         {"text": t.text, "source": t.source, "recognised": t.recognised,
          "confidence": None if t.confidence is None else round(t.confidence, 3), "low_confidence": t.low_confidence}
         for t in turns]}
 
 
-def launch(demo, host: str = "127.0.0.1", port: int | None = None, prevent_thread_lock: bool = False, **kwargs):
+def launch(app: App, host: str = "127.0.0.1", port: int | None = None, prevent_thread_lock: bool = False,
+           **kwargs):
     """Start the app with its CSS and keyboard shortcuts (Gradio 6 takes these at launch)."""
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    demo = app.demo
     demo.queue(default_concurrency_limit=4)
     head = HEAD + "<script>\n" + camera.script() + "\n</script>\n"
     out = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, css=CSS, head=head,
-                      show_error=True, app_kwargs={"routes": [camera.websocket_route(demo.registry)]}, **kwargs)
+                      show_error=True, app_kwargs={"routes": [camera.websocket_route(app.registry)]}, **kwargs)
     # Camera frames are JPEG: per-message deflate (on by default, offered by every browser) would only
     # spend CPU on both sides compressing the incompressible. Read by uvicorn per new connection.
     config = getattr(getattr(demo, "server", None), "config", None)
