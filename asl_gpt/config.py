@@ -56,6 +56,8 @@ class RagConfig:
     correct_queries: bool = True  # spell-correct each query word against the indexed vocabulary + English
     history_turns: int = 3  # previous question/answer pairs given to the LLM and used for follow-up retrieval
     embed_batch_size: int = 32  # chunks embedded (and written) per batch while indexing
+    max_upload_mb: float = 20.0  # a document uploaded in the app larger than this is refused (a 300-page PDF is ~5 MB)
+    max_upload_files: int = 20  # documents per upload in the app; the rest are refused with a message
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,11 @@ server decodes only the frames it processes (a frame replaced while Holistic was
 as dropped, never decoded). `asl-gpt bench app` measures it.
 
 The socket is `/live/ws?key=TOKEN`; the token comes from the page's own Gradio session
-(`LiveRegistry.token`), so a socket reaches only that session's buffer. Text messages from the page
-are JSON: {"camera_error": "permission denied"} when the camera cannot be opened.
+(`LiveRegistry.token`), so a socket reaches only that session's buffer. The route is not behind
+Gradio's login, so it checks for itself: a page of another origin is refused (4403: a browser sends
+the user's cookies to any site's socket), and when the app has a login the socket needs its cookie
+(4401). Text messages from the page are JSON: {"camera_error": "permission denied"} when the camera
+cannot be opened.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import json
 import logging
 import math
 from importlib import resources
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -72,14 +76,35 @@ def control(live, text: str) -> None:
         live.camera_event(on=False, error=msg["camera_error"])
 
 
+def refusal(ws) -> tuple[int, str] | None:
+    """Why this socket may not be served (close code, reason), or None: another origin, or no login."""
+    origin = ws.headers.get("origin")
+    if origin is not None:  # browsers always send it; a client without one cannot carry a user's cookies
+        hosts = {h.strip().lower() for h in (ws.headers.get("host", ""), ws.headers.get("x-forwarded-host", "")) if h}
+        if urlsplit(origin).netloc.lower() not in hosts:
+            return 4403, "another origin: open the camera from the app's own page"
+    app = ws.scope.get("app")
+    if getattr(app, "auth", None):  # Gradio's login (launch(auth=...)): its cookie names a logged-in user
+        cid = getattr(app, "cookie_id", "")
+        cookie = ws.cookies.get(f"access-token-{cid}") or ws.cookies.get(f"access-token-unsecure-{cid}")
+        if not cookie or getattr(app, "tokens", {}).get(cookie) is None:
+            return 4401, "not logged in: reload the page and log in"
+    return None
+
+
 def websocket_route(registry: LiveRegistry):
     """The Starlette route for the camera socket (served by the same FastAPI app as the Gradio UI)."""
     from starlette.routing import WebSocketRoute
     from starlette.websockets import WebSocket, WebSocketDisconnect
 
     async def endpoint(ws: WebSocket) -> None:
-        live = registry.by_token(ws.query_params.get("key", ""))
-        await ws.accept()
+        refused = refusal(ws)
+        live = None if refused else registry.by_token(ws.query_params.get("key", ""))
+        await ws.accept()  # then closed with a code and a reason the page shows
+        if refused:
+            log.warning("camera socket refused: %s", refused[1])
+            await ws.close(code=refused[0], reason=refused[1])
+            return
         if live is None:
             await ws.close(code=4404, reason="unknown session: reload the page")
             return

@@ -6,6 +6,11 @@ the label differs, so a user can compare. The label says truthfully where the te
 its confidence, then the user's text) or *Typed* (no confidence: nothing was recognised). Sources come as a collapsible "Sources" message whose
 children, one per numbered passage, open to the title, section and passage. The chain gets a clean
 history (`turns`: plain role/content dicts) rather than the decorated chatbot messages.
+
+Documents and uploads are untrusted, and an answer may repeat them: every text that did not come
+from this module is passed through `markdown_text` before the chatbot renders it as Markdown, so it
+can neither write HTML nor make a link, an image or a code block (Gradio's sanitiser runs after
+that, but is not relied on alone).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import html
 import itertools
 import logging
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -22,6 +28,32 @@ from asl_gpt.errors import AslGptError
 log = logging.getLogger(__name__)
 
 _ids = itertools.count(1)
+
+# Backslash-escaped for Markdown: `\` first (so an input `\[` cannot undo the escape of its `[`),
+# brackets (links, images, reference definitions, footnotes), backticks and tildes (code spans and
+# fenced blocks, which Gradio hands to mermaid), and `$` (Gradio's LaTeX). `<`, `>` and `&` become
+# entities: no raw HTML, autolink or entity-encoded tag survives.
+_MD_SPECIAL = re.compile(r"([\\`\[\]~$])")
+# A citation marker [n] stays as written (tests and readers see "[1]"): alone it cannot be a link, since
+# every bracket that could open a link or define a reference target stays escaped.
+_CITATION = re.compile(r"\\\[(\d{1,3})\\\](?!\s*\\?[(\[:])")
+_INDENT = re.compile(r"^[ \t]{4,}", re.MULTILINE)  # 4+ spaces open an indented code block, which shows entities raw
+
+
+def markdown_text(text: str) -> str:
+    """Untrusted text (a passage, an answer, a title, an error) made safe to render as Markdown.
+
+    Emphasis, headings and lists still render; HTML, links, images and code do not: their
+    characters are shown as typed."""
+    out = html.escape(str(text), quote=False)
+    out = _CITATION.sub(r"[\1]", _MD_SPECIAL.sub(r"\\\1", out))
+    return _INDENT.sub("   ", out)
+
+
+def _code(text: str) -> str:
+    """Recognised text as a code span (Markdown shows its content literally), unless a backtick or a
+    line break could end the span early: then as escaped text."""
+    return f"`{text}`" if text and not re.search(r"[`\n\r]", text) else markdown_text(text)
 
 
 @dataclass(frozen=True)
@@ -38,15 +70,15 @@ def user_message(q: Question, corrected: str | None = None, asked: str | None = 
     text, an edited one the reading it started from."""
     if q.kind in ("signed", "edited"):
         raw = q.raw or q.text
-        bits = [f"recognised: `{raw}`"]
+        bits = [f"recognised: {_code(raw)}"]
         if q.kind == "signed" and corrected and corrected != raw:
-            bits.append(f"corrected: `{corrected}`")
+            bits.append(f"corrected: {_code(corrected)}")
         if q.confidence is not None:
             bits.append(f"confidence {q.confidence:.2f}" + (" (below the threshold, restored)" if q.low_confidence else ""))
         label = "**Signed**" if q.kind == "signed" else "**Signed and edited**"
         head = label + " · " + " · ".join(bits)
-        return {"role": "user", "content": f"{head}\n\n{asked or q.text}"}
-    return {"role": "user", "content": f"**Typed**\n\n{asked or q.text}"}
+        return {"role": "user", "content": f"{head}\n\n{markdown_text(asked or q.text)}"}
+    return {"role": "user", "content": f"**Typed**\n\n{markdown_text(asked or q.text)}"}
 
 
 def sources_messages(sources, note: str = "") -> list[dict]:
@@ -57,8 +89,11 @@ def sources_messages(sources, note: str = "") -> list[dict]:
     msgs = [{"role": "assistant", "content": note,
              "metadata": {"title": f"Sources ({len(sources)})", "id": parent, "status": "done"}}]
     for s in sources:
-        title = f"[{s.n}] {s.title or s.path}" + (f" — {s.section}" if s.section and s.section != s.title else "")
-        body = f"{html.escape(s.passage.strip())}\n\n*{s.path}* · relevance {s.score:.2f}" + (" · cited" if s.cited else "")
+        # The title is rendered as Markdown too (Gradio 6 draws a message's metadata title with the same renderer).
+        title = markdown_text(f"[{s.n}] {s.title or s.path}"
+                              + (f" — {s.section}" if s.section and s.section != s.title else ""))
+        body = (f"{markdown_text(s.passage.strip())}\n\n*{markdown_text(s.path)}* · relevance {s.score:.2f}"
+                + (" · cited" if s.cited else ""))
         msgs.append({"role": "assistant", "content": body,
                      "metadata": {"title": title, "parent_id": parent, "status": "done"}})
     return msgs
@@ -76,6 +111,7 @@ def answer_turn(backend, q: Question, chat: list[dict], turns: list[dict]) -> It
     chat.append(user)
     yield _snap(chat), list(turns), "searching the knowledge base…"
     answer = {"role": "assistant", "content": ""}
+    said = ""  # the LLM's words so far, as written (escaped whole at each token: an indent spans tokens)
     try:
         events = backend.ask_stream(q.text, history=turns, raw=q.raw if q.kind == "signed" else None)
         for ev in events:
@@ -86,7 +122,8 @@ def answer_turn(backend, q: Question, chat: list[dict], turns: list[dict]) -> It
                 chat.append(answer)
                 yield _snap(chat), list(turns), f"{len(ev.sources)} passages found; waiting for the LLM…"
             elif kind == "Token":
-                answer["content"] += ev.text  # streamed as it comes (the LLM's words, not an error)
+                said += ev.text
+                answer["content"] = markdown_text(said)  # streamed as it comes (the LLM's words, not an error)
                 yield _snap(chat), list(turns), "answering…"
             elif kind == "Answer":
                 yield from _final(chat, turns, answer, ev)
@@ -95,8 +132,8 @@ def answer_turn(backend, q: Question, chat: list[dict], turns: list[dict]) -> It
         if answer not in chat:
             chat.append(answer)
         msg = web_text(str(e))
-        answer["content"] = f"⚠ {msg}"
-        yield _snap(chat), list(turns), msg
+        answer["content"] = f"⚠ {markdown_text(msg)}"
+        yield _snap(chat), list(turns), markdown_text(msg)
 
 
 def _snap(chat: list[dict]) -> list[dict]:
@@ -107,17 +144,17 @@ def _snap(chat: list[dict]) -> list[dict]:
 def _final(chat, turns, answer, ev):
     asked = ev.question
     if ev.status == "answered":
-        answer["content"] = ev.text
+        answer["content"] = markdown_text(ev.text)
         chat.extend(sources_messages(ev.sources))
         status = f"answered in {ev.timings.get('total_s', 0):.1f} s"
     elif ev.status == "not_found":
         answer["content"] = web_text(ev.text)  # its advice names the CLI
         status = "not in the knowledge base"
     else:  # llm_error: what streamed (if anything), the failure, and the passages found
-        shown = (ev.text + "\n\n") if ev.text else ""
+        shown = (markdown_text(ev.text) + "\n\n") if ev.text else ""
         err = web_text(ev.error)
-        answer["content"] = f"{shown}⚠ The LLM did not answer: {err}. The passages found are below."
+        answer["content"] = f"{shown}⚠ The LLM did not answer: {markdown_text(err)}. The passages found are below."
         chat.extend(sources_messages(ev.sources))
-        status = f"LLM error: {err}"
+        status = f"LLM error: {markdown_text(err)}"
     turns.extend([{"role": "user", "content": asked}, {"role": "assistant", "content": ev.text or ""}])
     yield _snap(chat), list(turns), status
