@@ -11,7 +11,8 @@
 - citations are numbered by the code (passage n is [n]), markers that point at no passage are removed;
 - an answer that is only citation marks, or whose words or numbers the passages do not contain, is
   replaced by the passages' best sentences, labelled as quotes (`Answer.quoted`);
-- an unreachable LLM yields the passages, labelled as such.
+- an unreachable LLM yields the passages, labelled as such; only LLM and transport failures read so
+  (`llm.is_llm_failure`): a bug here is logged with its traceback and raised as what it is.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from asl_gpt.errors import InputError, LLMError
 from asl_gpt.rag.context import ContextOptions, best_sentences, quoted_answer, supported, window
@@ -30,6 +32,20 @@ from asl_gpt.rag.prompts import PROMPT, format_passages
 from asl_gpt.rag.retrieval import Passage
 
 log = logging.getLogger(__name__)
+
+
+class LLM(Protocol):
+    """What the chain needs from an LLM: `llm.LLMEndpoint` (the product) and `llm.ChatModelLLM` implement it."""
+
+    kind: str  # "embedded" | "remote" | "in-process"
+    model_name: str
+
+    def chat_model(self, max_tokens: int | None = None): ...  # a LangChain chat model, capped at max_tokens
+    def check(self, start: bool = True): ...  # -> LLMStatus(ok, endpoint, model, message)
+    def recover(self) -> None: ...  # after a failed request: restart what must be restarted
+    def restart(self, start: bool = True) -> None: ...
+    def describe_failure(self, e: BaseException, partial: bool = False) -> str: ...  # one line
+    def close(self) -> None: ...
 
 _CITATION = re.compile(r"\[(\d+)\]")
 # Not after an initial ("I. King Jordan") or a title ("Stokoe Jr. published").
@@ -173,13 +189,14 @@ def finalize_citations(text: str, sources: tuple[Source, ...]) -> tuple[str, tup
 class Assistant:
     """Answers questions from the knowledge base. The CLI and the app both use this."""
 
-    def __init__(self, settings, kb: KnowledgeBase, llm, context: ContextOptions = ContextOptions()):
-        """`llm` is an `LLMEndpoint` (real) or any LangChain chat model (tests)."""
+    def __init__(self, settings, kb: KnowledgeBase, llm: LLM, context: ContextOptions = ContextOptions()):
+        """`llm`: the product's `LLMEndpoint`, or a `ChatModelLLM` around a LangChain chat model."""
         self.settings = settings
         self.kb = kb
         self.llm = llm
         self.context = context
         self._corrector: tuple[int, Corrector] | None = None
+        self._llm_failed = False  # the last request failed: check the LLM before the next one
 
     # -- pieces the UI may call on their own --------------------------------------------------------
     def correct_query(self, raw: str) -> Correction:
@@ -191,22 +208,21 @@ class Assistant:
         return self._corrector[1].correct(raw)
 
     def check_llm(self, start: bool = True):
-        if hasattr(self.llm, "check"):
-            return self.llm.check(start=start)
-        from asl_gpt.rag.llm import LLMStatus
-
-        return LLMStatus(True, "in-process", type(self.llm).__name__, "ready")
+        return self.llm.check(start=start)
 
     def warm_up(self) -> None:
         """Start the LLM and run one token through the answering prompt: its weights are paged in and the
         prompt's fixed prefix is cached, so the first question is answered as quickly as the next."""
         self.check_llm(start=True)
+        from asl_gpt.rag.llm import is_llm_failure
+
         try:
-            model = self._chat_model()
-            (PROMPT | (model.bind(max_tokens=1) if hasattr(model, "bind") else model)).invoke(
-                {"passages": "", "question": "hello", "history": []})
-        except Exception as e:  # noqa: BLE001 - the first question will report a real failure
-            log.info("LLM warm-up failed: %s", e)
+            (PROMPT | self.llm.chat_model(max_tokens=1)).invoke({"passages": "", "question": "hello", "history": []})
+        except Exception as e:  # noqa: BLE001 - best effort: the first question reports a real failure
+            if is_llm_failure(e):
+                log.info("LLM warm-up failed: %s", e)
+            else:
+                log.exception("LLM warm-up failed with a program error")
 
     def validate(self, question: str) -> str:
         q = (question or "").strip()
@@ -256,13 +272,6 @@ class Assistant:
         return question, passages, correction
 
     # -- the chain --------------------------------------------------------------------------------
-    def _chat_model(self):
-        return self.llm.chat_model() if hasattr(self.llm, "chat_model") else self.llm
-
-    def _endpoint(self) -> str:
-        url = getattr(getattr(self.llm, "_embedded", None), "base_url", "")
-        return self.settings.llm.base_url or url or "the embedded LLM server"
-
     def ask_stream(self, question: str, history=None, raw: str | None = None) -> Iterator[Event]:
         """Events for one question: Retrieved, Token..., Answer.
 
@@ -291,17 +300,20 @@ class Assistant:
             return
         parts: list[str] = []  # the text shown so far (tokens yielded)
         t1 = time.perf_counter()
-        vocab = self.kb.vocabulary() if hasattr(self.kb, "vocabulary") else None
+        vocab = self.kb.vocabulary()
         windows = [window(p.text, question, self.context, vocab) for p in passages]
         inputs = {"passages": format_passages(passages, texts=windows), "question": question,
                   "history": _history_messages(history, self.settings.rag.history_turns)}
         got: list[str] = []
-        try:
-            from langchain_core.output_parsers import StrOutputParser
+        from langchain_core.output_parsers import StrOutputParser
 
-            model = self._chat_model()
-            if self.context.answer_tokens and hasattr(model, "max_tokens"):
-                model = model.bind(max_tokens=min(self.context.answer_tokens, model.max_tokens or 10**6))
+        from asl_gpt.rag.llm import is_llm_failure
+
+        try:
+            if self._llm_failed:  # e.g. the embedded server was killed: the adapter restarts it if it must
+                self._llm_failed = False
+                self.llm.recover()
+            model = self.llm.chat_model(max_tokens=self.context.answer_tokens or None)
             # Tokens are held back until the answer has a few real words: a degenerate answer (a bare
             # list of citations) is never shown; the passages' best sentences replace it below.
             released = False
@@ -318,11 +330,14 @@ class Assistant:
                     parts.extend(got)
                     yield Token("".join(got))
             timings["tokens"] = len(got)
-        except Exception as e:  # noqa: BLE001 - every client failure becomes one line plus the passages
-            from asl_gpt.rag.llm import describe_llm_failure
-
-            msg = describe_llm_failure(e, self._endpoint(), partial=bool(parts))
+        except Exception as e:  # noqa: BLE001 - sorted below
+            if not is_llm_failure(e):  # a bug here, not the LLM: it surfaces as what it is
+                log.exception("answering %r failed with a program error", question[:80])
+                raise
+            # The LLM or the way to it failed: one line, and the passages found.
+            msg = self.llm.describe_failure(e, partial=bool(parts))
             log.warning("LLM failed: %s", msg)
+            self._llm_failed = True
             timings["total_s"] = round(time.perf_counter() - t0, 3)
             yield Answer(question, "".join(parts), sources, "llm_error", error=msg, correction=correction,
                          timings=timings)
@@ -357,8 +372,7 @@ class Assistant:
         return answer
 
     def close(self) -> None:
-        if hasattr(self.llm, "close"):
-            self.llm.close()
+        self.llm.close()
         self.kb.close()
 
 
@@ -366,12 +380,12 @@ def build_assistant(settings, kb: KnowledgeBase | None = None, chat_model=None,
                     context: ContextOptions = ContextOptions()) -> Assistant:
     """The product's assistant: the knowledge base per settings and the configured (or embedded) LLM.
 
-    `chat_model` replaces the endpoint (tests pass a fake LangChain chat model).
+    `chat_model`, a LangChain chat model, replaces the endpoint (tests pass a fake one).
     """
-    from asl_gpt.rag.llm import LLMEndpoint
+    from asl_gpt.rag.llm import ChatModelLLM, LLMEndpoint
 
     kb = kb or KnowledgeBase(settings)
-    llm = chat_model if chat_model is not None else LLMEndpoint(settings.llm, settings.paths.state_dir)
+    llm = ChatModelLLM(chat_model) if chat_model is not None else LLMEndpoint(settings.llm, settings.paths.state_dir)
     return Assistant(settings, kb, llm, context)
 
 

@@ -24,7 +24,7 @@ from asl_gpt.config import PROJECT_ROOT
 from asl_gpt.errors import IndexError_
 from asl_gpt.rag.documents import TEXT_SUFFIXES, Chunk, SkipDocument, chunk_document, discover, load_document
 from asl_gpt.rag.retrieval import KeywordIndex, Passage, fuse
-from asl_gpt.rag.store import ChromaStore, IndexLock, StoredChunk
+from asl_gpt.rag.store import ChromaStore, IndexLock
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,9 @@ class KnowledgeBase:
         t0 = time.perf_counter()
         roots = [Path(p).expanduser().resolve() for p in (paths or [self.settings.paths.knowledge_dir])]
         with self.lock.write():
+            # Bumped before the first write as well as after the last: a run killed in between (no
+            # `finally`) still tells every reader that the index changed under it.
+            self.store.bump_generation()
             if rebuild:
                 self.store.drop()
             try:
@@ -226,21 +229,11 @@ class KnowledgeBase:
         c = self._corpus
         if c is not None and c.generation == gen and c.count == count:
             return c
-        col = self.store.collection()
-        ids, texts, vecs, vocab_texts = [], [], [], []
-        if col is not None:
-            offset = 0
-            while True:
-                batch = col.get(include=["documents", "metadatas", "embeddings"], limit=2000, offset=offset)
-                if not batch["ids"]:
-                    break
-                for cid, doc, meta, emb in zip(batch["ids"], batch["documents"], batch["metadatas"],
-                                               batch["embeddings"]):
-                    meta = meta or {}
-                    ids.append(cid)
-                    texts.append(Chunk(cid, doc or "", meta).embed_text)
-                    vecs.append(emb)
-                offset += len(batch["ids"])
+        ids, texts, vecs = [], [], []
+        for chunk in self.store.all_chunks(embeddings=True):
+            ids.append(chunk.id)
+            texts.append(Chunk(chunk.id, chunk.text, chunk.metadata).embed_text)
+            vecs.append(chunk.embedding)
         from asl_gpt.rag.correction import vocabulary_of
 
         emb = np.asarray(vecs, dtype=np.float32) if vecs else None
@@ -268,11 +261,10 @@ class KnowledgeBase:
                 keyword = corpus.keyword.top(query, self.rag.fetch_k)
                 missing = [cid for cid in keyword if cid not in by_id]
                 if missing:  # keyword-only candidates: their text from the store, their cosine from memory
-                    got = self.store.collection().get(ids=missing, include=["documents", "metadatas"])
-                    for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                        score = corpus.keyword.cosine(cid, qvec)
+                    for chunk in self.store.get(missing):
+                        score = corpus.keyword.cosine(chunk.id, qvec)
                         if score is not None:
-                            by_id[cid] = (StoredChunk(cid, doc or "", meta or {}), score)
+                            by_id[chunk.id] = (chunk, score)
                 order = fuse(order, [c for c in keyword if c in by_id])
         passages = []
         for cid in order:

@@ -10,6 +10,7 @@ default embedding function downloads a model and is never used.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -36,10 +37,11 @@ class IndexLock:
     @contextlib.contextmanager
     def write(self, wait_s: float = 2.0):
         with self._flock(fcntl.LOCK_EX, wait_s) as f:
-            f.seek(0)
-            f.truncate()
-            f.write(str(os.getpid()))
-            f.flush()
+            with contextlib.suppress(OSError):  # the holder's pid is for messages only (a full disk refuses it)
+                f.seek(0)
+                f.truncate()
+                f.write(str(os.getpid()))
+                f.flush()
             yield
 
     @contextlib.contextmanager
@@ -60,8 +62,21 @@ class IndexLock:
 
     @contextlib.contextmanager
     def _flock_file(self, mode: int, wait_s: float, what: str):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(self.path, "a+")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            f = open(self.path, "a+")
+        except OSError as e:
+            if mode == fcntl.LOCK_EX or not _read_only(e):
+                raise IndexError_(f"cannot write in the state folder {self.path.parent} ({e.strerror or e}): "
+                                  "indexing needs it writable; set ASL_GPT_PATHS_STATE_DIR to a writable "
+                                  "folder") from e
+            # A read-only state folder: nobody can write the index, so reading needs no lock.
+            log.info("the state folder %s is read-only: reading the index without a lock", self.path.parent)
+            try:
+                f = open(self.path)
+            except OSError:
+                yield None
+                return
         try:
             deadline = time.monotonic() + wait_s
             while True:
@@ -86,6 +101,7 @@ class StoredChunk:
     id: str
     text: str
     metadata: dict
+    embedding: list[float] | None = None  # only when asked for (`all_chunks(embeddings=True)`)
 
 
 class ChromaStore:
@@ -118,14 +134,16 @@ class ChromaStore:
                 raise IndexError_(f"cannot reach the Chroma server at {self.url} ({type(e).__name__}); "
                                   "start it with `chroma run --path DIR --port PORT` or clear rag.chroma_url") from e
             return client
-        self.persist_dir.mkdir(parents=True, exist_ok=True)
         try:
+            self.persist_dir.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(self.persist_dir), settings=settings)
         except Exception as e:
+            if _is_store_failure(e) and (_read_only(e) or _disk_full(e, self.persist_dir)):
+                raise IndexError_(self._describe(e, "opening the index")) from e
             raise IndexError_(f"the index in {self.persist_dir} is corrupt or unreadable ({type(e).__name__}: "
                               f"{str(e)[:120]}); rebuild it with `asl-gpt index --rebuild`") from e
 
-    def collection(self, create: bool = False):
+    def _collection(self, create: bool = False):
         """The collection, reopened if another process wrote since; None if absent and not `create`."""
         gen = self.generation()
         if self._client is not None and gen != self._generation and not self.url:
@@ -147,6 +165,9 @@ class ChromaStore:
             except Exception as e:
                 if not create and _is_not_found(e):
                     return None
+                if _is_store_failure(e) and (self.url or _read_only(e) or _disk_full(e, self.persist_dir)):
+                    self._reset_client()
+                    raise IndexError_(self._describe(e, "opening the collection")) from e
                 raise IndexError_(f"cannot open the collection {self.name!r} ({type(e).__name__}: {str(e)[:120]}); "
                                   "rebuild it with `asl-gpt index --rebuild`") from e
             built_with = (self._col.metadata or {}).get("embedding_model")
@@ -172,10 +193,13 @@ class ChromaStore:
             return ""
 
     def bump_generation(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self._gen_file.with_suffix(".tmp")
-        tmp.write_text(uuid.uuid4().hex)
-        os.replace(tmp, self._gen_file)
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self._gen_file.with_suffix(".tmp")
+            tmp.write_text(uuid.uuid4().hex)
+            os.replace(tmp, self._gen_file)
+        except OSError as e:  # a full disk: the write that failed before this one is the error to report
+            log.warning("could not mark the index as changed in %s: %s", self._gen_file, e)
         self._generation = self.generation()
 
     def drop(self) -> None:
@@ -198,30 +222,75 @@ class ChromaStore:
         self._client = None
 
     # -- data -------------------------------------------------------------------------------------
+    # Every call below goes through `_guard`: Chroma failing (a server gone, a full or read-only disk)
+    # becomes one IndexError_ and a fresh client for the next call; a bug here stays what it is.
+    @contextlib.contextmanager
+    def _guard(self, doing: str):
+        try:
+            yield
+        except IndexError_:
+            raise
+        except Exception as e:
+            if not _is_store_failure(e):
+                raise
+            self._reset_client()
+            raise IndexError_(self._describe(e, doing)) from e
+
+    def _describe(self, e: Exception, doing: str) -> str:
+        detail = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:120] if str(e).strip() else ''}"
+        if self.url:
+            return (f"lost the Chroma server at {self.url} while {doing} ({detail}); is `chroma run` still "
+                    "running? The next request reconnects")
+        if _read_only(e):
+            return (f"the index in {self.persist_dir} is read-only ({detail}): searching may still work, "
+                    "indexing needs a writable folder (ASL_GPT_PATHS_STATE_DIR)")
+        if _disk_full(e, self.persist_dir):
+            return (f"the disk of the index in {self.persist_dir} is full ({detail}): free some space, then "
+                    "run `asl-gpt index` again (what was indexed before is kept)")
+        return (f"the index in {self.persist_dir} failed while {doing} ({detail}); if this persists, rebuild it "
+                "with `asl-gpt index --rebuild`")
+
     def count(self) -> int:
-        col = self.collection()
-        return 0 if col is None else col.count()
+        with self._guard("counting chunks"):
+            col = self._collection()
+            return 0 if col is None else col.count()
 
     def ids_by_source(self) -> dict[str, dict[str, dict]]:
         """source -> {chunk id -> metadata} for everything stored (metadata only, no vectors)."""
-        col = self.collection()
         out: dict[str, dict[str, dict]] = {}
-        if col is None:
-            return out
-        for batch in self._pages(col, include=["metadatas"]):
-            for cid, meta in zip(batch["ids"], batch["metadatas"]):
-                out.setdefault((meta or {}).get("source", ""), {})[cid] = meta or {}
+        with self._guard("listing documents"):
+            col = self._collection()
+            if col is None:
+                return out
+            for batch in self._pages(col, include=["metadatas"]):
+                for cid, meta in zip(batch["ids"], batch["metadatas"]):
+                    out.setdefault((meta or {}).get("source", ""), {})[cid] = meta or {}
         return out
 
-    def all_chunks(self) -> list[StoredChunk]:
-        col = self.collection()
-        if col is None:
-            return []
+    def all_chunks(self, embeddings: bool = False) -> list[StoredChunk]:
+        """Every stored chunk (with its vector when `embeddings`)."""
+        include = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
         chunks = []
-        for batch in self._pages(col, include=["documents", "metadatas"]):
-            chunks += [StoredChunk(i, d or "", m or {}) for i, d, m in
-                       zip(batch["ids"], batch["documents"], batch["metadatas"])]
+        with self._guard("reading chunks"):
+            col = self._collection()
+            if col is None:
+                return []
+            for batch in self._pages(col, include=include):
+                vecs = batch["embeddings"] if embeddings else [None] * len(batch["ids"])
+                chunks += [StoredChunk(i, d or "", m or {}, None if v is None else list(v)) for i, d, m, v in
+                           zip(batch["ids"], batch["documents"], batch["metadatas"], vecs)]
         return chunks
+
+    def get(self, ids: list[str]) -> list[StoredChunk]:
+        """The chunks with these ids (text and metadata), those that exist."""
+        if not ids:
+            return []
+        with self._guard("reading chunks"):
+            col = self._collection()
+            if col is None:
+                return []
+            got = col.get(ids=ids, include=["documents", "metadatas"])
+        return [StoredChunk(i, d or "", m or {}) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
 
     @staticmethod
     def _pages(col, include, page: int = 2000):
@@ -234,34 +303,62 @@ class ChromaStore:
             offset += len(batch["ids"])
 
     def upsert(self, ids: list[str], texts: list[str], embeddings: list[list[float]], metadatas: list[dict]) -> None:
-        col = self.collection(create=True)
-        step = min(5000, self._client.get_max_batch_size())
-        for i in range(0, len(ids), step):
-            col.upsert(ids=ids[i:i + step], documents=texts[i:i + step], embeddings=embeddings[i:i + step],
-                       metadatas=metadatas[i:i + step])
+        with self._guard("writing chunks"):
+            col = self._collection(create=True)
+            step = min(5000, self._client.get_max_batch_size())
+            for i in range(0, len(ids), step):
+                col.upsert(ids=ids[i:i + step], documents=texts[i:i + step], embeddings=embeddings[i:i + step],
+                           metadatas=metadatas[i:i + step])
 
     def update_metadata(self, ids: list[str], metadatas: list[dict]) -> None:
         if ids:
-            self.collection(create=True).update(ids=ids, metadatas=metadatas)
+            with self._guard("writing metadata"):
+                self._collection(create=True).update(ids=ids, metadatas=metadatas)
 
     def delete(self, ids: list[str]) -> None:
-        col = self.collection()
-        if col is not None and ids:
-            for i in range(0, len(ids), 5000):
-                col.delete(ids=ids[i:i + 5000])
+        if not ids:
+            return
+        with self._guard("deleting chunks"):
+            col = self._collection()
+            if col is not None:
+                for i in range(0, len(ids), 5000):
+                    col.delete(ids=ids[i:i + 5000])
 
     def query(self, embedding: list[float], n: int) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks with their cosine similarity (1 - cosine distance), best first."""
-        col = self.collection()
-        if col is None:
-            return []
-        total = col.count()
-        if total == 0:
-            return []
-        res = col.query(query_embeddings=[embedding], n_results=min(n, total),
-                        include=["documents", "metadatas", "distances"])
+        with self._guard("searching"):
+            col = self._collection()
+            if col is None:
+                return []
+            total = col.count()
+            if total == 0:
+                return []
+            res = col.query(query_embeddings=[embedding], n_results=min(n, total),
+                            include=["documents", "metadatas", "distances"])
         return [(StoredChunk(i, d or "", m or {}), 1.0 - float(dist)) for i, d, m, dist in
                 zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
+
+
+def _is_store_failure(e: BaseException) -> bool:
+    """Chroma, its transport or the disk failing (not a bug in this program)."""
+    if isinstance(e, (OSError, TimeoutError)):
+        return True
+    return type(e).__module__.split(".")[0] in ("chromadb", "httpx", "httpcore", "sqlite3")
+
+
+def _read_only(e: BaseException) -> bool:
+    errno_ = getattr(e, "errno", None)
+    text = str(e).lower()
+    return errno_ in (errno.EROFS, errno.EACCES, errno.EPERM) or "read-only" in text or "readonly" in text
+
+
+def _disk_full(e: BaseException, folder: Path) -> bool:
+    if getattr(e, "errno", None) == errno.ENOSPC or "disk is full" in str(e).lower() or "no space" in str(e).lower():
+        return True
+    try:  # Chroma's own errors do not say so ("Failed to apply logs to the metadata segment")
+        return shutil.disk_usage(folder if folder.exists() else folder.parent).free < 8 * 2**20
+    except OSError:
+        return False
 
 
 def _is_not_found(e: Exception) -> bool:
