@@ -146,6 +146,14 @@ class TFLiteRecognizer:
                 text = word_aware(raw, score, _word_prior(), self.word_weight, edits1)
         return Hypothesis(text, float(np.clip(conf, 0.0, 1.0)), t_start, t_end, dec.token_confidence, raw)
 
+    def decode_step(self, memory: np.ndarray, memory_mask: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+        """One decoder pass over encode()'s memory: int32[1, tokens_len] tokens -> logits [1, tokens_len, vocab]
+        (recognize runs the same pass; the latency benchmark times it)."""
+        with self._lock:
+            out = self._dec(**{self._dec_in[0]: memory, self._dec_in[1]: memory_mask,
+                               self._dec_in[2]: tokens.astype(np.int32)})
+        return out[self._dec_out[0]]
+
 
 @lru_cache(maxsize=1)
 def _word_prior() -> WordPrior:

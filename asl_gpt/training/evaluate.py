@@ -157,8 +157,7 @@ def latency(recognizer, n: int = 30, chars: int = 12) -> dict:
         memory, memory_mask, _ = recognizer.encode(x, mask)
         t1 = time.perf_counter()
         for _ in range(chars + 1):  # one decode step per character plus EOS
-            recognizer._dec(**{recognizer._dec_in[0]: memory, recognizer._dec_in[1]: memory_mask,
-                               recognizer._dec_in[2]: tokens})
+            recognizer.decode_step(memory, memory_mask, tokens)
         t2 = time.perf_counter()
         enc.append((t1 - t0) * 1000)
         dec.append((t2 - t1) * 1000)
