@@ -10,7 +10,10 @@ The TFLite file holds two signatures (fixed shapes: dynamic lengths do not conve
   decode(memory float32[1, S, D], memory_mask float32[1, S], tokens int32[1, L])
       -> logits float32[1, L, vocab_size]
 with L = max_output + 1 (SOS then up to max_output characters). Greedy decoding runs the decode
-signature once per output character (asl_gpt.decoding).
+signature once per output character (asl_gpt.decoding). A model with a per-frame letter head also
+exposes it, so that a user's calibration profile (asl_gpt.calibration) can adjust its evidence:
+  letters(inputs float32[1, window, C]) -> logits float32[1, window, n_letters]
+  encode_letters(letters float32[1, window, n_letters], inputs, mask) -> as encode
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class ModelContract:
     min_confidence: float = 0.5  # the threshold the model was calibrated for; the buffer's default
     metadata: dict = field(default_factory=dict, compare=False)  # training data, metrics, card link
     feature_kind: str = feats.COLUMNS  # how columns become model input (asl_gpt.features.KINDS)
+    n_letters: int = 0  # classes of the letters/encode_letters signatures (a..z); 0: not calibratable
 
     @property
     def features(self) -> FeatureSpec:
@@ -68,6 +72,10 @@ class ModelContract:
             "signatures": {
                 "encode": {"inputs": ["inputs", "mask"], "outputs": ["memory", "memory_mask", "confidence"]},
                 "decode": {"inputs": ["memory", "memory_mask", "tokens"], "outputs": ["logits"]},
+                **({"letters": {"inputs": ["inputs"], "outputs": ["logits"], "n_letters": self.n_letters},
+                    "encode_letters": {"inputs": ["letters", "inputs", "mask"],
+                                       "outputs": ["memory", "memory_mask", "confidence"]}}
+                   if self.n_letters else {}),
             },
             "confidence": {"meaning": self.confidence, "min_confidence": self.min_confidence},
             "metadata": self.metadata,
@@ -86,6 +94,7 @@ class ModelContract:
             tok = Tokenizer.from_json(d["output"])
             conf = d.get("confidence", {})
             kind = d["input"].get("features", feats.COLUMNS)
+            n_letters = int(d.get("signatures", {}).get("letters", {}).get("n_letters", 0))
             if kind not in feats.KINDS:
                 raise ContractError(f"unknown input features {kind!r} (this version knows {', '.join(feats.KINDS)}): "
                                     "the model needs a newer asl-gpt")
@@ -105,6 +114,7 @@ class ModelContract:
             min_confidence=float(conf.get("min_confidence", 0.5)),
             metadata=d.get("metadata", {}),
             feature_kind=kind,
+            n_letters=n_letters,
         )
 
     @classmethod

@@ -98,7 +98,13 @@ class TFLiteRecognizer:
         self._enc_out = _ordered(sigs["encode"]["outputs"], ["memory", "memory_mask", "confidence"])
         self._dec_in = _ordered(sigs["decode"]["inputs"], ["memory", "memory_mask", "tokens"])
         self._dec_out = _ordered(sigs["decode"]["outputs"], ["logits"])
+        self._letters = self._enc_letters = None
+        if contract.n_letters and {"letters", "encode_letters"} <= set(sigs):
+            self._letters = self._interp.get_signature_runner("letters")
+            self._enc_letters = self._interp.get_signature_runner("encode_letters")
+            self._enc_letters_in = _ordered(sigs["encode_letters"]["inputs"], ["letters", "inputs", "mask"])
         self._check_shapes()
+        self._fingerprint = ""
 
     def _check_shapes(self) -> None:
         c = self.contract
@@ -122,14 +128,58 @@ class TFLiteRecognizer:
         memory, memory_mask, conf = (out[k] for k in self._enc_out)
         return memory, memory_mask, float(np.asarray(conf).reshape(-1)[0])
 
-    def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0, aspect: float = 1.0) -> Hypothesis:
-        """`aspect`: the frames' width / height where known (1.0: frames already in true proportions)."""
+    @property
+    def calibratable(self) -> bool:
+        """The model exposes its per-frame letter evidence (asl_gpt.calibration can adapt it)."""
+        return self._letters is not None
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of the model file: a calibration profile is valid for exactly this model."""
+        if not self._fingerprint:
+            import hashlib
+
+            self._fingerprint = hashlib.sha256(self.path.read_bytes()).hexdigest()
+        return self._fingerprint
+
+    def letter_logits(self, invariants: np.ndarray) -> np.ndarray:
+        """float32[N, 103] signing-hand invariants -> float32[N, n_letters]: the model's letter head."""
+        if self._letters is None:
+            raise ModelError(f"model {self.path.name} does not expose its letter evidence (re-export it to calibrate)")
+        w, n = self.contract.window, len(invariants)
+        x = np.zeros((1, w, self.contract.features.n_features), np.float32)
+        out = np.zeros((n, self.contract.n_letters), np.float32)
+        with self._lock:
+            for i in range(0, n, w):
+                chunk = invariants[i:i + w]
+                x[0, :len(chunk), :features.N_INVARIANTS] = chunk
+                out[i:i + len(chunk)] = self._letters(inputs=x)["logits"][0, :len(chunk)]
+        return out
+
+    def _encode_adapted(self, window: np.ndarray, mask: np.ndarray, adapter) -> tuple[np.ndarray, np.ndarray, float]:
+        """encode() with the letter evidence adjusted by a calibration profile's adapter (lock held)."""
+        x = window[None].astype(np.float32)
+        logits = self._letters(inputs=x)["logits"][0]
+        present = window[:, features.N_INVARIANTS] > 0.5  # the first extra feature: the signing hand is there
+        logits[present] = adapter.apply(window[present, :features.N_INVARIANTS], logits[present])
+        out = self._enc_letters(**{self._enc_letters_in[0]: logits[None], self._enc_letters_in[1]: x,
+                                   self._enc_letters_in[2]: mask[None].astype(np.float32)})
+        memory, memory_mask, conf = (out[k] for k in self._enc_out)
+        return memory, memory_mask, float(np.asarray(conf).reshape(-1)[0])
+
+    def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0, aspect: float = 1.0,
+                  adapter=None) -> Hypothesis:
+        """`aspect`: the frames' width / height where known (1.0: frames already in true proportions).
+        `adapter`: a user's calibration (asl_gpt.calibration.Adapter) for its letter evidence."""
         if frames.shape[0] == 0 or not features.hands_present(frames).any():
             return Hypothesis("", 0.0, t_start, t_end)  # nothing to read: never run the model on no hands
         c, tok = self.contract, self.contract.tokenizer
         window, mask = features.prepare(frames, c.features, aspect)
         with self._lock:
-            memory, memory_mask, conf = self.encode(window, mask)
+            if adapter is not None and self._letters is not None:
+                memory, memory_mask, conf = self._encode_adapted(window, mask, adapter)
+            else:
+                memory, memory_mask, conf = self.encode(window, mask)
 
             def step(tokens: np.ndarray) -> np.ndarray:
                 out = self._dec(**{self._dec_in[0]: memory, self._dec_in[1]: memory_mask,
@@ -153,6 +203,34 @@ class TFLiteRecognizer:
             out = self._dec(**{self._dec_in[0]: memory, self._dec_in[1]: memory_mask,
                                self._dec_in[2]: tokens.astype(np.int32)})
         return out[self._dec_out[0]]
+
+
+class CalibratedRecognizer:
+    """One user's view of a shared model: its readings go through that user's calibration adapter.
+    The interpreter (and its lock) stay shared; each browser session or command holds its own."""
+
+    def __init__(self, base: TFLiteRecognizer, profile):
+        self.base = base
+        self.profile = profile
+        self.contract = base.contract
+
+    def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0, aspect: float = 1.0) -> Hypothesis:
+        return self.base.recognize(frames, t_start, t_end, aspect, adapter=self.profile.adapter)
+
+
+def with_profile(recognizer: TFLiteRecognizer, profile) -> tuple[Recognizer, str]:
+    """(the recognizer to use, '' or one line on why the profile is not applied). Never raises: a
+    profile that does not fit this model leaves the shipped model reading, and says so."""
+    from asl_gpt.calibration import check_model
+
+    if not recognizer.calibratable:
+        return recognizer, f"model {recognizer.contract.name!r} cannot be calibrated: the profile is not applied"
+    problem = check_model(profile, recognizer.contract.name, recognizer.fingerprint)
+    if problem:
+        return recognizer, problem + "; reading without it"
+    if not profile.usable:
+        return recognizer, f"profile not applied: {profile.summary()}"
+    return CalibratedRecognizer(recognizer, profile), ""
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ BENCHMARKS = {
     "rag": "rag",  # indexing throughput, retrieval latency, LLM TTFT and tokens/s
     "app": "app",  # browser-to-recognition fps, Send to first token
     "answers": "answers",  # per-question right / refused / first token over a questions file, stack warm
+    "calibration": "calibration",  # real signers: each one's alphabet clips calibrate; their words read without and with
 }
 
 

@@ -171,10 +171,15 @@ class HandInput(nn.Module):
     def width(self) -> int:
         return self.letters.net[-1].out_features + self.extra
 
-    def forward(self, x):  # [B, T, C] -> [B, T, n_letters + extra]
-        inv, extra = x[..., :features.N_INVARIANTS], x[..., features.N_INVARIANTS:]
+    def letter_logits(self, x):  # [B, T, C] -> [B, T, n_letters], before the softmax
+        return self.letters(x[..., :features.N_INVARIANTS])
+
+    def forward(self, x, logits=None):  # [B, T, C] (+ letter logits [B, T, n_letters]) -> [B, T, n_letters + extra]
+        """`logits`: the letter evidence to use instead of the head's own (a user's calibration
+        profile adjusts it outside the model, asl_gpt.calibration)."""
+        extra = x[..., features.N_INVARIANTS:]
         present = extra[..., :1]
-        logp = torch.log_softmax(self.letters(inv), dim=-1) * present
+        logp = torch.log_softmax(self.letter_logits(x) if logits is None else logits, dim=-1) * present
         return torch.cat([logp, extra], dim=-1)
 
 
@@ -193,8 +198,11 @@ class Encoder(nn.Module):
         self.blocks = nn.ModuleList(SqueezeformerBlock(c) for _ in range(c.n_blocks))
         self.reduce = TimeReduction(c.dim) if 0 <= c.reduce_at < c.n_blocks else None
 
-    def forward(self, inputs, mask):  # inputs [B, T, C], mask [B, T] -> [B, S, D], mask [B, S] (S = T or T/2)
-        x = self.stem(self.hand_frame(inputs)) + self.pos
+    def forward(self, inputs, mask, letter_logits=None):
+        """inputs [B, T, C], mask [B, T] -> [B, S, D], mask [B, S] (S = T or T/2). `letter_logits`
+        [B, T, n_letters] replace the letter head's (letter-head models only)."""
+        x = self.hand_frame(inputs) if letter_logits is None else self.hand_frame(inputs, letter_logits)
+        x = self.stem(x) + self.pos
         for i, block in enumerate(self.blocks):
             if i == self.reduce_at and self.reduce is not None:
                 x, mask = self.reduce(x, mask)
@@ -260,8 +268,21 @@ class Fingerspeller(nn.Module):
         memory, mask, conf, _ = self._encode(inputs, mask)
         return memory, mask, conf
 
-    def _encode(self, inputs, mask):
-        h, mask = self.encoder(inputs, mask)  # [B, S, D], [B, S]
+    def encode_letters(self, letter_logits, inputs, mask):
+        """encode() with the per-frame letter logits given from outside (letter-head models)."""
+        memory, mask, conf, _ = self._encode(inputs, mask, letter_logits)
+        return memory, mask, conf
+
+    def letter_logits(self, inputs):
+        """inputs [B, T, C] -> the letter head's per-frame logits [B, T, n_letters] (letter-head models)."""
+        return self.encoder.hand_frame.letter_logits(inputs)
+
+    @property
+    def has_letter_head(self) -> bool:
+        return isinstance(self.encoder.hand_frame, HandInput)
+
+    def _encode(self, inputs, mask, letter_logits=None):
+        h, mask = self.encoder(inputs, mask, letter_logits)  # [B, S, D], [B, S]
         pooled = h.sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)  # [B, D] masked mean
         return self.bridge(h), mask, self.confidence_head(pooled), h
 

@@ -1,0 +1,375 @@
+"""A user's calibration profile: the alphabet signed once, a small adapter on the model's letter evidence.
+
+The shipped model reads each frame's handshape through a per-frame letter head (fitted on other
+people's hands) before its encoder. A profile holds the user's own handshapes for some letters
+(signing-hand landmarks only, never video) and an adapter fitted to them: per-frame letter logits
+become `base + standardise(invariants) @ W + b`, a multinomial logistic regression that starts at
+the shipped head (W = b = 0) and is fitted, with an L2 pull back to it, to the user's frames. The
+encoder, decoder and confidence head are untouched (the model's `letters`/`encode_letters`
+signatures carry the adjusted evidence), so a calibrated reading goes through the same gate.
+
+Before it is used the adapter is checked on frames the fit did not see (the last third of each
+letter's hold): a profile that reads its own letters worse than the shipped head says so and is
+not applied. Everything here is numpy; the model runs behind the `LetterReader` protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import zipfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from asl_gpt import features
+from asl_gpt.errors import InputError
+
+log = logging.getLogger(__name__)
+
+FORMAT = "asl-gpt-profile/1"
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+MOTION_LETTERS = "jz"  # traced, not held: every frame with the hand counts
+
+
+class ProfileError(InputError):
+    """A profile file that cannot be used (missing, corrupt, foreign, or made for another model)."""
+
+
+@dataclass(frozen=True)
+class CalibrationOptions:
+    hold_s: float = 1.5  # how long each letter is held (J and Z: traced) in the guided capture
+    max_motion: float = 1.5  # palm lengths per second: faster frames are moving between shapes, not holding one
+    min_frames: int = 6  # fewer steady frames than this: the letter is asked again
+    max_frames: int = 40  # steadiest frames kept per letter (more add nothing but fitting time)
+    min_letters: int = 6  # an adapter fitted to fewer letters would pull every reading towards them
+    l2: float = 0.3  # pull of the adapter's weights back to the shipped head (0.01-3 tried: model card)
+    iters: int = 300  # full-batch Adam steps (well under a second for 26 letters)
+    holdout: float = 1 / 3  # the last part of each letter's frames checks the fit
+    clip: float = 5.0  # standardised invariants are clipped (a frame unlike any calibration frame stays near the head)
+    wrong_margin: float = 2.0  # a held letter whose base evidence favours another letter by this (log-prob) is flagged
+
+
+class LetterReader(Protocol):
+    def letter_logits(self, invariants: np.ndarray) -> np.ndarray:
+        """float32[N, 103] signing-hand invariants -> float32[N, n_letters] the shipped head's logits."""
+        ...
+
+
+@dataclass(frozen=True)
+class Adapter:
+    mean: np.ndarray  # float32[103]
+    std: np.ndarray  # float32[103]
+    weight: np.ndarray  # float32[103, n_letters]
+    bias: np.ndarray  # float32[n_letters]
+    clip: float = CalibrationOptions.clip
+
+    def apply(self, invariants: np.ndarray, logits: np.ndarray) -> np.ndarray:
+        """The user's letter logits for frames with these invariants and these base logits."""
+        x = np.clip((invariants - self.mean) / self.std, -self.clip, self.clip)
+        return (logits + x @ self.weight + self.bias).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    base: float  # held-out frames read as their letter by the shipped head
+    adapted: float  # ... and by the adapter
+    frames: int  # held-out frames
+    letters: int
+    fit_s: float  # seconds to fit (check fit + final fit)
+
+    @property
+    def applied(self) -> bool:
+        return self.adapted >= self.base
+
+    def describe(self) -> str:
+        verdict = "applied" if self.applied else "NOT applied: it reads your own letters worse than the shipped model"
+        return (f"{self.letters} letters; held-out frames read right {self.base:.0%} -> {self.adapted:.0%} "
+                f"({self.frames} frames, fitted in {self.fit_s:.1f} s): {verdict}")
+
+
+@dataclass(frozen=True)
+class Profile:
+    model: str  # the model's name
+    model_id: str  # fingerprint of the model file it was fitted for (asl_gpt.recognizer.fingerprint)
+    samples: dict[str, np.ndarray] = field(default_factory=dict)  # letter -> float32[n, 21, 3] signing hand points
+    adapter: Adapter | None = None
+    check: SelfCheck | None = None
+    created: float = field(default_factory=time.time)
+
+    @property
+    def letters(self) -> str:
+        return "".join(sorted(self.samples))
+
+    @property
+    def missing(self) -> str:
+        return "".join(c for c in LETTERS if c not in self.samples)
+
+    @property
+    def usable(self) -> bool:
+        """The recognizer applies it: fitted and not worse than the shipped model on its own letters."""
+        return self.adapter is not None and self.check is not None and self.check.applied
+
+    def with_letter(self, letter: str, points: np.ndarray) -> "Profile":
+        """A copy with this letter's frames (replacing any earlier take); the adapter must be refitted."""
+        samples = {**self.samples, letter: np.asarray(points, np.float32)}
+        return replace(self, samples=samples, adapter=None, check=None)
+
+    def without_letter(self, letter: str) -> "Profile":
+        return replace(self, samples={k: v for k, v in self.samples.items() if k != letter}, adapter=None, check=None)
+
+    def summary(self) -> str:
+        state = self.check.describe() if self.check else "not fitted yet"
+        return f"{len(self.samples)}/26 letters ({self.letters or 'none'}); {state}"
+
+
+# --- capture: which frames of a hold are the user's handshape ------------------------------------------
+
+def hand_points(frames: np.ndarray, aspect: float = 1.0) -> np.ndarray:
+    """float32[T, 543, 3] -> float32[T, 21, 3] the signing hand (as a right hand, true proportions); NaN rows
+    where it is missing."""
+    return features.signing_hand_points(frames, aspect)[0]
+
+
+def motion(points: np.ndarray, times_ms: np.ndarray) -> np.ndarray:
+    """float32[T]: how fast the hand moves at each frame, in palm lengths per second (inf: no hand)."""
+    t = len(points)
+    out = np.full(t, np.inf, np.float32)
+    if t < 2:
+        return out
+    palm = np.linalg.norm(points[:, 9] - points[:, 0], axis=-1)
+    step = np.median(np.linalg.norm(points[1:] - points[:-1], axis=-1), axis=-1)  # [T-1]
+    dt = np.maximum(np.diff(np.asarray(times_ms, np.float64)) / 1000.0, 1e-3)
+    speed = step / np.maximum(palm[1:], 1e-6) / dt
+    speed = np.where(np.isfinite(speed), speed, np.inf)
+    out[1:] = speed
+    out[0] = speed[0]
+    return out
+
+
+def steady_frames(letter: str, points: np.ndarray, times_ms: np.ndarray,
+                  options: CalibrationOptions = CalibrationOptions()) -> np.ndarray:
+    """The kept frames' points (see `steady_indices`)."""
+    return points[steady_indices(letter, points, times_ms, options)]
+
+
+def steady_indices(letter: str, points: np.ndarray, times_ms: np.ndarray,
+                   options: CalibrationOptions = CalibrationOptions()) -> np.ndarray:
+    """The frames of one letter's recording that show the user's handshape, in time order: for a held
+    letter the steadiest `max_frames` (moving into or out of the shape is not the shape); for J and Z
+    every frame with the hand."""
+    present = np.isfinite(points).all(axis=(1, 2))
+    if letter in MOTION_LETTERS:
+        keep = np.flatnonzero(present)
+    else:
+        speed = motion(points, times_ms)
+        keep = np.flatnonzero(present & (speed <= options.max_motion))
+        if len(keep) > options.max_frames:
+            keep = np.sort(keep[np.argsort(speed[keep], kind="stable")[:options.max_frames]])
+    if len(keep) > options.max_frames:
+        keep = keep[np.round(np.linspace(0, len(keep) - 1, options.max_frames)).astype(int)]
+    return keep
+
+
+@dataclass(frozen=True)
+class TakeCheck:
+    """What the shipped head makes of one letter's frames: a take to keep, to retake, or to flag."""
+    letter: str
+    frames: int
+    read_as: str  # the letter the shipped head reads most often
+    agreement: float  # share of frames read as the asked letter
+    problem: str = ""  # "" when the take is fine; else one line for the user
+    seconds: float = 0.0  # signing time of the take (the hand in view)
+    missing: bool = False  # no steady hand: the letter must be asked again (nothing kept)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def check_take(letter: str, points: np.ndarray, reader: LetterReader,
+               options: CalibrationOptions = CalibrationOptions()) -> TakeCheck:
+    """No hand (ask again), or a handshape the shipped head reads as another letter with confidence:
+    flagged, since the user may have held the wrong letter (it is kept if they say so)."""
+    if len(points) < options.min_frames:
+        return TakeCheck(letter, len(points), "", 0.0,
+                         f"{letter.upper()}: no steady hand found ({len(points)} frames); hold it again, in view",
+                         missing=True)
+    logits = reader.letter_logits(features.hand_invariants(points))
+    logp = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+    mean = logp.mean(0)
+    idx = LETTERS.index(letter)
+    best = int(mean.argmax())
+    agreement = float((logits.argmax(1) == idx).mean())
+    problem = ""
+    if best != idx and mean[best] - mean[idx] > options.wrong_margin:
+        problem = (f"{letter.upper()}: this looks like {LETTERS[best].upper()} to the model; "
+                   f"retake it, or keep it if this is how you sign {letter.upper()}")
+    return TakeCheck(letter, len(points), LETTERS[best], agreement, problem)
+
+
+def take_from_recording(letter: str, frames: np.ndarray, times_ms: np.ndarray, aspect: float, reader: LetterReader,
+                        options: CalibrationOptions = CalibrationOptions()) -> tuple[np.ndarray, TakeCheck]:
+    """One letter's recording (float32[T, 543, 3] landmarks) -> (the kept hand points, the take's check)."""
+    pts = hand_points(frames, aspect)
+    present = np.isfinite(pts).all(axis=(1, 2))
+    t = np.asarray(times_ms, np.float64)[present]
+    seconds = float(t[-1] - t[0]) / 1000.0 if len(t) > 1 else 0.0
+    keep = pts[steady_indices(letter, pts, times_ms, options)]
+    return keep, replace(check_take(letter, keep, reader, options), seconds=seconds)
+
+
+def profile_from_recordings(recordings, reader: LetterReader, model: str, model_id: str,
+                            options: CalibrationOptions = CalibrationOptions(),
+                            profile: Profile | None = None) -> tuple[Profile, list[TakeCheck]]:
+    """`recordings`: (letter, frames float32[T, 543, 3], times_ms, aspect) each, one letter a recording
+    (`asl-gpt calibrate --video`). Letters without a steady hand are left out (and reported); a flagged
+    take is kept (recordings name their letter) and reported. `profile`: resume this one."""
+    profile = profile or Profile(model, model_id)
+    takes = []
+    for letter, frames, times, aspect in recordings:
+        pts, take = take_from_recording(letter, frames, times, aspect, reader, options)
+        takes.append(take)
+        if not take.missing:
+            profile = profile.with_letter(letter, pts)
+    return fit_profile(profile, reader, options), takes
+
+
+# --- fitting ----------------------------------------------------------------------------------------------
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(1, keepdims=True)
+    return z - np.log(np.exp(z).sum(1, keepdims=True))
+
+
+def fit_adapter(invariants: np.ndarray, logits: np.ndarray, labels: np.ndarray,
+                options: CalibrationOptions = CalibrationOptions()) -> Adapter:
+    """Multinomial logistic regression on standardised invariants, offset by the shipped head's logits
+    (so it starts at the head and only learns the user's difference), full-batch Adam with L2."""
+    x = np.asarray(invariants, np.float64)
+    mean, std = x.mean(0), x.std(0) + 1e-3
+    x = np.clip((x - mean) / std, -options.clip, options.clip)
+    n, d = x.shape
+    k = logits.shape[1]
+    y = np.eye(k)[labels]
+    w, b = np.zeros((d, k)), np.zeros(k)
+    state = {name: (np.zeros_like(p), np.zeros_like(p)) for name, p in (("w", w), ("b", b))}
+    lr, b1, b2 = 0.1, 0.9, 0.999
+    for t in range(1, options.iters + 1):
+        g = (np.exp(_log_softmax(logits + x @ w + b)) - y) / n
+        for name, p, grad in (("w", w, x.T @ g + options.l2 * w), ("b", b, g.sum(0))):
+            m, v = state[name]
+            m *= b1
+            m += (1 - b1) * grad
+            v *= b2
+            v += (1 - b2) * grad * grad
+            p -= lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + 1e-8)
+    f32 = lambda a: np.asarray(a, np.float32)  # noqa: E731
+    return Adapter(f32(mean), f32(std), f32(w), f32(b), options.clip)
+
+
+def _split(samples: dict[str, np.ndarray], holdout: float):
+    fit, held = [], []
+    for letter, pts in sorted(samples.items()):
+        n_held = int(round(len(pts) * holdout)) if len(pts) >= 3 else 0
+        cut = len(pts) - n_held
+        fit.append((letter, pts[:cut]))
+        if n_held:
+            held.append((letter, pts[cut:]))
+    return fit, held
+
+
+def _stack(parts, reader: LetterReader):
+    inv = features.hand_invariants(np.concatenate([p for _, p in parts]))
+    labels = np.concatenate([[LETTERS.index(letter)] * len(p) for letter, p in parts]).astype(np.int64)
+    return inv, reader.letter_logits(inv), labels
+
+
+def fit_profile(profile: Profile, reader: LetterReader, options: CalibrationOptions = CalibrationOptions()) -> Profile:
+    """Fit the adapter to the profile's letters and check it on held-out frames. With fewer than
+    `min_letters` letters nothing is fitted (a partial profile is kept and can be resumed)."""
+    if len(profile.samples) < options.min_letters:
+        return replace(profile, adapter=None, check=None)
+    t0 = time.perf_counter()
+    fit, held = _split(profile.samples, options.holdout)
+    inv, logits, labels = _stack(fit, reader)
+    trial = fit_adapter(inv, logits, labels, options)
+    h_inv, h_logits, h_labels = _stack(held, reader)
+    base = float((h_logits.argmax(1) == h_labels).mean())
+    adapted = float((trial.apply(h_inv, h_logits).argmax(1) == h_labels).mean())
+    inv, logits, labels = _stack(sorted(profile.samples.items()), reader)  # the final fit sees every frame
+    adapter = fit_adapter(inv, logits, labels, options)
+    check = SelfCheck(base, adapted, len(h_labels), len(profile.samples), time.perf_counter() - t0)
+    log.info("profile fitted: %s", check.describe())
+    return replace(profile, adapter=adapter, check=check)
+
+
+# --- the file ---------------------------------------------------------------------------------------------
+
+def save_profile(profile: Profile, path: str | Path) -> Path:
+    """Write atomically (a killed writer leaves the previous profile, never half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"format": FORMAT, "model": profile.model, "model_id": profile.model_id, "created": profile.created,
+            "letters": profile.letters,
+            "check": None if profile.check is None else {
+                "base": profile.check.base, "adapted": profile.check.adapted, "frames": profile.check.frames,
+                "letters": profile.check.letters, "fit_s": profile.check.fit_s}}
+    arrays = {f"hand_{k}": v.astype(np.float32) for k, v in profile.samples.items()}
+    if profile.adapter is not None:
+        a = profile.adapter
+        arrays.update(adapter_mean=a.mean, adapter_std=a.std, adapter_weight=a.weight, adapter_bias=a.bias,
+                      adapter_clip=np.float32(a.clip))
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez_compressed(f, meta=np.array(json.dumps(meta)), **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+def load_profile(path: str | Path) -> Profile:
+    """ProfileError (one line) for a missing, corrupt or foreign file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ProfileError(f"profile not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            meta = json.loads(str(d["meta"]))
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                found = meta.get("format") if isinstance(meta, dict) else None
+                raise ProfileError(f"{path} is not an ASL GPT profile of this version "
+                                   f"(format {found!r}, expected {FORMAT!r})")
+            samples = {}
+            for letter in meta["letters"]:
+                pts = np.asarray(d[f"hand_{letter}"], np.float32)
+                if letter not in LETTERS or pts.ndim != 3 or pts.shape[1:] != (21, 3):
+                    raise ValueError(f"bad frames for {letter!r}")
+                samples[letter] = pts
+            adapter = None
+            if "adapter_weight" in d.files:
+                adapter = Adapter(np.asarray(d["adapter_mean"], np.float32), np.asarray(d["adapter_std"], np.float32),
+                                  np.asarray(d["adapter_weight"], np.float32), np.asarray(d["adapter_bias"], np.float32),
+                                  float(d["adapter_clip"]))
+                n = features.N_INVARIANTS
+                if adapter.mean.shape != (n,) or adapter.weight.shape[0] != n or adapter.weight.shape[1] != len(adapter.bias):
+                    raise ValueError("adapter shapes do not match")
+            c = meta.get("check")
+            check = SelfCheck(float(c["base"]), float(c["adapted"]), int(c["frames"]), int(c["letters"]),
+                              float(c["fit_s"])) if c else None
+            return Profile(str(meta["model"]), str(meta["model_id"]), samples, adapter, check, float(meta["created"]))
+    except ProfileError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as e:
+        raise ProfileError(f"{path} is not a readable profile ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'corrupt'})") from None
+
+
+def check_model(profile: Profile, model_name: str, model_id: str) -> str:
+    """'' when the profile was made for this model; else why it cannot be applied (one line)."""
+    if profile.model_id != model_id:
+        return (f"this profile was made for model {profile.model!r} ({profile.model_id[:12]}), not the loaded "
+                f"{model_name!r} ({model_id[:12]}): calibrate again")
+    return ""
