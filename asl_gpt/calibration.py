@@ -84,7 +84,7 @@ class SelfCheck:
 
     @property
     def applied(self) -> bool:
-        return self.adapted >= self.base
+        return self.frames > 0 and self.adapted >= self.base
 
     def describe(self) -> str:
         verdict = "applied" if self.applied else "NOT applied: it reads your own letters worse than the shipped model"
@@ -275,7 +275,7 @@ def fit_adapter(invariants: np.ndarray, logits: np.ndarray, labels: np.ndarray,
 def _split(samples: dict[str, np.ndarray], holdout: float):
     fit, held = [], []
     for letter, pts in sorted(samples.items()):
-        n_held = int(round(len(pts) * holdout)) if len(pts) >= 3 else 0
+        n_held = max(1, int(round(len(pts) * holdout))) if len(pts) >= 2 else 0
         cut = len(pts) - n_held
         fit.append((letter, pts[:cut]))
         if n_held:
@@ -296,14 +296,17 @@ def fit_profile(profile: Profile, reader: LetterReader, options: CalibrationOpti
         return replace(profile, adapter=None, check=None)
     t0 = time.perf_counter()
     fit, held = _split(profile.samples, options.holdout)
-    inv, logits, labels = _stack(fit, reader)
-    trial = fit_adapter(inv, logits, labels, options)
-    h_inv, h_logits, h_labels = _stack(held, reader)
-    base = float((h_logits.argmax(1) == h_labels).mean())
-    adapted = float((trial.apply(h_inv, h_logits).argmax(1) == h_labels).mean())
+    base = adapted = 0.0
+    n_held = sum(len(p) for _, p in held)
+    if n_held:  # a letter with a single frame has none to spare: no check, not applied
+        inv, logits, labels = _stack(fit, reader)
+        trial = fit_adapter(inv, logits, labels, options)
+        h_inv, h_logits, h_labels = _stack(held, reader)
+        base = float((h_logits.argmax(1) == h_labels).mean())
+        adapted = float((trial.apply(h_inv, h_logits).argmax(1) == h_labels).mean())
     inv, logits, labels = _stack(sorted(profile.samples.items()), reader)  # the final fit sees every frame
     adapter = fit_adapter(inv, logits, labels, options)
-    check = SelfCheck(base, adapted, len(h_labels), len(profile.samples), time.perf_counter() - t0)
+    check = SelfCheck(base, adapted, n_held, len(profile.samples), time.perf_counter() - t0)
     log.info("profile fitted: %s", check.describe())
     return replace(profile, adapter=adapter, check=check)
 
@@ -373,3 +376,122 @@ def check_model(profile: Profile, model_name: str, model_id: str) -> str:
         return (f"this profile was made for model {profile.model!r} ({profile.model_id[:12]}), not the loaded "
                 f"{model_name!r} ({model_id[:12]}): calibrate again")
     return ""
+
+
+# --- guided capture (the app's Calibrate panel and `asl-gpt calibrate --camera`) ---------------------------
+
+@dataclass(frozen=True)
+class CaptureState:
+    letter: str  # the letter asked now ('' when every letter is done)
+    phase: str  # "ready" (raise your hand) | "holding" | "flagged" (keep or retake) | "done"
+    progress: float  # of the current hold, 0..1
+    done: str  # letters in the profile
+    message: str = ""  # the last take's outcome, one line
+
+
+class GuidedCapture:
+    """Asks for letters one by one from a stream of landmark frames. A hold starts when the signing hand is
+    in view and is captured for `hold_s`; a take without a steady hand is asked again, one the shipped
+    head reads as another letter is flagged (keep or retake). Any letter can be retaken or skipped; the
+    profile so far is usable at any point (`profile`), and a saved one can be resumed."""
+
+    def __init__(self, reader: LetterReader, profile: Profile, letters: str = LETTERS,
+                 options: CalibrationOptions = CalibrationOptions()):
+        self.reader, self.options, self.profile = reader, options, profile
+        self.queue = [c for c in letters.lower() if c in LETTERS]
+        self.message = ""
+        self.last_take: TakeCheck | None = None
+        self._frames: list[tuple[float, np.ndarray]] = []
+        self._flagged: np.ndarray | None = None
+
+    @property
+    def letter(self) -> str:
+        return self.queue[0] if self.queue else ""
+
+    def state(self) -> CaptureState:
+        phase = "done" if not self.queue else "flagged" if self._flagged is not None else "holding" if self._frames else "ready"
+        return CaptureState(self.letter, phase, self._progress(), self.profile.letters, self.message)
+
+    def _progress(self) -> float:
+        if len(self._frames) < 2:
+            return 0.0
+        return min(1.0, (self._frames[-1][0] - self._frames[0][0]) / 1000.0 / self.options.hold_s)
+
+    def feed(self, t_ms: float, landmarks: np.ndarray, aspect: float = 1.0) -> CaptureState:
+        """One frame's float32[543, 3] landmarks."""
+        if not self.queue or self._flagged is not None:
+            return self.state()
+        pts = hand_points(landmarks[None], aspect)[0]
+        if np.isfinite(pts).all():
+            self._frames.append((t_ms, pts))
+        if self._frames and self._progress() >= 1.0:
+            self._finish()
+        return self.state()
+
+    def _finish(self) -> None:
+        letter = self.letter
+        times = np.array([t for t, _ in self._frames])
+        pts = np.stack([p for _, p in self._frames])
+        self._frames = []
+        keep = pts[steady_indices(letter, pts, times, self.options)]
+        take = replace(check_take(letter, keep, self.reader, self.options),
+                       seconds=float(times[-1] - times[0]) / 1000.0)
+        self.last_take = take
+        if take.missing:
+            self.message = take.problem
+        elif take.problem:
+            self._flagged = keep
+            self.message = take.problem
+        else:
+            self._accept(keep, f"{letter.upper()}: kept ({take.frames} frames)")
+
+    def _accept(self, points: np.ndarray, message: str) -> None:
+        self.profile = self.profile.with_letter(self.letter, points)
+        self.queue.pop(0)
+        self._flagged = None
+        self.message = message
+
+    def keep(self) -> CaptureState:
+        """Keep a flagged take (this is how the user signs the letter)."""
+        if self._flagged is not None:
+            self._accept(self._flagged, f"{self.letter.upper()}: kept as you sign it")
+        return self.state()
+
+    def retake(self, letter: str | None = None) -> CaptureState:
+        """Ask this letter (default: the current one) again now."""
+        self._frames, self._flagged = [], None
+        letter = (letter or self.letter).lower()
+        if letter in LETTERS:
+            if letter in self.queue:
+                self.queue.remove(letter)
+            self.queue.insert(0, letter)
+            self.message = f"{letter.upper()}: again"
+        return self.state()
+
+    def skip(self) -> CaptureState:
+        """Leave the current letter out (the shipped model keeps reading it as before)."""
+        if self.queue:
+            letter = self.queue.pop(0)
+            self._frames, self._flagged = [], None
+            self.message = f"{letter.upper()}: skipped"
+        return self.state()
+
+    def finish(self) -> Profile:
+        """The profile with its adapter fitted (and self-checked) on the letters captured so far."""
+        self.profile = fit_profile(self.profile, self.reader, self.options)
+        return self.profile
+
+
+def default_profile_path(state_dir: Path, name: str = "profile") -> Path:
+    return Path(state_dir) / "profiles" / f"{name}.npz"
+
+
+def resolve_profile(value: str, state_dir: Path) -> Path:
+    """`--profile NAME|FILE`: a path (has a folder or a suffix) as is, else a name under the state folder."""
+    p = Path(value).expanduser()
+    return p if (p.suffix or len(p.parts) > 1) else default_profile_path(state_dir, value)
+
+
+def list_profiles(state_dir: Path) -> list[Path]:
+    d = Path(state_dir) / "profiles"
+    return sorted(d.glob("*.npz")) if d.is_dir() else []

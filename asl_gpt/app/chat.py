@@ -16,9 +16,9 @@ that, but is not relied on alone).
 from __future__ import annotations
 
 import html
-import itertools
 import logging
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -26,8 +26,6 @@ from asl_gpt.app.wording import web_text
 from asl_gpt.errors import AslGptError
 
 log = logging.getLogger(__name__)
-
-_ids = itertools.count(1)
 
 # Backslash-escaped for Markdown: `\` first (so an input `\[` cannot undo the escape of its `[`),
 # brackets (links, images, reference definitions, footnotes), backticks and tildes (code spans and
@@ -85,7 +83,7 @@ def sources_messages(sources, note: str = "") -> list[dict]:
     """A collapsible 'Sources' message and one collapsible child per passage ([n] title — section)."""
     if not sources:
         return []
-    parent = f"sources-{next(_ids)}"
+    parent = f"sources-{uuid.uuid4().hex[:12]}"  # unique per message: no counter shared by all sessions
     msgs = [{"role": "assistant", "content": note,
              "metadata": {"title": f"Sources ({len(sources)})", "id": parent, "status": "done"}}]
     for s in sources:

@@ -18,6 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--video", help="play a video file instead of a camera")
     p.add_argument("--model", help="model name under models/ or a .tflite path")
     p.add_argument("--min-confidence", type=float, help="confidence threshold (default: the model's)")
+    p.add_argument("--profile", help="your calibration profile: a name (asl-gpt calibrate --profile NAME) or a file")
     p.add_argument("--no-window", action="store_true", help="print events instead of opening a window")
 
 
@@ -34,6 +35,9 @@ def run(args, settings) -> int:
         frames = read_camera(args.camera)
         frames = _first_then(frames)  # opens the camera now: InputError before any window appears
     rec, extractor = build_runtime(settings, args.model)
+    from asl_gpt.commands.calibrate import apply_profile
+
+    rec = apply_profile(rec, args.profile, settings)
     threshold = rec.contract.min_confidence if args.min_confidence is None else args.min_confidence
     session = RecognitionSession(rec, extractor, stream_options(settings), BufferOptions(min_confidence=threshold))
     cv2 = None if args.no_window else _window()

@@ -14,6 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("video", help="video file, or a landmark file in the competition layout (.parquet)")
     p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")
     p.add_argument("--min-confidence", type=float, help="confidence threshold (default: the model's)")
+    p.add_argument("--profile", help="your calibration profile: a name (asl-gpt calibrate --profile NAME) or a file")
     p.add_argument("--fps", type=float, default=PARQUET_FPS,
                    help=f"landmark files: frames per second of the `frame` column (default {PARQUET_FPS:g})")
     p.add_argument("--aspect", type=float,
@@ -71,6 +72,9 @@ def run(args, settings) -> int:
 
         probe(args.video)  # a bad file fails before the model loads
         rec, extractor = build_runtime(settings, args.model)
+    from asl_gpt.commands.calibrate import apply_profile
+
+    rec = apply_profile(rec, args.profile, settings)
     threshold = rec.contract.min_confidence if args.min_confidence is None else args.min_confidence
     if landmarks:
         result = recognize_landmarks(frames, times, rec, stream_options(settings),
@@ -88,7 +92,8 @@ def run(args, settings) -> int:
                          "is the signer's upper body and hand in the frame?")
     if args.json:
         print(json.dumps({
-            "video": str(args.video), "model": rec.contract.name, "min_confidence": threshold,
+            "video": str(args.video), "model": rec.contract.name, "profile": args.profile if hasattr(rec, "profile") else None,
+            "min_confidence": threshold,
             "frames": result.frames, "frames_with_hands": result.frames_with_hands, "fps": round(result.fps, 1),
             "utterances": [{"text": u.text, "confidence": round(u.confidence, 3), "start_s": round(u.t_start / 1000, 2),
                             "end_s": round(u.t_end / 1000, 2)} for u in result.utterances],

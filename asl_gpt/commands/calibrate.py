@@ -1,0 +1,148 @@
+"""`asl-gpt calibrate [--camera N | --video FILE ...] [--profile NAME|FILE]`: teach the recognizer your hand.
+
+With --camera the letters are asked one by one in an OpenCV window (hold each about 1.5 s; J and Z:
+trace them). Keys: k keeps a flagged letter, r retakes, s skips, ESC stops (what was captured is
+saved and can be resumed with --resume). With --video each file is one letter, named after it
+(`A_0.mp4`, `b.mov`). The profile (signing-hand landmarks and a small adapter, never video) goes to
+~/.asl_gpt/profiles/NAME.npz; `asl-gpt recognize|live --profile NAME` use it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+ESC = 27
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--camera", type=int, default=0, help="camera index (default 0)")
+    src.add_argument("--video", nargs="+", metavar="FILE", help="one video per letter, named after it (A_0.mp4)")
+    p.add_argument("--profile", default="profile", help="profile name under the state folder, or a file (default: profile)")
+    p.add_argument("--letters", default="abcdefghijklmnopqrstuvwxyz", help="letters to ask for (default: all)")
+    p.add_argument("--resume", action="store_true", help="add to the existing profile instead of starting afresh")
+    p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")
+
+
+def apply_profile(rec, value: str | None, settings):
+    """`--profile` of recognize/live: the recognizer to use. A profile that cannot be used is one line on
+    stderr and recognition goes on with the shipped model."""
+    if not value:
+        return rec
+    from asl_gpt.calibration import ProfileError, load_profile, resolve_profile
+    from asl_gpt.recognizer import with_profile
+
+    try:
+        profile = load_profile(resolve_profile(value, settings.paths.state_dir))
+    except ProfileError as e:
+        print(f"warning: {e}; reading without a profile", file=sys.stderr)
+        return rec
+    out, problem = with_profile(rec, profile)
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr)
+    return out
+
+
+def run(args, settings) -> int:
+    from asl_gpt import calibration as cal
+    from asl_gpt.errors import InputError
+    from asl_gpt.recognizer import load_recognizer
+
+    cfg = settings.recognizer
+    rec = load_recognizer(args.model or cfg.model, settings.paths.models_dir, cfg.threads, word_weight=cfg.word_weight)
+    if not rec.calibratable:
+        raise InputError(f"model {rec.contract.name!r} does not expose its letter evidence: it cannot be calibrated")
+    path = cal.resolve_profile(args.profile, settings.paths.state_dir)
+    profile = cal.Profile(rec.contract.name, rec.fingerprint)
+    if args.resume and path.is_file():
+        old = cal.load_profile(path)
+        problem = cal.check_model(old, rec.contract.name, rec.fingerprint)
+        if problem:
+            raise InputError(problem)
+        profile = old
+        print(f"resuming {path}: {old.summary()}")
+    if args.video:
+        profile = _from_videos(args.video, rec, profile, settings)
+    else:
+        profile = _from_camera(args.camera, args.letters, rec, profile, settings)
+    cal.save_profile(profile, path)
+    print(f"profile {path}: {profile.summary()}")
+    if profile.missing:
+        print(f"missing letters: {profile.missing.upper()} (add them with --resume --letters {profile.missing})")
+    return 0
+
+
+def _from_videos(files: list[str], rec, profile, settings):
+    from pathlib import Path
+
+    from asl_gpt import calibration as cal
+    from asl_gpt.errors import InputError
+    from asl_gpt.landmarks.holistic import extract_video
+    from asl_gpt.landmarks.video import probe
+
+    jobs = []
+    for f in files:
+        letter = Path(f).stem[:1].lower()
+        if letter not in cal.LETTERS:
+            raise InputError(f"{f}: name each video after its letter (A_0.mp4, b.mov)")
+        info = probe(f)  # a missing or unreadable file fails before any work
+        jobs.append((letter, f, info.width / info.height if info.width and info.height else 1.0))
+    recordings = []
+    for letter, f, aspect in jobs:
+        frames, times = extract_video(f, max_side=settings.recognizer.max_side)
+        recordings.append((letter, frames, times, aspect))
+    profile, takes = cal.profile_from_recordings(recordings, rec, rec.contract.name, rec.fingerprint, profile=profile)
+    for take in takes:
+        if take.problem:
+            print(f"  {take.problem}")
+        else:
+            print(f"  {take.letter.upper()}: {take.frames} steady frames of {take.seconds:.1f} s, read as "
+                  f"{take.read_as.upper()} by the shipped model in {take.agreement:.0%}")
+    return profile
+
+
+def _from_camera(camera: int, letters: str, rec, profile, settings):
+    import cv2
+
+    from asl_gpt import calibration as cal
+    from asl_gpt.landmarks.holistic import HolisticExtractor
+    from asl_gpt.landmarks.video import read_camera
+    from asl_gpt.overlay import draw_landmarks
+
+    todo = "".join(c for c in letters.lower() if c in cal.LETTERS and c not in profile.samples) or letters.lower()
+    capture = cal.GuidedCapture(rec, profile, todo)
+    extractor = HolisticExtractor(face=False)
+    try:
+        for frame in read_camera(camera):
+            h, w = frame.rgb.shape[:2]
+            lm = extractor(frame.rgb)
+            s = capture.feed(frame.t_ms, lm, w / h)
+            img = draw_landmarks(frame.rgb.copy(), lm)
+            _draw_prompt(cv2, img, s)
+            cv2.imshow("ASL GPT calibrate (ESC stops)", cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+            key = cv2.waitKey(1) & 0xFF
+            if key == ESC or s.phase == "done":
+                break
+            if key == ord("k"):
+                capture.keep()
+            elif key == ord("r"):
+                capture.retake()
+            elif key == ord("s"):
+                capture.skip()
+    finally:
+        extractor.close()
+        cv2.destroyAllWindows()
+    return capture.finish()
+
+
+def _draw_prompt(cv2, img, s) -> None:
+    h, w = img.shape[:2]
+    if s.letter:
+        what = "trace it" if s.letter in "jz" else "hold it"
+        cv2.putText(img, f"{s.letter.upper()}  ({what})", (16, 56), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (255, 255, 255), 3)
+        cv2.rectangle(img, (16, 70), (16 + int((w - 32) * s.progress), 82), (80, 200, 120), -1)
+    if s.phase == "flagged":
+        cv2.putText(img, "k: keep   r: retake   s: skip", (16, 110), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 220, 0), 2)
+    if s.message:
+        cv2.putText(img, s.message[:70], (16, h - 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 2)

@@ -1,0 +1,233 @@
+"""Calibration profiles: the adapter, the file, the guided capture, and the shipped model's letter signatures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from asl_gpt import calibration as cal
+from asl_gpt import features
+from asl_gpt.landmarks import layout
+
+
+class LinearReader:
+    """A stand-in letter head: logits are a fixed linear map of the invariants (no weights needed)."""
+
+    def __init__(self, seed: int = 0):
+        self.w = 0.1 * np.random.default_rng(seed).normal(size=(features.N_INVARIANTS, 26)).astype(np.float32)
+
+    def letter_logits(self, invariants):
+        return (np.asarray(invariants, np.float32) @ self.w).astype(np.float32)
+
+
+def _hand(rng, shape, noise=0.02):
+    """A right hand: a fixed random shape (21 points) plus noise, wrist at the origin."""
+    return (shape + rng.normal(scale=noise, size=shape.shape)).astype(np.float32)
+
+
+def _shapes(seed=0):
+    rng = np.random.default_rng(seed)
+    return {c: rng.normal(size=(21, 3)).astype(np.float32) for c in cal.LETTERS}
+
+
+def _profile(n=12, seed=1, letters=cal.LETTERS):
+    rng, shapes = np.random.default_rng(seed), _shapes()
+    p = cal.Profile("toy", "abc123")
+    for c in letters:
+        p = p.with_letter(c, np.stack([_hand(rng, shapes[c]) for _ in range(n)]))
+    return p
+
+
+def test_adapter_learns_a_users_letters_the_head_misreads():
+    """The head reads letter shapes by a map that is wrong for this user; fitted to their takes, the
+    adapter reads new frames of the same user right (held-out frames, not the fitted ones)."""
+    reader = LinearReader()
+    profile = cal.fit_profile(_profile(), reader)
+    assert profile.usable and profile.check.applied
+    rng, shapes = np.random.default_rng(7), _shapes()
+    test = {c: np.stack([_hand(rng, shapes[c]) for _ in range(5)]) for c in cal.LETTERS}
+    inv = features.hand_invariants(np.concatenate(list(test.values())))
+    y = np.repeat(np.arange(26), 5)
+    base = reader.letter_logits(inv)
+    assert (base.argmax(1) == y).mean() < 0.5  # the toy head is mostly wrong for this user
+    assert (profile.adapter.apply(inv, base).argmax(1) == y).mean() > 0.95
+
+
+def test_too_few_letters_are_kept_but_not_applied():
+    profile = cal.fit_profile(_profile(letters="abc"), LinearReader())
+    assert profile.letters == "abc" and profile.adapter is None and not profile.usable
+    assert "not fitted" in profile.summary()
+
+
+def test_self_check_refuses_an_adapter_that_reads_its_own_letters_worse():
+    check = cal.SelfCheck(base=0.9, adapted=0.8, frames=50, letters=26, fit_s=0.1)
+    assert not check.applied and "NOT applied" in check.describe()
+    assert not cal.SelfCheck(base=0.0, adapted=0.0, frames=0, letters=6, fit_s=0.0).applied  # nothing checked
+
+
+def test_profile_file_round_trips(tmp_path):
+    profile = cal.fit_profile(_profile(n=6), LinearReader())
+    path = cal.save_profile(profile, tmp_path / "me.npz")
+    back = cal.load_profile(path)
+    assert (back.model, back.model_id, back.letters) == (profile.model, profile.model_id, profile.letters)
+    for c in profile.samples:
+        np.testing.assert_array_equal(back.samples[c], profile.samples[c])
+    np.testing.assert_allclose(back.adapter.weight, profile.adapter.weight)
+    assert back.check == profile.check and back.usable
+    assert not list(tmp_path.glob("*.tmp"))  # written atomically
+
+
+@pytest.mark.parametrize("content", [b"", b"not a profile at all", b"PK\x03\x04 truncated zip", b"\x93NUMPY\x01\x00"])
+def test_corrupt_profile_files_are_one_line_errors(tmp_path, content):
+    path = tmp_path / "bad.npz"
+    path.write_bytes(content)
+    with pytest.raises(cal.ProfileError) as e:
+        cal.load_profile(path)
+    assert "\n" not in str(e.value) and "bad.npz" in str(e.value)
+
+
+def test_foreign_and_damaged_profiles_are_rejected(tmp_path):
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, meta=np.array(json.dumps({"format": "someone-else/3"})))
+    with pytest.raises(cal.ProfileError, match="not an ASL GPT profile"):
+        cal.load_profile(foreign)
+    path = cal.save_profile(_profile(n=3, letters="ab"), tmp_path / "p.npz")
+    with np.load(path) as d:
+        arrays = {k: d[k] for k in d.files}
+    arrays["hand_a"] = np.zeros((3, 5), np.float32)  # not hand points
+    np.savez(tmp_path / "damaged.npz", **arrays)
+    with pytest.raises(cal.ProfileError, match="not a readable profile"):
+        cal.load_profile(tmp_path / "damaged.npz")
+    with pytest.raises(cal.ProfileError, match="not found"):
+        cal.load_profile(tmp_path / "missing.npz")
+
+
+def test_a_profile_for_another_model_is_named_as_such():
+    p = cal.Profile("default", "a" * 64)
+    assert cal.check_model(p, "default", "a" * 64) == ""
+    assert "made for model" in cal.check_model(p, "default", "b" * 64)
+
+
+def test_profile_names_resolve_under_the_state_folder(tmp_path):
+    assert cal.resolve_profile("me", tmp_path) == tmp_path / "profiles" / "me.npz"
+    assert cal.resolve_profile(str(tmp_path / "x.npz"), tmp_path) == tmp_path / "x.npz"
+    cal.save_profile(cal.Profile("m", "id"), cal.resolve_profile("me", tmp_path))
+    assert [p.name for p in cal.list_profiles(tmp_path)] == ["me.npz"]
+
+
+def _frame(points):
+    """A landmark frame with only the right hand (raised: no body in view)."""
+    f = layout.empty_frames(1)[0]
+    f[layout.RIGHT_HAND] = points
+    return f
+
+
+def test_steady_frames_leave_out_the_hand_moving_into_the_shape():
+    rng, shape = np.random.default_rng(0), _shapes()["a"]
+    pts = np.stack([_hand(rng, shape, 0.001) + (0.5 * i if i < 10 else 5.0) for i in range(40)])  # moving, then held
+    times = np.arange(40) * 33.3
+    keep = cal.steady_indices("a", pts, times)
+    assert keep.min() >= 10 and len(keep) >= 25
+    assert len(cal.steady_indices("j", pts, times)) == 40  # J is traced: every frame counts
+
+
+def test_guided_capture_asks_again_flags_keeps_and_skips():
+    shapes = _shapes()
+    reader = LinearReader()
+    capture = cal.GuidedCapture(reader, cal.Profile("toy", "id"), letters="abc")
+    rng = np.random.default_rng(0)
+    assert capture.state().phase == "ready" and capture.letter == "a"
+    t = 0.0
+    for _ in range(60):  # no hand for 2 s: nothing happens, still asking for A
+        capture.feed(t, layout.empty_frames(1)[0])
+        t += 33.3
+    assert capture.state().phase == "ready" and capture.letter == "a"
+    head = reader.letter_logits(features.hand_invariants(shapes["a"][None]))[0]
+    flagged = head.argmax() != 0  # the toy head may read A as another letter: then the take is flagged
+    while capture.letter == "a" and capture.state().phase != "flagged":
+        s = capture.feed(t, _frame(_hand(rng, shapes["a"], 0.001)))
+        t += 33.3
+    if flagged:
+        assert s.phase == "flagged" and "looks like" in s.message
+        capture.keep()
+    assert "a" in capture.profile.samples and capture.letter == "b"
+    capture.skip()
+    assert capture.letter == "c" and "skipped" in capture.state().message
+    capture.retake("a")
+    assert capture.letter == "a"
+    profile = capture.finish()  # partial: usable as a file, not fitted (too few letters)
+    assert profile.letters == "a" and profile.adapter is None
+
+
+# --- the shipped model ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shipped():
+    from asl_gpt.config import load_settings
+    from asl_gpt.recognizer import load_recognizer
+
+    rec = load_recognizer("default", load_settings().paths.models_dir)
+    if not rec.calibratable:
+        pytest.skip("the shipped model exposes no letter signatures")
+    return rec
+
+
+def test_a_neutral_profile_reads_exactly_as_the_shipped_model(shipped):
+    """The calibrated path (letters -> adapter -> encode_letters) with a zero adapter is the plain encode."""
+    from asl_gpt.recognizer import CalibratedRecognizer
+
+    rng, shapes = np.random.default_rng(0), _shapes()
+    frames = np.stack([_frame(_hand(rng, shapes["abc"[i // 15]], 0.01)) for i in range(45)])
+    n = features.N_INVARIANTS
+    zero = cal.Adapter(np.zeros(n, np.float32), np.ones(n, np.float32), np.zeros((n, 26), np.float32), np.zeros(26, np.float32))
+    profile = cal.Profile("default", shipped.fingerprint, adapter=zero, check=cal.SelfCheck(1, 1, 1, 26, 0))
+    a = shipped.recognize(frames, 0, 1000)
+    b = CalibratedRecognizer(shipped, profile).recognize(frames, 0, 1000)
+    assert (a.text, a.raw_text) == (b.text, b.raw_text)
+    assert a.confidence == pytest.approx(b.confidence, abs=1e-5)
+
+
+def test_with_profile_falls_back_with_one_line(shipped):
+    from asl_gpt.recognizer import CalibratedRecognizer, with_profile
+
+    other = cal.Profile("default", "0" * 64)
+    rec, problem = with_profile(shipped, other)
+    assert rec is shipped and "made for model" in problem and "\n" not in problem
+    rec, problem = with_profile(shipped, cal.Profile("default", shipped.fingerprint))
+    assert rec is shipped and "not applied" in problem
+    usable = cal.fit_profile(_profile(n=6), shipped)
+    usable = cal.Profile("default", shipped.fingerprint, usable.samples, usable.adapter,
+                         cal.SelfCheck(0.5, 0.9, 10, 26, 0.1))
+    rec, problem = with_profile(shipped, usable)
+    assert isinstance(rec, CalibratedRecognizer) and problem == ""
+
+
+def test_calibrating_on_massey_hand4_reads_hand4s_other_shapes_better(shipped):
+    """The held-out Massey signer: half of each letter's photos calibrate, the other half are read by the
+    shipped head and by the adapter."""
+    from asl_gpt.config import load_settings
+
+    data = load_settings().paths.data_dir
+    if not (data / "massey" / "landmarks_21x3.npz").is_file():
+        pytest.skip(f"no Massey handshapes under {data}")
+    from asl_gpt.training.handshapes import HELD_OUT_SIGNER, load_bank
+
+    bank = load_bank(data).only([HELD_OUT_SIGNER])
+    keep = np.isin(bank.labels, list(cal.LETTERS))
+    shapes, labels = bank.shapes[keep], bank.labels[keep]
+    rng = np.random.default_rng(0)
+    profile, test = cal.Profile("default", shipped.fingerprint), []
+    for c in sorted(set(labels)):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        half = len(idx) // 2
+        profile = profile.with_letter(c, shapes[idx[:half]])
+        test += [(c, shapes[i]) for i in idx[half:]]
+    profile = cal.fit_profile(profile, shipped)
+    assert profile.usable
+    inv = features.hand_invariants(np.stack([s for _, s in test]))
+    y = np.array([cal.LETTERS.index(c) for c, _ in test])
+    base = shipped.letter_logits(inv)
+    before, after = (base.argmax(1) == y).mean(), (profile.adapter.apply(inv, base).argmax(1) == y).mean()
+    assert after > before, (before, after)
