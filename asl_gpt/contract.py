@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asl_gpt import features as feats
+from asl_gpt.buffer import BufferOptions
 from asl_gpt.features import FeatureSpec
 from asl_gpt.landmarks import layout
 from asl_gpt.tokenizer import Tokenizer
@@ -49,7 +50,7 @@ class ModelContract:
     max_output: int  # most characters the decoder emits
     tokenizer: Tokenizer = field(default_factory=Tokenizer)
     confidence: str = "probability that the transcript is right, from the confidence head, 0..1"
-    min_confidence: float = 0.5  # the threshold the model was calibrated for; the buffer's default
+    min_confidence: float = BufferOptions.min_confidence  # the threshold the model was calibrated for; the buffer's default
     metadata: dict = field(default_factory=dict, compare=False)  # training data, metrics, card link
     feature_kind: str = feats.COLUMNS  # how columns become model input (asl_gpt.features.KINDS)
     n_letters: int = 0  # classes of the letters/encode_letters signatures (a..z); 0: not calibratable
@@ -111,7 +112,7 @@ class ModelContract:
             max_output=max_output,
             tokenizer=tok,
             confidence=conf.get("meaning", cls.confidence),
-            min_confidence=float(conf.get("min_confidence", 0.5)),
+            min_confidence=float(conf.get("min_confidence", BufferOptions.min_confidence)),
             metadata=d.get("metadata", {}),
             feature_kind=kind,
             n_letters=n_letters,

@@ -17,6 +17,7 @@ import numpy as np
 
 from asl_gpt import features
 from asl_gpt.buffer import BufferOptions, Committed, Event, Rejected, UtteranceBuffer
+from asl_gpt.config import RecognizerConfig
 from asl_gpt.landmarks.video import Frame
 from asl_gpt.recognizer import Hypothesis, Recognizer
 from asl_gpt.streaming import StreamingRecognizer, StreamOptions, Update
@@ -184,7 +185,7 @@ def no_pixels(rgb: np.ndarray) -> np.ndarray:
 def recognize_video(path: str | Path, recognizer: Recognizer, extractor: Extractor,
                     stream_options: StreamOptions = StreamOptions(), buffer_options: BufferOptions | None = None,
                     on_result: Callable[[Frame, FrameResult], None] | None = None,
-                    max_side: int | None = 640, progress: bool = False) -> VideoRecognition:
+                    max_side: int | None = RecognizerConfig.max_side, progress: bool = False) -> VideoRecognition:
     """Recognise every utterance in a video file. InputError for a missing/unreadable/empty file."""
     import time
 

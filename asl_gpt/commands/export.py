@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from asl_gpt.buffer import BufferOptions
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint", help="a .pt checkpoint written by `asl-gpt train`")
     p.add_argument("-o", "--output", required=True, help="models/NAME (writes NAME.tflite and NAME.json)")
-    p.add_argument("--min-confidence", type=float, default=0.5, help="the confidence threshold recorded in the contract")
+    p.add_argument("--min-confidence", type=float, default=BufferOptions.min_confidence,
+                   help="the confidence threshold recorded in the contract")
     p.add_argument("--training-data", default="", help="one line on what the model was trained on, for the contract")
 
 

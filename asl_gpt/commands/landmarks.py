@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from asl_gpt.config import RecognizerConfig
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("video", help="video file (MP4, WebM, AVI ...)")
     p.add_argument("-o", "--output", required=True, help="parquet file to write")
-    p.add_argument("--max-side", type=int, default=640, help="shrink larger frames to this many pixels first")
+    p.add_argument("--max-side", type=int, default=RecognizerConfig.max_side,
+                   help="shrink larger frames to this many pixels first")
 
 
 def run(args, settings) -> int:

@@ -30,7 +30,7 @@ def run(args, settings) -> int:
 
     if args.video:
         probe(args.video)
-        frames = read_video(args.video, max_side=640)
+        frames = read_video(args.video, max_side=settings.recognizer.max_side)
     else:
         frames = read_camera(args.camera)
         frames = _first_then(frames)  # opens the camera now: InputError before any window appears

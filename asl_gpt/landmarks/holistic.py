@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 
+from asl_gpt.config import RecognizerConfig
 from asl_gpt.landmarks import layout
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,8 @@ def needs_face(columns) -> bool:
     return any("_face_" in c for c in columns)
 
 
-def extract_video(path, max_side: int | None = 640, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def extract_video(path, max_side: int | None = RecognizerConfig.max_side,
+                  progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """All frames of a video -> (float32[T, 543, 3], t_ms float64[T]). InputError for unreadable files."""
     from asl_gpt.landmarks.video import probe, read_video
 

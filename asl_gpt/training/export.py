@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from asl_gpt.buffer import BufferOptions
 from asl_gpt.contract import ModelContract
 from asl_gpt.model.fingerspeller import Fingerspeller, load_checkpoint
 from asl_gpt.tokenizer import Tokenizer
@@ -144,7 +145,7 @@ def parity(model: Fingerspeller, tflite_path: str | Path, seed: int = 0) -> Pari
 
 
 def export(checkpoint: str | Path, out: str | Path, metadata: dict | None = None,
-           min_confidence: float = 0.5) -> tuple[Path, Path, Parity]:
+           min_confidence: float = BufferOptions.min_confidence) -> tuple[Path, Path, Parity]:
     """`out` is models/<name> (suffix optional) -> (.tflite, .json, parity figures)."""
     model, ckpt = load_checkpoint(checkpoint)
     out = Path(out)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asl_gpt.config import RecognizerConfig
 from asl_gpt.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ PARQUET_FPS = 30.0  # the competition's recordings: times from the frame column 
 # What `asl-gpt recognize` feeds Holistic (pipeline.recognize_video): frames shrunk to 640 px, one
 # tracking session per video. With the face mesh, so a model reading face columns is served too
 # (hands and pose are the same graph either way).
-MAX_SIDE = 640
+MAX_SIDE = RecognizerConfig.max_side
 EXTRACTOR = f"mediapipe holistic, model_complexity=1, video mode, face mesh, max_side={MAX_SIDE}"
 
 # github.com/SakuraGone/ASL_Finger_Spelling: who spells each word video (by appearance; the letter
