@@ -13,6 +13,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asl_gpt import resources
+
+# The checkout (or, installed from a wheel, site-packages): only where this file is, nothing configured.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,12 +24,16 @@ def _default_data_dir() -> Path:
     return PROJECT_ROOT.parent / "shared" / "data"
 
 
+def _default_state_dir() -> Path:
+    return Path(os.path.expanduser("~/.asl_gpt"))  # $HOME when the settings are made, not when this is imported
+
+
 @dataclass(frozen=True)
 class PathsConfig:
     data_dir: Path = field(default_factory=_default_data_dir)  # real data (letters, massey, videos, kaggle-format)
-    models_dir: Path = PROJECT_ROOT / "models"  # shipped recognizer models (.tflite + .json)
-    knowledge_dir: Path = PROJECT_ROOT / "knowledge"  # default knowledge base (Markdown)
-    state_dir: Path = Path(os.path.expanduser("~/.asl_gpt"))  # index, uploads, caches: user state
+    models_dir: Path = field(default_factory=resources.models_dir)  # shipped recognizer models (.tflite + .json)
+    knowledge_dir: Path = field(default_factory=resources.knowledge_dir)  # default knowledge base (Markdown)
+    state_dir: Path = field(default_factory=_default_state_dir)  # index, uploads, caches: user state
 
 
 @dataclass(frozen=True)

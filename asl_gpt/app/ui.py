@@ -197,7 +197,7 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
     registry = LiveRegistry(services, live_options)
     probe = StatusProbe(services)
 
-    with gr.Blocks(title="ASL GPT", delete_cache=(120, 300)) as demo:
+    with gr.Blocks(title="ASL GPT", delete_cache=(120, 300), analytics_enabled=False) as demo:
         turns = gr.State([])  # clean history for follow-ups
         box_rev = gr.State(-1)  # the pending box text revision last sent to this page
         signed_q = gr.State(None)  # {"n", "turns": [...]}: pending-box turns to answer, in order
