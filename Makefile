@@ -1,12 +1,16 @@
-# The two commands of the README: `make app` and `make test`. Both set up a fresh machine first.
+# The two commands of the README: `make app` and `make test`. Both set up a fresh machine first:
+# `make app` the runtime alone (no training or test extras), `make test` everything (what CI runs).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup app test
+.PHONY: setup setup-app app test
 setup:
 	VENV=$(VENV) bash scripts/setup.sh
 
-app: setup
+setup-app:
+	VENV=$(VENV) ASL_GPT_EXTRAS= bash scripts/setup.sh
+
+app: setup-app
 	$(PY) app.py
 
 test: setup
