@@ -13,6 +13,7 @@ BENCHMARKS = {
     "app": "app",  # browser-to-recognition fps, Send to first token
     "answers": "answers",  # per-question right / refused / first token over a questions file, stack warm
     "calibration": "calibration",  # real signers: each one's alphabet clips calibrate; their words read without and with
+    "load": "load",  # N sessions at once on one app: frames/s each, answers, errors, memory, page load, no cross-talk
 }
 
 
