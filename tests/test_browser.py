@@ -261,7 +261,7 @@ def test_fake_camera_frames_come_back_annotated(page, app, test_output):
     status = page.locator("#live-status").inner_text()
     assert "Hands: detected" in status, status
     page.wait_for_timeout(3000)  # a few seconds of streaming for the frame rates shown
-    sessions = list(demo.registry._sessions.values())
+    sessions = demo.registry.sessions()
     live = max(sessions, key=lambda s: s.state().frames_processed)
     s = live.state()
     assert s.camera_on and s.frames_received >= 10 and s.frames_processed >= 5, s

@@ -70,20 +70,20 @@ def run(args, settings) -> int:
 
     print(f"machine: {machine_description()}")
     services = build_services(settings)
-    demo = build_demo(services)
+    app = build_demo(services)
     port = _free_port()
-    launch(demo, port=port, prevent_thread_lock=True, quiet=True)
+    launch(app, port=port, prevent_thread_lock=True, quiet=True)
     try:
         t = time.perf_counter()
-        demo.warming.join()  # what the app does in the background when it starts
+        app.warming.join()  # what the app does in the background when it starts
         print(f"app warmed up (model, index, assistant, LLM started) in {time.perf_counter() - t:.1f} s; "
-              f"LLM: {demo.probe.llm().message}")
+              f"LLM: {app.probe.llm().message}")
         with browser(y4m) as b:
             page = b.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"http://127.0.0.1:{port}", wait_until="load")
             page.locator("#cam-start").click()
             page.wait_for_timeout(5000)
-            live = max(demo.registry._sessions.values(), key=lambda s: s.state().frames_received)
+            live = max(app.registry.sessions(), key=lambda s: s.state().frames_received)
             drawn = "() => +(document.querySelector('#cam-canvas').dataset.frames || 0)"
             s0, d0, t0, load0 = live.state(), page.evaluate(drawn), time.perf_counter(), os.getloadavg()[0]
             page.wait_for_timeout(args.seconds * 1000)
@@ -100,10 +100,9 @@ def run(args, settings) -> int:
             page.wait_for_timeout(1500)  # let the worker go idle
             print(f"Holistic alone, same frames, this process: {_holistic_ceiling(services, frames):5.1f} frames/s "
                   f"(the ceiling for recognition; load {os.getloadavg()[0]:.2f})")
-            _send_questions(page, demo, live, args.questions)
+            _send_questions(page, app, live, args.questions)
     finally:
-        demo.close()
-        demo.registry.close()
+        app.close()
         services.close()
         for f in tmp.iterdir():
             f.unlink()
@@ -111,16 +110,16 @@ def run(args, settings) -> int:
     return 0
 
 
-def _send_questions(page, demo, live, n: int) -> None:
+def _send_questions(page, app, live, n: int) -> None:
     """Time Send -> first token; the last of two or more questions is asked with the camera running, to
     show what an answer costs the video (and the video the answer) on shared cores."""
     if n <= 0:
         return
     deadline = time.monotonic() + 300
-    while not demo.probe.index().ok and time.monotonic() < deadline:
+    while not app.probe.index().ok and time.monotonic() < deadline:
         time.sleep(1.0)  # a first run indexes the knowledge folder
-    if not demo.probe.index().ok:
-        print(f"send -> first token: skipped ({demo.probe.index().message})")
+    if not app.probe.index().ok:
+        print(f"send -> first token: skipped ({app.probe.index().message})")
         return
     questions = [QUESTIONS[i % len(QUESTIONS)] for i in range(n)]
     for i, q in enumerate(questions):
