@@ -97,6 +97,11 @@ def test_sources_escape_passage_title_section_and_path():
                 assert _unsafe(text) == [], (p, _render(text))
 
 
+def test_sources_name_an_upload_by_its_file_name_not_its_server_path():
+    body = sources_messages([_source(path="/home/ann/.asl_gpt/uploads/club.md")])[1]["content"]
+    assert "club.md" in body and "/home" not in body and ".asl_gpt" not in body, body
+
+
 class _EchoBackend:
     """An LLM that repeats the passage's payload, token by token."""
 

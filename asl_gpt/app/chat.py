@@ -87,10 +87,11 @@ def sources_messages(sources, note: str = "") -> list[dict]:
     msgs = [{"role": "assistant", "content": note,
              "metadata": {"title": f"Sources ({len(sources)})", "id": parent, "status": "done"}}]
     for s in sources:
-        # The title is rendered as Markdown too (Gradio 6 draws a message's metadata title with the same renderer).
+        # The title is rendered as Markdown too (Gradio 6 draws a message's metadata title with the same
+        # renderer); an upload's path on the server is cut to its file name (web_text), as in every message.
         title = markdown_text(f"[{s.n}] {s.title or s.path}"
                               + (f" — {s.section}" if s.section and s.section != s.title else ""))
-        body = (f"{markdown_text(s.passage.strip())}\n\n*{markdown_text(s.path)}* · relevance {s.score:.2f}"
+        body = (f"{markdown_text(s.passage.strip())}\n\n*{markdown_text(web_text(s.path))}* · relevance {s.score:.2f}"
                 + (" · cited" if s.cited else ""))
         msgs.append({"role": "assistant", "content": body,
                      "metadata": {"title": title, "parent_id": parent, "status": "done"}})
