@@ -54,6 +54,19 @@ class RecognitionSession:
         self.frames_with_hands = 0
         self.last_t_ms = 0.0
 
+    def use_recognizer(self, recognizer: Recognizer) -> None:
+        """Read with another view of the same model from now on (a user's calibration profile, or none).
+        The open segment's later decodes use it; the buffer and counters carry on."""
+        self.recognizer = recognizer
+        if self.stream is not None:
+            self.stream.recognizer = recognizer
+
+    def count(self, t_ms: float, landmarks: np.ndarray) -> None:
+        """A frame seen but not read (the user is calibrating): the counters move, recognition does not."""
+        self.frames_seen += 1
+        self.frames_with_hands += bool(features.hands_present(landmarks[None])[0])
+        self.last_t_ms = t_ms
+
     def process(self, frame: Frame) -> FrameResult:
         """One frame through landmarks, recognition scheduling and the buffer. Never raises for a bad frame."""
         return self.apply(frame, *self.extract(frame))

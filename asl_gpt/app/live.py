@@ -188,6 +188,8 @@ class LiveSession:
         self._camera_on = False
         self._camera_error = ""
         self._last_state = LiveState()
+        self._capture = None  # a GuidedCapture while the user calibrates (asl_gpt.calibration)
+        self.profile: str | None = None  # the name of the calibration profile this session reads with (None: none)
 
     # -- frames ------------------------------------------------------------------------------------
     def submit(self, frame: np.ndarray | bytes | None, reply: Reply | None = None) -> None:
@@ -244,6 +246,12 @@ class LiveSession:
         f = Frame((now - (self._t0 or now)) * 1000.0, self._prepare(frame))
         lm, err = self._session.extract(f)  # the slow part: UI handlers go on meanwhile
         with self._lock:
+            if self._capture is not None and lm is not None:  # calibrating: the frames teach, they are not read
+                h, w = f.rgb.shape[:2]
+                self._capture.feed(f.t_ms, lm, w / h if h else 1.0)
+                self._session.count(f.t_ms, lm)
+                self._px.tick(self._clock())
+                return lm, ""
             r = self._session.apply(f, lm, err)
             self._outgoing += self._absorb(r.events + self._session.poll())
             self._sync()
@@ -418,6 +426,28 @@ class LiveSession:
             p = self._buffer.partial()
             self._apply(self._pending.restored(p.text, p.confidence, self._now_ms()))
             return p.text
+
+    # -- calibration (the Calibrate panel) ------------------------------------------------------
+    def start_calibration(self, capture) -> None:
+        """Frames go to `capture` (asl_gpt.calibration.GuidedCapture) instead of recognition until stopped."""
+        with self._lock:
+            self._capture = capture
+
+    @property
+    def capture(self):
+        return self._capture
+
+    def stop_calibration(self):
+        """Back to reading; returns the capture that was running (None if none)."""
+        with self._lock:
+            capture, self._capture = self._capture, None
+            return capture
+
+    def use_profile(self, recognizer, name: str | None) -> None:
+        """Read with `recognizer` (the shipped model, or the calibrated view of it that profile `name` gives)."""
+        with self._lock:
+            self._session.use_recognizer(recognizer)
+            self.profile = name
 
     def set_options(self, min_confidence: float | None = None, end_pause_ms: float | None = None,
                     auto_send: bool | None = None) -> BufferOptions:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import gradio as gr  # this module is the Gradio adapter; handlers' `gr.Request` hints resolve here
 
+from asl_gpt.app import calibrate as calib
 from asl_gpt.app import camera
 from asl_gpt.app.chat import Question, answer_turn
 from asl_gpt.app.live import LiveOptions, LiveRegistry, LiveState
@@ -88,6 +89,10 @@ html.hc body button.secondary { background: #000 !important; color: #fff !import
 html.hc body button.primary { background: #ffd400 !important; color: #000 !important; }
 html.hc body *:focus-visible, *:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
 html.hc body *:focus-visible { outline-color: #ffd400; }
+#calib-prompt .calib-row { display: flex; gap: 1rem; align-items: center; }
+#calib-prompt .calib-letter { font-size: 3rem; font-weight: 700; line-height: 1; margin: .25rem 0; }
+#calib-prompt .meter { height: 12px; border: 1px solid var(--border-color-primary); border-radius: 6px; margin: .4rem 0; }
+#calib-prompt .meter-fill { height: 100%; background: #16a34a; border-radius: 6px; }
 #cam canvas { width: 100%; height: auto; background: #111; border-radius: 8px; display: block; }
 #cam .cam-bar { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin-top: .5rem; }
 #cam .cam-btn { padding: .45rem 1rem; border-radius: 8px; font-weight: 600; cursor: pointer;
@@ -232,6 +237,25 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                             video_msg = gr.Markdown(elem_id="video-msg")
                             video_choice = gr.Radio([], label="Recognised utterances", elem_id="video-choice")
                             use_btn = gr.Button("Use this utterance", elem_id="use-utterance-btn")
+                        with gr.Accordion("Calibrate: teach it your hand", open=False, elem_id="calibrate") as calib_tab:
+                            calib_prompt = gr.HTML(calib.prompt_html(None, False), elem_id="calib-prompt")
+                            with gr.Row():
+                                calib_name = gr.Textbox("profile", label="Profile name", elem_id="calib-name",
+                                                        max_lines=1)
+                                calib_letters = gr.Textbox("ABCDEFGHIJKLMNOPQRSTUVWXYZ", label="Letters",
+                                                           elem_id="calib-letters", max_lines=1)
+                            with gr.Row():
+                                calib_start = gr.Button("Start", variant="primary", elem_id="calib-start-btn")
+                                calib_keep = gr.Button("Keep this take", elem_id="calib-keep-btn")
+                                calib_retake = gr.Button("Retake", elem_id="calib-retake-btn")
+                                calib_skip = gr.Button("Skip letter", elem_id="calib-skip-btn")
+                                calib_finish = gr.Button("Finish and save", elem_id="calib-finish-btn")
+                            calib_msg = gr.Markdown(elem_id="calib-msg")
+                            with gr.Row():
+                                calib_profiles = gr.Dropdown([calib.NONE], value=calib.NONE, label="Profile in use",
+                                                             elem_id="calib-profiles", allow_custom_value=False)
+                                calib_delete = gr.Button("Delete profile", elem_id="calib-delete-btn")
+                            calib_view = gr.Markdown(elem_id="calib-view")
                     with gr.Column(scale=6, min_width=360):
                         chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=560, autoscroll=True)
                         question = gr.Textbox(label="Type a question", placeholder="e.g. What is fingerspelling?",
@@ -337,6 +361,87 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
 
         for c in (threshold, end_pause, auto_send):
             c.change(on_options, [threshold, end_pause, auto_send], None, **quiet)
+
+        # -- calibration: this session's frames teach a profile; the profile chosen reads this session ---
+        def _calib_refresh(request: gr.Request):
+            cap = registry.get(_session(request)).capture
+            return calib.prompt_html(cap.state(), True) if cap is not None else gr.skip()
+
+        def _calib_call(fn, *args):
+            try:
+                return fn(*args)
+            except AslGptError as e:
+                gr.Warning(web_text(str(e)))
+                return None
+
+        def on_calib_start(name, letters, request: gr.Request):
+            live = registry.get(_session(request))
+            cap = _calib_call(calib.new_capture, services, letters, name)
+            if cap is None:
+                return gr.skip(), gr.skip()
+            live.start_calibration(cap)
+            return calib.prompt_html(cap.state(), True), (
+                f"Calibrating {len(cap.queue)} letters: recognition pauses until you finish."
+                + (f" Resuming {cap.profile.letters.upper()}." if cap.profile.samples else ""))
+
+        def on_calib_action(action, request: gr.Request):
+            live = registry.get(_session(request))
+            cap = live.capture
+            if cap is None:
+                gr.Warning("Press Start first.")
+                return gr.skip()
+            getattr(cap, action)()
+            return calib.prompt_html(cap.state(), True)
+
+        def on_calib_finish(name, request: gr.Request):
+            live = registry.get(_session(request))
+            cap = live.capture
+            if cap is None:
+                gr.Warning("Press Start first.")
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            msg = _calib_call(calib.save_and_use, services, live, cap, name)
+            if msg is None:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            live.stop_calibration()
+            chosen = live.profile or calib.NONE
+            return (calib.prompt_html(None, False), msg,
+                    gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen))
+
+        def on_calib_use(name, request: gr.Request):
+            live = registry.get(_session(request))
+            if name == (live.profile or calib.NONE):
+                return calib.describe(services, name)
+            return calib.use_profile(services, live, name) + "  \n" + calib.describe(services, name)
+
+        def on_calib_delete(name, request: gr.Request):
+            live = registry.get(_session(request))
+            msg = _calib_call(calib.delete_profile, services, live, name)
+            return (msg or gr.skip(), gr.update(choices=calib.profile_names(services), value=live.profile or calib.NONE))
+
+        def on_calib_open(request: gr.Request):
+            live = registry.get(_session(request))
+            chosen = live.profile or calib.NONE
+            return gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen)
+
+        calib_start.click(on_calib_start, [calib_name, calib_letters], [calib_prompt, calib_msg], **quiet)
+        def on_calib_keep(request: gr.Request):
+            return on_calib_action("keep", request)
+
+        def on_calib_retake(request: gr.Request):
+            return on_calib_action("retake", request)
+
+        def on_calib_skip(request: gr.Request):
+            return on_calib_action("skip", request)
+
+        calib_keep.click(on_calib_keep, None, calib_prompt, **quiet)
+        calib_retake.click(on_calib_retake, None, calib_prompt, **quiet)
+        calib_skip.click(on_calib_skip, None, calib_prompt, **quiet)
+        calib_finish.click(on_calib_finish, calib_name, [calib_prompt, calib_msg, calib_profiles, calib_view],
+                           concurrency_id="calibrate", concurrency_limit=2)
+        calib_profiles.input(on_calib_use, calib_profiles, calib_view, **quiet)
+        calib_delete.click(on_calib_delete, calib_profiles, [calib_view, calib_profiles], **quiet)
+        calib_tab.expand(on_calib_open, None, [calib_profiles, calib_view], **quiet)
+        gr.Timer(TICK_S).tick(_calib_refresh, None, calib_prompt, **quiet)
 
         # -- answers -----------------------------------------------------------------------------
         def _backend():

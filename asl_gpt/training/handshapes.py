@@ -88,3 +88,31 @@ def load_bank(data_dir: str | Path) -> HandshapeBank:
     ok = np.isfinite(shapes).all(axis=(1, 2)) & (np.abs(shapes).max(axis=(1, 2)) < 10)
     log.info("handshape bank: %d hands from %s", int(ok.sum()), ", ".join(sorted(set(signers))))
     return HandshapeBank(shapes[ok], labels[ok], signers[ok])
+
+
+def reference_hands(bank: HandshapeBank, signers=("webcam", "hand1", "hand2", "hand3")) -> dict[str, list]:
+    """letter -> [[x, y] * 21]: the mean canonical right hand of each letter over the training signers, as
+    the camera sees it (image axes, wrist at the origin, wrist->middle MCP = 1). The app's Calibrate panel
+    draws these as the reference handshape (asl_gpt/app/reference_hands.json, written by
+    `python -m asl_gpt.training.handshapes`)."""
+    sub = bank.only(signers)
+    out = {}
+    for letter in "abcdefghijklmnopqrstuvwxyz":
+        rows = sub.labels == letter
+        if rows.any():
+            out[letter] = [[round(float(v), 3) for v in p] for p in np.median(sub.shapes[rows, :, :2], axis=0)]
+    return out
+
+
+if __name__ == "__main__":  # writes the app's reference handshapes from the real data (../shared/data)
+    import json
+    import sys
+
+    from asl_gpt.config import load_settings
+
+    dest = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "app" / "reference_hands.json"
+    hands = reference_hands(load_bank(load_settings().paths.data_dir))
+    dest.write_text(json.dumps({"about": "median canonical right hand per letter (letters/ webcam signer and "
+                                         "Massey hand1-3), image axes; see asl_gpt.training.handshapes.reference_hands",
+                                "hands": hands}) + "\n")
+    print(f"{len(hands)} letters -> {dest}")

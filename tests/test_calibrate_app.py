@@ -1,0 +1,111 @@
+"""The Calibrate panel's logic over live sessions: frames teach instead of being read, profiles per session."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from asl_gpt import calibration as cal
+from asl_gpt.app import calibrate as calib
+from asl_gpt.app.live import LiveOptions, LiveSession
+from asl_gpt.buffer import BufferOptions
+from asl_gpt.errors import InputError
+from asl_gpt.streaming import StreamOptions
+from tests.test_calibration import LinearReader, _profile
+from tests.test_ui import FakeExtractor, FakeRecognizer, _feed
+
+
+def test_every_letter_has_a_reference_handshape_drawn_like_the_overlay():
+    for c in cal.LETTERS:
+        svg = calib.reference_svg(c)
+        assert svg.startswith("<svg") and svg.count("<line") == 21 and svg.count("<circle") == 21
+
+
+def test_the_prompt_escapes_messages_and_names_the_letter():
+    s = cal.CaptureState("m", "flagged", 0.5, "ab", "<img src=x onerror=alert(1)>")
+    page = calib.prompt_html(s, True)
+    assert "<img src=x" not in page and "&lt;img" in page
+    assert "data-letter='m'" in page and ">M<" in page and "Keep or retake" in page
+    assert "Start" in calib.prompt_html(None, False)
+
+
+def test_profile_names_cannot_leave_the_profiles_folder(tmp_path):
+    services = SimpleNamespace(settings=SimpleNamespace(paths=SimpleNamespace(state_dir=tmp_path)))
+    for bad in ("../x", "/etc/passwd", "", "a" * 41, "a b"):
+        with pytest.raises(InputError):
+            calib.profile_path(services, bad)
+    assert calib.profile_path(services, "anna-2") == tmp_path / "profiles" / "anna-2.npz"
+
+
+def test_frames_teach_the_capture_and_are_not_read_while_calibrating():
+    live = LiveSession(FakeRecognizer("calibration letters"), FakeExtractor,
+                       StreamOptions(stride_frames=2, drop_frames=2, min_segment_frames=2),
+                       BufferOptions(min_confidence=0.5, end_pause_ms=100), LiveOptions(idle_stop_s=5.0))
+    capture = cal.GuidedCapture(LinearReader(), cal.Profile("fake", "id"), "ab")
+    live.start_calibration(capture)
+    _feed(live, [True] * 30, gap_s=0.06)  # about 2 s of a still hand: one take
+    assert capture.last_take is not None  # the worker fed the capture
+    assert live.state().text == "" and not live.take_outgoing()  # nothing was read or sent meanwhile
+    assert live.stop_calibration() is capture and live.capture is None
+    _feed(live, [True] * 6 + [False] * 4)
+    deadline = time.monotonic() + 5
+    while "calibration" not in live.state().text + " ".join(live.state().said) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "calibration" in live.state().text + " ".join(live.state().said)  # reading again
+    live.close()
+
+
+class ShippedServices:
+    def __init__(self, tmp_path, rec):
+        self.settings = SimpleNamespace(paths=SimpleNamespace(state_dir=tmp_path))
+        self.rec = rec
+
+    def recognizer(self, retry=False):
+        return self.rec
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from asl_gpt.config import load_settings
+    from asl_gpt.recognizer import load_recognizer
+
+    rec = load_recognizer("default", load_settings().paths.models_dir)
+    if not rec.calibratable:
+        pytest.skip("the shipped model exposes no letter signatures")
+    return rec
+
+
+def test_two_sessions_two_profiles_no_cross_talk(tmp_path, shipped):
+    from asl_gpt.recognizer import CalibratedRecognizer
+
+    services = ShippedServices(tmp_path, shipped)
+    fitted = cal.fit_profile(_profile(n=6), shipped)
+    mine = cal.Profile("default", shipped.fingerprint, fitted.samples, fitted.adapter, cal.SelfCheck(0.5, 0.9, 10, 26, 0.1))
+    cal.save_profile(mine, calib.profile_path(services, "anna"))
+    cal.save_profile(cal.Profile("default", "another model"), calib.profile_path(services, "old"))
+    a, b = (LiveSession(shipped, FakeExtractor, StreamOptions(), BufferOptions()) for _ in range(2))
+    assert "now reads with profile 'anna'" in calib.use_profile(services, a, "anna")
+    assert "Not used" in calib.use_profile(services, b, "old")  # made for another model: the shipped one reads
+    assert isinstance(a._session.recognizer, CalibratedRecognizer) and a.profile == "anna"
+    assert b._session.recognizer is shipped and b.profile is None
+    assert calib.profile_names(services) == [calib.NONE, "anna", "old"]
+    assert "26/26 letters" in calib.describe(services, "anna")
+    assert "Deleted" in calib.delete_profile(services, a, "anna")
+    assert a._session.recognizer is shipped and a.profile is None  # its profile is gone: back to the shipped model
+    assert calib.profile_names(services) == [calib.NONE, "old"]
+    for s in (a, b):
+        s.close()
+
+
+def test_a_capture_resumes_the_named_profile_of_this_model(tmp_path, shipped):
+    services = ShippedServices(tmp_path, shipped)
+    partial = cal.Profile("default", shipped.fingerprint).with_letter("a", np.zeros((8, 21, 3), np.float32) + 0.1)
+    cal.save_profile(partial, calib.profile_path(services, "me"))
+    cap = calib.new_capture(services, "ab", "me")
+    assert cap.profile.letters == "a" and cap.queue == ["a", "b"]
+    assert calib.new_capture(services, "", "nobody").profile.letters == ""
+    with pytest.raises(InputError):
+        calib.new_capture(services, "123", "")
