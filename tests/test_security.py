@@ -195,7 +195,8 @@ def test_save_uploads_stores_good_files_and_refuses_each_bad_one_with_one_line(t
     files.append(Path("/definitely/missing/gone.md"))
     saved, refused = save_uploads(files, up, max_mb=1 / 1024, max_files=20)
     assert [p.name for p in saved] == ["ok.md", "_i_x.md"]
-    assert all(p.parent == up.resolve() for p in saved) and sorted(x.name for x in up.iterdir()) == sorted(p.name for p in saved)
+    assert all(p.parent == up.resolve() for p in saved)
+    assert sorted(x.name for x in up.iterdir()) == sorted(p.name for p in saved)
     assert len(refused) == 3 and all("\n" not in r for r in refused), refused
     assert refused[0].startswith("bad.exe: unsupported file type .exe")
     assert refused[1].startswith("big.txt: too large")
@@ -222,7 +223,8 @@ def test_upload_and_index_reports_each_refusal_and_indexes_the_rest(tmp_path):
     files = _files(tmp_path, **{"club.md": b"# Club\n", "<img src=x onerror=alert(1)>.exe": b"MZ"})
     msg = kn.upload_and_index(services, probe, [str(f) for f in files])
     lines = msg.split("  \n")
-    assert lines[0] == "Uploaded club.md." and lines[1].startswith("⚠ &lt;img src=x onerror=alert(1)&gt;.exe: unsupported")
+    assert lines[0] == "Uploaded club.md."
+    assert lines[1].startswith("⚠ &lt;img src=x onerror=alert(1)&gt;.exe: unsupported")
     assert lines[2].startswith("Indexed: 1 added") and "x&lt;script&gt;.md (no &lt;b&gt;text&lt;/b&gt;)" in lines[3]
     assert indexed == [[up]] and _unsafe(msg) == []
     # Nothing acceptable: no index run, only the reasons.

@@ -145,8 +145,9 @@ def save_uploads(files: list[str | Path], uploads_dir: Path, max_mb: float,
     refused: list[str] = []
     files = [Path(f) for f in files]
     if len(files) > max_files:
-        refused.append(f"{len(files) - max_files} file(s) not uploaded ({', '.join(p.name for p in files[max_files:][:3])}"
-                       f"{', …' if len(files) - max_files > 3 else ''}): at most {max_files} per upload "
+        extra = files[max_files:]
+        names = ", ".join(p.name for p in extra[:3]) + (", …" if len(extra) > 3 else "")
+        refused.append(f"{len(extra)} file(s) not uploaded ({names}): at most {max_files} per upload "
                        "(rag.max_upload_files)")
         files = files[:max_files]
     root = uploads_dir.resolve()

@@ -21,10 +21,12 @@ MAX_UPLOAD_BYTES = "500mb"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this machine only; any other needs --auth or --insecure)")
+                   help="address to listen on (default 127.0.0.1: this machine only; "
+                        "any other needs --auth or --insecure)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--auth", action="append", metavar="USER:PASSWORD", default=[],
-                   help="require this login (repeat for more users); seen by other users of this machine: prefer --auth-file")
+                   help="require this login (repeat for more users); other users of this machine can see it: "
+                        "prefer --auth-file")
     p.add_argument("--auth-file", metavar="FILE", help="logins, one USER:PASSWORD per line (# comments allowed)")
     p.add_argument("--insecure", action="store_true",
                    help="serve on a network address without a login (anyone who can reach it can use the app)")
