@@ -517,3 +517,44 @@ def test_denied_camera_is_explained_in_the_page_and_the_status(chromium, app, te
         p.screenshot(path=str(test_output / "browser-camera-denied.png"), full_page=True)
     finally:
         ctx.close()
+
+
+def test_calibrate_panel_walks_through_letters_and_saves_a_profile(page, app, test_output):
+    """The fake camera's signer holds whatever handshapes the video has: each take is kept, flagged (then
+    kept), or asked again; the walk ends with a saved profile listed in the panel and on disk."""
+    _, demo = app
+    live = _live(page, demo)
+    page.locator("#calibrate").get_by_text("Calibrate: teach it your hand").click()
+    page.locator("#calib-letters input, #calib-letters textarea").fill("AB")
+    page.locator("#calib-name input, #calib-name textarea").fill("browser-test")
+    page.locator("#cam-start").click()
+    page.locator("#calib-start-btn").click()
+    page.wait_for_function("() => document.querySelector('#calib-prompt [data-phase]')", timeout=30_000)
+    assert live.capture is not None
+    assert page.locator("#calib-prompt svg.calib-hand").count() == 1  # the reference handshape
+    seen, deadline = set(), time.monotonic() + 120
+    while time.monotonic() < deadline:
+        el = page.locator("#calib-prompt [data-phase]")
+        phase = el.get_attribute("data-phase") if el.count() else "done"
+        seen.add(phase)
+        if phase == "done" or not live.capture.queue:
+            break
+        if phase == "flagged":
+            page.locator("#calib-keep-btn").click()
+        page.wait_for_timeout(300)
+    if live.capture.queue:  # no steady hand in the video for the rest: skipping is part of the walk too
+        for _ in live.capture.queue[:]:
+            page.locator("#calib-skip-btn").click()
+            page.wait_for_timeout(300)
+    assert live.capture.last_take is not None, "no take was captured from the camera"
+    page.screenshot(path=str(test_output / "browser-calibrate.png"), full_page=True)
+    page.locator("#calib-finish-btn").click()
+    page.wait_for_function("() => document.querySelector('#calib-msg').innerText.includes('Saved profile')",
+                           timeout=30_000)
+    assert (demo.registry.services.settings.paths.state_dir / "profiles" / "browser-test.npz").is_file()
+    assert live.capture is None  # reading again
+    page.locator("#calib-profiles input").click()  # listed, and chosen for this session: the panel describes it
+    page.get_by_role("option", name="browser-test").click(timeout=10_000)
+    page.wait_for_function("() => document.querySelector('#calib-view').innerText.includes('browser-test')",
+                           timeout=30_000)
+    page.locator("#cam-stop").click()

@@ -106,6 +106,13 @@ def test_a_capture_resumes_the_named_profile_of_this_model(tmp_path, shipped):
     cal.save_profile(partial, calib.profile_path(services, "me"))
     cap = calib.new_capture(services, "ab", "me")
     assert cap.profile.letters == "a" and cap.queue == ["a", "b"]
+    live = LiveSession(shipped, FakeExtractor, StreamOptions(), BufferOptions())
+    live.start_calibration(cap, "me")
+    calib.autosave(services, live)  # nothing new: the file is left as it was
+    cap.profile = cap.profile.with_letter("b", np.zeros((8, 21, 3), np.float32) + 0.2)
+    calib.autosave(services, live)  # a letter accepted: kept at once (a closed tab would lose nothing)
+    assert cal.load_profile(calib.profile_path(services, "me")).letters == "ab"
+    live.close()
     assert calib.new_capture(services, "", "nobody").profile.letters == ""
     with pytest.raises(InputError):
         calib.new_capture(services, "123", "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 from functools import lru_cache
 from importlib import resources
@@ -18,6 +19,8 @@ from pathlib import Path
 from asl_gpt import calibration as cal
 from asl_gpt.errors import AslGptError, InputError
 from asl_gpt.overlay import HAND_EDGES
+
+log = logging.getLogger(__name__)
 
 NONE = "(none: the shipped model)"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -100,6 +103,19 @@ def new_capture(services, letters: str, resume_name: str = "") -> cal.GuidedCapt
     if not todo:
         raise InputError("letters to calibrate: give some of A-Z")
     return cal.GuidedCapture(rec, profile, todo)
+
+
+def autosave(services, live) -> None:
+    """Keep the letters the session's capture has accepted so far (unfitted) under its profile name, so a
+    closed tab loses nothing: Start with the same name resumes. A failure is logged; the capture goes on."""
+    cap = live.capture
+    if cap is None or not cap.profile.samples or cap.profile.letters == live.capture_saved:
+        return
+    try:
+        cal.save_profile(cap.profile, profile_path(services, live.capture_name))
+        live.capture_saved = cap.profile.letters
+    except (OSError, InputError) as e:
+        log.warning("could not keep the calibration so far: %s", e)
 
 
 def save_and_use(services, live, capture: cal.GuidedCapture, name: str) -> str:

@@ -189,6 +189,8 @@ class LiveSession:
         self._camera_error = ""
         self._last_state = LiveState()
         self._capture = None  # a GuidedCapture while the user calibrates (asl_gpt.calibration)
+        self.capture_name = ""  # the profile name it is kept under
+        self.capture_saved = ""  # the letters of it already kept on disk (asl_gpt.app.calibrate.autosave)
         self.profile: str | None = None  # the name of the calibration profile this session reads with (None: none)
 
     # -- frames ------------------------------------------------------------------------------------
@@ -428,10 +430,11 @@ class LiveSession:
             return p.text
 
     # -- calibration (the Calibrate panel) ------------------------------------------------------
-    def start_calibration(self, capture) -> None:
-        """Frames go to `capture` (asl_gpt.calibration.GuidedCapture) instead of recognition until stopped."""
+    def start_calibration(self, capture, name: str = "") -> None:
+        """Frames go to `capture` (asl_gpt.calibration.GuidedCapture) instead of recognition until stopped;
+        `name`: the profile it will be saved as."""
         with self._lock:
-            self._capture = capture
+            self._capture, self.capture_name, self.capture_saved = capture, name, capture.profile.letters
 
     @property
     def capture(self):

@@ -364,8 +364,12 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
 
         # -- calibration: this session's frames teach a profile; the profile chosen reads this session ---
         def _calib_refresh(request: gr.Request):
-            cap = registry.get(_session(request)).capture
-            return calib.prompt_html(cap.state(), True) if cap is not None else gr.skip()
+            live = registry.get(_session(request))
+            cap = live.capture
+            if cap is None:
+                return gr.skip()
+            calib.autosave(services, live)  # each accepted letter is kept at once: a closed tab loses nothing
+            return calib.prompt_html(cap.state(), True)
 
         def _calib_call(fn, *args):
             try:
@@ -379,7 +383,7 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
             cap = _calib_call(calib.new_capture, services, letters, name)
             if cap is None:
                 return gr.skip(), gr.skip()
-            live.start_calibration(cap)
+            live.start_calibration(cap, name)
             return calib.prompt_html(cap.state(), True), (
                 f"Calibrating {len(cap.queue)} letters: recognition pauses until you finish."
                 + (f" Resuming {cap.profile.letters.upper()}." if cap.profile.samples else ""))
