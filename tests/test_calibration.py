@@ -231,3 +231,55 @@ def test_calibrating_on_massey_hand4_reads_hand4s_other_shapes_better(shipped):
     base = shipped.letter_logits(inv)
     before, after = (base.argmax(1) == y).mean(), (profile.adapter.apply(inv, base).argmax(1) == y).mean()
     assert after > before, (before, after)
+
+
+# --- the commands ---------------------------------------------------------------------------------
+
+def _cli(*args, env=None, timeout=300):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "asl_gpt.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.slow
+def test_calibrate_from_videos_then_recognize_with_and_without_a_usable_profile(tmp_path, signing_videos, shipped):
+    """`calibrate --video` reads one letter a file (named after it) through Holistic and saves a profile;
+    --resume adds to it; `recognize --profile` reads with a usable one, and a corrupt one is one warning
+    line while the shipped model reads."""
+    import shutil
+
+    from asl_gpt.landmarks.io import write_parquet
+
+    env = {"ASL_GPT_PATHS_STATE_DIR": str(tmp_path / "state")}
+    for letter in "ab":
+        shutil.copy(signing_videos["FOOTBALL"], tmp_path / f"{letter.upper()}_0.mp4")
+    p = _cli("calibrate", "--video", tmp_path / "A_0.mp4", "--profile", "me", env=env)
+    assert p.returncode == 0, p.stderr
+    saved = tmp_path / "state" / "profiles" / "me.npz"
+    assert cal.load_profile(saved).letters in ("a", "")  # a signing video: a steady A may or may not be found
+    p = _cli("calibrate", "--video", tmp_path / "B_0.mp4", "--profile", "me", "--resume", env=env)
+    assert p.returncode == 0 and "resuming" in p.stdout, p.stderr
+    p = _cli("calibrate", "--video", tmp_path / "nothing.mp4", "--profile", "me", env=env)
+    assert p.returncode == 2 and p.stderr.strip().startswith("error:") and len(p.stderr.strip().splitlines()) == 1
+
+    rng = np.random.default_rng(0)
+    frames = layout.empty_frames(60)
+    frames[:, layout.POSE] = rng.uniform(0.3, 0.7, (60, 33, 3))
+    frames[5:50, layout.RIGHT_HAND] = rng.uniform(0.3, 0.5, (45, 21, 3))
+    lm = tmp_path / "capture.parquet"
+    write_parquet(frames, lm)
+    usable = cal.fit_profile(_profile(n=6), shipped)
+    usable = cal.Profile("default", shipped.fingerprint, usable.samples, usable.adapter, cal.SelfCheck(0.5, 0.9, 10, 26, 0.1))
+    cal.save_profile(usable, tmp_path / "usable.npz")
+    p = _cli("recognize", lm, "--json", "--no-progress", "--profile", tmp_path / "usable.npz", env=env)
+    assert p.returncode == 0 and not [x for x in p.stderr.splitlines() if x.startswith("warning:")], p.stderr
+    assert json.loads(p.stdout)["profile"] == str(tmp_path / "usable.npz")
+    (tmp_path / "corrupt.npz").write_bytes(b"garbage")
+    p = _cli("recognize", lm, "--json", "--no-progress", "--profile", tmp_path / "corrupt.npz", env=env)
+    assert p.returncode == 0, p.stderr
+    warnings = [line for line in p.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "reading without a profile" in warnings[0]
+    assert json.loads(p.stdout)["profile"] is None
