@@ -119,9 +119,6 @@ class Profile:
         samples = {**self.samples, letter: np.asarray(points, np.float32)}
         return replace(self, samples=samples, adapter=None, check=None)
 
-    def without_letter(self, letter: str) -> "Profile":
-        return replace(self, samples={k: v for k, v in self.samples.items() if k != letter}, adapter=None, check=None)
-
     def summary(self) -> str:
         state = self.check.describe() if self.check else "not fitted yet"
         return f"{len(self.samples)}/26 letters ({self.letters or 'none'}); {state}"
@@ -149,12 +146,6 @@ def motion(points: np.ndarray, times_ms: np.ndarray) -> np.ndarray:
     out[1:] = speed
     out[0] = speed[0]
     return out
-
-
-def steady_frames(letter: str, points: np.ndarray, times_ms: np.ndarray,
-                  options: CalibrationOptions = CalibrationOptions()) -> np.ndarray:
-    """The kept frames' points (see `steady_indices`)."""
-    return points[steady_indices(letter, points, times_ms, options)]
 
 
 def steady_indices(letter: str, points: np.ndarray, times_ms: np.ndarray,
