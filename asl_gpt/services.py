@@ -138,12 +138,16 @@ class AppServices:
 
     def uploads_dir(self) -> Path:
         d = Path(self.settings.paths.state_dir) / "uploads"
-        d.mkdir(parents=True, exist_ok=True)
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # a read-only or full state folder: one line, the rest of the app goes on
+            raise AslGptError(f"cannot create the uploads folder {d} ({e.strerror or e}): set "
+                              "ASL_GPT_PATHS_STATE_DIR to a writable folder") from e
         return d
 
     def close(self) -> None:
         a = self._assistant.peek()
-        if a is not None and hasattr(a, "close"):
+        if a is not None:
             a.close()  # stops the embedded LLM server and closes the index
 
 

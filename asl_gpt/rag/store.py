@@ -9,6 +9,7 @@ default embedding function downloads a model and is never used.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import fcntl
@@ -117,6 +118,8 @@ class ChromaStore:
         self._client = None
         self._col = None
         self._generation = None
+        self._on_copy = False  # reading a private copy of a read-only index
+        self._copy_reads = False  # the disk is full: read a copy until the next write run
 
     # -- connection -------------------------------------------------------------------------------
     def _connect(self):
@@ -134,19 +137,39 @@ class ChromaStore:
                 raise IndexError_(f"cannot reach the Chroma server at {self.url} ({type(e).__name__}); "
                                   "start it with `chroma run --path DIR --port PORT` or clear rag.chroma_url") from e
             return client
+        path = self.persist_dir
+        self._on_copy = path.is_dir() and (self._copy_reads or not _writable(path))
+        if self._on_copy:
+            path = self._read_only_copy()
         try:
-            self.persist_dir.mkdir(parents=True, exist_ok=True)
-            return chromadb.PersistentClient(path=str(self.persist_dir), settings=settings)
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=settings)
         except Exception as e:
             if _is_store_failure(e) and (_read_only(e) or _disk_full(e, self.persist_dir)):
                 raise IndexError_(self._describe(e, "opening the index")) from e
             raise IndexError_(f"the index in {self.persist_dir} is corrupt or unreadable ({type(e).__name__}: "
                               f"{str(e)[:120]}); rebuild it with `asl-gpt index --rebuild`") from e
 
+    def _read_only_copy(self) -> Path:
+        """Chroma opens its files for writing even to read: a read-only index is read from a private copy
+        (made once per process and generation); writes are refused before they get here (the write lock)."""
+        import tempfile
+
+        key = (str(self.persist_dir), self.generation())
+        copy = _READ_ONLY_COPIES.get(key)
+        if copy is None or not copy.is_dir():
+            copy = Path(tempfile.mkdtemp(prefix="asl-gpt-index-")) / "chroma"
+            shutil.copytree(self.persist_dir, copy)
+            _READ_ONLY_COPIES[key] = copy
+            atexit.register(shutil.rmtree, copy.parent, True)
+            log.warning("the index in %s is read-only: reading a copy of it in %s", self.persist_dir, copy)
+        return copy
+
     def _collection(self, create: bool = False):
         """The collection, reopened if another process wrote since; None if absent and not `create`."""
         gen = self.generation()
         if self._client is not None and gen != self._generation and not self.url:
+            self._copy_reads = False
             self._reset_client()
         if self._client is None:
             self._client = self._connect()
@@ -180,6 +203,7 @@ class ChromaStore:
     def _reset_client(self):
         self._col = None
         self._client = None
+        self._on_copy = False
         if not self.url:
             # The persistent client is cached per path inside chromadb; drop it to really reopen.
             from chromadb.api.client import SharedSystemClient
@@ -201,6 +225,9 @@ class ChromaStore:
         except OSError as e:  # a full disk: the write that failed before this one is the error to report
             log.warning("could not mark the index as changed in %s: %s", self._gen_file, e)
         self._generation = self.generation()
+        if self._on_copy or self._copy_reads:  # a writer works on the index itself, never on a copy
+            self._copy_reads = False
+            self._reset_client()
 
     def drop(self) -> None:
         """Delete the collection (and, for the embedded store, a corrupt folder) for a rebuild."""
@@ -236,6 +263,22 @@ class ChromaStore:
             self._reset_client()
             raise IndexError_(self._describe(e, doing)) from e
 
+    def _read(self, doing: str, body):
+        """`body()` under `_guard`; when the disk is full, Chroma cannot even read (it applies its log
+        first): the read is retried on a private copy of the index, and later reads use it until a write."""
+        try:
+            with self._guard(doing):
+                return body()
+        except IndexError_ as e:
+            cause = e.__cause__
+            if self.url or self._on_copy or not isinstance(cause, Exception) or not _disk_full(cause, self.persist_dir):
+                raise
+            log.warning("the disk of %s is full: reading a copy of the index until the next index run",
+                        self.persist_dir)
+            self._copy_reads = True
+            with self._guard(doing):
+                return body()
+
     def _describe(self, e: Exception, doing: str) -> str:
         detail = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:120] if str(e).strip() else ''}"
         if self.url:
@@ -251,46 +294,49 @@ class ChromaStore:
                 "with `asl-gpt index --rebuild`")
 
     def count(self) -> int:
-        with self._guard("counting chunks"):
+        def body():
             col = self._collection()
             return 0 if col is None else col.count()
 
+        return self._read("counting chunks", body)
+
     def ids_by_source(self) -> dict[str, dict[str, dict]]:
         """source -> {chunk id -> metadata} for everything stored (metadata only, no vectors)."""
-        out: dict[str, dict[str, dict]] = {}
-        with self._guard("listing documents"):
+        def body():
+            out: dict[str, dict[str, dict]] = {}
             col = self._collection()
-            if col is None:
-                return out
-            for batch in self._pages(col, include=["metadatas"]):
+            for batch in self._pages(col, include=["metadatas"]) if col is not None else ():
                 for cid, meta in zip(batch["ids"], batch["metadatas"]):
                     out.setdefault((meta or {}).get("source", ""), {})[cid] = meta or {}
-        return out
+            return out
+
+        return self._read("listing documents", body)
 
     def all_chunks(self, embeddings: bool = False) -> list[StoredChunk]:
         """Every stored chunk (with its vector when `embeddings`)."""
         include = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
-        chunks = []
-        with self._guard("reading chunks"):
+
+        def body():
+            chunks = []
             col = self._collection()
-            if col is None:
-                return []
-            for batch in self._pages(col, include=include):
+            for batch in self._pages(col, include=include) if col is not None else ():
                 vecs = batch["embeddings"] if embeddings else [None] * len(batch["ids"])
                 chunks += [StoredChunk(i, d or "", m or {}, None if v is None else list(v)) for i, d, m, v in
                            zip(batch["ids"], batch["documents"], batch["metadatas"], vecs)]
-        return chunks
+            return chunks
+
+        return self._read("reading chunks", body)
 
     def get(self, ids: list[str]) -> list[StoredChunk]:
         """The chunks with these ids (text and metadata), those that exist."""
-        if not ids:
-            return []
-        with self._guard("reading chunks"):
+        def body():
             col = self._collection()
-            if col is None:
+            if col is None or not ids:
                 return []
             got = col.get(ids=ids, include=["documents", "metadatas"])
-        return [StoredChunk(i, d or "", m or {}) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+            return [StoredChunk(i, d or "", m or {}) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
+        return self._read("reading chunks", body) if ids else []
 
     @staticmethod
     def _pages(col, include, page: int = 2000):
@@ -302,9 +348,16 @@ class ChromaStore:
             yield batch
             offset += len(batch["ids"])
 
+    def _writable_collection(self, create: bool = True):
+        col = self._collection(create=create)
+        if self._on_copy:
+            raise IndexError_(f"the index in {self.persist_dir} is read-only: it can be searched, not changed; "
+                              "set ASL_GPT_PATHS_STATE_DIR to a writable folder to index")
+        return col
+
     def upsert(self, ids: list[str], texts: list[str], embeddings: list[list[float]], metadatas: list[dict]) -> None:
         with self._guard("writing chunks"):
-            col = self._collection(create=True)
+            col = self._writable_collection()
             step = min(5000, self._client.get_max_batch_size())
             for i in range(0, len(ids), step):
                 col.upsert(ids=ids[i:i + step], documents=texts[i:i + step], embeddings=embeddings[i:i + step],
@@ -313,30 +366,39 @@ class ChromaStore:
     def update_metadata(self, ids: list[str], metadatas: list[dict]) -> None:
         if ids:
             with self._guard("writing metadata"):
-                self._collection(create=True).update(ids=ids, metadatas=metadatas)
+                self._writable_collection().update(ids=ids, metadatas=metadatas)
 
     def delete(self, ids: list[str]) -> None:
         if not ids:
             return
         with self._guard("deleting chunks"):
-            col = self._collection()
+            col = self._writable_collection(create=False)
             if col is not None:
                 for i in range(0, len(ids), 5000):
                     col.delete(ids=ids[i:i + 5000])
 
     def query(self, embedding: list[float], n: int) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks with their cosine similarity (1 - cosine distance), best first."""
-        with self._guard("searching"):
+        def body():
             col = self._collection()
-            if col is None:
-                return []
-            total = col.count()
+            total = 0 if col is None else col.count()
             if total == 0:
                 return []
             res = col.query(query_embeddings=[embedding], n_results=min(n, total),
                             include=["documents", "metadatas", "distances"])
-        return [(StoredChunk(i, d or "", m or {}), 1.0 - float(dist)) for i, d, m, dist in
-                zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
+            return [(StoredChunk(i, d or "", m or {}), 1.0 - float(dist)) for i, d, m, dist in
+                    zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
+
+        return self._read("searching", body)
+
+
+_READ_ONLY_COPIES: dict[tuple[str, str], Path] = {}  # (index folder, generation) -> its private copy
+
+
+def _writable(folder: Path) -> bool:
+    """Can this process write the index's files? (access(2) says no on a read-only mount, even to root.)"""
+    files = [folder, *(p for p in (folder / "chroma.sqlite3",) if p.exists())]
+    return all(os.access(p, os.W_OK) for p in files)
 
 
 def _is_store_failure(e: BaseException) -> bool:
