@@ -14,7 +14,10 @@ page itself is fetched every few seconds (an HTTP GET of the page, timed). The s
 (resident set, with its child processes: the embedded LLM runs in one) is sampled throughout; its peak per N is printed. A session ends by closing its
 heartbeat stream, as a closed tab does: the app must drop it (checked: its camera token is refused
 after), so the next N starts clean.
-Browser-side work (encoding JPEGs, drawing) is not simulated: a laptop's browser would add it.
+Each N streams for at least --min-seconds and stops at --max-seconds: questions still unanswered
+then are cancelled (as a closed tab's are) and counted as asked, not answered; their first token
+counts if it came. Browser-side work (encoding JPEGs, drawing) is not simulated: a laptop's
+browser would add it.
 """
 
 from __future__ import annotations
@@ -272,9 +275,9 @@ class Session(threading.Thread):
             self.asked += 1
             t0 = time.perf_counter()
             timing = answer_timing(app.call("on_typed_1", [q, [], None], self.key), t0)
-            if self.stop.is_set() and not timing.ok:
-                break  # cut at --max-seconds: unanswered, not an error
             self.answers.append(timing)
+            if self.stop.is_set() and not timing.ok:
+                break  # cut at --max-seconds: unanswered (its first token may have come), not an error
             if not timing.ok:
                 self.errors.append(f"question {q!r}: {timing.status}")
         self.done.set()
@@ -497,6 +500,8 @@ def run(args, settings) -> int:
             a = warm.answers[0]
             print(f"warm-up question (1 session, camera on): first token {a.first_token_s or float('nan'):.2f} s, "
                   f"whole answer {a.total_s:.1f} s ({a.status})")
+        time.sleep(3.0)
+        print(f"server memory after it, its session closed: {_rss_mib(proc.pid):.0f} MiB")
         for n in args.sessions:
             print(f"{n} session(s)…", flush=True)
             rows.append(_phase(base, proc.pid, n, jpegs, args))
