@@ -1,5 +1,6 @@
-"""The Gradio app. `build_demo(services)` builds it, `launch(demo)` serves it; see asl_gpt.app.ui."""
+"""The Gradio app. `build_demo(services)` builds it (an `App`: the Blocks and what its handlers share),
+`launch(app)` serves it; see asl_gpt.app.ui."""
 
-from asl_gpt.app.ui import build_demo, launch
+from asl_gpt.app.ui import App, build_demo, launch
 
-__all__ = ["build_demo", "launch"]
+__all__ = ["App", "build_demo", "launch"]
