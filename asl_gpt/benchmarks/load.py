@@ -214,8 +214,8 @@ class Gradio:
         import httpx
 
         if (cur := self.current) is not None:
-            httpx.post(f"{self.base}{self.api}/cancel", json={"event_id": cur[0], "fn_index": cur[1], "session_hash": cur[2]},
-                       timeout=180)
+            httpx.post(f"{self.base}{self.api}/cancel",
+                       json={"event_id": cur[0], "fn_index": cur[1], "session_hash": cur[2]}, timeout=180)
 
     def result(self, name: str, data: list, session: str) -> list:
         for _, m in reversed(self.call(name, data, session)):
@@ -323,6 +323,8 @@ class Session(threading.Thread):
                 self._heartbeat.__exit__(None, None, None)
             except Exception:  # noqa: BLE001
                 pass
+        if self.app is not None:
+            self.app.http.close()
 
 
 # -- the run ---------------------------------------------------------------------------------------
