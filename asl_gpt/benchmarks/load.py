@@ -11,9 +11,9 @@ the whole answer. Before the questions each session types a marker into its pend
 it (as a signed turn would be, the page shows it over the video): every session must see its own
 marker in the frame answers of its own socket and never another's (no cross-talk). Meanwhile the
 page itself is fetched every few seconds (an HTTP GET of the page, timed). The server's memory
-(resident set, with its child processes: the embedded LLM runs in one) is sampled throughout; its peak per N is printed. A session ends by closing its
-heartbeat stream, as a closed tab does: the app must drop it (checked: its camera token is refused
-after), so the next N starts clean.
+(resident set, with its child processes: the embedded LLM runs in one) is sampled throughout; its
+peak per N is printed. A session ends by closing its heartbeat stream, as a closed tab does: the
+app must drop it (checked: its camera token is refused after), so the next N starts clean.
 Each N streams for at least --min-seconds and stops at --max-seconds: questions still unanswered
 then are cancelled (as a closed tab's are) and counted as asked, not answered; their first token
 counts if it came. Browser-side work (encoding JPEGs, drawing) is not simulated: a laptop's
@@ -51,7 +51,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-seconds", type=float, default=20.0,
                    help="stream at least this long per N, after a 3 s warm-up (the questions may take longer)")
     p.add_argument("--max-seconds", type=float, default=240.0,
-                   help="stop each N after this long: questions still unanswered then are counted as such and cancelled")
+                   help="stop each N after this long: questions unanswered then are counted as such and cancelled")
     p.add_argument("--questions", type=int, default=len(QUESTIONS), help="typed questions per session (0: none)")
     p.add_argument("--state-dir", help="state dir for the index and LLM cache (default: settings)")
 
@@ -172,8 +172,8 @@ def table(rows: list[Row]) -> str:
     out = [head, "|" + "---|" * 10]
     for r in rows:
         fps = f"{statistics.median(r.fps_per_session):.1f} ({min(r.fps_per_session):.1f})" if r.fps_per_session else "-"
-        out.append(f"| {r.n} | {fps} | {summary(r.first_token_s)} | {summary(r.total_s)} | {len(r.total_s)} / {r.asked} | "
-                   f"{r.errors} | {'none' if not r.crosstalk else len(r.crosstalk)} | {summary(r.page_s)} | "
+        out.append(f"| {r.n} | {fps} | {summary(r.first_token_s)} | {summary(r.total_s)} | "
+                   f"{len(r.total_s)} / {r.asked} | {r.errors} | {'none' if not r.crosstalk else len(r.crosstalk)} | {summary(r.page_s)} | "
                    f"{r.peak_rss_mib:.0f} MiB | {r.seconds:.0f} |")
     return "\n".join(out)
 
