@@ -172,8 +172,9 @@ def table(rows: list[Row]) -> str:
     out = [head, "|" + "---|" * 10]
     for r in rows:
         fps = f"{statistics.median(r.fps_per_session):.1f} ({min(r.fps_per_session):.1f})" if r.fps_per_session else "-"
+        talk = "none" if not r.crosstalk else len(r.crosstalk)
         out.append(f"| {r.n} | {fps} | {summary(r.first_token_s)} | {summary(r.total_s)} | "
-                   f"{len(r.total_s)} / {r.asked} | {r.errors} | {'none' if not r.crosstalk else len(r.crosstalk)} | {summary(r.page_s)} | "
+                   f"{len(r.total_s)} / {r.asked} | {r.errors} | {talk} | {summary(r.page_s)} | "
                    f"{r.peak_rss_mib:.0f} MiB | {r.seconds:.0f} |")
     return "\n".join(out)
 
