@@ -142,7 +142,7 @@ def fault_llm_killed(st: Stack) -> Row:
         t.cancel()
     nxt = ask(a, QUESTIONS[1])
     ok = bool(killed) and "did not answer" in r["reply"] and r["sources"] > 0 and r["kept"] and _answered(nxt)
-    seen = (f"{_line(r['reply'], 260)} [+{r['sources']} passages]; next question: "
+    seen = (f"{_line(r['reply'], 320)} [+{r['sources']} passages]; next question: "
             f"{'answered' if _answered(nxt) else _line(nxt['reply'])} in {nxt['seconds']:.1f} s (server restarted)")
     return Row("embedded LLM process killed mid-answer", seen if killed else "the answer ended before the kill",
                "nothing: the question, the text streamed so far and the passages stay in the chat" if ok else "?", ok)

@@ -286,6 +286,9 @@ class EmbeddedServer:
             proc.wait(5)
         with contextlib.suppress(OSError):
             proc.stdout.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         log.info("embedded LLM stopped")
 
     @property
