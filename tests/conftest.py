@@ -54,3 +54,14 @@ def tiny_model(tmp_path_factory) -> Path:
     save_checkpoint(d / "tiny.pt", Fingerspeller(get_preset("tiny")), step=1)
     export(d / "tiny.pt", d / "tiny", {"training_data": "none (untrained test model)"}, min_confidence=0.0)
     return d / "tiny"
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    """The shipped model (models/default), loaded once; its letter signatures are what profiles adapt."""
+    from asl_gpt.recognizer import load_recognizer
+
+    rec = load_recognizer("default", load_settings().paths.models_dir)
+    if not rec.calibratable:
+        pytest.skip("the shipped model exposes no letter signatures")
+    return rec

@@ -67,16 +67,6 @@ class ShippedServices:
         return self.rec
 
 
-@pytest.fixture(scope="module")
-def shipped():
-    from asl_gpt.config import load_settings
-    from asl_gpt.recognizer import load_recognizer
-
-    rec = load_recognizer("default", load_settings().paths.models_dir)
-    if not rec.calibratable:
-        pytest.skip("the shipped model exposes no letter signatures")
-    return rec
-
 
 def test_two_sessions_two_profiles_no_cross_talk(tmp_path, shipped):
     from asl_gpt.recognizer import CalibratedRecognizer

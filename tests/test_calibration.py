@@ -163,16 +163,6 @@ def test_guided_capture_asks_again_flags_keeps_and_skips():
 
 # --- the shipped model ------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def shipped():
-    from asl_gpt.config import load_settings
-    from asl_gpt.recognizer import load_recognizer
-
-    rec = load_recognizer("default", load_settings().paths.models_dir)
-    if not rec.calibratable:
-        pytest.skip("the shipped model exposes no letter signatures")
-    return rec
-
 
 def test_a_neutral_profile_reads_exactly_as_the_shipped_model(shipped):
     """The calibrated path (letters -> adapter -> encode_letters) with a zero adapter is the plain encode."""
