@@ -76,6 +76,7 @@ class LLMConfig:
     max_tokens: int = 320  # answer length cap
     timeout_s: float = 120.0  # per request
     embedded_threads: int = 2  # llama.cpp threads for the embedded model
+    embedded_nice: int = 0  # the embedded model's process runs this much lower in CPU priority (0: as the app)
     embedded_ctx: int = 4096  # context window of the embedded model
     embedded_model: str = "qwen2.5-coder-0.5b-instruct"  # bundled GGUF: qwen2.5-coder-0.5b-instruct, or a .gguf path
     start_timeout_s: float = 120.0  # the embedded server must answer /health within this

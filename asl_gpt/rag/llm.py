@@ -150,11 +150,17 @@ def _stamp_matches(target: Path, stamp: Path, sha: str) -> bool:
         return False
 
 
-def _serve(model_path: str, threads: int, ctx: int) -> None:
+def _serve(model_path: str, threads: int, ctx: int, nice: int = 0) -> None:
     """The embedded server's own process (`python -c`, see `EmbeddedServer.start`): llama.cpp's server on
     127.0.0.1, one JSON line on stdout with its address (or the error), then it serves until stdin closes
-    (the app stopped it, or the app is gone)."""
+    (the app stopped it, or the app is gone). `nice`: its lower CPU priority (llm.embedded_nice)."""
     import sys
+
+    if nice > 0:
+        try:
+            os.nice(nice)
+        except OSError:  # not allowed here: the same priority as the app
+            pass
 
     # Messages to the app go to the original stdout; anything native code prints goes to stderr (the log),
     # so the pipe the app stops reading never fills.
@@ -206,9 +212,11 @@ class EmbeddedServer:
     process being gone is seen on the next request (`running`), and the endpoint starts a new one.
     """
 
-    def __init__(self, model_path: Path, threads: int = 2, ctx: int = 4096, start_timeout_s: float = 120.0):
+    def __init__(self, model_path: Path, threads: int = 2, ctx: int = 4096, start_timeout_s: float = 120.0,
+                 nice: int = 0):
         self.model_path = Path(model_path)
         self.threads = threads
+        self.nice = nice
         self.ctx = ctx
         self.start_timeout_s = start_timeout_s
         self._proc = None
@@ -232,10 +240,11 @@ class EmbeddedServer:
         self._log = tempfile.TemporaryFile()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
                                                                          os.environ.get("PYTHONPATH", "")]))}
-        code = "import sys; from asl_gpt.rag.llm import _serve; _serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))"
+        code = ("import sys; from asl_gpt.rag.llm import _serve; "
+                "_serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))")
         t0 = time.perf_counter()
         self._proc = subprocess.Popen([sys.executable, "-c", code, str(self.model_path), str(self.threads),
-                                       str(self.ctx)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       str(self.ctx), str(self.nice)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=self._log, env=env)
         deadline = time.monotonic() + self.start_timeout_s
         ready, _, _ = select.select([self._proc.stdout], [], [], self.start_timeout_s)
@@ -369,7 +378,7 @@ class LLMEndpoint:
     def _start_embedded(self) -> EmbeddedServer:
         models = self.state_dir / "models"
         path = assemble_model(self.cfg.embedded_model, models)
-        server = EmbeddedServer(path, self.cfg.embedded_threads, self.cfg.embedded_ctx, self.cfg.start_timeout_s)
+        server = self._server(path)
         try:
             server.start()
         except LLMError:
@@ -379,9 +388,13 @@ class LLMEndpoint:
                 raise
             log.warning("the cached model %s was damaged: rebuilt from its packages", path)
             path = assemble_model(self.cfg.embedded_model, models)
-            server = EmbeddedServer(path, self.cfg.embedded_threads, self.cfg.embedded_ctx, self.cfg.start_timeout_s)
+            server = self._server(path)
             server.start()
         return server
+
+    def _server(self, path: Path) -> EmbeddedServer:
+        c = self.cfg
+        return EmbeddedServer(path, c.embedded_threads, c.embedded_ctx, c.start_timeout_s, c.embedded_nice)
 
     def chat_model(self, max_tokens: int | None = None):
         """A streaming `ChatOpenAI` for the endpoint (the same client for every OpenAI-compatible server),
