@@ -9,7 +9,6 @@ The assistant and knowledge base are the same objects `asl-gpt ask` and `asl-gpt
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
-from asl_gpt.errors import AslGptError, InputError
+from asl_gpt.errors import AslGptError
 
 log = logging.getLogger(__name__)
 
@@ -153,25 +152,3 @@ class AppServices:
 
 def build_services(settings) -> AppServices:
     return AppServices(settings)
-
-
-def save_uploads(files: list[str | Path], uploads_dir: Path, max_mb: float = 50.0) -> list[Path]:
-    """Copy uploaded files into the uploads folder (indexed with the knowledge folder). InputError for bad ones."""
-    from asl_gpt.rag.documents import TEXT_SUFFIXES
-
-    saved = []
-    for f in files:
-        p = Path(f)
-        if p.suffix.lower() not in TEXT_SUFFIXES:
-            raise InputError(f"{p.name}: unsupported file type (use {', '.join(sorted(set(TEXT_SUFFIXES)))})")
-        if p.stat().st_size > max_mb * 2**20:
-            raise InputError(f"{p.name}: larger than {max_mb:.0f} MB")
-        dest = uploads_dir / _safe_name(p.name)
-        shutil.copyfile(p, dest)
-        saved.append(dest)
-    return saved
-
-
-def _safe_name(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)
-    return keep.lstrip(".") or "upload"

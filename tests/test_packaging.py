@@ -173,3 +173,14 @@ def test_installed_wheel_indexes_and_retrieves(installed_wheel, tmp_path):
     knowledge = installed_wheel / "asl_gpt" / "resources" / "knowledge"
     assert all(s.startswith(str(knowledge)) for s in out["sources"])
     assert Path(out["sources"][0]).name == "17-deaf-president-now-1988.md"
+
+
+def test_shipped_documents_read_as_knowledge_paths_in_a_checkout_and_in_a_wheel(monkeypatch, tmp_path):
+    from asl_gpt import resources
+    from asl_gpt.rag import index
+
+    assert index.display_path(str(resources.knowledge_dir() / "02-letters-a-to-f.md")) == "knowledge/02-letters-a-to-f.md"
+    wheel = tmp_path / "site-packages" / "asl_gpt" / "resources" / "knowledge"
+    monkeypatch.setattr(resources, "knowledge_dir", lambda: wheel)
+    assert index.display_path(str(wheel / "02-letters-a-to-f.md")) == "knowledge/02-letters-a-to-f.md"
+    assert index.display_path("/home/me/notes/x.md") == "/home/me/notes/x.md"

@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from asl_gpt import resources
 from asl_gpt.config import PROJECT_ROOT
 from asl_gpt.errors import IndexError_
 from asl_gpt.rag.documents import TEXT_SUFFIXES, Chunk, SkipDocument, chunk_document, discover, load_document
@@ -67,10 +68,15 @@ class IndexStats:
 
 
 def display_path(source: str) -> str:
-    try:
-        return str(Path(source).relative_to(PROJECT_ROOT))
-    except ValueError:
-        return source
+    """A source as the user reads it: a shipped document as `knowledge/NAME.md` whether it comes from the
+    checkout or from an installed wheel (where it sits in site-packages), other checkout files relative to
+    it, anything else as given."""
+    for base in (resources.knowledge_dir().parent, PROJECT_ROOT):
+        try:
+            return Path(source).relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return source
 
 
 @dataclass
