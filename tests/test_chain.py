@@ -60,8 +60,12 @@ def test_streams_tokens_then_an_answer_with_numbered_sources(settings, kb):
 def test_warm_up_runs_the_answering_prompt_once_and_never_raises(settings, kb):
     chat = fake_chat("ok")
     assistant = build_assistant(settings, kb, chat)
+    searched = []
+    search = kb.search
+    kb.search = lambda q, *a, **k: searched.append(q) or search(q, *a, **k)
     assistant.warm_up()
     assert len(chat.seen) == 1 and chat.seen[0][0].content.startswith("You are ASL GPT")
+    assert searched  # the search side is loaded too (the first question paid 6 s for it)
     assistant.warm_up()  # the fake has no answers left: a failing warm-up is logged, not raised
 
 

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from asl_gpt.errors import InputError, LLMError
+from asl_gpt.errors import AslGptError, InputError, LLMError
 from asl_gpt.rag.context import ContextOptions, best_sentences, quoted_answer, supported, window
 from asl_gpt.rag.correction import STOPWORDS, Correction, Corrector, tokenize
 from asl_gpt.rag.index import KnowledgeBase, display_path
@@ -212,7 +212,15 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Start the LLM and run one token through the answering prompt: its weights are paged in and the
-        prompt's fixed prefix is cached, so the first question is answered as quickly as the next."""
+        prompt's fixed prefix is cached, so the first question is answered as quickly as the next. One search
+        and one correction load the search side (embeddings, keyword index, word lists: 6 s measured on the
+        first question before this)."""
+        try:
+            self.kb.search("what is fingerspelling")
+            if self.settings.rag.correct_queries:
+                self.correct_query("what is fingerspelling")
+        except AslGptError as e:  # an empty or broken index: the first question reports it
+            log.info("search warm-up failed: %s", e)
         self.check_llm(start=True)
         from asl_gpt.rag.llm import is_llm_failure
 

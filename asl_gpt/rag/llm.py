@@ -150,7 +150,7 @@ def _stamp_matches(target: Path, stamp: Path, sha: str) -> bool:
         return False
 
 
-def _serve(model_path: str, threads: int, ctx: int, nice: int = 0) -> None:
+def _serve(model_path: str, threads: int, ctx: int, nice: int = 0, batch_threads: int = 0) -> None:
     """The embedded server's own process (`python -c`, see `EmbeddedServer.start`): llama.cpp's server on
     127.0.0.1, one JSON line on stdout with its address (or the error), then it serves until stdin closes
     (the app stopped it, or the app is gone). `nice`: its lower CPU priority (llm.embedded_nice)."""
@@ -181,7 +181,7 @@ def _serve(model_path: str, threads: int, ctx: int, nice: int = 0) -> None:
     p.n_ctx = ctx
     p.n_parallel = 1  # one conversation at a time: all of the context for it
     p.cpuparams.n_threads = threads
-    p.cpuparams_batch.n_threads = threads
+    p.cpuparams_batch.n_threads = batch_threads or threads
     p.hostnames = ["127.0.0.1"]
     p.port = 0  # the server picks a free port
     p.ui = False
@@ -213,9 +213,10 @@ class EmbeddedServer:
     """
 
     def __init__(self, model_path: Path, threads: int = 2, ctx: int = 4096, start_timeout_s: float = 120.0,
-                 nice: int = 0):
+                 nice: int = 0, batch_threads: int = 0):
         self.model_path = Path(model_path)
         self.threads = threads
+        self.batch_threads = batch_threads
         self.nice = nice
         self.ctx = ctx
         self.start_timeout_s = start_timeout_s
@@ -241,10 +242,10 @@ class EmbeddedServer:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
                                                                          os.environ.get("PYTHONPATH", "")]))}
         code = ("import sys; from asl_gpt.rag.llm import _serve; "
-                "_serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))")
+                "_serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))")
         t0 = time.perf_counter()
-        self._proc = subprocess.Popen([sys.executable, "-c", code, str(self.model_path), str(self.threads),
-                                       str(self.ctx), str(self.nice)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        args = [str(self.model_path), str(self.threads), str(self.ctx), str(self.nice), str(self.batch_threads)]
+        self._proc = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=self._log, env=env)
         deadline = time.monotonic() + self.start_timeout_s
         ready, _, _ = select.select([self._proc.stdout], [], [], self.start_timeout_s)
@@ -394,7 +395,8 @@ class LLMEndpoint:
 
     def _server(self, path: Path) -> EmbeddedServer:
         c = self.cfg
-        return EmbeddedServer(path, c.embedded_threads, c.embedded_ctx, c.start_timeout_s, c.embedded_nice)
+        return EmbeddedServer(path, c.embedded_threads, c.embedded_ctx, c.start_timeout_s, c.embedded_nice,
+                              c.embedded_batch_threads)
 
     def chat_model(self, max_tokens: int | None = None):
         """A streaming `ChatOpenAI` for the endpoint (the same client for every OpenAI-compatible server),
