@@ -76,11 +76,12 @@ class LLMConfig:
     max_tokens: int = 320  # answer length cap
     timeout_s: float = 120.0  # per request
     # Measured on 2 cores with the camera streaming (README "Answers"): one writing thread (two spin-wait on each
-    # other while Holistic holds a core: 8.5 -> 25 tokens/s), two for reading the prompt (first token 2.6 s,
-    # not 5.0), and a slightly lower priority: the video kept 14.3 fps instead of 9.8, the answer took 15.6 s, not 33.
+    # other while Holistic holds a core: 8.5 -> 25 tokens/s), two for reading the prompt (first token 2.6 s, not
+    # 5.0), and a lower priority, so the video keeps >= 15 fps while an answer is written (nice 0: 9.8, 5: 14.5,
+    # 10: 16.7 fps; that answer took 33, 9.7 and 12.0 s).
     embedded_threads: int = 1  # llama.cpp threads writing the answer (token by token)
     embedded_batch_threads: int = 2  # llama.cpp threads reading the prompt (0: as embedded_threads)
-    embedded_nice: int = 5  # the embedded model's process runs this much lower in CPU priority (0: as the app)
+    embedded_nice: int = 10  # the embedded model's process runs this much lower in CPU priority (0: as the app)
     embedded_ctx: int = 4096  # context window of the embedded model
     embedded_model: str = "qwen2.5-coder-0.5b-instruct"  # bundled GGUF: qwen2.5-coder-0.5b-instruct, or a .gguf path
     start_timeout_s: float = 120.0  # the embedded server must answer /health within this
