@@ -56,10 +56,13 @@ class RecognitionSession:
 
     def use_recognizer(self, recognizer: Recognizer) -> None:
         """Read with another view of the same model from now on (a user's calibration profile, or none).
-        The open segment's later decodes use it; the buffer and counters carry on."""
+        Decodes still in flight with the old one are dropped; the buffer and counters carry on."""
         self.recognizer = recognizer
         if self.stream is not None:
             self.stream.recognizer = recognizer
+            self.stream.wait()
+            self.stream.poll()
+            self.latest = None
 
     def count(self, t_ms: float, landmarks: np.ndarray) -> None:
         """A frame seen but not read (the user is calibrating): the counters move, recognition does not."""

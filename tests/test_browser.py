@@ -197,10 +197,7 @@ def _silence_camera_recognition(live) -> None:
     """The shipped model reads low-confidence partials off the looping signing video; a test that feeds
     hypotheses on cue and asserts their exact confidence must be the only source of recognition.
     Frames, ticks and pauses keep running through the real session."""
-    stream = live._session.stream
-    stream.recognizer = _Silent(stream.recognizer.contract)
-    stream.wait()
-    stream.poll()  # decodes of the real model still in flight are dropped
+    live.use_recognizer(_Silent(live.recognizer.contract))  # decodes of the real model still in flight are dropped
     live.clear()
 
 

@@ -79,12 +79,12 @@ def test_two_sessions_two_profiles_no_cross_talk(tmp_path, shipped):
     a, b = (LiveSession(shipped, FakeExtractor, StreamOptions(), BufferOptions()) for _ in range(2))
     assert "now reads with profile 'anna'" in calib.use_profile(services, a, "anna")
     assert "Not used" in calib.use_profile(services, b, "old")  # made for another model: the shipped one reads
-    assert isinstance(a._session.recognizer, CalibratedRecognizer) and a.profile == "anna"
-    assert b._session.recognizer is shipped and b.profile is None
+    assert isinstance(a.recognizer, CalibratedRecognizer) and a.profile == "anna"
+    assert b.recognizer is shipped and b.profile is None
     assert calib.profile_names(services) == [calib.NONE, "anna", "old"]
     assert "26/26 letters" in calib.describe(services, "anna")
     assert "Deleted" in calib.delete_profile(services, a, "anna")
-    assert a._session.recognizer is shipped and a.profile is None  # its profile is gone: back to the shipped model
+    assert a.recognizer is shipped and a.profile is None  # its profile is gone: back to the shipped model
     assert calib.profile_names(services) == [calib.NONE, "old"]
     for s in (a, b):
         s.close()

@@ -137,15 +137,15 @@ def use_profile(services, live, name: str) -> str:
     except AslGptError as e:
         return f"No model: {e}"
     if not name or name == NONE:
-        live.use_profile(rec, None)
+        live.use_recognizer(rec)
         return "This session reads with the shipped model."
     try:
         profile = cal.load_profile(profile_path(services, name))
     except (cal.ProfileError, InputError) as e:
-        live.use_profile(rec, None)
+        live.use_recognizer(rec)
         return f"Not used: {e}. This session reads with the shipped model."
     view, problem = with_profile(rec, profile)
-    live.use_profile(view, None if problem else name)
+    live.use_recognizer(view, None if problem else name)
     return f"Not used: {problem}." if problem else f"This session now reads with profile {name!r}."
 
 

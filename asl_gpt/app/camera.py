@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from asl_gpt.app.live import FrameReply, LiveRegistry
+from asl_gpt.config import RecognizerConfig
 from asl_gpt.landmarks import layout
 
 log = logging.getLogger(__name__)
@@ -149,12 +150,13 @@ def websocket_route(registry: LiveRegistry):
     return WebSocketRoute(PATH, endpoint)
 
 
-def script() -> str:
-    """camera.js for the page's <head>, after the skeleton edges and colours it shares with overlay.py."""
+def script(max_side: int = RecognizerConfig.max_side) -> str:
+    """camera.js for the page's <head>, after the skeleton edges and colours it shares with overlay.py and the
+    size the browser shrinks frames to (the server's `recognizer.max_side`: it would shrink them anyway)."""
     from asl_gpt import overlay
 
     draw = {"HAND": overlay.HAND_EDGES, "POSE": overlay.POSE_EDGES, "GREEN": overlay.GREEN,
-            "ORANGE": overlay.ORANGE, "GREY": overlay.GREY, "RED": overlay.RED}
+            "ORANGE": overlay.ORANGE, "GREY": overlay.GREY, "RED": overlay.RED, "MAX_SIDE": int(max_side)}
     js = resources.files("asl_gpt.app").joinpath("camera.js").read_text(encoding="utf-8")
     return f"const ASL_GPT_DRAW = {json.dumps(draw)};\n{js}"
 

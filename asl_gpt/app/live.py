@@ -446,11 +446,17 @@ class LiveSession:
             capture, self._capture = self._capture, None
             return capture
 
-    def use_profile(self, recognizer, name: str | None) -> None:
-        """Read with `recognizer` (the shipped model, or the calibrated view of it that profile `name` gives)."""
+    @property
+    def recognizer(self):
+        """What this session reads with: the shared model, or one user's calibrated view of it (None: no model)."""
+        return self._session.recognizer
+
+    def use_recognizer(self, recognizer, profile: str | None = None) -> None:
+        """Read with `recognizer` from now on: the shipped model, or the calibrated view of it that the profile
+        named `profile` gives."""
         with self._lock:
             self._session.use_recognizer(recognizer)
-            self.profile = name
+            self.profile = profile
 
     def set_options(self, min_confidence: float | None = None, end_pause_ms: float | None = None,
                     auto_send: bool | None = None) -> BufferOptions:

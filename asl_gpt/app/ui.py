@@ -593,7 +593,7 @@ def launch(app: App, host: str = "127.0.0.1", port: int | None = None, prevent_t
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     demo = app.demo
     demo.queue(default_concurrency_limit=4)
-    head = HEAD + "<script>\n" + camera.script() + "\n</script>\n"
+    head = HEAD + "<script>\n" + camera.script(app.registry.options.max_side) + "\n</script>\n"
     out = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, css=CSS, head=head,
                       show_error=True, app_kwargs={"routes": [camera.websocket_route(app.registry)]}, **kwargs)
     # Camera frames are JPEG: per-message deflate (on by default, offered by every browser) would only
