@@ -294,60 +294,27 @@ def test_the_index_is_read_through_the_store_only():
 
 @pytest.mark.slow
 def test_a_chroma_server_stopped_then_restarted_is_one_line_then_serves_again(tmp_path):
-    from test_index_server import _free_port
+    from asl_gpt.benchmarks.faults import free_port, start_chroma, stop_process
 
-    port, data = _free_port(), tmp_path / "chroma-data"
+    port, data = free_port(), tmp_path / "chroma-data"
     url = f"http://127.0.0.1:{port}"
     s = load_settings(env={}, paths={"state_dir": tmp_path / "state", "knowledge_dir": tmp_path / "kb"},
                       rag={"chroma_url": url, "min_relevance": 0.3})
     write(tmp_path / "kb" / "letters.md", DOC)
-    server = _chroma(port, data)
+    server = start_chroma(port, data)
     try:
         kb = KnowledgeBase(s, embeddings=HashEmbeddings())
         kb.index()
         assistant = build_assistant(s, kb, fake_chat("Z is a zigzag [1].", "Z is a zigzag [1]."))
         assert assistant.ask(QUESTION).status == "answered"
-        _stop(server)
+        stop_process(server)
         with pytest.raises(IndexError_, match="lost the Chroma server|cannot reach the Chroma server"):
             assistant.ask(QUESTION)
-        server = _chroma(port, data)
+        server = start_chroma(port, data)
         answer = assistant.ask(QUESTION)
         assert isinstance(answer, Answer) and answer.status == "answered" and kb.stats().chunks == 1
     finally:
-        _stop(server)
-
-
-def _chroma(port: int, data):
-    import shutil
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
-
-    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    proc = subprocess.Popen([exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).read()
-            return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"`chroma run` did not start (exit {proc.poll()})")
-            time.sleep(0.3)
-
-
-def _stop(proc) -> None:
-    import subprocess
-
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        stop_process(server)
 
 
 def test_an_uploads_folder_that_cannot_be_created_is_one_line(tmp_path):

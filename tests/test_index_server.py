@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
+from asl_gpt.benchmarks.faults import free_port, start_chroma, stop_process
 from asl_gpt.config import load_settings
 from asl_gpt.errors import IndexError_
 from asl_gpt.rag.index import KnowledgeBase
@@ -20,40 +13,14 @@ from test_rag_helpers import write
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
-    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = _free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen([exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    port = free_port()
+    proc = start_chroma(port, tmp_path_factory.mktemp("chroma-server"), timeout_s=60)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"`chroma run` did not start (exit {proc.poll()})")
-                time.sleep(0.3)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def test_index_and_search_through_a_chroma_server(chroma_server, tmp_path):
@@ -77,6 +44,6 @@ def test_index_and_search_through_a_chroma_server(chroma_server, tmp_path):
 
 def test_unreachable_chroma_server_is_one_clear_error(tmp_path):
     s = load_settings(env={}, paths={"state_dir": tmp_path / "state"},
-                      rag={"chroma_url": f"http://127.0.0.1:{_free_port()}"})
+                      rag={"chroma_url": f"http://127.0.0.1:{free_port()}"})
     with pytest.raises(IndexError_, match="cannot reach the Chroma server"):
         KnowledgeBase(s).documents()

@@ -152,22 +152,22 @@ def fault_chroma_restarted(st: Stack) -> Row:
     """A `chroma run` server under rag.chroma_url stopped, asked, restarted on the same port and folder, asked."""
     from asl_gpt.rag.index import KnowledgeBase
 
-    port, data = _free_port(), st.root / "chroma-server"
+    port, data = free_port(), st.root / "chroma-server"
     url = f"http://127.0.0.1:{port}"
     s = st.settings(st.root / "state-server", chroma_url=url)
-    server = _chroma(port, data)
+    server = start_chroma(port, data)
     try:
         KnowledgeBase(s, embeddings=st.embeddings).index([st.docs])
         a = st.assistant(s)
         before = a.kb.stats().chunks
         up = ask(a, QUESTIONS[2])
-        _stop(server)
+        stop_process(server)
         down = ask(a, QUESTIONS[2])
-        server = _chroma(port, data)
+        server = start_chroma(port, data)
         back = ask(a, QUESTIONS[2])
         after = a.kb.stats().chunks
     finally:
-        _stop(server)
+        stop_process(server)
     ok = _answered(up) and down["status"] != "crash" and down["kept"] and _answered(back) and after == before
     seen = f"while stopped: {_line(down['reply'], 260)}; after the restart: {back['status']}"
     return Row("Chroma server stopped, then restarted", seen,
@@ -372,7 +372,8 @@ def child_main(arg: str) -> None:
 
 # -- helpers ------------------------------------------------------------------------------------------------
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for a `chroma run` server; the tests use it too)."""
     import socket
 
     s = socket.socket()
@@ -382,13 +383,14 @@ def _free_port() -> int:
     return port
 
 
-def _chroma(port: int, data: Path) -> subprocess.Popen:
+def start_chroma(port: int, data: Path, timeout_s: float = 90.0) -> subprocess.Popen:
+    """`chroma run` on 127.0.0.1:`port` over `data`, once it answers its heartbeat (RuntimeError if it does not)."""
     import urllib.request
 
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     proc = subprocess.Popen([exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + timeout_s
     while True:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).read()
@@ -399,7 +401,7 @@ def _chroma(port: int, data: Path) -> subprocess.Popen:
             time.sleep(0.3)
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_process(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
