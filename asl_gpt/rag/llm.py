@@ -197,6 +197,15 @@ def _serve(model_path: str, threads: int, ctx: int, nice: int = 0, batch_threads
     del server  # xllamacpp stops the HTTP server and frees the model when the object goes
 
 
+def _healthy(base_url: str, timeout_s: float) -> bool:
+    """llama.cpp's server answers /health with status ok (it is loaded and serving)."""
+    try:
+        with urllib.request.urlopen(f"{base_url}/health", timeout=timeout_s) as r:
+            return json.loads(r.read() or b"{}").get("status") == "ok"
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
 def _looks_like_gguf(path: Path) -> bool:
     try:
         with open(path, "rb") as f:
@@ -265,13 +274,7 @@ class EmbeddedServer:
             raise LLMError(f"the embedded LLM process exited while loading {self.model_path.name} (exit code "
                            f"{code_}): the model file may be corrupt")
         self.base_url = msg["ready"].rstrip("/")
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as r:
-                    if json.loads(r.read() or b"{}").get("status") == "ok":
-                        break
-            except (urllib.error.URLError, OSError, ValueError):
-                pass
+        while not _healthy(self.base_url, timeout_s=2):
             if not self.running or time.monotonic() > deadline:
                 self.stop()
                 raise LLMError(f"the embedded LLM did not become ready within {self.start_timeout_s:.0f} s")
@@ -440,12 +443,8 @@ class LLMEndpoint:
         server = self._embedded
         if not self.embedded or server is None or not server.running:
             return
-        try:
-            with urllib.request.urlopen(f"{server.base_url}/health", timeout=3) as r:
-                if json.loads(r.read() or b"{}").get("status") == "ok":
-                    return
-        except (urllib.error.URLError, OSError, ValueError):
-            pass
+        if _healthy(server.base_url, timeout_s=3):
+            return
         log.warning("the embedded LLM does not answer /health: restarting it")
         self.restart(start=False)
 
