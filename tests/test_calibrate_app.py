@@ -49,7 +49,9 @@ def test_frames_teach_the_capture_and_are_not_read_while_calibrating():
     _feed(live, [True] * 30, gap_s=0.06)  # about 2 s of a still hand: one take
     assert capture.last_take is not None  # the worker fed the capture
     assert live.state().text == "" and not live.take_outgoing()  # nothing was read or sent meanwhile
+    assert live.with_capture(lambda c: c.skip()).letter in ("b", "")  # the UI's actions run under the worker's lock
     assert live.stop_calibration() is capture and live.capture is None
+    assert live.with_capture(lambda c: c.skip()) is None
     _feed(live, [True] * 6 + [False] * 4)
     deadline = time.monotonic() + 5
     while "calibration" not in live.state().text + " ".join(live.state().said) and time.monotonic() < deadline:

@@ -443,6 +443,11 @@ class LiveSession:
     def capture(self):
         return self._capture
 
+    def with_capture(self, fn):
+        """fn(capture) under the session's lock (the worker feeds the same capture); None when not calibrating."""
+        with self._lock:
+            return fn(self._capture) if self._capture is not None else None
+
     def stop_calibration(self):
         """Back to reading; returns the capture that was running (None if none)."""
         with self._lock:

@@ -365,11 +365,11 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
         # -- calibration: this session's frames teach a profile; the profile chosen reads this session ---
         def _calib_refresh(request: gr.Request):
             live = registry.get(_session(request))
-            cap = live.capture
-            if cap is None:
+            state = live.with_capture(lambda cap: cap.state())
+            if state is None:
                 return gr.skip()
             calib.autosave(services, live)  # each accepted letter is kept at once: a closed tab loses nothing
-            return calib.prompt_html(cap.state(), True)
+            return calib.prompt_html(state, True)
 
         def _calib_call(fn, *args):
             try:
@@ -389,24 +389,22 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                 + (f" Resuming {cap.profile.letters.upper()}." if cap.profile.samples else ""))
 
         def on_calib_action(action, request: gr.Request):
-            live = registry.get(_session(request))
-            cap = live.capture
-            if cap is None:
+            state = registry.get(_session(request)).with_capture(lambda cap: getattr(cap, action)())
+            if state is None:
                 gr.Warning("Press Start first.")
                 return gr.skip()
-            getattr(cap, action)()
-            return calib.prompt_html(cap.state(), True)
+            return calib.prompt_html(state, True)
 
         def on_calib_finish(name, request: gr.Request):
             live = registry.get(_session(request))
-            cap = live.capture
+            cap = live.stop_calibration()  # the worker stops feeding it before it is fitted
             if cap is None:
                 gr.Warning("Press Start first.")
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip()
             msg = _calib_call(calib.save_and_use, services, live, cap, name)
-            if msg is None:
+            if msg is None:  # not saved (say, a bad name): the capture goes on, nothing is lost
+                live.start_calibration(cap, live.capture_name)
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            live.stop_calibration()
             chosen = live.profile or calib.NONE
             return (calib.prompt_html(None, False), msg,
                     gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen))
