@@ -58,7 +58,8 @@ def prompt_html(state: cal.CaptureState | None, calibrating: bool) -> str:
     """What the panel shows: the letter asked, its reference handshape, the hold's progress, the last outcome."""
     if state is None or not calibrating:
         return ("<div class='calib'><p>Press <b>Start</b>, then hold each letter to the camera for about 1.5 s "
-                "(J and Z: trace them). Nothing is recorded but your hand's landmarks.</p></div>")
+                "(J and Z: trace them). Nothing is recorded but your hand's landmarks. To redo some letters "
+                "later, put them in <b>Letters</b> and press <b>Start</b> with the same profile name.</p></div>")
     msg = f"<p class='calib-msg'>{html.escape(state.message)}</p>" if state.message else ""
     done = f"<p>Done: {html.escape(state.done.upper() or 'none yet')} ({len(state.done)}/26)</p>"
     if state.phase == "done":

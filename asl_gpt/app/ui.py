@@ -425,7 +425,6 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
             chosen = live.profile or calib.NONE
             return gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen)
 
-        calib_start.click(on_calib_start, [calib_name, calib_letters], [calib_prompt, calib_msg], **quiet)
         def on_calib_keep(request: gr.Request):
             return on_calib_action("keep", request)
 
@@ -435,6 +434,7 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
         def on_calib_skip(request: gr.Request):
             return on_calib_action("skip", request)
 
+        calib_start.click(on_calib_start, [calib_name, calib_letters], [calib_prompt, calib_msg], **quiet)
         calib_keep.click(on_calib_keep, None, calib_prompt, **quiet)
         calib_retake.click(on_calib_retake, None, calib_prompt, **quiet)
         calib_skip.click(on_calib_skip, None, calib_prompt, **quiet)
