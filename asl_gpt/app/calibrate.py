@@ -44,7 +44,8 @@ def reference_svg(letter: str, size: int = 150) -> str:
     pad = 0.12 * span
     scale = size / (span + 2 * pad)
     cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-    p = [((-(x - cx)) * scale + size / 2, (y - cy) * scale + size / 2) for x, y in pts]  # mirrored, as the page shows you
+    # mirrored, as the page shows you
+    p = [((-(x - cx)) * scale + size / 2, (y - cy) * scale + size / 2) for x, y in pts]
     bones = "".join(f'<line x1="{p[a][0]:.1f}" y1="{p[a][1]:.1f}" x2="{p[b][0]:.1f}" y2="{p[b][1]:.1f}"/>'
                     for a, b in HAND_EDGES)
     joints = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3"/>' for x, y in p)

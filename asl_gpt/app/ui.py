@@ -237,7 +237,8 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                             video_msg = gr.Markdown(elem_id="video-msg")
                             video_choice = gr.Radio([], label="Recognised utterances", elem_id="video-choice")
                             use_btn = gr.Button("Use this utterance", elem_id="use-utterance-btn")
-                        with gr.Accordion("Calibrate: teach it your hand", open=False, elem_id="calibrate") as calib_tab:
+                        with gr.Accordion("Calibrate: teach it your hand", open=False,
+                                          elem_id="calibrate") as calib_tab:
                             calib_prompt = gr.HTML(calib.prompt_html(None, False), elem_id="calib-prompt")
                             with gr.Row():
                                 calib_name = gr.Textbox("profile", label="Profile name", elem_id="calib-name",
@@ -418,7 +419,8 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
         def on_calib_delete(name, request: gr.Request):
             live = registry.get(_session(request))
             msg = _calib_call(calib.delete_profile, services, live, name)
-            return (msg or gr.skip(), gr.update(choices=calib.profile_names(services), value=live.profile or calib.NONE))
+            choices = gr.update(choices=calib.profile_names(services), value=live.profile or calib.NONE)
+            return msg or gr.skip(), choices
 
         def on_calib_open(request: gr.Request):
             live = registry.get(_session(request))
