@@ -130,6 +130,8 @@ def _from_camera(camera: int, letters: str, rec, profile, settings):
                 capture.retake()
             elif key == ord("s"):
                 capture.skip()
+    except KeyboardInterrupt:  # Ctrl-C: like ESC, what was captured is kept (resume with --resume)
+        print("interrupted: saving the letters captured so far", file=sys.stderr)
     finally:
         extractor.close()
         cv2.destroyAllWindows()
