@@ -219,6 +219,19 @@ def _new_conversation(page) -> None:
                            " && document.querySelector('#chat-status').innerText.trim() === ''")
 
 
+def _ask_in_a_new_conversation(page, question: str) -> str:
+    """Type and ask `question` in a new conversation; its final status. The 0.5B embedded model now and then
+    answers with bare markers (replaced by quotes): then it is asked once more."""
+    for _ in range(2):
+        _new_conversation(page)
+        page.locator("#question textarea").fill(question)
+        page.locator("#ask-btn").click()
+        status = _wait_answer(page)
+        if status.startswith("answered"):
+            break
+    return status
+
+
 def _open_sources(page) -> list[str]:
     """Expand the last 'Sources' group; return the source titles inside it."""
     page.locator("#chat").get_by_text("Sources (").last.click()
@@ -336,13 +349,7 @@ def test_uploaded_document_is_indexed_and_cited(page, tmp_path, test_output):
     assert "harbour-sign-club.md" in page.locator("#documents").inner_text()
     page.screenshot(path=str(test_output / "browser-knowledge-upload.png"), full_page=True)
     page.get_by_role("tab", name="Ask").click()
-    for attempt in range(2):  # the 0.5B embedded model now and then answers with bare markers: ask once more
-        _new_conversation(page)
-        page.locator("#question textarea").fill("Who founded the Harbour Sign Club?")
-        page.locator("#ask-btn").click()
-        status = _wait_answer(page)
-        if status.startswith("answered"):
-            break
+    status = _ask_in_a_new_conversation(page, "Who founded the Harbour Sign Club?")
     assert status.startswith("answered"), status
     answer = page.locator("#chat [data-testid='bot']").first.inner_text()
     assert "Ellison" in answer, answer

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from test_browser import _new_conversation, _open_sources, _wait_answer, app, chromium, page, y4m  # noqa: F401 - fixtures
+from test_browser import _ask_in_a_new_conversation, _open_sources, app, chromium, page, y4m  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -86,13 +86,7 @@ def test_a_hostile_document_is_shown_as_text_and_nothing_in_it_runs(page, tmp_pa
     page.screenshot(path=str(test_output / "browser-security-upload.png"), full_page=True)
 
     page.get_by_role("tab", name="Ask").click()
-    for attempt in range(2):  # the 0.5B embedded model now and then answers with bare markers: ask once more
-        _new_conversation(page)
-        page.locator("#question textarea").fill("Who founded the Lighthouse Signing Circle?")
-        page.locator("#ask-btn").click()
-        answer_status = _wait_answer(page)
-        if answer_status.startswith("answered"):
-            break
+    answer_status = _ask_in_a_new_conversation(page, "Who founded the Lighthouse Signing Circle?")
     assert answer_status.startswith("answered"), answer_status
     titles = _open_sources(page)
     assert any("Lighthouse" in t for t in titles), titles
