@@ -123,10 +123,19 @@ class TFLiteRecognizer:
                              f"has {c.tokenizer.vocab_size}")
 
     def encode(self, window: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        out = self._enc(**{self._enc_in[0]: window[None].astype(np.float32),
-                           self._enc_in[1]: mask[None].astype(np.float32)})
+        return self._encoded(self._enc(**{self._enc_in[0]: window[None].astype(np.float32),
+                                          self._enc_in[1]: mask[None].astype(np.float32)}))
+
+    def _encoded(self, out: dict) -> tuple[np.ndarray, np.ndarray, float]:
+        """(memory, memory_mask, confidence) from an encode or encode_letters signature's outputs."""
         memory, memory_mask, conf = (out[k] for k in self._enc_out)
         return memory, memory_mask, float(np.asarray(conf).reshape(-1)[0])
+
+    def _decode(self, memory: np.ndarray, memory_mask: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+        """One decoder pass (the caller holds the lock)."""
+        out = self._dec(**{self._dec_in[0]: memory, self._dec_in[1]: memory_mask,
+                           self._dec_in[2]: tokens.astype(np.int32)})
+        return out[self._dec_out[0]]
 
     @property
     def calibratable(self) -> bool:
@@ -162,10 +171,8 @@ class TFLiteRecognizer:
         logits = self._letters(inputs=x)["logits"][0]
         present = window[:, features.N_INVARIANTS] > 0.5  # the first extra feature: the signing hand is there
         logits[present] = adapter.apply(window[present, :features.N_INVARIANTS], logits[present])
-        out = self._enc_letters(**{self._enc_letters_in[0]: logits[None], self._enc_letters_in[1]: x,
-                                   self._enc_letters_in[2]: mask[None].astype(np.float32)})
-        memory, memory_mask, conf = (out[k] for k in self._enc_out)
-        return memory, memory_mask, float(np.asarray(conf).reshape(-1)[0])
+        return self._encoded(self._enc_letters(**{self._enc_letters_in[0]: logits[None], self._enc_letters_in[1]: x,
+                                                  self._enc_letters_in[2]: mask[None].astype(np.float32)}))
 
     def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0, aspect: float = 1.0,
                   adapter=None) -> Hypothesis:
@@ -182,9 +189,7 @@ class TFLiteRecognizer:
                 memory, memory_mask, conf = self.encode(window, mask)
 
             def step(tokens: np.ndarray) -> np.ndarray:
-                out = self._dec(**{self._dec_in[0]: memory, self._dec_in[1]: memory_mask,
-                                   self._dec_in[2]: tokens.astype(np.int32)})
-                return out[self._dec_out[0]]
+                return self._decode(memory, memory_mask, tokens)
 
             dec = greedy_decode(step, c.tokens_len, tok.sos_id, tok.eos_id, tok.pad_id, len(tok.symbols))
             raw = tok.decode(dec.ids)
@@ -200,9 +205,7 @@ class TFLiteRecognizer:
         """One decoder pass over encode()'s memory: int32[1, tokens_len] tokens -> logits [1, tokens_len, vocab]
         (recognize runs the same pass; the latency benchmark times it)."""
         with self._lock:
-            out = self._dec(**{self._dec_in[0]: memory, self._dec_in[1]: memory_mask,
-                               self._dec_in[2]: tokens.astype(np.int32)})
-        return out[self._dec_out[0]]
+            return self._decode(memory, memory_mask, tokens)
 
 
 class CalibratedRecognizer:
@@ -214,7 +217,8 @@ class CalibratedRecognizer:
         self.profile = profile
         self.contract = base.contract
 
-    def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0, aspect: float = 1.0) -> Hypothesis:
+    def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0,
+                  aspect: float = 1.0) -> Hypothesis:
         return self.base.recognize(frames, t_start, t_end, aspect, adapter=self.profile.adapter)
 
 
