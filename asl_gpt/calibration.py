@@ -70,8 +70,12 @@ class Adapter:
 
     def apply(self, invariants: np.ndarray, logits: np.ndarray) -> np.ndarray:
         """The user's letter logits for frames with these invariants and these base logits."""
-        x = np.clip((invariants - self.mean) / self.std, -self.clip, self.clip)
+        x = _standardise(invariants, self.mean, self.std, self.clip)
         return (logits + x @ self.weight + self.bias).astype(np.float32)
+
+
+def _standardise(invariants: np.ndarray, mean: np.ndarray, std: np.ndarray, clip: float) -> np.ndarray:
+    return np.clip((invariants - mean) / std, -clip, clip)
 
 
 @dataclass(frozen=True)
@@ -177,10 +181,6 @@ class TakeCheck:
     seconds: float = 0.0  # signing time of the take (the hand in view)
     missing: bool = False  # no steady hand: the letter must be asked again (nothing kept)
 
-    @property
-    def ok(self) -> bool:
-        return not self.problem
-
 
 def check_take(letter: str, points: np.ndarray, reader: LetterReader,
                options: CalibrationOptions = CalibrationOptions()) -> TakeCheck:
@@ -243,7 +243,7 @@ def fit_adapter(invariants: np.ndarray, logits: np.ndarray, labels: np.ndarray,
     (so it starts at the head and only learns the user's difference), full-batch Adam with L2."""
     x = np.asarray(invariants, np.float64)
     mean, std = x.mean(0), x.std(0) + 1e-3
-    x = np.clip((x - mean) / std, -options.clip, options.clip)
+    x = _standardise(x, mean, std, options.clip)
     n, d = x.shape
     k = logits.shape[1]
     y = np.eye(k)[labels]
@@ -263,21 +263,14 @@ def fit_adapter(invariants: np.ndarray, logits: np.ndarray, labels: np.ndarray,
     return Adapter(f32(mean), f32(std), f32(w), f32(b), options.clip)
 
 
-def _split(samples: dict[str, np.ndarray], holdout: float):
-    fit, held = [], []
-    for letter, pts in sorted(samples.items()):
+def _held_out(samples: dict[str, np.ndarray], holdout: float):
+    """(letter, points) per letter in order, and a bool mask over their frames: the last `holdout` of each
+    letter's frames (at least one, when it has two) check the fit."""
+    parts, held = sorted(samples.items()), []
+    for _, pts in parts:
         n_held = max(1, int(round(len(pts) * holdout))) if len(pts) >= 2 else 0
-        cut = len(pts) - n_held
-        fit.append((letter, pts[:cut]))
-        if n_held:
-            held.append((letter, pts[cut:]))
-    return fit, held
-
-
-def _stack(parts, reader: LetterReader):
-    inv = features.hand_invariants(np.concatenate([p for _, p in parts]))
-    labels = np.concatenate([[LETTERS.index(letter)] * len(p) for letter, p in parts]).astype(np.int64)
-    return inv, reader.letter_logits(inv), labels
+        held.append(np.arange(len(pts)) >= len(pts) - n_held)
+    return parts, np.concatenate(held)
 
 
 def fit_profile(profile: Profile, reader: LetterReader, options: CalibrationOptions = CalibrationOptions()) -> Profile:
@@ -286,18 +279,17 @@ def fit_profile(profile: Profile, reader: LetterReader, options: CalibrationOpti
     if len(profile.samples) < options.min_letters:
         return replace(profile, adapter=None, check=None)
     t0 = time.perf_counter()
-    fit, held = _split(profile.samples, options.holdout)
+    parts, held = _held_out(profile.samples, options.holdout)
+    inv = features.hand_invariants(np.concatenate([p for _, p in parts]))
+    labels = np.concatenate([[LETTERS.index(letter)] * len(p) for letter, p in parts]).astype(np.int64)
+    logits = reader.letter_logits(inv)  # the shipped head, once for every frame
     base = adapted = 0.0
-    n_held = sum(len(p) for _, p in held)
-    if n_held:  # a letter with a single frame has none to spare: no check, not applied
-        inv, logits, labels = _stack(fit, reader)
-        trial = fit_adapter(inv, logits, labels, options)
-        h_inv, h_logits, h_labels = _stack(held, reader)
-        base = float((h_logits.argmax(1) == h_labels).mean())
-        adapted = float((trial.apply(h_inv, h_logits).argmax(1) == h_labels).mean())
-    inv, logits, labels = _stack(sorted(profile.samples.items()), reader)  # the final fit sees every frame
-    adapter = fit_adapter(inv, logits, labels, options)
-    check = SelfCheck(base, adapted, n_held, len(profile.samples), time.perf_counter() - t0)
+    if held.any():  # a letter with a single frame has none to spare: no check, not applied
+        trial = fit_adapter(inv[~held], logits[~held], labels[~held], options)
+        base = float((logits[held].argmax(1) == labels[held]).mean())
+        adapted = float((trial.apply(inv[held], logits[held]).argmax(1) == labels[held]).mean())
+    adapter = fit_adapter(inv, logits, labels, options)  # the final fit sees every frame
+    check = SelfCheck(base, adapted, int(held.sum()), len(profile.samples), time.perf_counter() - t0)
     log.info("profile fitted: %s", check.describe())
     return replace(profile, adapter=adapter, check=check)
 
