@@ -56,7 +56,7 @@ def run(args, settings) -> int:
         recordings = []
         for i in letters:
             s = item_sample(i, cache)
-            recordings.append((i.label, s.frames, s.times_ms, s.frame_wh[0] / s.frame_wh[1] if s.frame_wh else 1.0))
+            recordings.append((i.label, s.frames, s.times_ms, s.aspect or 1.0))
         t0 = time.perf_counter()
         profile, takes = cal.profile_from_recordings(recordings, rec, rec.contract.name, rec.fingerprint)
         seconds = time.perf_counter() - t0

@@ -68,6 +68,11 @@ class RealSample:
     frame_wh: tuple[int, int] | None = None  # the video's width, height (landmark x, y are fractions of
     #                                          each: portrait videos need the aspect); None for landmark files
 
+    @property
+    def aspect(self) -> float | None:
+        """The frames' width / height, where known."""
+        return self.frame_wh[0] / self.frame_wh[1] if self.frame_wh and self.frame_wh[1] else None
+
 
 def parse_name(stem: str) -> tuple[str, str]:
     """File stem -> (label, signer). `L_k` names the signer k; a bare word is looked up in WORD_SIGNERS."""
@@ -247,13 +252,12 @@ def video_score(label: str, text: str) -> float:
     return (n - levenshtein(label, text)) / n if n else float(text == label)
 
 
-def landmark_feeder(session, frame_wh: tuple[int, int] | None):
+def landmark_feeder(session, sample: RealSample):
     """`session.process_landmarks` with the frame's aspect (width / height), as `process` gives it for a
     video frame, where it is known."""
     import functools
 
-    aspect = frame_wh[0] / frame_wh[1] if frame_wh and frame_wh[1] else None
-    return functools.partial(session.process_landmarks, aspect=aspect)
+    return functools.partial(session.process_landmarks, aspect=sample.aspect)
 
 
 def run_sample(recognizer, sample: RealSample, stream_options, buffer_options, name: str | None = None) -> VideoRun:
@@ -266,7 +270,7 @@ def run_sample(recognizer, sample: RealSample, stream_options, buffer_options, n
     rec = _RecordingBuffer(session.buffer)
     session.buffer = rec
     events = []
-    feed = landmark_feeder(session, sample.frame_wh)
+    feed = landmark_feeder(session, sample)
     try:
         for f, t in zip(sample.frames, sample.times_ms):
             events += feed(float(t), f).events
