@@ -237,6 +237,17 @@ def with_profile(recognizer: TFLiteRecognizer, profile) -> tuple[Recognizer, str
     return CalibratedRecognizer(recognizer, profile), ""
 
 
+def with_profile_file(recognizer: TFLiteRecognizer, path: str | Path) -> tuple[Recognizer, str]:
+    """`with_profile` for a profile file: a missing, corrupt or foreign file is one line too, never raised."""
+    from asl_gpt.calibration import ProfileError, load_profile
+
+    try:
+        profile = load_profile(path)
+    except ProfileError as e:
+        return recognizer, f"{e}; reading without a profile"
+    return with_profile(recognizer, profile)
+
+
 @lru_cache(maxsize=1)
 def _word_prior() -> WordPrior:
     """English word frequencies (pyspellchecker's list), loaded once for every recognizer."""

@@ -132,7 +132,7 @@ def save_and_use(services, live, capture: cal.GuidedCapture, name: str) -> str:
 def use_profile(services, live, name: str) -> str:
     """Read this session with the named profile (NONE: the shipped model). Never raises: a profile that
     cannot be used leaves the shipped model reading and says why."""
-    from asl_gpt.recognizer import with_profile
+    from asl_gpt.recognizer import with_profile_file
 
     try:
         rec = services.recognizer()
@@ -142,11 +142,11 @@ def use_profile(services, live, name: str) -> str:
         live.use_recognizer(rec)
         return "This session reads with the shipped model."
     try:
-        profile = cal.load_profile(profile_path(services, name))
-    except (cal.ProfileError, InputError) as e:
+        path = profile_path(services, name)
+    except InputError as e:
         live.use_recognizer(rec)
         return f"Not used: {e}. This session reads with the shipped model."
-    view, problem = with_profile(rec, profile)
+    view, problem = with_profile_file(rec, path)
     live.use_recognizer(view, None if problem else name)
     return f"Not used: {problem}." if problem else f"This session now reads with profile {name!r}."
 

@@ -30,15 +30,10 @@ def apply_profile(rec, value: str | None, settings):
     stderr and recognition goes on with the shipped model."""
     if not value:
         return rec
-    from asl_gpt.calibration import ProfileError, load_profile, resolve_profile
-    from asl_gpt.recognizer import with_profile
+    from asl_gpt.calibration import resolve_profile
+    from asl_gpt.recognizer import with_profile_file
 
-    try:
-        profile = load_profile(resolve_profile(value, settings.paths.state_dir))
-    except ProfileError as e:
-        print(f"warning: {e}; reading without a profile", file=sys.stderr)
-        return rec
-    out, problem = with_profile(rec, profile)
+    out, problem = with_profile_file(rec, resolve_profile(value, settings.paths.state_dir))
     if problem:
         print(f"warning: {problem}", file=sys.stderr)
     return out
