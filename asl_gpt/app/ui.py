@@ -301,13 +301,13 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
             feed = json.dumps({"rev": s.box_rev, "text": s.box}) if s.box_rev != rev else gr.skip()
             rej = f"Rejected (low confidence): {s.last_rejected}" if s.last_rejected else ""
             return (feed, s.box_rev, caption_html(s), live_status(s), rej,
-                    _turns_item(sent) if sent else gr.skip())
+                    _turns_item(sent) if sent else gr.skip(), _calib_refresh(live))
 
         # Gradio 6.31 still draws its "processing | 0.0s" strip over HTML and Markdown outputs of an event
         # with show_progress="hidden" (a timer's flickered every tick); no progress targets at all hides it.
         quiet = dict(concurrency_limit=None, show_progress="hidden", show_progress_on=[])
-        timer.tick(on_tick, [box_rev], [pending_feed, box_rev, caption, live_md, rejected_md, signed_q], queue=True,
-                   **quiet)
+        timer.tick(on_tick, [box_rev], [pending_feed, box_rev, caption, live_md, rejected_md, signed_q, calib_prompt],
+                   queue=True, **quiet)
         pending_feed.change(None, [pending_feed], [pending], js=FILL_JS, queue=False, show_progress="hidden",
                             show_progress_on=[])
 
@@ -364,8 +364,8 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
             c.change(on_options, [threshold, end_pause, auto_send], None, **quiet)
 
         # -- calibration: this session's frames teach a profile; the profile chosen reads this session ---
-        def _calib_refresh(request: gr.Request):
-            live = registry.get(_session(request))
+        def _calib_refresh(live):
+            """The Calibrate panel's prompt while this session calibrates (refreshed by on_tick)."""
             state = live.with_capture(lambda cap: cap.state())
             if state is None:
                 return gr.skip()
@@ -445,7 +445,6 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
         calib_profiles.input(on_calib_use, calib_profiles, calib_view, **quiet)
         calib_delete.click(on_calib_delete, calib_profiles, [calib_view, calib_profiles], **quiet)
         calib_tab.expand(on_calib_open, None, [calib_profiles, calib_view], **quiet)
-        gr.Timer(TICK_S).tick(_calib_refresh, None, calib_prompt, **quiet)
 
         # -- answers -----------------------------------------------------------------------------
         def _backend():
