@@ -452,11 +452,7 @@ class LLMEndpoint:
         """Stop the embedded server and (with `start`) start a new one; nothing for a remote endpoint."""
         if not self.embedded:
             return
-        with self._lock:
-            if self._embedded is not None:
-                self._embedded.stop()
-                self._embedded = None
-            self._chat = None
+        self.close()
         if start:
             self.base_url()
 
@@ -471,6 +467,7 @@ class LLMEndpoint:
         return describe_llm_failure(e, self.endpoint, partial)
 
     def close(self) -> None:
+        """Stop the embedded server (if any) and forget the client; the next request starts afresh."""
         with self._lock:
             if self._embedded is not None:
                 self._embedded.stop()
