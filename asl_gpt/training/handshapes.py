@@ -20,6 +20,10 @@ HELD_OUT_SIGNER = "hand4"  # a Massey signer kept out of everything used for tra
 LETTERS_SIGNER = "webcam"  # the one person of letters/webcam_letters_21x3.npz
 LETTERS_FRAME = (640.0, 480.0)  # letters/ comes from a 4:3 webcam: x and y are in different units
 MASSEY_FRAME = (600.0, 600.0)  # 400 x 400 photos padded by 100 px before detection
+# Public-domain letter photos of several people (asl_gpt.training.letter_photos rebuilds the file; its
+# README beside it names the source and licence). Derived landmarks may be committed: they are.
+PHOTOS_FILE = Path(__file__).resolve().parents[2] / "models" / "training-data" / "asl_letters_pd_21x3.npz"
+PHOTOS_SIGNER = "photos"
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,15 @@ def canonicalise(xyz: np.ndarray, frame_wh: tuple[float, float], mirror: bool = 
     return p.astype(np.float32)
 
 
-def load_bank(data_dir: str | Path) -> HandshapeBank:
-    """Both real handshape sets in one bank (10,508 + 2,075 hands)."""
+def load_bank(data_dir: str | Path, photos: Path | None = PHOTOS_FILE) -> HandshapeBank:
+    """The real handshape sets in one bank: letters/ and massey/ from `data_dir` (10,508 + 2,075 hands)
+    and the committed public-domain photos' landmarks (`photos`; None leaves them out)."""
     data_dir = Path(data_dir)
     parts = []
+    if photos is not None and Path(photos).is_file():
+        d = np.load(photos)
+        parts.append((canonicalise(d["X"], tuple(float(v) for v in d["frame"])),
+                      np.char.lower(d["y"].astype(str)), np.full(len(d["y"]), PHOTOS_SIGNER)))
     letters = data_dir / "letters" / "webcam_letters_21x3.npz"
     if letters.is_file():
         d = np.load(letters)
@@ -80,7 +89,7 @@ def load_bank(data_dir: str | Path) -> HandshapeBank:
         d = np.load(massey)
         signers = np.array([Path(str(n)).name.split("_")[0] for n in d["names"]])
         parts.append((canonicalise(d["X"], MASSEY_FRAME), np.char.lower(d["y"].astype(str)), signers))
-    if not parts:
+    if len(parts) == (photos is not None and Path(photos).is_file()):
         raise FileNotFoundError(f"no handshape data under {data_dir} (letters/ or massey/)")
     shapes = np.concatenate([p[0] for p in parts])
     labels = np.concatenate([p[1] for p in parts]).astype(str)
