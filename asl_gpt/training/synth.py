@@ -2,11 +2,13 @@
 
 There is no real continuous fingerspelling data here (DESIGN.md §5), so the default model learns
 from sequences built like this: a phrase is spelled by one signer's real handshapes (HandshapeBank),
-each letter held then blended into the next (coarticulation: at fast rates the holds shrink until
-shapes never settle), at 2-8 letters per second, with J and Z traced in the air, doubled letters
-bounced or slid, word gaps, the hand rising into view and dropping out, placed in front of the right
-shoulder of a real upper body (face and pose from the real Holistic capture in seed-capture/), under
-random hand size, rotation, camera distance, aspect, frame rate, tracking jitter and dropped frames.
+each letter held then blended into the next (coarticulation: at fast rates a held shape leans toward
+its neighbours and never quite settles), at 0.25-8 letters per second, with J and Z traced in the air,
+doubled letters bounced or slid, word gaps, the hand rising from rest along an arc and dropping back
+(passing through shapes that look like letters and are not), placed in front of the right shoulder of
+a real upper body (face and pose from the real Holistic capture in seed-capture/), under random hand
+size, rotation, camera distance (a far signer in a landscape frame: a hand 40-80 px tall, noisier in
+palm units), aspect, frame rate, tracking jitter and dropped frames.
 Negatives (hands moving but not fingerspelling) teach the confidence head to stay silent.
 
 Output frames are float32[T, 543, 3] in the competition layout with NaN for what Holistic would not
@@ -41,7 +43,14 @@ class SynthOptions:
     jitter: tuple[float, float] = (0.005, 0.04)  # per-frame landmark noise, palm units
     drop_rate: tuple[float, float] = (0.0, 0.12)  # frames where the hand is not tracked
     negative_rate: float = 0.15  # share of samples that are not fingerspelling (target: empty, silent)
-    rise_rate: float = 0.5  # share of phrases where the hand rises into view first (the same, dropping after)
+    rise_rate: float = 0.65  # share of phrases where the hand rises from rest first (the same, dropping after):
+    #                          ordinary use starts and ends at rest; the rest start mid-air (a recording cut)
+    rise_s: tuple[float, float] = (0.3, 0.9)  # time from rest to the first letter (and from the last to rest)
+    rest_depth: tuple[float, float] = (1.2, 2.6)  # the rest position: wrist this many shoulder widths below the shoulders
+    far_rate: float = 0.3  # share of landscape scenes with the signer far away (a small hand, 40-80 px tall)
+    far_camera_scale: tuple[float, float] = (0.1, 0.2)  # shoulder width over frame width when far
+    pixel_jitter: tuple[float, float] = (0.5, 2.5)  # tracking noise in pixels: a small hand is noisier in palm units
+    coarticulation: float = 0.35  # at 8 letters/s a held shape is this far from the letter toward its neighbours
     left_hand_rest_rate: float = 0.5  # share with the other hand visible, resting low (real signers mostly do)
     max_chars: int = 31  # longest phrase (the model's max_output)
 
@@ -180,12 +189,14 @@ class Synthesizer:
     def _scene(self, rng) -> dict:
         o = self.o
         w, h = ((640.0, 480.0), (1280.0, 720.0), (720.0, 1280.0))[int(rng.integers(3))]  # webcams and phones
-        sw = rng.uniform(*o.camera_scale) * min(w, h * 4 / 3)  # shoulder width in pixels
+        far = w > h and rng.random() < o.far_rate  # a laptop on a desk, the signer sitting back: a small hand
+        sw = rng.uniform(*(o.far_camera_scale if far else o.camera_scale)) * min(w, h * 4 / 3)  # shoulder width in pixels
         centre = np.array([rng.uniform(0.4, 0.6) * w, rng.uniform(0.45, 0.75) * h])  # shoulders' midpoint
         return {"wh": (w, h), "sw": sw, "centre": centre, "palm": rng.uniform(*o.hand_size) * sw,
                 "roll": math.radians(rng.uniform(-o.roll_deg, o.roll_deg)),
                 "yaw": math.radians(rng.uniform(-o.yaw_deg, o.yaw_deg)),
                 "anchor": np.array([rng.uniform(-0.35, 0.15), rng.uniform(-0.3, 0.4)]),  # wrist from right shoulder, in sw
+                "rest": np.array([rng.uniform(-0.2, 0.5), rng.uniform(*o.rest_depth)]),  # wrist at rest, from the right shoulder, in sw
                 "body_start": int(rng.integers(len(self.body))), "body_roll": math.radians(rng.uniform(-6, 6))}
 
     def _pick(self, rng, signer: str, label: str) -> np.ndarray:
@@ -212,7 +223,11 @@ class Synthesizer:
             keys.append(c)
             holds.append(hold)
             trans.append(d * (1 - hold_frac))
-        lead_in, lead_out = rng.uniform(0.25, 0.6), rng.uniform(0.2, 0.5)
+        # a rise from rest before the first letter and a drop to rest after the last, or not: a recording or a
+        # segment may start and end with the hand already up, so the rise must not be what says "spelling"
+        rises, drops = rng.random() < o.rise_rate, rng.random() < o.rise_rate
+        lead_in = rng.uniform(*o.rise_s) if rises else rng.uniform(0.1, 0.4)
+        lead_out = rng.uniform(*o.rise_s) if drops else rng.uniform(0.1, 0.4)
         starts = lead_in + np.concatenate([[0.0], np.cumsum(np.array(holds) + np.array(trans))[:-1]])
         ends = starts + np.array(holds)
         total = ends[-1] + lead_out
@@ -222,6 +237,11 @@ class Synthesizer:
         s0 = np.stack([self._pick(rng, signer, c) for c in keys])
         s1 = np.stack([s0[k] if rng.random() < 0.5 else self._pick(rng, signer, keys[k]) for k in range(n)])
         s1 = s0 + (s1 - s0) * 0.3
+        # coarticulation: at speed a letter is rarely fully formed; its held shape leans toward its neighbours
+        lean = o.coarticulation * float(np.clip((rate - 2.0) / 6.0, 0.0, 1.0))
+        if lean > 0 and n > 1:
+            s0[1:] += (s1[:-1] - s0[1:]) * (lean * rng.uniform(0, 1, (n - 1, 1, 1)))
+            s1[:-1] += (s0[1:] - s1[:-1]) * (lean * rng.uniform(0, 1, (n - 1, 1, 1)))
         for k in range(1, n):
             if keys[k] == keys[k - 1]:  # doubled letter: the same shape, moved
                 s0[k], s1[k] = s1[k - 1], s1[k - 1]
@@ -254,14 +274,11 @@ class Synthesizer:
                     offs[idx >= k, 0] -= 0.35 * (idx[idx >= k] >= k)
         word_no = np.cumsum([0] + [1 if text[letters[k][0] + 1:letters[k + 1][0]].count(" ") else 0 for k in range(n - 1)])
         offs[:, 0] -= 0.15 * word_no[idx]
-        # rise into view and drop out of it, or not: a recording or a segment may start and end with the
-        # hand already up (real signers often keep it raised), so the rise must not be what says "spelling"
-        rises, drops = rng.random() < o.rise_rate, rng.random() < o.rise_rate
-        rise = _smooth(t / lead_in) if rises else np.ones_like(t)
-        fall = _smooth((total - t) / lead_out) if drops else np.ones_like(t)
-        updown = (1 - np.minimum(rise, fall)) * 3.0  # palm units below the anchor
-        offs[:, 1] += updown
-        visible = ((t >= lead_in * rng.uniform(0.3, 0.8)) | (not rises)) & ((t <= total - lead_out * rng.uniform(0.2, 0.7)) | (not drops))
+        if rises:
+            self._to_rest(rng, signer, scene, t < lead_in, 1.0 - t / lead_in, shape, offs, roll_extra)
+        if drops:
+            self._to_rest(rng, signer, scene, t > ends[-1], (t - ends[-1]) / (total - ends[-1]), shape, offs, roll_extra)
+        visible = np.ones(len(t), bool)  # out of view only where the rest is below the frame (_render)
         centres = (starts + ends) / 2 * 1000.0
         char_times, k = [], 0
         for c in text:
@@ -272,6 +289,27 @@ class Synthesizer:
                 k += 1
         hand = {"shape": shape, "offset": offs, "roll": roll_extra, "visible": visible, "wander": None}
         return t, hand, np.array(char_times)
+
+    def _to_rest(self, rng, signer: str, scene: dict, sel: np.ndarray, away: np.ndarray, shape: np.ndarray,
+                 offs: np.ndarray, roll: np.ndarray) -> None:
+        """Move the hand between rest and signing space in place: on the frames `sel`, `away` runs from 0 (at the
+        letter) to 1 (at rest). The wrist travels an arc (the elbow unfolds: out to the side, then down), the
+        forearm turns, and the shape passes through two other handshapes of the signer: on the way a hand
+        shows shapes that look like letters and are not, and it is formed only on arrival."""
+        if not sel.any():
+            return
+        a = np.clip(away[sel], 0.0, 1.0)
+        u = _smooth(a)
+        rest = (scene["rest"] - scene["anchor"]) * scene["sw"] / scene["palm"]  # palm units from the letter's place
+        bulge = rng.uniform(0.3, 1.2) * np.sin(np.pi * u) * np.sign(rest[0] or 1.0)
+        offs[sel] += u[:, None] * rest[None, :] + np.stack([bulge, np.zeros_like(u)], -1)
+        roll[sel] += rng.uniform(-0.9, 0.9) * u
+        labels = sorted(self.by_signer[signer])
+        mid, relaxed = (self._pick(rng, signer, labels[int(rng.integers(len(labels)))]) for _ in range(2))
+        formed = _smooth(np.clip((a - 0.1) / 0.5, 0, 1))[:, None, None]  # 0 near the letter, 1 from 60 % of the way
+        far = _smooth(np.clip((a - 0.5) / 0.5, 0, 1))[:, None, None]
+        passing = mid + (relaxed - mid) * far
+        shape[sel] = shape[sel] + (passing - shape[sel]) * formed
 
     def _negative(self, rng, kind: str, signer: str, scene: dict):
         """Hands moving without fingerspelling: wandering arms, two-handed motion, hands at rest."""
@@ -334,7 +372,7 @@ class Synthesizer:
         palm, sw = scene["palm"], scene["sw"]
         drift = np.stack([np.sin(t[ti] * rng.uniform(0.5, 2) + rng.uniform(0, 6)),
                           np.sin(t[ti] * rng.uniform(0.5, 2) + rng.uniform(0, 6))], -1) * 0.04 * sw
-        jit = rng.uniform(*o.jitter)
+        jit = max(rng.uniform(*o.jitter), rng.uniform(*o.pixel_jitter) / palm)  # palm units
         for side, hand in (("right", right), ("left", left)):
             if hand is None:
                 continue

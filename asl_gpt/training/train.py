@@ -313,6 +313,7 @@ def train(opts: TrainOptions, knowledge_dir: Path | None = None) -> Path:
                 best = score
                 save_checkpoint(out / "best.pt", model, step=step, best=best, val=v)
             save_checkpoint(last, model, optimizer=optim.state_dict(), step=step, best=best, val=v)
+            save_checkpoint(out / f"s{step}.pt", model, step=step, val=v)  # weights at each validation: averaged later
         if stopped:
             log.info("time budget of %.1f minutes reached at step %d", opts.max_minutes, step)
             break
