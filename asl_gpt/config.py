@@ -44,8 +44,10 @@ class RecognizerConfig:
     drop_frames: int = 6  # frames without hands that close a segment (tracking flickers for a frame or two)
     threads: int = 1  # LiteRT interpreter threads (leave a core for MediaPipe)
     max_fps: float = 15.0  # frames reach the model at most this often (asl_gpt.streaming.StreamOptions.max_fps)
+    trim_rise_drop: bool = True  # read only from the hand's first hold in signing space to its last (StreamOptions.trim_rise_drop)
     max_side: int = 640  # frames are shrunk to this many pixels on their longer side before Holistic (its cost grows with pixels; 640 is plenty for landmarks)
     word_weight: float = 0.3  # weight of the English word prior in decoding (0: letters only, as read)
+    lexicon_beam: int = 3  # beam width of the lexicon search for a word English lacks (0: one-edit neighbours only)
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,35 @@ def signing_hand_points(frames: np.ndarray, aspect: float = 1.0) -> tuple[np.nda
     return pts, heights[:, side]
 
 
+# Where spelling starts and stops inside a segment: the hand rises from rest, spells, and drops back. On
+# the way up or down it shows shapes that look like letters; those frames are not read.
+SETTLED_SPEED = 2.0  # wrist speed, palm lengths a second, below which the hand is holding (learners on real
+#                      video: median 0.3, 90th percentile under 1; a rise or a drop: 5-12)
+SIGNING_SPACE_DEPTH = 0.5  # shoulder widths below this hand's usual height (the segment's 75th percentile)
+#                            that still count as signing space: relative, so a signer who spells low is read too
+
+
+def signing_span(frames: np.ndarray, times_ms: np.ndarray) -> tuple[int, int]:
+    """[start, end) of the frames from the signing hand's arrival in signing space, holding, to its last hold
+    there before it leaves: the rise from rest and the drop to rest are cut off, whatever shapes they pass.
+    `frames` in true proportions (true_proportions). (0, 0) when the hand never holds in signing space."""
+    pts, height = signing_hand_points(frames, 1.0)
+    present = np.isfinite(pts).all(axis=(1, 2)) & np.isfinite(height)
+    if present.sum() < 3:
+        return 0, 0
+    palm = float(np.median(np.linalg.norm(pts[present, 9] - pts[present, 0], axis=-1)))
+    wrist = pts[:, 0, :2].astype(np.float64)
+    t = np.asarray(times_ms, np.float64) / 1000.0
+    speed = np.full(len(pts), np.inf)
+    step = np.linalg.norm(wrist[2:] - wrist[:-2], axis=-1) / np.maximum(t[2:] - t[:-2], 1e-3) / max(palm, 1e-6)
+    speed[1:-1] = np.where(np.isfinite(step), step, np.inf)  # across both neighbours: one jittery frame moves little
+    speed[0], speed[-1] = speed[1], speed[-2]
+    top = float(np.percentile(height[present], 75))
+    held = present & (height >= top - SIGNING_SPACE_DEPTH) & (speed <= SETTLED_SPEED)
+    idx = np.flatnonzero(held)
+    return (int(idx[0]), int(idx[-1]) + 1) if len(idx) else (0, 0)
+
+
 def signing_hand_window(frames: np.ndarray, window: int, aspect: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """float32[T, 543, 3] -> (float32[window, HAND_FEATURES], mask[window]); frames without the
     signing hand are zeros with present = 0."""

@@ -259,7 +259,7 @@ def stream_options(settings) -> StreamOptions:
     """Streaming schedule from the recognizer settings."""
     cfg = settings.recognizer
     return StreamOptions(stride_frames=cfg.stride_frames, min_segment_frames=cfg.min_segment_frames,
-                         drop_frames=cfg.drop_frames, max_fps=cfg.max_fps)
+                         drop_frames=cfg.drop_frames, max_fps=cfg.max_fps, trim_rise_drop=cfg.trim_rise_drop)
 
 
 def build_runtime(settings, model: str | None = None):
@@ -267,8 +267,7 @@ def build_runtime(settings, model: str | None = None):
 
     ModelError when the model is missing or does not match its contract."""
     from asl_gpt.landmarks.holistic import HolisticExtractor, needs_face
-    from asl_gpt.recognizer import load_recognizer
+    from asl_gpt.recognizer import recognizer_from_settings
 
-    cfg = settings.recognizer
-    rec = load_recognizer(model or cfg.model, settings.paths.models_dir, threads=cfg.threads, word_weight=cfg.word_weight)
+    rec = recognizer_from_settings(settings, model)
     return rec, HolisticExtractor(face=needs_face(rec.contract.columns))

@@ -1,6 +1,8 @@
 """Streaming recognition: landmark frames in, hypotheses out on a schedule, never stalling the loop.
 
-Frames with a *raised* hand open a *segment*; it closes after `drop_frames` frames without one. A
+Frames with a *raised* hand open a *segment*; it closes after `drop_frames` frames without one. What is
+decoded of a segment runs from the hand's first hold in signing space to its last one there
+(features.signing_span): the rise from rest and the drop back, with the shapes they pass, are not read. A
 hand resting low (the other hand in the lap, a hand dropped after a word) neither opens nor holds a
 segment: real signers keep the other hand in view, so "no hand in view" would never close one. While a
 segment is open its frames are re-decoded every `stride_frames` frames, and once more (final) when
@@ -30,6 +32,8 @@ class StreamOptions:
     drop_frames: int = 6  # this many frames without hands close the segment (tracking flickers)
     min_segment_frames: int = 6  # segments with fewer hand frames are noise: not decoded
     max_segment_frames: int = 900  # a segment longer than this (30 s at 30 fps) keeps only its tail
+    trim_rise_drop: bool = True  # decode only from the hand's first hold in signing space to its last
+    #                              (features.signing_span): a rise from rest and a drop to rest are not letters
     max_fps: float = 15.0  # frames reach the model at most this often (0: all): the rate the training spans
     #                        (15-30 fps); a letter held 3 s at 30 fps read as 90 identical frames made the
     #                        model unsure, at 15 fps it reads it surely, and fluent spelling still has 2 frames a letter
@@ -154,8 +158,16 @@ class StreamingRecognizer:
         n = len(self._frames) - (self._gap if final else 0)  # trailing no-hand frames carry nothing
         keep = rate_limited(self._times[:n], self.options.max_fps)
         frames = features.true_proportions(np.stack([self._frames[i] for i in keep]), self.aspect)
+        times = [self._times[i] for i in keep]
+        if self.options.trim_rise_drop:  # only what is spelled in signing space: not the rise, not the drop
+            a, b = features.signing_span(frames, np.asarray(times))
+            if b - a < self.options.min_segment_frames * len(keep) / max(n, 1):
+                if final:
+                    log.debug("segment %d ignored: the hand never held in signing space", self._segment)
+                return
+            frames, times = frames[a:b], times[a:b]
         self._busy.set()
-        self._jobs.put((frames, self._times[0], self._times[n - 1], self._segment, final))
+        self._jobs.put((frames, times[0], times[-1], self._segment, final))
 
     def _run(self) -> None:
         while True:

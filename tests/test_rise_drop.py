@@ -1,0 +1,121 @@
+"""Ordinary signing: the hand rises from rest, spells, and drops back. The synthesiser makes such
+phrases (rises, drops, coarticulated transitions, a far signer's small hand), and the streaming
+recognizer reads only what is held in signing space (features.signing_span)."""
+
+import numpy as np
+import pytest
+
+from asl_gpt import features
+from asl_gpt.landmarks import layout
+from asl_gpt.streaming import StreamingRecognizer, StreamOptions
+from asl_gpt.training.handshapes import HELD_OUT_SIGNER, load_bank
+from asl_gpt.training.synth import SynthOptions, Synthesizer, load_body_frames
+
+QUIET = dict(jitter=(0.0, 0.0), pixel_jitter=(0.0, 0.0), drop_rate=(0.0, 0.0), left_hand_rest_rate=0.0, far_rate=0.0)
+
+
+@pytest.fixture(scope="module")
+def bank(data_dir):
+    return load_bank(data_dir)
+
+
+@pytest.fixture(scope="module")
+def body(data_dir):
+    return load_body_frames(data_dir)
+
+
+def _heights(s):
+    return features.hand_heights(s.frames, s.aspect)[:, 1]
+
+
+def test_phrases_rise_from_rest_and_drop_back(bank, body):
+    opts = SynthOptions(rise_rate=1.0, rest_depth=(1.5, 1.5), letters_per_s=(2.0, 2.0), **QUIET)
+    s = Synthesizer(bank.only(["hand1"]), body, opts).sample(np.random.default_rng(0), text="cab", signer="hand1",
+                                                             negative=False)
+    h = _heights(s)
+    held = h[np.argmin(np.abs(s.times_ms - s.char_times_ms[1]))]
+    seen = np.flatnonzero(np.isfinite(h))
+    assert h[seen[0]] < held - 0.5 and h[seen[-1]] < held - 0.5  # enters and leaves well below the letters
+    wrist = s.frames[:, layout.RIGHT_HAND.start, :2]
+    first = np.argmin(np.abs(s.times_ms - s.char_times_ms[0]))
+    rise = seen[seen < first]
+    assert len(rise) >= 3 and np.linalg.norm(np.diff(wrist[rise], axis=0), axis=-1).max() > 0.005  # it travels
+
+
+def test_rise_without_rest_starts_mid_air(bank, body):
+    opts = SynthOptions(rise_rate=0.0, **QUIET)
+    s = Synthesizer(bank.only(["hand1"]), body, opts).sample(np.random.default_rng(1), text="dog", signer="hand1",
+                                                             negative=False)
+    h = _heights(s)
+    assert np.isfinite(h).all() and np.ptp(h) < 0.6  # up from the first frame to the last
+
+
+def test_fast_letters_lean_toward_their_neighbours(bank, body):
+    """Coarticulation: at 8 letters/s the held shape is between the letter and its neighbours."""
+    def held_shapes(rate, coart):
+        opts = SynthOptions(rise_rate=0.0, letters_per_s=(rate, rate), coarticulation=coart, roll_deg=0.0, yaw_deg=0.0,
+                            **QUIET)
+        s = Synthesizer(bank.only(["hand1"]), body, opts).sample(np.random.default_rng(2), text="lbl", signer="hand1",
+                                                                 negative=False)
+        i = np.argmin(np.abs(s.times_ms - s.char_times_ms[1]))
+        return features.hand_invariants(s.frames[i, layout.RIGHT_HAND][None])[0]
+
+    b_alone, b_fast = held_shapes(8.0, 0.0), held_shapes(8.0, 0.35)
+    assert np.abs(b_fast - b_alone).max() > 0.05
+
+
+def test_far_signer_has_a_small_hand(bank, body):
+    opts = SynthOptions(far_rate=1.0, rise_rate=0.0, left_hand_rest_rate=0.0)
+    syn = Synthesizer(bank.only(["hand1"]), body, opts)
+    rng = np.random.default_rng(3)
+    tall = []
+    for _ in range(30):
+        s = syn.sample(rng, text="a", signer="hand1", negative=False)
+        if s.aspect > 1:  # far scenes are landscape
+            w = 1280.0 if s.aspect > 1.5 else 640.0
+            hand = s.frames[:, layout.RIGHT_HAND]
+            ok = np.isfinite(hand[:, 0, 0])
+            tall.append(np.nanmedian(np.ptp(hand[ok, :, 1], axis=1)) * w / s.aspect)
+    assert tall and np.median(tall) < 90  # pixels: the held-back webcam signers' hands were about 60 px tall
+
+
+def test_signing_span_cuts_the_rise_and_the_drop(bank, body):
+    opts = SynthOptions(rise_rate=1.0, letters_per_s=(1.5, 1.5), **QUIET)
+    syn = Synthesizer(bank.only(["hand2"]), body, opts)
+    rng = np.random.default_rng(4)
+    for text in ("b", "why"):
+        s = syn.sample(rng, text=text, signer="hand2", negative=False)
+        frames = features.true_proportions(s.frames, s.aspect)
+        a, b = features.signing_span(frames, s.times_ms)
+        first = np.argmin(np.abs(s.times_ms - s.char_times_ms[0]))
+        last = np.argmin(np.abs(s.times_ms - s.char_times_ms[-1]))
+        assert a <= first and b > last  # every letter's hold is kept
+        h = _heights(s)
+        assert h[a:b].min() > h[first] - features.SIGNING_SPACE_DEPTH - 0.05  # nothing from low on the way
+
+
+def test_signing_span_of_a_hand_that_never_holds_is_empty():
+    t = np.arange(20) * 66.0
+    frames = layout.empty_frames(20)
+    hand = np.random.default_rng(5).normal(0.5, 0.02, (21, 3)).astype(np.float32)
+    for i in range(20):  # sweeping across the frame, never still
+        frames[i, layout.RIGHT_HAND] = hand + np.array([0.05 * i, 0.0, 0.0], np.float32)
+    assert features.signing_span(frames, t) == (0, 0)
+
+
+def test_a_rise_and_a_drop_around_a_held_letter_add_no_letter(shipped, bank, body):
+    """Through the streaming recognizer with the shipped model: the held letter alone and the same letter
+    wrapped in a rise from rest and a drop to rest read the same."""
+    readings = {}
+    for rise in (0.0, 1.0):
+        opts = SynthOptions(rise_rate=rise, letters_per_s=(0.5, 0.5), rest_depth=(1.4, 1.4), **QUIET)
+        syn = Synthesizer(bank.only([HELD_OUT_SIGNER]), body, opts)
+        s = syn.sample(np.random.default_rng(6), text="b", signer=HELD_OUT_SIGNER, negative=False)
+        stream = StreamingRecognizer(shipped, StreamOptions(), aspect=s.aspect)
+        ups = []
+        for f, t in zip(s.frames, s.times_ms):
+            ups += stream.push(float(t), f)
+        ups += stream.flush()
+        stream.close()
+        readings[rise] = " ".join(u.hypothesis.text for u in ups if u.final)
+    assert readings[1.0] == readings[0.0] == "b"
