@@ -19,6 +19,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="real-words: the buffer's confidence threshold (default: the model's)")
     p.add_argument("--cache", help="real-words: landmark cache folder (default: STATE_DIR/cache/real-words)")
     p.add_argument("--only", choices=["word", "letter"], help="real-words: score only word videos or letter clips")
+    p.add_argument("--speed", type=int, default=1, metavar="K",
+                   help="real-words: every K-th frame at the same frame rate (spelling K times as fast)")
+    p.add_argument("--ordinary", action="store_true",
+                   help="real-words: each recording as ordinary use looks: small in a landscape frame, wrapped in "
+                        "a rise from rest and a drop to rest (asl_gpt/training/variants.py)")
     p.add_argument("--signer", help="letters: score only this signer")
     p.add_argument("--frame", default="600x600",
                    help="letters: WxH of the frame the hand detector saw (Massey: 400x400 photos padded to 600x600)")
@@ -43,11 +48,10 @@ def run(args, settings) -> int:
     from pathlib import Path
 
     from asl_gpt.errors import InputError
-    from asl_gpt.recognizer import load_recognizer
+    from asl_gpt.recognizer import recognizer_from_settings
     from asl_gpt.training import evaluate as ev
 
-    cfg = settings.recognizer
-    rec = load_recognizer(args.model or cfg.model, settings.paths.models_dir, cfg.threads, word_weight=cfg.word_weight)
+    rec = recognizer_from_settings(settings, args.model)
     if args.data in ("real-words", "letters"):
         out = {"model": str(rec.path)}
         out.update((_real_words if args.data == "real-words" else _letters)(rec, args, settings))
@@ -170,7 +174,8 @@ def _real_words(rec, args, settings) -> dict:
     cache = Path(args.cache) if args.cache else real.default_cache_dir(settings)
     kinds = (args.only,) if args.only else ("word", "letter")
     out = real.evaluate_real(rec, args.source, cache, stream_options(settings), BufferOptions(min_confidence=threshold),
-                             kinds=kinds, progress=not args.no_progress)
+                             kinds=kinds, progress=not args.no_progress, variant=_variant(args, settings, cache))
+    out["variant"] = {"speed": args.speed, "ordinary": args.ordinary}
     print(f"model {rec.contract.name}: buffer threshold {threshold:.2f} (the model's own {out['model_threshold']:.2f}); "
           f"committed utterances scored by normalized Levenshtein (N-D)/N; raw = every segment's final reading")
     for kind, fig in out["kinds"].items():
@@ -186,6 +191,11 @@ def _real_words(rec, args, settings) -> dict:
         for name, g in [*fig["per_signer"].items(), ("overall", fig["overall"])]:
             print(f"  {name:<8} {g['videos']:>6} {g['score']:>7.3f} {g['exact']:>6.3f} "
                   f"{g['committed_videos']:>4}/{g['videos']:<4} {g['raw_score']:>9.3f} {g['raw_exact']:>9.3f}")
+        print("  edits of the committed text (insert / delete / substitute, each at the start, inside, the end):")
+        for name, g in [*fig["per_signer"].items(), ("overall", fig["overall"])]:
+            e = g["edits"]
+            print(f"  {name:<8} " + "   ".join(f"{op[:3]} {e[op]['start']:>2} {e[op]['inside']:>2} {e[op]['end']:>2}"
+                                              for op in ("insert", "delete", "substitute")))
         print(f"  reliability ({kind}s; the recordings streamed again through the session at each threshold):")
         print(f"  {'threshold':>9} {'committed':>11} {'coverage':>8} {'right':>9} {'chars right':>13} "
               f"{'char prec':>9} {'score':>7}")
@@ -197,6 +207,28 @@ def _real_words(rec, args, settings) -> dict:
     print("\n(* the model's own threshold; right = committed text equal to the label; char prec = right "
           "characters (longest common subsequence) over committed characters)")
     return {"real_words": out}
+
+
+def _variant(args, settings, cache):
+    """The variant of each recording that --speed / --ordinary ask for (None: as recorded)."""
+    from asl_gpt.errors import InputError
+    from asl_gpt.training import variants
+
+    if args.speed < 1:
+        raise InputError("--speed must be 1 or more")
+    passing = None
+    if args.ordinary:
+        passing = variants.signing_video_shapes(settings.paths.data_dir, cache.parent)
+        if not len(passing):
+            raise InputError(f"--ordinary needs the signing videos of {settings.paths.data_dir / 'signing-video'}")
+    if args.speed == 1 and passing is None:
+        return None
+
+    def variant(sample):
+        sample = variants.faster(sample, args.speed)
+        return variants.ordinary(sample, passing) if passing is not None else sample
+
+    return variant
 
 
 def _letters(rec, args, settings) -> dict:

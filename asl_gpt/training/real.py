@@ -307,7 +307,10 @@ def summarise(runs: list[VideoRun]) -> dict:
     refs = [r.label for r in runs]
     c = metrics.score(refs, [r.committed for r in runs])
     raw = metrics.score(refs, [r.raw for r in runs])
-    return {"videos": len(runs), "chars": c.chars, "score": round(c.score, 4), "exact": round(c.exact, 4),
+    edits: dict = {}
+    for r in runs:
+        edits = metrics.add_operations(edits, metrics.edit_operations(r.label, r.committed))
+    return {"videos": len(runs), "chars": c.chars, "score": round(c.score, 4), "exact": round(c.exact, 4), "edits": edits,
             "committed_videos": sum(bool(r.committed) for r in runs),
             "mean_video_score": round(float(np.mean([r.score for r in runs])), 4) if runs else None,
             "raw_score": round(raw.score, 4), "raw_exact": round(raw.exact, 4)}
@@ -340,8 +343,10 @@ def reliability(runs_at: dict[float, list[VideoRun]]) -> list[dict]:
 
 
 def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_options, buffer_options,
-                  thresholds=THRESHOLDS, kinds: tuple[str, ...] = ("word", "letter"), progress: bool = True) -> dict:
+                  thresholds=THRESHOLDS, kinds: tuple[str, ...] = ("word", "letter"), progress: bool = True,
+                  variant=None) -> dict:
     """Every recording of the set through the app's recognition path; figures per kind, signer and overall.
+    `variant`: RealSample -> RealSample applied to each recording first (asl_gpt.training.variants).
 
     Returns JSON-ready figures: per kind ("word", "letter") overall, per signer and the reliability table;
     `videos` one row per recording."""
@@ -354,6 +359,8 @@ def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_o
 
         it = tqdm(items, desc="real recordings", unit="video")
     samples = [(item, item_sample(item, cache_dir)) for item in it]
+    if variant is not None:
+        samples = [(item, variant(s)) for item, s in samples]
 
     def run_all(options) -> list[VideoRun]:
         return [run_sample(recognizer, s, stream_options, options, name=item.rel) for item, s in samples]
