@@ -8,6 +8,9 @@ Greedy decoding reads letter by letter. Word-aware decoding then rescores the re
 against English: each word's one-edit neighbours that are English words are scored by the model
 itself (one teacher-forced decoder call gives a whole candidate's log-probability) plus a weighted
 word-frequency prior; a word the model reads confidently but English lacks (a name) stays as read.
+A word the lexicon lacks also gets the best words of a beam search over the decoder's own scores
+constrained to the lexicon's prefixes (`lexicon_beam`), so a reading two or more edits away from
+the word the evidence supports ("karsgarbe") can still reach it; the same scoring then decides.
 """
 
 from __future__ import annotations
@@ -94,11 +97,54 @@ class WordPrior:
         return self.logp.get(word, self.unknown)
 
 
+@dataclass(frozen=True)
+class Lexicon:
+    """Words the beam may end on, and every prefix of them."""
+    words: frozenset[str]
+    prefixes: frozenset[str]
+
+    @classmethod
+    def of(cls, words) -> "Lexicon":
+        ws = frozenset(w for w in words if len(w) >= 2 and w.isalpha() and w.isascii())
+        return cls(ws, frozenset(w[:i] for w in ws for i in range(1, len(w) + 1)))
+
+
+def lexicon_beam(step: Step, prefix: list[int], encode: Callable[[str], list[int]], end_id: int, length: int,
+                 pad_id: int, sos_id: int, lexicon: Lexicon, alphabet: str, max_len: int, beam: int = 3) -> list[str]:
+    """Lexicon words after the token ids `prefix`, best first by the decoder's log-probability of the word
+    followed by `end_id` (the space before the next word, or EOS): a beam search over the decoder's own
+    scores in which every hypothesis stays a prefix of a lexicon word. `beam` decoder calls a letter."""
+    char_ids = {c: encode(c)[0] for c in alphabet}
+    beams: list[tuple[str, float]] = [("", 0.0)]
+    done: list[tuple[float, str]] = []
+    for _ in range(max_len + 1):
+        grown: list[tuple[float, str]] = []
+        for word, lp in beams:
+            ids = prefix + encode(word)
+            if len(ids) >= length - 1:
+                continue
+            tokens = np.full((1, length), pad_id, dtype=np.int32)
+            tokens[0, 0] = sos_id
+            tokens[0, 1:1 + len(ids)] = ids
+            logits = np.asarray(step(tokens))[0, len(ids)].astype(np.float64)
+            logp = logits - logits.max()
+            logp -= np.log(np.exp(logp).sum())
+            if word in lexicon.words:
+                done.append((lp + logp[end_id], word))
+            grown += [(lp + logp[i], word + c) for c, i in char_ids.items() if word + c in lexicon.prefixes]
+        beams = [(w, lp) for lp, w in sorted(grown, reverse=True)[:beam]]
+        if not beams:
+            break
+    return [w for _, w in sorted(done, reverse=True)]
+
+
 def word_aware(text: str, score: Callable[[str], float], prior: WordPrior, weight: float,
-               neighbours: Callable[[str], set[str]], max_candidates: int = 16) -> str:
+               neighbours: Callable[[str], set[str]], max_candidates: int = 16,
+               beam: Callable[[list[str], int], list[str]] | None = None) -> str:
     """Rescore each word of two letters or more in `text` (left to right, the others fixed): the reading
     itself or an English neighbour, maximising score(whole text) + weight * log P(word). `score` is the model's
-    log-probability of a text; `neighbours(word)` proposes spellings (one edit away)."""
+    log-probability of a text; `neighbours(word)` proposes spellings (one edit away); `beam(words, i)`, for a
+    word the prior does not know, proposes words further away (lexicon_beam)."""
     words = text.split(" ")
     for i, word in enumerate(words):
         if not word.isalpha() or len(word) < 2 or weight <= 0:  # a single letter is spelled on purpose (I, a, initials)
@@ -109,6 +155,8 @@ def word_aware(text: str, score: Callable[[str], float], prior: WordPrior, weigh
         once = re.sub(r"(.)\1+", r"\1", word)
         near = neighbours(word) | ({once} | neighbours(once) if once != word else set())
         cands = sorted((c for c in near if len(c) >= 2 and c in prior.logp), key=prior, reverse=True)[:max_candidates]
+        if beam is not None and word not in prior.logp:  # far readings: the decoder's own best lexicon words
+            cands += [c for c in beam(words, i) if c not in cands]
         best, best_score = word, None
         for cand in [word] + [c for c in cands if c != word]:
             s = score(" ".join(words[:i] + [cand] + words[i + 1:])) + weight * prior(cand)

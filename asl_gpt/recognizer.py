@@ -18,9 +18,9 @@ import numpy as np
 from asl_gpt import features
 from asl_gpt.contract import ContractError, ModelContract
 from asl_gpt.config import RecognizerConfig
-from asl_gpt.decoding import WordPrior, greedy_decode, sequence_logprob, word_aware
+from asl_gpt.decoding import Lexicon, WordPrior, greedy_decode, lexicon_beam, sequence_logprob, word_aware
 from asl_gpt.errors import ModelError
-from asl_gpt.words import edits1, english_frequencies
+from asl_gpt.words import ALPHABET, edits1, english_frequencies, knowledge_words
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +77,12 @@ class TFLiteRecognizer:
     """A loaded model. Thread-safe: one lock around the interpreter (LiteRT runners are not)."""
 
     def __init__(self, tflite_path: str | Path, contract: ModelContract, threads: int = 1,
-                 word_weight: float = RecognizerConfig.word_weight):
+                 word_weight: float = RecognizerConfig.word_weight, beam: int = RecognizerConfig.lexicon_beam):
         from ai_edge_litert.interpreter import Interpreter
 
         self.contract = contract
         self.word_weight = word_weight  # 0: letters as read, no English prior
+        self.beam = beam  # lexicon beam width for words the lexicon lacks (0: one-edit neighbours only)
         self.path = Path(tflite_path)
         self._lock = threading.Lock()
         try:
@@ -198,7 +199,14 @@ class TFLiteRecognizer:
                 def score(t: str) -> float:
                     return sequence_logprob(step, tok.encode(t), c.tokens_len, tok.sos_id, tok.eos_id, tok.pad_id)
 
-                text = word_aware(raw, score, _word_prior(), self.word_weight, edits1)
+                def beam(words: list[str], i: int) -> list[str]:
+                    before = tok.encode(" ".join(words[:i]) + " ") if i else []
+                    end = tok.encode(" ")[0] if i + 1 < len(words) else tok.eos_id
+                    return lexicon_beam(step, before, tok.encode, end, c.tokens_len, tok.pad_id, tok.sos_id, _lexicon(),
+                                        ALPHABET, len(words[i]) + 2, self.beam)
+
+                text = word_aware(raw, score, _word_prior(), self.word_weight, edits1,
+                                  beam=beam if self.beam > 0 else None)
         return Hypothesis(text, float(np.clip(conf, 0.0, 1.0)), t_start, t_end, dec.token_confidence, raw)
 
     def decode_step(self, memory: np.ndarray, memory_mask: np.ndarray, tokens: np.ndarray) -> np.ndarray:
@@ -250,18 +258,37 @@ def with_profile_file(recognizer: TFLiteRecognizer, path: str | Path) -> tuple[R
 
 @lru_cache(maxsize=1)
 def _word_prior() -> WordPrior:
-    """English word frequencies (pyspellchecker's list), loaded once for every recognizer."""
-    return WordPrior.from_counts(english_frequencies())
+    """English word frequencies (pyspellchecker's list) and the shipped knowledge base's words (as rare as the
+    rarest English word kept: known, never favoured), loaded once for every recognizer."""
+    from asl_gpt import resources
+
+    english = WordPrior.from_counts(english_frequencies())
+    floor = min(english.logp.values(), default=0.0)
+    extra = {w: floor for w in knowledge_words(str(resources.knowledge_dir())) if w not in english.logp}
+    return WordPrior({**english.logp, **extra}, english.unknown)
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> Lexicon:
+    return Lexicon.of(_word_prior().logp)
 
 
 def load_recognizer(model: str | Path, models_dir: str | Path, threads: int = 1,
-                    word_weight: float = RecognizerConfig.word_weight) -> TFLiteRecognizer:
+                    word_weight: float = RecognizerConfig.word_weight,
+                    beam: int = RecognizerConfig.lexicon_beam) -> TFLiteRecognizer:
     """Load and check a model; ModelError (one line) when it is missing, corrupt or mismatched."""
     tflite, contract_path = resolve_model(model, Path(models_dir))
     try:
         contract = ModelContract.load(contract_path)
     except ContractError as e:
         raise ModelError(str(e)) from None
-    rec = TFLiteRecognizer(tflite, contract, threads=threads, word_weight=word_weight)
+    rec = TFLiteRecognizer(tflite, contract, threads=threads, word_weight=word_weight, beam=beam)
     log.info("loaded model %s (window %d, %d columns)", tflite, contract.window, len(contract.columns))
     return rec
+
+
+def recognizer_from_settings(settings, model: str | Path | None = None, threads: int | None = None) -> TFLiteRecognizer:
+    """`load_recognizer` with everything from the settings (`model`, `threads`: a command's own choice, if any)."""
+    cfg = settings.recognizer
+    return load_recognizer(model or cfg.model, settings.paths.models_dir, threads or cfg.threads,
+                           word_weight=cfg.word_weight, beam=cfg.lexicon_beam)

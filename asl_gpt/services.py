@@ -101,10 +101,9 @@ class AppServices:
 
     # -- recognition ----------------------------------------------------------------------------
     def _load_recognizer(self):
-        from asl_gpt.recognizer import load_recognizer
+        from asl_gpt.recognizer import recognizer_from_settings
 
-        cfg = self.settings.recognizer
-        return load_recognizer(cfg.model, self.settings.paths.models_dir, threads=cfg.threads, word_weight=cfg.word_weight)
+        return recognizer_from_settings(self.settings)
 
     def recognizer(self, retry: bool = False):
         return self._recognizer.get(retry)

@@ -24,3 +24,17 @@ def edits1(word: str) -> set[str]:
     replaces = [a + c + b[1:] for a, b in splits if b for c in ALPHABET]
     inserts = [a + c + b for a, b in splits for c in ALPHABET]
     return set(deletes + transposes + replaces + inserts)
+
+
+@lru_cache(maxsize=4)
+def knowledge_words(knowledge_dir: str) -> dict[str, int]:
+    """Words of a knowledge base's Markdown files with their counts: the names and terms a user is
+    likely to spell about it (gallaudet, stokoe, protactile) that an English list may lack."""
+    import re
+    from pathlib import Path
+
+    counts: dict[str, int] = {}
+    for f in sorted(Path(knowledge_dir).rglob("*.md")):
+        for w in re.findall(r"[a-z]{2,20}", f.read_text(errors="ignore").lower()):
+            counts[w] = counts.get(w, 0) + 1
+    return counts

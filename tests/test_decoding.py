@@ -131,3 +131,75 @@ def test_a_held_letter_read_as_a_run_is_capped_and_its_single_spelling_considere
     score = _table_scorer({"dogg": -1.0, "dog": -1.4, "doggg": -0.5})
     assert word_aware("dogggg", score, PRIOR, 0.3, edits1) == "dog"
     assert word_aware("xyzzz", _table_scorer({"xyzz": -0.1}), PRIOR, 0.3, edits1) == "xyzz"  # capped at two
+
+
+# --- the lexicon beam ---------------------------------------------------------------------------------
+
+def evidence_step(columns: list[dict[str, float]], length: int = 32):
+    """A decoder whose letter evidence at each position is `columns[i]` (letter -> probability, the rest
+    tiny), independent of what came before; after the last column it wants EOS. Like a model that saw
+    each letter's frames but not which letter they spell."""
+    V = TOK.vocab_size
+
+    def step(tokens):
+        logits = np.full((1, length, V), -12.0, np.float32)
+        for i in range(length):
+            if i < len(columns):
+                for ch, p in columns[i].items():
+                    logits[0, i, TOK.encode(ch)[0]] = np.log(p)
+            else:
+                logits[0, i, TOK.eos_id] = 0.0
+        return logits
+
+    return step
+
+
+def _read(step, raw: str, prior_words: dict[str, int]):
+    from asl_gpt.decoding import Lexicon, WordPrior, lexicon_beam, sequence_logprob, word_aware
+    from asl_gpt.words import ALPHABET, edits1
+
+    prior = WordPrior.from_counts(prior_words)
+    lex = Lexicon.of(prior.logp)
+
+    def score(t):
+        return sequence_logprob(step, TOK.encode(t), 32, TOK.sos_id, TOK.eos_id, TOK.pad_id)
+
+    def beam(words, i):
+        before = TOK.encode(" ".join(words[:i]) + " ") if i else []
+        end = TOK.encode(" ")[0] if i + 1 < len(words) else TOK.eos_id
+        return lexicon_beam(step, before, TOK.encode, end, 32, TOK.pad_id, TOK.sos_id, lex, ALPHABET, len(words[i]) + 2)
+
+    return word_aware(raw, score, prior, 0.3, edits1, beam=beam)
+
+
+WORDS = {"kangaroo": 50, "kangaroos": 20, "garage": 300, "the": 10000, "karate": 40, "car": 900, "tiger": 60}
+
+
+def test_lexicon_beam_repairs_a_word_two_edits_away():
+    """'kangarbe' is three edits from 'kangaroo': one-edit neighbours cannot reach it, the beam does, because
+    the evidence holds o beside b and e at those positions."""
+    cols = [{"k": 0.9}, {"a": 0.9}, {"n": 0.6, "r": 0.4}, {"g": 0.9}, {"a": 0.9}, {"r": 0.9},
+            {"b": 0.55, "o": 0.45}, {"e": 0.55, "o": 0.45}]
+    raw = "kangarbe"
+    assert _read(evidence_step(cols), raw, WORDS) == "kangaroo"
+    from asl_gpt.decoding import WordPrior, word_aware
+    from asl_gpt.words import edits1
+    prior = WordPrior.from_counts(WORDS)
+    one_edit = word_aware(raw, lambda t: 0.0, prior, 0.3, edits1)  # today's decoding: no neighbour one edit away
+    assert one_edit == raw
+
+
+def test_lexicon_beam_keeps_a_clearly_read_name():
+    """A name the model reads surely stays as read, though English words lie two edits away."""
+    cols = [{"k": 0.97}, {"a": 0.97}, {"r": 0.97}, {"i": 0.97}, {"n": 0.97}, {"a": 0.97}]
+    assert _read(evidence_step(cols), "karina", WORDS) == "karina"
+
+
+def test_lexicon_beam_only_ends_on_lexicon_words():
+    from asl_gpt.decoding import Lexicon, lexicon_beam
+    from asl_gpt.words import ALPHABET
+
+    cols = [{"c": 0.9}, {"a": 0.9}, {"r": 0.9}, {"x": 0.9}]
+    lex = Lexicon.of(["car", "cart", "care"])
+    out = lexicon_beam(evidence_step(cols), [], TOK.encode, TOK.eos_id, 32, TOK.pad_id, TOK.sos_id, lex, ALPHABET, 6)
+    assert out and set(out) <= {"car", "cart", "care"}

@@ -32,11 +32,10 @@ def run(args, settings) -> int:
     from asl_gpt.buffer import BufferOptions
     from asl_gpt.errors import InputError
     from asl_gpt.pipeline import stream_options
-    from asl_gpt.recognizer import load_recognizer, with_profile
+    from asl_gpt.recognizer import recognizer_from_settings, with_profile
     from asl_gpt.training.real import default_cache_dir, item_sample, list_set, run_sample, summarise
 
-    cfg = settings.recognizer
-    rec = load_recognizer(args.model or cfg.model, settings.paths.models_dir, cfg.threads, word_weight=cfg.word_weight)
+    rec = recognizer_from_settings(settings, args.model)
     if not rec.calibratable:
         raise InputError(f"model {rec.contract.name!r} does not expose its letter evidence: it cannot be calibrated")
     cache = default_cache_dir(settings)

@@ -42,10 +42,9 @@ def apply_profile(rec, value: str | None, settings):
 def run(args, settings) -> int:
     from asl_gpt import calibration as cal
     from asl_gpt.errors import InputError
-    from asl_gpt.recognizer import load_recognizer
+    from asl_gpt.recognizer import recognizer_from_settings
 
-    cfg = settings.recognizer
-    rec = load_recognizer(args.model or cfg.model, settings.paths.models_dir, cfg.threads, word_weight=cfg.word_weight)
+    rec = recognizer_from_settings(settings, args.model)
     if not rec.calibratable:
         raise InputError(f"model {rec.contract.name!r} does not expose its letter evidence: it cannot be calibrated")
     path = cal.resolve_profile(args.profile, settings.paths.state_dir)

@@ -58,14 +58,12 @@ def run(args, settings) -> int:
 
     landmarks = Path(args.video).suffix.lower() == ".parquet"
     if landmarks:
-        from asl_gpt.recognizer import load_recognizer
+        from asl_gpt.recognizer import recognizer_from_settings
 
         frames, times = read_landmark_file(args.video, args.fps)  # a bad file fails before the model loads
         if not len(frames):
             raise InputError(f"landmark file {args.video} has no frames")
-        cfg = settings.recognizer
-        rec = load_recognizer(args.model or cfg.model, settings.paths.models_dir, threads=cfg.threads,
-                              word_weight=cfg.word_weight)
+        rec = recognizer_from_settings(settings, args.model)
     else:
         from asl_gpt.landmarks.video import probe
         from asl_gpt.pipeline import build_runtime
