@@ -183,10 +183,19 @@ def raised_hands(frames: np.ndarray, aspect: float = 1.0) -> np.ndarray:
     return _raised(hand_heights(frames, aspect)).any(axis=1)
 
 
+SIDE_MARGIN = 0.3  # shoulder widths: a hand usually this much higher than the other is the one spelling
+
+
 def _signing_side(heights: np.ndarray) -> int:
-    """0 (left) or 1 (right) from hand_heights: the hand raised most often (ties: the one seen more,
-    then the right)."""
+    """0 (left) or 1 (right) from hand_heights. When both hands are raised often (each at least a quarter as
+    often as the other), the one usually higher (75th percentile of its height) by SIDE_MARGIN spells: a
+    hand resting on a desk high in a landscape frame is raised all the time, while the spelling hand is
+    below it on its way up and down. Otherwise the hand raised most often (ties: seen more, then the right)."""
     raised, seen = _raised(heights).sum(0), np.isfinite(heights).sum(0)
+    if raised.min() > 0 and raised.min() >= 0.25 * raised.max():
+        top = [float(np.nanpercentile(heights[:, k], 75)) for k in (0, 1)]
+        if abs(top[1] - top[0]) > SIDE_MARGIN:
+            return int(top[1] > top[0])
     return int((raised[1], seen[1], 1) >= (raised[0], seen[0], 0))
 
 

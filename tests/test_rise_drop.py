@@ -119,3 +119,14 @@ def test_a_rise_and_a_drop_around_a_held_letter_add_no_letter(shipped, bank, bod
         stream.close()
         readings[rise] = " ".join(u.hypothesis.text for u in ups if u.final)
     assert readings[1.0] == readings[0.0] == "b"
+
+
+def test_the_hand_that_spells_is_the_higher_one_when_both_are_raised():
+    """A far signer's other hand rests on the desk just under the shoulders (raised by the -1 shoulder width
+    rule in every frame); the spelling hand is below it on its way up and down, above it in between."""
+    n = 60
+    heights = np.full((n, 2), -0.8, np.float32)  # left: resting, always "raised"
+    heights[:, 1] = np.concatenate([np.linspace(-2.0, 0.1, 15), np.full(30, 0.1), np.linspace(0.1, -2.0, 15)])
+    assert features._signing_side(heights) == 1
+    heights[:, 1] = np.nan  # only one hand in view: that one
+    assert features._signing_side(heights) == 0
