@@ -43,8 +43,10 @@ class RecognitionSession:
 
     def __init__(self, recognizer: Recognizer | None, extractor: Extractor,
                  stream_options: StreamOptions = StreamOptions(),
-                 buffer_options: BufferOptions | None = None):
+                 buffer_options: BufferOptions | None = None,
+                 on_update: Callable[[Update], None] | None = None):
         self.recognizer = recognizer
+        self.on_update = on_update  # sees every decode reaching the buffer, rejected ones too (evaluation)
         self.extractor = extractor
         self.stream = StreamingRecognizer(recognizer, stream_options) if recognizer is not None else None
         self.buffer = UtteranceBuffer(buffer_options or BufferOptions(min_confidence=recognizer.contract.min_confidence))
@@ -131,6 +133,8 @@ class RecognitionSession:
     def _apply(self, updates: list[Update], now_ms: float) -> list[Event]:
         events: list[Event] = []
         for u in updates:
+            if self.on_update is not None:
+                self.on_update(u)
             h = u.hypothesis
             self.latest = None if u.final else h
             events += self.buffer.push(h.text, h.confidence, h.t_start, h.t_end, now_ms, final=u.final)
@@ -203,25 +207,34 @@ def recognize_video(path: str | Path, recognizer: Recognizer, extractor: Extract
                     on_result: Callable[[Frame, FrameResult], None] | None = None,
                     max_side: int | None = RecognizerConfig.max_side, progress: bool = False) -> VideoRecognition:
     """Recognise every utterance in a video file. InputError for a missing/unreadable/empty file."""
-    import time
-
     from asl_gpt.landmarks.video import probe, read_video
 
     info = probe(path)
     session = RecognitionSession(recognizer, extractor, stream_options, buffer_options)
-    events: list[Event] = []
-    it = _prefetch(read_video(path, max_side=max_side))
+
+    def step(frame: Frame) -> list[Event]:
+        r = session.process(frame)
+        if on_result:
+            on_result(frame, r)
+        return r.events
+
+    return _drive(session, _prefetch(read_video(path, max_side=max_side)), step, info.frames or None, progress)
+
+
+def _drive(session: RecognitionSession, items, step: Callable[..., list[Event]], total: int | None,
+           progress: bool) -> VideoRecognition:
+    """The one session loop of a file: each item through `step`, then the end of the stream; closed always."""
+    import time
+
     if progress:
         from tqdm import tqdm
 
-        it = tqdm(it, total=info.frames or None, unit="frame", desc="recognize", leave=False)
+        items = tqdm(items, total=total, unit="frame", desc="recognize", leave=False)
+    events: list[Event] = []
     t0 = time.perf_counter()
     try:
-        for frame in it:
-            r = session.process(frame)
-            events += r.events
-            if on_result:
-                on_result(frame, r)
+        for item in items:
+            events += step(item)
         events += session.finish()
     finally:
         session.close()
@@ -230,29 +243,21 @@ def recognize_video(path: str | Path, recognizer: Recognizer, extractor: Extract
 
 def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer: Recognizer,
                         stream_options: StreamOptions = StreamOptions(), buffer_options: BufferOptions | None = None,
-                        aspect: float | None = None, progress: bool = False) -> VideoRecognition:
+                        aspect: float | None = None, progress: bool = False,
+                        on_update: Callable[[Update], None] | None = None) -> VideoRecognition:
     """Landmarks already extracted, through the same RecognitionSession as a video (process_landmarks).
 
-    Every scheduled decode runs before the next frame, as when frames arrive at camera speed."""
-    import time
+    Every scheduled decode runs before the next frame, as when frames arrive at camera speed, so the
+    result does not depend on the machine's speed. `on_update` sees every decode (RecognitionSession)."""
+    session = RecognitionSession(recognizer, no_pixels, stream_options, buffer_options, on_update)
 
-    session = RecognitionSession(recognizer, no_pixels, stream_options, buffer_options)
-    events: list[Event] = []
-    it = zip(frames, times_ms)
-    if progress:
-        from tqdm import tqdm
+    def step(item) -> list[Event]:
+        f, t = item
+        events = session.process_landmarks(float(t), f, aspect).events  # as `process` gives it for a video frame
+        session.stream.wait()
+        return events + session.poll()
 
-        it = tqdm(it, total=len(frames), unit="frame", desc="recognize", leave=False)
-    t0 = time.perf_counter()
-    try:
-        for f, t in it:
-            events += session.process_landmarks(float(t), f, aspect).events  # as `process` gives it for a video frame
-            session.stream.wait()
-            events += session.poll()
-        events += session.finish()
-    finally:
-        session.close()
-    return VideoRecognition.of(events, session, time.perf_counter() - t0)
+    return _drive(session, zip(frames, times_ms), step, len(frames), progress)
 
 
 def stream_options(settings) -> StreamOptions:

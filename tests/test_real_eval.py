@@ -78,23 +78,27 @@ def test_video_score_is_normalized_levenshtein():
 
 # --- segment readings and the reliability table ------------------------------------------------------------------------
 
-def calls_of(*segments, end_ms=3000.0):
-    """Buffer calls of a run: each segment (text, confidence) as a partial then its final, then hands down."""
-    calls, t = [], 0.0
-    for text, conf in segments:
-        calls.append(("push", (text[:1], conf, t, t + 100, t + 100), {"final": False}))
-        calls.append(("tick", (t + 100, True), {}))
-        calls.append(("push", (text, conf, t, t + 400, t + 400), {"final": True}))
+def updates_of(*segments):
+    """Streaming updates of a run: each segment (text, confidence) as a partial then its final."""
+    from asl_gpt.recognizer import Hypothesis
+    from asl_gpt.streaming import Update
+
+    ups, t = [], 0.0
+    for k, (text, conf) in enumerate(segments):
+        ups.append(Update(Hypothesis(text[:1], conf, t, t + 100), k, final=False))
+        ups.append(Update(Hypothesis(text, conf, t, t + 400), k, final=True))
         t += 500
-    calls += [("tick", (end_ms, False), {}), ("tick", (end_ms + 1600, False), {})]
-    return calls
+    return ups
 
 
 def test_segment_readings_are_each_segments_last_word():
-    calls = calls_of(("dog", 0.3), ("cat", 0.8))
-    assert real.segment_readings(calls) == [("dog", 0.3), ("cat", pytest.approx(0.8))]
+    from asl_gpt.recognizer import Hypothesis
+    from asl_gpt.streaming import Update
+
+    ups = updates_of(("dog", 0.3), ("cat", 0.8))
+    assert real.segment_readings(ups) == [("dog", 0.3), ("cat", pytest.approx(0.8))]
     # a segment whose final decode never came: its last partial is its reading
-    assert real.segment_readings([("push", ("ca", 0.4, 0, 1, 1), {"final": False})]) == [("ca", 0.4)]
+    assert real.segment_readings([Update(Hypothesis("ca", 0.4, 0, 1), 0, final=False)]) == [("ca", 0.4)]
 
 
 def test_reliability_table_on_hand_made_runs():

@@ -180,36 +180,14 @@ def default_cache_dir(settings) -> Path:
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-class _RecordingBuffer:
-    """Stands in front of a session's UtteranceBuffer and records every call made on it from outside
-    (each segment's readings, rejected ones included, come from these)."""
-
-    def __init__(self, buffer):
-        self._buffer = buffer
-        self.calls: list[tuple[str, tuple, dict]] = []
-
-    def __getattr__(self, name):
-        attr = getattr(self._buffer, name)
-        if name.startswith("_") or not callable(attr):
-            return attr
-
-        def call(*args, **kwargs):
-            self.calls.append((name, args, kwargs))
-            return attr(*args, **kwargs)
-
-        return call
-
-
-def segment_readings(calls: list[tuple[str, tuple, dict]]) -> list[tuple[str, float]]:
-    """The raw reading of each segment, accepted or rejected: its final hypothesis (text, confidence);
-    for a segment that ended without a final decode, its last partial."""
+def segment_readings(updates) -> list[tuple[str, float]]:
+    """The raw reading of each segment, accepted or rejected, from the streaming updates in order
+    (asl_gpt.streaming.Update): its final hypothesis (text, confidence); for a segment that ended without
+    a final decode, its last partial."""
     out, open_ = [], None
-    for name, args, kwargs in calls:
-        if name != "push":
-            continue
-        text, conf = " ".join(str(args[0]).split()), float(args[1])
-        final = kwargs.get("final", args[5] if len(args) > 5 else False)
-        if final:
+    for u in updates:
+        text, conf = " ".join(u.hypothesis.text.split()), float(u.hypothesis.confidence)
+        if u.final:
             if text:
                 out.append((text, conf))
             open_ = None
@@ -231,7 +209,7 @@ class VideoRun:
     committed: str  # the committed utterances joined with spaces ('' when nothing was committed)
     raw: str  # every segment's final reading, rejected or not, joined with spaces
     raw_confidence: float  # the lowest confidence among those readings (0 when there are none)
-    calls: list = field(default_factory=list, repr=False)  # the buffer calls: each segment's readings
+    updates: list = field(default_factory=list, repr=False)  # every decode of the stream (streaming.Update)
     segments: int = 0  # segments the streaming recognizer closed with a final decode
     hand_frames: int = 0  # frames with a hand in view (a signer whose hands never leave it: one long segment)
 
@@ -252,41 +230,20 @@ def video_score(label: str, text: str) -> float:
     return (n - levenshtein(label, text)) / n if n else float(text == label)
 
 
-def landmark_feeder(session, sample: RealSample):
-    """`session.process_landmarks` with the frame's aspect (width / height), as `process` gives it for a
-    video frame, where it is known."""
-    import functools
-
-    return functools.partial(session.process_landmarks, aspect=sample.aspect)
-
-
 def run_sample(recognizer, sample: RealSample, stream_options, buffer_options, name: str | None = None) -> VideoRun:
-    """Stream one recording through the app's path (RecognitionSession: streaming + buffer), deterministically:
-    after each frame every scheduled decode runs and its result reaches the buffer at that frame's time."""
-    from asl_gpt.buffer import Committed
-    from asl_gpt.pipeline import RecognitionSession, no_pixels
+    """Stream one recording through the app's path (pipeline.recognize_landmarks: RecognitionSession, streaming +
+    buffer), deterministically: after each frame every scheduled decode runs and reaches the buffer at that
+    frame's time, with the frame's aspect (width / height) where it is known."""
+    from asl_gpt.pipeline import recognize_landmarks
 
-    session = RecognitionSession(recognizer, no_pixels, stream_options, buffer_options)
-    rec = _RecordingBuffer(session.buffer)
-    session.buffer = rec
-    events = []
-    feed = landmark_feeder(session, sample)
-    try:
-        for f, t in zip(sample.frames, sample.times_ms):
-            events += feed(float(t), f).events
-            session.stream.wait()  # evaluation: no decode skipped because the worker was busy
-            events += session.poll()
-        events += session.finish()
-    finally:
-        session.close()
-    committed = " ".join(e.text for e in events if isinstance(e, Committed) and e.text)
-    readings = segment_readings(rec.calls)
-    raw = " ".join(t for t, _ in readings)
-    conf = min((c for _, c in readings), default=0.0)
-    run = VideoRun(name or sample.path.name, sample.label, sample.signer, sample.kind, len(sample.frames), committed, raw,
-                   conf, rec.calls, segments=sum(1 for n, a, k in rec.calls if n == "push" and k.get("final")),
-                   hand_frames=session.frames_with_hands)
-    return run
+    updates: list = []
+    result = recognize_landmarks(sample.frames, sample.times_ms, recognizer, stream_options, buffer_options,
+                                 aspect=sample.aspect, on_update=updates.append)
+    committed = " ".join(u.text for u in result.utterances if u.text)
+    readings = segment_readings(updates)
+    return VideoRun(name or sample.path.name, sample.label, sample.signer, sample.kind, len(sample.frames), committed,
+                    " ".join(t for t, _ in readings), min((c for _, c in readings), default=0.0), updates,
+                    segments=sum(1 for u in updates if u.final), hand_frames=result.frames_with_hands)
 
 
 def lcs(a: str, b: str) -> int:
