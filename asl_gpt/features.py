@@ -219,8 +219,9 @@ def signing_hand_points(frames: np.ndarray, aspect: float = 1.0) -> tuple[np.nda
 # the way up or down it shows shapes that look like letters; those frames are not read.
 SETTLED_SPEED = 2.0  # wrist speed, palm lengths a second, below which the hand is holding (learners on real
 #                      video: median 0.3, 90th percentile under 1; a rise or a drop: 5-12)
-SIGNING_SPACE_DEPTH = 0.5  # shoulder widths below this hand's usual height (the segment's 75th percentile)
-#                            that still count as signing space: relative, so a signer who spells low is read too
+SIGNING_SPACE_DEPTH = 1.0  # shoulder widths below this hand's usual height (the segment's 75th percentile)
+#                            that still count as signing space: relative, so a signer who spells low is read too;
+#                            a learner moved 0.6 between two letters (I low, N high), and 0.5 cut the I
 
 
 def signing_span(frames: np.ndarray, times_ms: np.ndarray) -> tuple[int, int]:
