@@ -179,7 +179,8 @@
   }
 
   document.addEventListener('click', (e) => {
-    if (e.target.closest && e.target.closest('#cam-start')) start();
+    // [data-cam-start]: the same start offered where the camera is needed (the Calibrate panel)
+    if (e.target.closest && e.target.closest('#cam-start, [data-cam-start]')) start();
     else if (e.target.closest && e.target.closest('#cam-stop')) stop();
   });
   window.aslGptCamera = {start, stop, running: () => st !== null};

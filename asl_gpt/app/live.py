@@ -194,6 +194,7 @@ class LiveSession:
         self._capture = None  # a GuidedCapture while the user calibrates (asl_gpt.calibration)
         self.capture_name = ""  # the profile name it is kept under
         self.capture_saved = ""  # the letters of it already kept on disk (asl_gpt.app.calibrate.autosave)
+        self.capture_letters = ""  # the letters it asks for (the panel counts its progress over these)
         self.profile: str | None = None  # the name of the calibration profile this session reads with (None: none)
 
     # -- frames ------------------------------------------------------------------------------------
@@ -433,11 +434,12 @@ class LiveSession:
             return p.text
 
     # -- calibration (the Calibrate panel) ------------------------------------------------------
-    def start_calibration(self, capture, name: str = "") -> None:
+    def start_calibration(self, capture, name: str = "", letters: str | None = None) -> None:
         """Frames go to `capture` (asl_gpt.calibration.GuidedCapture) instead of recognition until stopped;
-        `name`: the profile it will be saved as."""
+        `name`: the profile it will be saved as; `letters`: those asked (default: the capture's queue now)."""
         with self._lock:
             self._capture, self.capture_name, self.capture_saved = capture, name, capture.profile.letters
+            self.capture_letters = "".join(capture.queue) if letters is None else letters
 
     @property
     def capture(self):

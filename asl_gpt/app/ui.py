@@ -247,10 +247,12 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                                                            elem_id="calib-letters", max_lines=1)
                             with gr.Row():
                                 calib_start = gr.Button("Start", variant="primary", elem_id="calib-start-btn")
-                                calib_keep = gr.Button("Keep this take", elem_id="calib-keep-btn")
-                                calib_retake = gr.Button("Retake", elem_id="calib-retake-btn")
-                                calib_skip = gr.Button("Skip letter", elem_id="calib-skip-btn")
-                                calib_finish = gr.Button("Finish and save", elem_id="calib-finish-btn")
+                                # usable only while a capture runs (they did nothing, silently, before Start)
+                                calib_keep = gr.Button("Keep this take", elem_id="calib-keep-btn", interactive=False)
+                                calib_retake = gr.Button("Retake", elem_id="calib-retake-btn", interactive=False)
+                                calib_skip = gr.Button("Skip letter", elem_id="calib-skip-btn", interactive=False)
+                                calib_finish = gr.Button("Finish and save", elem_id="calib-finish-btn",
+                                                         interactive=False)
                             calib_msg = gr.Markdown(elem_id="calib-msg")
                             with gr.Row():
                                 calib_profiles = gr.Dropdown([calib.NONE], value=calib.NONE, label="Profile in use",
@@ -301,7 +303,7 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
             feed = json.dumps({"rev": s.box_rev, "text": s.box}) if s.box_rev != rev else gr.skip()
             rej = f"Rejected (low confidence): {s.last_rejected}" if s.last_rejected else ""
             return (feed, s.box_rev, caption_html(s), live_status(s), rej,
-                    _turns_item(sent) if sent else gr.skip(), _calib_refresh(live))
+                    _turns_item(sent) if sent else gr.skip(), _calib_refresh(live, s.camera_on))
 
         # Gradio 6.31 still draws its "processing | 0.0s" strip over HTML and Markdown outputs of an event
         # with show_progress="hidden" (a timer's flickered every tick); no progress targets at all hides it.
@@ -364,13 +366,16 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
             c.change(on_options, [threshold, end_pause, auto_send], None, **quiet)
 
         # -- calibration: this session's frames teach a profile; the profile chosen reads this session ---
-        def _calib_refresh(live):
+        def _calib_refresh(live, camera_on: bool):
             """The Calibrate panel's prompt while this session calibrates (refreshed by on_tick)."""
             state = live.with_capture(lambda cap: cap.state())
             if state is None:
                 return gr.skip()
             calib.autosave(services, live)  # each accepted letter is kept at once: a closed tab loses nothing
-            return calib.prompt_html(state, True)
+            return calib.prompt_html(state, True, live.capture_letters, camera_on)
+
+        def _calib_buttons(on: bool):
+            return [gr.update(interactive=on)] * 4  # keep, retake, skip, finish
 
         def _calib_call(fn, *args):
             try:
@@ -383,32 +388,37 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
             live = registry.get(_session(request))
             cap = _calib_call(calib.new_capture, services, letters, name)
             if cap is None:
-                return gr.skip(), gr.skip()
+                return gr.skip(), gr.skip(), *[gr.skip()] * 4
             live.start_calibration(cap, name)
-            return calib.prompt_html(cap.state(), True), (
+            camera_on = live.state().camera_on
+            return calib.prompt_html(cap.state(), True, live.capture_letters, camera_on), (
                 f"Calibrating {len(cap.queue)} letters: recognition pauses until you finish."
-                + (f" Resuming {cap.profile.letters.upper()}." if cap.profile.samples else ""))
+                + (f" Resuming {cap.profile.letters.upper()}." if cap.profile.samples else "")
+                + ("" if camera_on else " The camera is off: press Start camera.")), *_calib_buttons(True)
 
         def on_calib_action(action, request: gr.Request):
-            state = registry.get(_session(request)).with_capture(lambda cap: getattr(cap, action)())
+            live = registry.get(_session(request))
+            state = live.with_capture(lambda cap: getattr(cap, action)())
             if state is None:
                 gr.Warning("Press Start first.")
                 return gr.skip()
-            return calib.prompt_html(state, True)
+            return calib.prompt_html(state, True, live.capture_letters, live.state().camera_on)
 
         def on_calib_finish(name, request: gr.Request):
             live = registry.get(_session(request))
+            letters = live.capture_letters
             cap = live.stop_calibration()  # the worker stops feeding it before it is fitted
             if cap is None:
                 gr.Warning("Press Start first.")
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), *_calib_buttons(False)
             msg = _calib_call(calib.save_and_use, services, live, cap, name)
             if msg is None:  # not saved (say, a bad name): the capture goes on, nothing is lost
-                live.start_calibration(cap, live.capture_name)
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                live.start_calibration(cap, live.capture_name, letters)
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), *[gr.skip()] * 4
             chosen = live.profile or calib.NONE
             return (calib.prompt_html(None, False), msg,
-                    gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen))
+                    gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen),
+                    *_calib_buttons(False))
 
         def on_calib_use(name, request: gr.Request):
             live = registry.get(_session(request))
@@ -425,7 +435,8 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
         def on_calib_open(request: gr.Request):
             live = registry.get(_session(request))
             chosen = live.profile or calib.NONE
-            return gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen)
+            return (gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen),
+                    *_calib_buttons(live.capture is not None))
 
         def on_calib_keep(request: gr.Request):
             return on_calib_action("keep", request)
@@ -436,15 +447,18 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
         def on_calib_skip(request: gr.Request):
             return on_calib_action("skip", request)
 
-        calib_start.click(on_calib_start, [calib_name, calib_letters], [calib_prompt, calib_msg], **quiet)
+        calib_actions = [calib_keep, calib_retake, calib_skip, calib_finish]
+        calib_start.click(on_calib_start, [calib_name, calib_letters], [calib_prompt, calib_msg, *calib_actions],
+                          **quiet)
         calib_keep.click(on_calib_keep, None, calib_prompt, **quiet)
         calib_retake.click(on_calib_retake, None, calib_prompt, **quiet)
         calib_skip.click(on_calib_skip, None, calib_prompt, **quiet)
-        calib_finish.click(on_calib_finish, calib_name, [calib_prompt, calib_msg, calib_profiles, calib_view],
+        calib_finish.click(on_calib_finish, calib_name,
+                           [calib_prompt, calib_msg, calib_profiles, calib_view, *calib_actions],
                            concurrency_id="calibrate", concurrency_limit=2)
         calib_profiles.input(on_calib_use, calib_profiles, calib_view, **quiet)
         calib_delete.click(on_calib_delete, calib_profiles, [calib_view, calib_profiles], **quiet)
-        calib_tab.expand(on_calib_open, None, [calib_profiles, calib_view], **quiet)
+        calib_tab.expand(on_calib_open, None, [calib_profiles, calib_view, *calib_actions], **quiet)
 
         # -- answers -----------------------------------------------------------------------------
         def _backend():
