@@ -515,8 +515,11 @@ def test_denied_camera_is_explained_in_the_page_and_the_status(chromium, app, te
         p.wait_for_function("() => document.querySelector('#cam-msg').innerText.includes('permission denied')",
                             timeout=30_000)
         assert "upload a video" in p.locator("#cam-msg").inner_text()
-        p.wait_for_function("() => document.querySelector('#live-status').innerText.includes('permission denied')",
+        assert "permission denied" not in p.locator("#live-status").inner_text()  # said once, by the camera panel
+        p.get_by_role("tab", name="Status and settings").click()  # and reported to the app
+        p.wait_for_function("() => document.querySelector('#status').innerText.includes('permission denied')",
                             timeout=30_000)
+        p.get_by_role("tab", name="Ask").click()
         assert p.locator("#cam-start").is_enabled() and p.locator("#question textarea").is_editable()
         p.screenshot(path=str(test_output / "browser-camera-denied.png"), full_page=True)
     finally:

@@ -77,6 +77,7 @@ class LiveState:
     camera_on: bool = False  # a camera socket is open
     camera_error: str = ""  # why the browser could not open the camera (permission denied, none found)
     said: tuple[str, ...] = ()  # the last few committed utterances (shown over the video)
+    auto_send: bool = BufferOptions.auto_send  # a pause (lowering the hands) sends the pending text
 
 
 @dataclass(frozen=True)
@@ -354,7 +355,8 @@ class LiveSession:
             model=getattr(getattr(rec, "contract", None), "name", "") if rec is not None else "",
             model_error=self._model_error,
             last_rejected=f"{rej.text} ({rej.reason})" if rej else "", error=self._error,
-            camera_on=self._camera_on, camera_error=self._camera_error, said=tuple(self._said))
+            camera_on=self._camera_on, camera_error=self._camera_error, said=tuple(self._said),
+            auto_send=self._buffer.options.auto_send)
 
     def take_outgoing(self) -> list[Turn]:
         """Turns auto-sent (the signer paused) since the last call."""

@@ -43,6 +43,15 @@ CSS = """
 @font-face { font-family: "ASL GPT Sans"; src: url("static/fonts/SourceSansPro/SourceSansPro-Bold.woff2")
   format("woff2"); font-weight: 500 900; font-style: normal; }
 :root, body, .gradio-container { --font: "ASL GPT Sans", "Source Sans Pro", ui-sans-serif, system-ui, sans-serif; }
+/* The normal theme meets WCAG AA too (every text >= 4.5:1, checked by the browser tests like high contrast):
+   Gradio's orange primary buttons carry white text at 2.8:1 and its subdued text (the question's info and
+   counter, placeholders, the footer) is 1.9:1 on white. A dark system theme keeps Gradio's own colours. */
+body:not(.dark), body:not(.dark) .gradio-container { --button-primary-background-fill: #c2410c;
+  --button-primary-background-fill-hover: #9a3412; --button-primary-text-color: #fff;
+  --button-primary-text-color-hover: #fff; --color-accent: #c2410c; --body-text-color-subdued: #52525b;
+  --input-placeholder-color: #6b6b76; --block-info-text-color: #52525b; }
+/* The chat's label sat over its first message once the chat scrolled: it takes its own line instead. */
+#chat label[data-testid="block-label"] { position: static; }
 #question-count { font-size: .9rem; margin-top: -.25rem; color: var(--body-text-color-subdued); }
 #question-count.over { color: #b91c1c; font-weight: 600; }
 #caption .caption.editing { outline: 2px dashed var(--border-color-primary); }
@@ -51,7 +60,7 @@ CSS = """
 #caption .caption-text { font-size: var(--caption-size, 2.25rem); line-height: 1.2; font-weight: 600;
   min-height: 1.3em; word-break: break-word; }
 #caption .caption.low .caption-text { color: #b45309; font-style: italic; }
-#caption .caption-empty { opacity: .55; font-weight: 400; font-size: 1.1rem; }
+#caption .caption-empty { color: var(--body-text-color-subdued); font-weight: 400; font-size: 1.1rem; }
 #caption .meter { position: relative; height: 12px; border: 1px solid var(--border-color-primary);
   border-radius: 6px; margin-top: .4rem; overflow: visible; }
 #caption .meter-fill { height: 100%; background: #16a34a; border-radius: 6px; }
@@ -64,6 +73,7 @@ CSS = """
 html.hc body, html.hc body .gradio-container { --body-background-fill: #000; --background-fill-primary: #000;
   --background-fill-secondary: #000; --block-background-fill: #000; --input-background-fill: #000;
   --body-text-color: #fff; --block-label-text-color: #fff; --block-title-text-color: #fff;
+  --block-info-text-color: #fff; --input-placeholder-color: #d4d4d8;
   --body-text-color-subdued: #fff; --border-color-primary: #fff; --block-border-color: #fff;
   --block-label-background-fill: #000; --block-label-border-color: #fff; --accordion-text-color: #fff;
   --table-text-color: #fff; --table-even-background-fill: #000; --table-odd-background-fill: #000;
@@ -87,6 +97,7 @@ html.hc body #question-count.over { color: #ffd400; }
 html.hc body #caption .caption.low .caption-text { color: #ffd400; }
 html.hc body button.secondary { background: #000 !important; color: #fff !important; border: 2px solid #fff !important; }
 html.hc body button.primary { background: #ffd400 !important; color: #000 !important; }
+html.hc body #cam .cam-btn:disabled, html.hc body #calibrate button:disabled { border-style: dashed !important; }
 html.hc body *:focus-visible, *:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
 html.hc body *:focus-visible { outline-color: #ffd400; }
 #calib-prompt .calib-row { display: flex; gap: 1rem; align-items: center; }
@@ -99,7 +110,16 @@ html.hc body *:focus-visible { outline-color: #ffd400; }
   border: 1px solid var(--border-color-primary); }
 #cam .cam-btn.primary { background: var(--button-primary-background-fill); color: var(--button-primary-text-color); }
 #cam .cam-btn.secondary { background: var(--button-secondary-background-fill); color: var(--button-secondary-text-color); }
-#cam .cam-btn:disabled { opacity: .5; cursor: default; }
+#cam .cam-btn:disabled { cursor: default; border-style: dashed; opacity: 1; background: var(--block-background-fill);
+  color: var(--body-text-color-subdued); }
+/* Disabled is told by a dashed border and no fill, not by fading the text below 4.5:1. */
+#calibrate button:disabled { opacity: 1; border-style: dashed; background: var(--block-background-fill);
+  color: var(--body-text-color-subdued); cursor: default; }
+#calib-prompt .calib-camera { display: flex; gap: .75rem; align-items: center; flex-wrap: wrap; font-weight: 600; }
+#calib-prompt .calib-row svg { margin-right: .25rem; }
+#calib-prompt [data-cam-start] { padding: .45rem 1rem; border-radius: 8px; font-weight: 600; cursor: pointer;
+  border: 1px solid var(--border-color-primary); background: var(--button-primary-background-fill);
+  color: var(--button-primary-text-color); }
 """
 
 # Keyboard shortcuts (Alt+key) on top of ordinary Tab/Enter/Space operation of every control; arrow
@@ -141,25 +161,46 @@ document.addEventListener('keydown', (e) => {
   if (k === 'p') { const t = document.querySelector('#pending textarea'); if (t) { t.focus(); e.preventDefault(); } return; }
   if (ids[k]) { const b = document.getElementById(ids[k]); if (b) { b.click(); e.preventDefault(); } }
 });
-document.addEventListener('input', (e) => {
-  if (!e.target.closest || !e.target.closest('#question')) return;
+// The question's length: on every key, and on every change the app makes (Ask empties the box).
+window.aslGptCount = (text) => {
   const c = document.getElementById('question-count');
   if (!c) return;
-  const n = e.target.value.length, limit = +c.dataset.limit;
+  const n = (text || '').length, limit = +c.dataset.limit;
   c.textContent = n + ' / ' + limit + ' characters' + (n > limit ? ': too long to ask, shorten it' : '');
   c.classList.toggle('over', n > limit);
+};
+document.addEventListener('input', (e) => {
+  if (e.target.closest && e.target.closest('#question')) window.aslGptCount(e.target.value);
+  if (e.target.closest && e.target.closest('#pending')) e.target.dataset.edited = '1';  // see FILL_JS
 });
+// Icon buttons Gradio draws in the chat without a name (the open/close arrow of a Sources group), and its
+// trash button, which clears the whole conversation but was called "Clear" like the pending box's button.
+new MutationObserver(() => {
+  for (const b of document.querySelectorAll('#chat button.icon-button')) {
+    const label = b.getAttribute('aria-label');
+    const name = !label ? (b.querySelector('.dropdown-arrow') ? 'Show or hide' : '')
+      : label === 'Clear' ? 'Clear the conversation' : '';
+    if (name) { b.setAttribute('aria-label', name); b.title = name; }
+  }
+}).observe(document.documentElement, {childList: true, subtree: true});
 </script>
 """
 
-# The pending box takes recognised text from the hidden feed only while the user is not in it: a
-# value set from the server would replace keys typed meanwhile. Returning the box's own text is a no-op.
+# The pending box takes recognised text from the hidden feed only while the user is not in it and has not
+# typed in it: a value set from the server would replace keys typed meanwhile, and the server learns of the
+# first key only a round trip later. So the first key freezes the box in the page itself (data-edited) until
+# Send, Clear, Restore or a video's utterance hands it back. Returning the box's own text is a no-op.
 FILL_JS = """(feed) => {
   const box = document.querySelector('#pending textarea');
   let f = null;
   try { f = JSON.parse(feed); } catch (e) { /* empty feed */ }
-  if (!f || (box && document.activeElement === box)) return box ? box.value : '';
+  if (!f || (box && (document.activeElement === box || box.dataset.edited))) return box ? box.value : '';
   return f.text;
+}"""
+HANDS_BACK_JS = """(...inputs) => {
+  const box = document.querySelector('#pending textarea');
+  if (box) delete box.dataset.edited;
+  return inputs;
 }"""
 
 HELP = ("Keys: **Tab** moves between controls, **←/→** between tabs, **Enter** asks a typed question, "
@@ -208,7 +249,14 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
         signed_q = gr.State(None)  # {"n", "turns": [...]}: pending-box turns to answer, in order
         limit = int(getattr(getattr(services.settings, "rag", None), "max_question_chars", 2000))
 
-        gr.Markdown("# ASL GPT\nFingerspell a question to your camera, or type one; answers cite the knowledge base.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=4):
+                gr.Markdown("# ASL GPT\nFingerspell a question to your camera, or type one; answers cite the "
+                            "knowledge base.")
+            with gr.Column(scale=3, min_width=280):  # where a user looks first, not on the Status tab
+                high_contrast = gr.Checkbox(False, label="High contrast", elem_id="high-contrast")
+                with gr.Accordion("Keyboard shortcuts", open=False, elem_id="shortcuts"):
+                    gr.Markdown(HELP)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 with gr.Row(equal_height=False):
@@ -260,7 +308,9 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                                 calib_delete = gr.Button("Delete profile", elem_id="calib-delete-btn")
                             calib_view = gr.Markdown(elem_id="calib-view")
                     with gr.Column(scale=6, min_width=360):
-                        chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=560, autoscroll=True)
+                        # no share button (it had no name, and nothing is shared from here)
+                        chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=560, autoscroll=True,
+                                             buttons=["copy", "copy_all"])
                         question = gr.Textbox(label="Type a question", placeholder="e.g. What is fingerspelling?",
                                               elem_id="question", lines=1, max_lines=6, submit_btn=False,
                                               info=f"Up to {limit} characters.")
@@ -287,10 +337,8 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                                       label="Confidence threshold (this session)", elem_id="threshold")
                 end_pause = gr.Slider(300, 5000, value=1500, step=100,
                                       label="End-of-utterance pause, ms (this session)", elem_id="end-pause")
-                high_contrast = gr.Checkbox(False, label="High contrast", elem_id="high-contrast")
                 caption_size = gr.Slider(1.0, 5.0, value=2.25, step=0.25, label="Caption size (rem)",
                                          elem_id="caption-size")
-                gr.Markdown(HELP)
         timer = gr.Timer(TICK_S)
 
         # -- live video: frames go over the camera socket; this refreshes what they changed -----------
@@ -337,13 +385,13 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                 return gr.skip(), gr.skip()
             return "", _turns_item([got])
 
-        send_btn.click(on_send, pending, [pending, signed_q], **quiet)
+        send_btn.click(on_send, pending, [pending, signed_q], js=HANDS_BACK_JS, **quiet)
 
         def on_clear(request: gr.Request):
             registry.get(_session(request)).clear()
             return ""
 
-        clear_btn.click(on_clear, None, pending, **quiet)
+        clear_btn.click(on_clear, None, pending, js=HANDS_BACK_JS, **quiet)
 
         def on_delete_word(text, request: gr.Request):
             return registry.get(_session(request)).delete_last_word(text or "")
@@ -357,7 +405,7 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                 return gr.skip(), gr.skip()
             return got, ""
 
-        restore_btn.click(on_restore, None, [pending, rejected_md], **quiet)
+        restore_btn.click(on_restore, None, [pending, rejected_md], js=HANDS_BACK_JS, **quiet)
 
         def on_options(th, pause, auto, request: gr.Request):
             registry.get(_session(request)).set_options(float(th), float(pause), bool(auto))
@@ -480,8 +528,12 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
             for chat_, hist_, status in answer_turn(backend, Question(text, "typed"), chat, hist):
                 yield chat_, hist_, status, ""
 
+        # The chat status line says in words what is happening; Gradio's own strip ("queue: 1/1 | 0.2/1.2s",
+        # "processing | 0.1s", drawn after the old status) is hidden on every output of an answer.
+        answer_quiet = dict(concurrency_id="llm", concurrency_limit=LLM_CONCURRENCY, show_progress="hidden",
+                            show_progress_on=[])
         typed_args = dict(fn=on_typed, inputs=[question, chatbot, turns], outputs=[chatbot, turns, chat_md, question],
-                          concurrency_id="llm", concurrency_limit=LLM_CONCURRENCY)
+                          **answer_quiet)
         question.submit(**typed_args)
         ask_btn.click(**typed_args)
 
@@ -494,9 +546,10 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                 for chat, hist, status in answer_turn(_backend(), q, chat, hist):
                     yield chat, hist, status
 
-        signed_q.change(on_signed, [signed_q, chatbot, turns], [chatbot, turns, chat_md], concurrency_id="llm",
-                        concurrency_limit=LLM_CONCURRENCY)
-        new_chat_btn.click(lambda: ([], [], ""), None, [chatbot, turns, chat_md], concurrency_limit=None)
+        signed_q.change(on_signed, [signed_q, chatbot, turns], [chatbot, turns, chat_md], **answer_quiet)
+        new_chat_btn.click(lambda: ([], [], ""), None, [chatbot, turns, chat_md], **quiet)
+        chatbot.clear(lambda: ([], ""), None, [turns, chat_md], **quiet)  # its trash button: a new conversation too
+        question.change(None, question, None, js="(v) => window.aslGptCount(v)")  # also when Ask empties it
 
         # -- uploaded video ------------------------------------------------------------------------
         def on_video(path, th, request: gr.Request, progress=gr.Progress()):
@@ -521,7 +574,7 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                 return gr.skip()
             return registry.get(_session(request)).use_text(choice, float((confidences or {}).get(choice, 1.0)))
 
-        use_btn.click(on_use, [video_choice, video_confidence], pending, **quiet)
+        use_btn.click(on_use, [video_choice, video_confidence], pending, js=HANDS_BACK_JS, **quiet)
 
         # -- knowledge -----------------------------------------------------------------------------
         from asl_gpt.app import knowledge as kn
@@ -531,17 +584,24 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
 
         kb_tab.select(on_docs, None, docs, concurrency_limit=None)
 
-        def on_upload(files, progress=gr.Progress()):
-            msg = kn.upload_and_index(services, probe, files or [], progress)
-            return web_text(msg, tuple(str(f) for f in files or [])), kn.documents_table(services), None
+        # The status line is each run's own, in words: the previous one is replaced at once, and the progress
+        # bar ("embedding 32/237 chunks") is drawn over the documents table, not over the status.
+        index_args = dict(concurrency_id="index", concurrency_limit=1, show_progress_on=[docs])
 
-        upload_btn.click(on_upload, kb_files, [kb_md, docs, kb_files], concurrency_id="index", concurrency_limit=1)
+        def on_upload(files, progress=gr.Progress()):
+            if files:
+                yield "Uploading and indexing…", gr.skip(), gr.skip()
+            msg = kn.upload_and_index(services, probe, files or [], progress)
+            yield web_text(msg, tuple(str(f) for f in files or [])), kn.documents_table(services), None
+
+        upload_btn.click(on_upload, kb_files, [kb_md, docs, kb_files], **index_args)
 
         def on_reindex(full, progress=gr.Progress()):
+            yield "Reindexing…", gr.skip()
             msg = kn.reindex(services, probe, bool(full), progress)
-            return web_text(msg), kn.documents_table(services)
+            yield web_text(msg), kn.documents_table(services)
 
-        reindex_btn.click(on_reindex, rebuild, [kb_md, docs], concurrency_id="index", concurrency_limit=1)
+        reindex_btn.click(on_reindex, rebuild, [kb_md, docs], **index_args)
 
         # -- status and accessibility -------------------------------------------------------------
         def on_status(request: gr.Request):
