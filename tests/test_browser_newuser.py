@@ -257,3 +257,16 @@ def test_upload_statuses_are_each_about_their_own_files(page, tmp_path):
                            timeout=30_000)
     second = upload(later)
     assert "1 added" in second and "blank-notes" not in second and "Skipped" not in second, second
+
+
+def test_a_dark_system_theme_meets_contrast_too(chromium, app):
+    ctx = chromium.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
+    try:
+        p = ctx.new_page()
+        p.goto(app[0] + "/?__theme=dark", wait_until="load")
+        p.locator("#question textarea").wait_for()
+        p.wait_for_timeout(1000)
+        assert p.evaluate("() => document.body.classList.contains('dark')")
+        assert _contrast_failures(p) == []
+    finally:
+        ctx.close()

@@ -45,11 +45,14 @@ CSS = """
 :root, body, .gradio-container { --font: "ASL GPT Sans", "Source Sans Pro", ui-sans-serif, system-ui, sans-serif; }
 /* The normal theme meets WCAG AA too (every text >= 4.5:1, checked by the browser tests like high contrast):
    Gradio's orange primary buttons carry white text at 2.8:1 and its subdued text (the question's info and
-   counter, placeholders, the footer) is 1.9:1 on white. A dark system theme keeps Gradio's own colours. */
-body:not(.dark), body:not(.dark) .gradio-container { --button-primary-background-fill: #c2410c;
+   counter, placeholders, the footer) is 1.9:1 on white; in a dark system theme the buttons are 3.6:1 and the
+   placeholder 3.1:1. */
+body, body .gradio-container { --button-primary-background-fill: #c2410c;
   --button-primary-background-fill-hover: #9a3412; --button-primary-text-color: #fff;
-  --button-primary-text-color-hover: #fff; --color-accent: #c2410c; --body-text-color-subdued: #52525b;
+  --button-primary-text-color-hover: #fff; }
+body:not(.dark), body:not(.dark) .gradio-container { --color-accent: #c2410c; --body-text-color-subdued: #52525b;
   --input-placeholder-color: #6b6b76; --block-info-text-color: #52525b; }
+body.dark, body.dark .gradio-container { --input-placeholder-color: #a1a1aa; }
 /* The chat's label sat over its first message once the chat scrolled: it takes its own line instead. */
 #chat label[data-testid="block-label"] { position: static; }
 #question-count { font-size: .9rem; margin-top: -.25rem; color: var(--body-text-color-subdued); }
