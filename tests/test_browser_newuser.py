@@ -120,19 +120,22 @@ def test_ask_empties_the_counter_and_the_status_speaks_plainly(page):
     while time.monotonic() < deadline:
         status = _text(page, "#chat-status").strip()
         seen.add(status)
-        strips += page.evaluate("""() => [...document.querySelectorAll('#chat-status .progress-text, #chat .progress-text,'
-            + ' #chat-status .eta-bar, #chat .eta-bar, #question .progress-text')].filter((e) => e.getClientRects().length)
-            .map((e) => e.innerText)""")
+        strips += page.evaluate("""() => [...document.querySelectorAll(
+            '#chat-status .progress-text, #chat .progress-text, #chat-status .eta-bar, #chat .eta-bar,'
+            + ' #question .progress-text')].filter((e) => e.getClientRects().length).map((e) => e.innerText)""")
         if status.startswith(("answered", "not in the knowledge base", "LLM error", "⚠")):
             break
         page.wait_for_timeout(100)
     assert strips == [], strips  # no "queue: 1/1 | 0.2/1.2s", no "processing | 0.1s"
     plain = ("searching the knowledge base…", "waiting for the LLM…", "answering…", "answered in ",
              "not in the knowledge base", "LLM error")
-    assert all(s == "" or (any(w in s for w in plain) and "queue" not in s and "processing" not in s) for s in seen), seen
-    assert not any(s.count("answered") > 1 or ("answered" in s and "answering" in s) for s in seen), seen  # no old status appended
+    assert all(s == "" or (any(w in s for w in plain) and "queue" not in s and "processing" not in s)
+               for s in seen), seen
+    # no old status appended to the new one
+    assert not any(s.count("answered") > 1 or ("answered" in s and "answering" in s) for s in seen), seen
     # Every icon button in the chat has a name, and none is called "Clear" like the pending box's button.
-    names = page.evaluate("() => [...document.querySelectorAll('#chat button')].map((b) => b.getAttribute('aria-label') || b.innerText.trim())")
+    names = page.evaluate("() => [...document.querySelectorAll('#chat button')]"
+                          ".map((b) => b.getAttribute('aria-label') || b.innerText.trim())")
     assert names and all(names) and "Clear" not in names, names
 
 

@@ -300,7 +300,7 @@ def test_camera_socket_refuses_other_origins_other_sessions_and_missing_logins()
     from fastapi.testclient import TestClient
 
     from asl_gpt.app.camera import PATH
-    from asl_gpt.app.live import LiveRegistry
+    from asl_gpt.app.registry import LiveRegistry
     from test_ui import FakeServices
 
     registry = LiveRegistry(FakeServices(None))

@@ -322,7 +322,7 @@ def test_camera_socket_answers_frames_for_its_own_session_only():
     from starlette.websockets import WebSocketDisconnect
 
     from asl_gpt.app.camera import PATH, websocket_route
-    from asl_gpt.app.live import LiveRegistry
+    from asl_gpt.app.registry import LiveRegistry
 
     registry = LiveRegistry(FakeServices(None))
     app = FastAPI(routes=[websocket_route(registry)])

@@ -33,7 +33,8 @@ from asl_gpt.app import calibrate as calib
 from asl_gpt.app import camera
 from asl_gpt.app import knowledge as kn
 from asl_gpt.app.chat import Question, answer_turn
-from asl_gpt.app.live import LiveOptions, LiveRegistry, LiveSession, LiveState
+from asl_gpt.app.live import LiveOptions, LiveSession, LiveState
+from asl_gpt.app.registry import LiveRegistry
 from asl_gpt.app.pending import Turn
 from asl_gpt.app.status import StatusProbe, caption_html, full_status, live_status
 from asl_gpt.app.wording import web_text
