@@ -339,7 +339,7 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
             gr.Warning(web_text(str(e)))
             return None
 
-    def on_start(name, letters, request: gr.Request):
+    def on_calib_start(name, letters, request: gr.Request):
         live = sh.live(request)
         cap = attempt(calib.new_capture, services, letters, name)
         if cap is None:
@@ -351,7 +351,7 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
             + (f" Resuming {cap.profile.letters.upper()}." if cap.profile.samples else "")
             + ("" if camera_on else " The camera is off: press Start camera.")), *usable(True)
 
-    def on_action(action, request: gr.Request):
+    def on_calib_action(action, request: gr.Request):
         live = sh.live(request)
         state = live.with_capture(lambda cap: getattr(cap, action)())
         if state is None:
@@ -359,7 +359,7 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
             return gr.skip()
         return calib.prompt_html(state, True, live.capture_letters, live.state().camera_on)
 
-    def on_finish(name, request: gr.Request):
+    def on_calib_finish(name, request: gr.Request):
         live = sh.live(request)
         letters = live.capture_letters
         cap = live.stop_calibration()  # the worker stops feeding it before it is fitted
@@ -375,42 +375,42 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
                 gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen),
                 *usable(False))
 
-    def on_use(name, request: gr.Request):
+    def on_calib_use(name, request: gr.Request):
         live = sh.live(request)
         if name == (live.profile or calib.NONE):
             return calib.describe(services, name)
         return calib.use_profile(services, live, name) + "  \n" + calib.describe(services, name)
 
-    def on_delete(name, request: gr.Request):
+    def on_calib_delete(name, request: gr.Request):
         live = sh.live(request)
         msg = attempt(calib.delete_profile, services, live, name)
         choices = gr.update(choices=calib.profile_names(services), value=live.profile or calib.NONE)
         return msg or gr.skip(), choices
 
-    def on_open(request: gr.Request):
+    def on_calib_open(request: gr.Request):
         live = sh.live(request)
         chosen = live.profile or calib.NONE
         return (gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen),
                 *usable(live.capture is not None))
 
-    def on_keep(request: gr.Request):
-        return on_action("keep", request)
+    def on_calib_keep(request: gr.Request):
+        return on_calib_action("keep", request)
 
-    def on_retake(request: gr.Request):
-        return on_action("retake", request)
+    def on_calib_retake(request: gr.Request):
+        return on_calib_action("retake", request)
 
-    def on_skip(request: gr.Request):
-        return on_action("skip", request)
+    def on_calib_skip(request: gr.Request):
+        return on_calib_action("skip", request)
 
-    start_btn.click(on_start, [name_box, letters_box], [prompt, msg_md, *actions], **QUIET)
-    keep_btn.click(on_keep, None, prompt, **QUIET)
-    retake_btn.click(on_retake, None, prompt, **QUIET)
-    skip_btn.click(on_skip, None, prompt, **QUIET)
-    finish_btn.click(on_finish, name_box, [prompt, msg_md, profiles, view, *actions], concurrency_id="calibrate",
+    start_btn.click(on_calib_start, [name_box, letters_box], [prompt, msg_md, *actions], **QUIET)
+    keep_btn.click(on_calib_keep, None, prompt, **QUIET)
+    retake_btn.click(on_calib_retake, None, prompt, **QUIET)
+    skip_btn.click(on_calib_skip, None, prompt, **QUIET)
+    finish_btn.click(on_calib_finish, name_box, [prompt, msg_md, profiles, view, *actions], concurrency_id="calibrate",
                      concurrency_limit=2)
-    profiles.input(on_use, profiles, view, **QUIET)
-    delete_btn.click(on_delete, profiles, [view, profiles], **QUIET)
-    panel.expand(on_open, None, [profiles, view, *actions], **QUIET)
+    profiles.input(on_calib_use, profiles, view, **QUIET)
+    delete_btn.click(on_calib_delete, profiles, [view, profiles], **QUIET)
+    panel.expand(on_calib_open, None, [profiles, view, *actions], **QUIET)
     return SimpleNamespace(prompt=prompt, refresh=refresh)
 
 
