@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from test_browser import (_contrast_failures, _live, _new_conversation, _silence_camera_recognition, _wait_answer,
-                          app, chromium, page, y4m)  # noqa: F401 - fixtures
+from test_browser import (_contrast_failures, _contrast_failures_on_every_tab, _live, _new_conversation,  # noqa: F401
+                          _silence_camera_recognition, app, chromium, page, y4m)  # the fixtures too
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -92,11 +92,7 @@ def test_every_text_meets_contrast_in_the_normal_theme(page, test_output):
     _open_calibrate(page)
     page.wait_for_timeout(800)
     page.screenshot(path=str(test_output / "newuser-theme-default.png"), full_page=True)
-    failures = _contrast_failures(page)
-    for tab in ("Knowledge", "Status and settings"):
-        page.get_by_role("tab", name=tab).click()
-        page.wait_for_timeout(800)
-        failures += _contrast_failures(page)
+    failures = _contrast_failures_on_every_tab(page)
     assert failures == [], failures
     page.get_by_role("tab", name="Ask").click()
     page.locator("#high-contrast input").check()
