@@ -18,10 +18,16 @@ from tests.test_calibration import LinearReader, _profile
 from tests.test_ui import FakeExtractor, FakeRecognizer, _feed
 
 
-def test_every_letter_has_a_reference_handshape_drawn_like_the_overlay():
+def test_every_letter_has_a_reference_handshape_where_the_thumb_can_be_told_apart():
     for c in cal.LETTERS:
-        svg = calib.reference_svg(c)
-        assert svg.startswith("<svg") and svg.count("<line") == 21 and svg.count("<circle") == 21
+        front = calib.reference_svg(c).split("</svg>")[0]
+        # a filled palm, 16 finger bones (each outlined), a dot at each of the 5 tips, the thumb in its own colour
+        assert front.startswith("<svg") and front.count("<polygon") == 1 and front.count("<line") == 32
+        assert front.count("<circle") == 5 and front.count(calib.THUMB_COLOUR) == 5
+    fists = {c: calib.reference_svg(c) for c in "asemnt"}  # thumb beside, over or under the fingers
+    assert len(set(fists.values())) == 6
+    assert "calib-side" not in fists["a"]  # beside the fingers: the front shows it
+    assert all("calib-side" in fists[c] for c in "semnt")  # within their width: a side view shows in front or behind
 
 
 def test_the_prompt_escapes_messages_and_names_the_letter():
@@ -30,6 +36,15 @@ def test_the_prompt_escapes_messages_and_names_the_letter():
     assert "<img src=x" not in page and "&lt;img" in page
     assert "data-letter='m'" in page and ">M<" in page and "Keep or retake" in page
     assert "Start" in calib.prompt_html(None, False)
+
+
+def test_the_prompt_counts_the_chosen_letters_and_says_when_the_camera_is_off():
+    s = cal.CaptureState("l", "ready", 0.0, "abcz", "")
+    page = calib.prompt_html(s, True, "ably", camera_on=False)
+    assert "Done: AB (2/4)" in page and "/26" not in page
+    assert "The camera is off" in page and "data-cam-start" in page
+    assert "camera is off" not in calib.prompt_html(s, True, "ably", camera_on=True)
+    assert "(4/26)" in calib.prompt_html(s, True)  # every letter when none were chosen
 
 
 def test_profile_names_cannot_leave_the_profiles_folder(tmp_path):
@@ -108,3 +123,12 @@ def test_a_capture_resumes_the_named_profile_of_this_model(tmp_path, shipped):
     assert calib.new_capture(services, "", "nobody").profile.letters == ""
     with pytest.raises(InputError):
         calib.new_capture(services, "123", "")
+
+
+def test_finish_with_no_letter_kept_saves_nothing(tmp_path, shipped):
+    services = ShippedServices(tmp_path, shipped)
+    live = LiveSession(shipped, FakeExtractor, StreamOptions(), BufferOptions())
+    cap = calib.new_capture(services, "ab", "")
+    assert calib.save_and_use(services, live, cap, "empty") == calib.NOTHING_KEPT
+    assert calib.profile_names(services) == [calib.NONE] and live.profile is None
+    live.close()

@@ -117,10 +117,16 @@ def test_pdf_pages_become_sections(tmp_path):
     assert "Stokoe" in doc.sections[0].text
 
 
+def test_a_file_of_headings_alone_is_text(tmp_path):
+    (tmp_path / "title.md").write_text("# Only a title\n\n## And a subtitle\n")
+    doc = load_document(tmp_path / "title.md")
+    assert doc.title == "Only a title" and [s.text for s in doc.sections] == ["Only a title\nAnd a subtitle"]
+
+
 def test_binary_corrupt_empty_and_unreadable_files_are_skipped(tmp_path):
     (tmp_path / "bin.md").write_bytes(b"\x00\x01\x02binary")
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
-    (tmp_path / "empty.md").write_text("# Only a title\n")
+    (tmp_path / "empty.md").write_text("\n  \n")
     for name in ("bin.md", "broken.pdf", "empty.md"):
         with pytest.raises(SkipDocument):
             load_document(tmp_path / name)

@@ -66,6 +66,25 @@ def test_no_person_gives_all_nan():
     assert out.shape == (543, 3) and np.isnan(out).all()
 
 
+def test_model_loading_warnings_are_silenced_and_the_rest_of_stderr_kept():
+    """MediaPipe's graph writes six 'Feedback manager' warnings (and TensorFlow Lite notices) per camera session
+    while its models load: nothing a user can act on. Whatever else goes to stderr meanwhile still appears."""
+    code = ("import os, threading, numpy as np\n"
+            "from asl_gpt.landmarks.holistic import HolisticExtractor\n"
+            "os.write(2, b'before\\n')\n"
+            "go = threading.Event()\n"
+            "def other():\n"
+            "    go.wait(); os.write(2, b'meanwhile\\n')\n"
+            "threading.Thread(target=other).start()\n"
+            "ex = HolisticExtractor(face=False)\n"
+            "go.set()\n"
+            "for _ in range(2): ex(np.zeros((120, 160, 3), np.uint8))\n"
+            "os.write(2, b'after\\n')\n")
+    err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300).stderr
+    assert "Feedback manager" not in err and "XNNPACK" not in err, err
+    assert "before" in err and "meanwhile" in err and "after" in err, err
+
+
 def test_video_reader_errors(tmp_path):
     from asl_gpt.landmarks.video import read_video
 

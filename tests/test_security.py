@@ -214,7 +214,8 @@ def test_upload_and_index_reports_each_refusal_and_indexes_the_rest(tmp_path):
     up = tmp_path / "uploads"
     up.mkdir()
     summary = SimpleNamespace(added=1, updated=0, removed=0, unchanged=0, chunks_embedded=1, chunks_total=1,
-                              seconds=0.1, skipped=[(str(up / "x<script>.md"), "no <b>text</b>")])
+                              seconds=0.1, skipped=[(str(up / "club.md"), "no <b>text</b>"),
+                                                    (str(up / "earlier.md"), "no text")])
     services = SimpleNamespace(
         settings=SimpleNamespace(rag=RagConfig(max_upload_mb=1.0, max_upload_files=5)),
         uploads_dir=lambda: up,
@@ -225,7 +226,8 @@ def test_upload_and_index_reports_each_refusal_and_indexes_the_rest(tmp_path):
     lines = msg.split("  \n")
     assert lines[0] == "Uploaded club.md."
     assert lines[1].startswith("⚠ &lt;img src=x onerror=alert(1)&gt;.exe: unsupported")
-    assert lines[2].startswith("Indexed: 1 added") and "x&lt;script&gt;.md (no &lt;b&gt;text&lt;/b&gt;)" in lines[3]
+    assert lines[2].startswith("Indexed: 1 added") and lines[3] == "Skipped: club.md (no &lt;b&gt;text&lt;/b&gt;)"
+    assert "earlier.md" not in msg  # skipped by an earlier upload: that status said so, this one is about its own
     assert indexed == [[up]] and _unsafe(msg) == []
     # Nothing acceptable: no index run, only the reasons.
     msg = kn.upload_and_index(services, probe, [str(files[1])])
@@ -298,7 +300,7 @@ def test_camera_socket_refuses_other_origins_other_sessions_and_missing_logins()
     from fastapi.testclient import TestClient
 
     from asl_gpt.app.camera import PATH
-    from asl_gpt.app.live import LiveRegistry
+    from asl_gpt.app.registry import LiveRegistry
     from test_ui import FakeServices
 
     registry = LiveRegistry(FakeServices(None))

@@ -182,13 +182,32 @@ def test_hands_state_is_held_briefly_and_unknown_when_the_camera_stops():
         assert live.state().hands_visible  # one frame without hands does not flip the story
         clock[0] += 0.5
         _feed(live, [False])
-        assert not live.state().hands_visible and "not visible" in hands_line(live.state())
+        assert not live.state().hands_visible and "not in view" in hands_line(live.state())
         _feed(live, [True])
         live.camera_event(on=False)
         s = live.state()
         assert not s.streaming and not s.hands_visible and hands_line(s).startswith("Hands: —")
     finally:
         live.close()
+
+
+def test_lowering_the_hands_after_signing_says_what_happens_to_the_question():
+    from asl_gpt.app.status import live_status
+
+    down = dict(streaming=True, hands_visible=False, camera_on=True, last_frame_age_s=0.1, frames_received=9)
+    assert "not in view" in hands_line(LiveState(**down))  # nothing signed: at rest
+    pending = dict(down, text="what is asl", confidence=0.9, phase="recognised")
+    assert hands_line(LiveState(**pending)) == "Hands: lowered: sending your question…"
+    assert "press **Send**" in hands_line(LiveState(**pending, auto_send=False))
+    assert "below the threshold" in hands_line(LiveState(**dict(pending, low_confidence=True)))
+    assert "was sent" in hands_line(LiveState(**dict(down, phase="sent", sent="what is asl")))
+    # The camera is said by the camera panel; the line under it only adds that frames stopped arriving.
+    assert "Camera:" not in live_status(LiveState(**pending))
+    assert "Camera: stopped" in live_status(LiveState(**dict(down, last_frame_age_s=5.0)))
+    off = LiveState(text="what is asl", confidence=0.9, phase="recognised", frames_received=9)
+    assert "camera off: Send asks this" in caption_html(off)
+    assert "(camera off)" in caption_html(LiveState(frames_received=9))
+    assert "(nothing signed yet)" in caption_html(LiveState())
 
 
 def _slow(delay_s: float):
@@ -303,7 +322,7 @@ def test_camera_socket_answers_frames_for_its_own_session_only():
     from starlette.websockets import WebSocketDisconnect
 
     from asl_gpt.app.camera import PATH, websocket_route
-    from asl_gpt.app.live import LiveRegistry
+    from asl_gpt.app.registry import LiveRegistry
 
     registry = LiveRegistry(FakeServices(None))
     app = FastAPI(routes=[websocket_route(registry)])

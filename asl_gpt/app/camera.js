@@ -88,6 +88,17 @@
     try { s.ws.close(); } catch (e) { /* already closed */ }
     buttons(false);
     say(message || 'Camera off.');
+    blank();
+  }
+
+  function blank() {  // the last frame and its caption would stay on the canvas as if still live
+    const out = $('cam-canvas');
+    if (!out) return;
+    const g = out.getContext('2d'), W = out.width, H = out.height;
+    g.fillStyle = '#111'; g.fillRect(0, 0, W, H);
+    g.fillStyle = '#fff'; g.font = `600 ${Math.round(Math.max(18, W / 22))}px sans-serif`;
+    g.textAlign = 'center'; g.fillText('Camera off', W / 2, H / 2); g.textAlign = 'start';
+    out.dataset.off = '1';
   }
 
   function sendFrame() {
@@ -175,11 +186,13 @@
       g.fillStyle = '#fff'; g.fillText(t, 10 * s, y);
     });
     st.shown += 1;
+    delete out.dataset.off;
     out.dataset.frames = String(st.shown);  // for tests and the benchmark: frames drawn so far
   }
 
   document.addEventListener('click', (e) => {
-    if (e.target.closest && e.target.closest('#cam-start')) start();
+    // [data-cam-start]: the same start offered where the camera is needed (the Calibrate panel)
+    if (e.target.closest && e.target.closest('#cam-start, [data-cam-start]')) start();
     else if (e.target.closest && e.target.closest('#cam-stop')) stop();
   });
   window.aslGptCamera = {start, stop, running: () => st !== null};

@@ -28,7 +28,8 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from asl_gpt.app.live import FrameReply, LiveRegistry
+from asl_gpt.app.live import FrameReply
+from asl_gpt.app.registry import LiveRegistry
 from asl_gpt.config import RecognizerConfig
 from asl_gpt.landmarks import layout
 

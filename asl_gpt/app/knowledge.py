@@ -46,15 +46,17 @@ def documents_table(services) -> list[list]:
         return []
 
 
-def _summary(s) -> str:
+def _summary(s, only: set[str] | None = None) -> str:
     text = (f"Indexed: {s.added} added, {s.updated} updated, {s.removed} removed, {s.unchanged} unchanged; "
             f"{s.chunks_embedded} chunks embedded, {s.chunks_total} in the index ({s.seconds:.1f} s).")
-    if s.skipped:
-        text += "  \nSkipped: " + "; ".join(_md(f"{p.rsplit('/', 1)[-1]} ({why})") for p, why in s.skipped)
+    skipped = [(p, why) for p, why in s.skipped if only is None or str(Path(p).resolve()) in only]
+    if skipped:
+        text += "  \nSkipped: " + "; ".join(_md(f"{p.rsplit('/', 1)[-1]} ({why})") for p, why in skipped)
     return text
 
 
-def _run_index(services, probe, paths, rebuild: bool, progress=None) -> str:
+def _run_index(services, probe, paths, rebuild: bool, progress=None, only: list[Path] | None = None) -> str:
+    """Index `paths`; the summary names the files skipped among `only` (default: all of them)."""
     def report(done: int, total: int) -> None:
         probe.indexing = f"indexing: {done}/{total} chunks embedded"
         if progress is not None:
@@ -65,7 +67,7 @@ def _run_index(services, probe, paths, rebuild: bool, progress=None) -> str:
     try:
         probe.indexing = "indexing: reading documents"
         summary = services.knowledge().index(paths, rebuild=rebuild, progress=report)
-        return _summary(summary)
+        return _summary(summary, None if only is None else {str(p.resolve()) for p in only})
     except AslGptError as e:
         return f"⚠ {_md(e)}"
     except Exception as e:  # noqa: BLE001 - the app stays up; the message says what failed
@@ -93,7 +95,9 @@ def upload_and_index(services, probe, files: list[str], progress=None) -> str:
     saved, refused = save_uploads(files, services.uploads_dir(), rag.max_upload_mb, rag.max_upload_files)
     lines = [f"⚠ {_md(r)}" for r in refused]
     if saved:
-        msg = _run_index(services, probe, [services.uploads_dir()], False, progress)
+        # the whole uploads folder is indexed, but this status is about this upload: a file skipped by an
+        # earlier upload (still in the folder) is not reported again
+        msg = _run_index(services, probe, [services.uploads_dir()], False, progress, only=saved)
         lines = [f"Uploaded {_md(', '.join(p.name for p in saved))}.", *lines, msg]
     return "  \n".join(lines)
 

@@ -3,9 +3,9 @@
 One `RecognitionSession` (asl_gpt.pipeline) owns frames -> landmarks -> text -> buffer and the
 frame counters; `LiveSession` puts a mailbox and a worker thread around it and the pending box
 beside it. The browser sends JPEG frames over a WebSocket (asl_gpt.app.camera) with at most two in
-flight. `submit` only drops the newest frame into a one-slot `Mailbox` (a frame that arrives while
-Holistic is busy replaces the waiting one, which is answered as dropped: stale frames are never
-queued) and returns at once. The worker decodes the frame it takes and runs Holistic on it
+flight. `submit` only drops the newest frame into a one-slot `Mailbox` (asl_gpt.app.mailbox: a frame
+that arrives while Holistic is busy replaces the waiting one, which is answered as dropped: stale frames
+are never queued) and returns at once. The worker decodes the frame it takes and runs Holistic on it
 *outside* the session's lock (`RecognitionSession.extract` changes no state), then takes the lock
 only to apply the landmarks (streaming recognition, the buffer) and answers that frame with its
 landmarks and the buffer state, which the browser draws over the frame it sent. So the UI's
@@ -22,15 +22,15 @@ the shared model (`use_recognizer`).
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
 
+from asl_gpt.app.mailbox import Mailbox, Rate
 from asl_gpt.app.pending import Decision, PendingText, Phase, Turn
 from asl_gpt.buffer import BufferOptions, Committed, Event, Rejected, UtteranceBuffer
 from asl_gpt.config import RecognizerConfig
@@ -77,6 +77,7 @@ class LiveState:
     camera_on: bool = False  # a camera socket is open
     camera_error: str = ""  # why the browser could not open the camera (permission denied, none found)
     said: tuple[str, ...] = ()  # the last few committed utterances (shown over the video)
+    auto_send: bool = BufferOptions.auto_send  # a pause (lowering the hands) sends the pending text
 
 
 @dataclass(frozen=True)
@@ -92,26 +93,6 @@ class FrameReply:
 Reply = Callable[[FrameReply], None]
 
 
-class _Rate:
-    def __init__(self, window_s: float):
-        self.window_s = window_s
-        self._t: deque[float] = deque()
-
-    def tick(self, now: float) -> None:
-        self._t.append(now)
-        self._trim(now)
-
-    def _trim(self, now: float) -> None:
-        while self._t and now - self._t[0] > self.window_s:
-            self._t.popleft()
-
-    def rate(self, now: float) -> float:
-        self._trim(now)
-        if len(self._t) < 2:
-            return 0.0
-        return (len(self._t) - 1) / max(1e-6, self._t[-1] - self._t[0])
-
-
 def decode_image(data: bytes) -> np.ndarray:
     """JPEG/PNG bytes -> uint8[H, W, 3] RGB; InputError when they are not an image."""
     import cv2
@@ -120,43 +101,6 @@ def decode_image(data: bytes) -> np.ndarray:
     if bgr is None:
         raise InputError(f"unreadable camera frame ({len(data)} bytes, not a JPEG or PNG image)")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-class Mailbox:
-    """A one-slot mailbox between the camera socket and a worker: `put` never waits and replaces what
-    is waiting (returned, to be answered as dropped); `take` waits for an item, or None after
-    `idle_s` without one or once closed."""
-
-    def __init__(self, clock=time.monotonic):
-        self._clock = clock
-        self._cond = threading.Condition()
-        self._item = None
-        self._closed = False
-
-    def put(self, item):
-        with self._cond:
-            stale, self._item = self._item, item
-            self._cond.notify_all()
-            return stale
-
-    def take(self, idle_s: float):
-        with self._cond:
-            deadline = self._clock() + idle_s
-            while self._item is None and not self._closed:
-                left = deadline - self._clock()
-                if left <= 0:
-                    return None
-                self._cond.wait(min(left, 1.0))
-            item, self._item = self._item, None
-            return item
-
-    def close(self):
-        """Wake the worker; what is still waiting is returned (to be answered as dropped)."""
-        with self._cond:
-            self._closed = True
-            item, self._item = self._item, None
-            self._cond.notify_all()
-            return item
 
 
 class LiveSession:
@@ -183,8 +127,8 @@ class LiveSession:
         self._hands_at: float | None = None  # clock time of the last frame with hands
         self._stopped = False  # the page said its camera stopped
         self._received = 0  # frames that reached the mailbox (recognition counts those it saw)
-        self._rx = _Rate(options.fps_window_s)
-        self._px = _Rate(options.fps_window_s)
+        self._rx = Rate(options.fps_window_s)
+        self._px = Rate(options.fps_window_s)
         self._last_rx: float | None = None
         self._error = ""
         self._said: deque[str] = deque(maxlen=3)
@@ -194,6 +138,7 @@ class LiveSession:
         self._capture = None  # a GuidedCapture while the user calibrates (asl_gpt.calibration)
         self.capture_name = ""  # the profile name it is kept under
         self.capture_saved = ""  # the letters of it already kept on disk (asl_gpt.app.calibrate.autosave)
+        self.capture_letters = ""  # the letters it asks for (the panel counts its progress over these)
         self.profile: str | None = None  # the name of the calibration profile this session reads with (None: none)
 
     # -- frames ------------------------------------------------------------------------------------
@@ -353,7 +298,8 @@ class LiveSession:
             model=getattr(getattr(rec, "contract", None), "name", "") if rec is not None else "",
             model_error=self._model_error,
             last_rejected=f"{rej.text} ({rej.reason})" if rej else "", error=self._error,
-            camera_on=self._camera_on, camera_error=self._camera_error, said=tuple(self._said))
+            camera_on=self._camera_on, camera_error=self._camera_error, said=tuple(self._said),
+            auto_send=self._buffer.options.auto_send)
 
     def take_outgoing(self) -> list[Turn]:
         """Turns auto-sent (the signer paused) since the last call."""
@@ -433,11 +379,12 @@ class LiveSession:
             return p.text
 
     # -- calibration (the Calibrate panel) ------------------------------------------------------
-    def start_calibration(self, capture, name: str = "") -> None:
+    def start_calibration(self, capture, name: str = "", letters: str | None = None) -> None:
         """Frames go to `capture` (asl_gpt.calibration.GuidedCapture) instead of recognition until stopped;
-        `name`: the profile it will be saved as."""
+        `name`: the profile it will be saved as; `letters`: those asked (default: the capture's queue now)."""
         with self._lock:
             self._capture, self.capture_name, self.capture_saved = capture, name, capture.profile.letters
+            self.capture_letters = "".join(capture.queue) if letters is None else letters
 
     @property
     def capture(self):
@@ -490,71 +437,3 @@ def _drop(item, state: LiveState) -> None:
     """Answer a mailbox item that will not be processed."""
     if item is not None and item[2] is not None:
         item[2](FrameReply(state, dropped=True))
-
-
-@dataclass
-class LiveRegistry:
-    """Live sessions keyed by Gradio's session hash; each browser tab gets its own, dropped on unload."""
-
-    services: object
-    options: LiveOptions = LiveOptions()
-    _sessions: dict[str, LiveSession] = field(default_factory=dict)
-    _tokens: dict[str, str] = field(default_factory=dict)  # camera-socket token -> session key
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def token(self, key: str) -> str:
-        """An unguessable token that lets this session's page open its camera socket."""
-        with self._lock:
-            for t, k in self._tokens.items():
-                if k == key:
-                    return t
-            t = secrets.token_urlsafe(24)
-            self._tokens[t] = key
-            return t
-
-    def by_token(self, token: str) -> LiveSession | None:
-        """The live session a camera socket's token belongs to (None: unknown or dropped)."""
-        with self._lock:
-            key = self._tokens.get(token)
-        return self.get(key) if key is not None else None
-
-    def get(self, key: str) -> LiveSession:
-        with self._lock:
-            s = self._sessions.get(key)
-            if s is None:
-                s = self._sessions[key] = self._new()
-            return s
-
-    def _new(self) -> LiveSession:
-        from asl_gpt.pipeline import stream_options
-
-        settings = self.services.settings
-        try:
-            rec, err = self.services.recognizer(), ""
-        except AslGptError as e:
-            rec, err = None, str(e)
-        buffer = BufferOptions(min_confidence=rec.contract.min_confidence) if rec is not None else BufferOptions()
-        return LiveSession(rec, self.services.new_extractor, stream_options(settings), buffer, self.options,
-                           model_error=err)
-
-    def sessions(self) -> list[LiveSession]:
-        """The live sessions now (for benchmarks and tests)."""
-        with self._lock:
-            return list(self._sessions.values())
-
-    def drop(self, key: str) -> None:
-        with self._lock:
-            s = self._sessions.pop(key, None)
-            self._tokens = {t: k for t, k in self._tokens.items() if k != key}
-        if s is not None:
-            s.close()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._sessions)
-
-    def close(self) -> None:
-        with self._lock:
-            keys = list(self._sessions)
-        for key in keys:
-            self.drop(key)

@@ -107,9 +107,21 @@ def camera_line(s: LiveState) -> str:
 
 
 def hands_line(s: LiveState) -> str:
+    """Whether hands are in view, and what lowering them does now: lowering the hands is how a signer sends,
+    so hands out of view after signing are not a problem to report."""
     if not s.streaming:
         return "Hands: — (no frames arriving)" if s.frames_processed else "Hands: —"
-    return "Hands: **detected**" if s.hands_visible else "Hands: **not visible** (keep both hands and shoulders in view)"
+    if s.hands_visible:
+        return "Hands: **detected**"
+    if s.phase == "sent" and s.sent:
+        return "Hands: lowered: your question was sent."
+    if s.text and s.phase == "recognised":
+        if s.low_confidence:
+            return "Hands: lowered: the reading is below the threshold, so it is not sent by itself (press **Send**)."
+        if s.auto_send:
+            return "Hands: lowered: sending your question…"
+        return "Hands: lowered: press **Send** to ask it (auto-send is off)."
+    return "Hands: not in view (raise a hand to spell, with your shoulders in view)"
 
 
 def model_line(s: LiveState) -> str:
@@ -129,8 +141,11 @@ def llm_line(l: LLMInfo) -> str:
 
 
 def live_status(s: LiveState) -> str:
-    """The short line under the video."""
-    parts = [camera_line(s), hands_line(s)]
+    """The short line under the video. The camera's own state is said once, by the camera panel (camera.js):
+    here only what it cannot know (frames stopped reaching the app while its camera runs)."""
+    stalled = s.camera_on and s.last_frame_age_s is not None and s.last_frame_age_s > 3.0
+    parts = [camera_line(s)] if stalled else []
+    parts.append(hands_line(s))
     if s.model_error:
         parts.append(model_line(s))
     if s.error:
@@ -150,12 +165,13 @@ def caption_html(s: LiveState) -> str:
     It follows the pending box's phase: while the user edits the box, what recognition reads
     meanwhile is shown here (and only here), marked as not going into their text."""
     editing, sent = s.phase == "editing", s.phase == "sent" and s.sent
+    stopped = not s.streaming and s.frames_received > 0  # the camera stopped: nothing here is live any more
     if sent and not s.text:
         body = f"<span class='caption-note'>Sent:</span> {html.escape(s.sent)}"
     elif s.text:
         body = html.escape(s.text)
     else:
-        body = "<span class='caption-empty'>(nothing signed yet)</span>"
+        body = f"<span class='caption-empty'>({'camera off' if stopped else 'nothing signed yet'})</span>"
     pct = max(0.0, min(1.0, s.confidence)) * 100 if s.text else 0.0
     low = s.low_confidence and bool(s.text)
     if editing:
@@ -165,6 +181,8 @@ def caption_html(s: LiveState) -> str:
         label = f"confidence {s.confidence:.2f} — below the threshold {s.threshold:.2f}, will not be sent automatically"
     else:
         label = f"confidence {s.confidence:.2f}" if s.text else ""
+    if stopped and s.text and not editing:
+        label += " · camera off: Send asks this, Clear drops it"
     cls = "caption" + (" low" if low else "") + (" editing" if editing else "")
     return (f"<div class='{cls}' data-phase='{s.phase}' role='status' aria-live='polite'>"
             f"<div class='caption-text'>{body}</div>"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 import numpy as np
 
@@ -24,6 +25,77 @@ log = logging.getLogger(__name__)
 # MediaPipe's C++ side logs a warning per graph and per frame; keep the console readable.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Those two no longer reach the lines its graph writes (absl, not glog) while its models load, on the first
+# frame: six "Feedback manager requires a model with a single signature inference" warnings per graph, and
+# TensorFlow Lite's delegate and log notices. Nothing a user can act on: these are dropped (only these).
+_LOAD_NOISE = (b"inference_feedback_manager.cc", b"All log messages before absl::InitializeLog()",
+               b"Created TensorFlow Lite XNNPACK delegate")
+
+
+class _QuietLoad:
+    """While any graph loads, file descriptor 2 goes through a pipe that drops `_LOAD_NOISE` lines and passes
+    every other line on (other threads' output is only delayed). Shared by concurrent loads (counted)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved: int | None = None  # the real stderr while filtering
+
+    def __enter__(self):
+        with self._lock:
+            self._users += 1
+            if self._users == 1:
+                try:
+                    self._start()
+                except OSError as e:  # no pipe, no stderr: the noise is shown, nothing else changes
+                    log.debug("stderr not filtered: %s", e)
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._saved is not None:
+                _flush_stderr()
+                os.dup2(self._saved, 2)  # the pipe's last writer closes (unless a child inherited it)
+                os.close(self._saved)
+                self._saved = None
+
+    def _start(self) -> None:
+        _flush_stderr()
+        r, w = os.pipe()
+        self._saved, out = os.dup(2), os.dup(2)
+        os.dup2(w, 2)
+        os.close(w)
+        threading.Thread(target=_pass_on, args=(r, out), name="stderr-filter", daemon=True).start()
+
+
+def _flush_stderr() -> None:
+    import sys
+
+    try:
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
+def _pass_on(r: int, out: int) -> None:
+    """Copy lines from `r` to `out` but the load noise, until every writer has closed the pipe."""
+    rest = b""
+    try:
+        while chunk := os.read(r, 65536):
+            *lines, rest = (rest + chunk).split(b"\n")
+            kept = b"".join(line + b"\n" for line in lines if not any(n in line for n in _LOAD_NOISE))
+            if kept:
+                os.write(out, kept)
+        if rest and not any(n in rest for n in _LOAD_NOISE):
+            os.write(out, rest)
+    except OSError:
+        pass
+    finally:
+        os.close(r)
+        os.close(out)
+
+
+_quiet_load = _QuietLoad()
 
 
 class HolisticExtractor:
@@ -48,12 +120,18 @@ class HolisticExtractor:
         else:
             self._holistic = _holistic_without_face(static_image_mode, min_detection_confidence,
                                                     min_tracking_confidence)
+        self._loaded = False  # the graph loads its models on the first frame
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """uint8[H, W, 3] RGB -> float32[543, 3] (NaN where a part is missing)."""
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError(f"expected uint8[H, W, 3] RGB, got {rgb.dtype}{list(rgb.shape)}")
-        res = self._holistic.process(np.ascontiguousarray(rgb))
+        if self._loaded:
+            res = self._holistic.process(np.ascontiguousarray(rgb))
+        else:
+            with _quiet_load:
+                res = self._holistic.process(np.ascontiguousarray(rgb))
+            self._loaded = True
         out = layout.empty_frames(1)[0]
         for part, lms in (("face", getattr(res, "face_landmarks", None)), ("left_hand", res.left_hand_landmarks),
                           ("pose", res.pose_landmarks), ("right_hand", res.right_hand_landmarks)):

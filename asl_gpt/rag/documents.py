@@ -114,6 +114,7 @@ def parse_markdown(text: str) -> tuple[str, list[Section]]:
     stack: list[tuple[int, str]] = []
     sections: list[Section] = []
     body: list[str] = []
+    headings: list[str] = []
     in_fence = False
 
     def flush():
@@ -130,6 +131,7 @@ def parse_markdown(text: str) -> tuple[str, list[Section]]:
             continue
         flush()
         level, heading = len(m.group(1)), m.group(2).strip()
+        headings.append(heading)
         if level == 1 and not title:
             title = heading
             stack = []
@@ -138,6 +140,8 @@ def parse_markdown(text: str) -> tuple[str, list[Section]]:
             stack.pop()
         stack.append((level, heading))
     flush()
+    if not sections and headings:  # a heading is text too: a file of headings alone is not "no text"
+        sections.append(Section("", "\n".join(headings)))
     return title, sections
 
 

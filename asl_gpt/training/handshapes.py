@@ -100,8 +100,9 @@ def load_bank(data_dir: str | Path, photos: Path | None = PHOTOS_FILE) -> Handsh
 
 
 def reference_hands(bank: HandshapeBank, signers=("webcam", "hand1", "hand2", "hand3")) -> dict[str, list]:
-    """letter -> [[x, y] * 21]: the mean canonical right hand of each letter over the training signers, as
-    the camera sees it (image axes, wrist at the origin, wrist->middle MCP = 1). The app's Calibrate panel
+    """letter -> [[x, y, z] * 21]: the median canonical right hand of each letter over the training signers, as
+    the camera sees it (image axes, wrist at the origin, wrist->middle MCP = 1; z, negative toward the camera,
+    tells the app which finger is in front). The app's Calibrate panel
     draws these as the reference handshape (asl_gpt/app/reference_hands.json, written by
     `python -m asl_gpt.training.handshapes`)."""
     sub = bank.only(signers)
@@ -109,7 +110,7 @@ def reference_hands(bank: HandshapeBank, signers=("webcam", "hand1", "hand2", "h
     for letter in "abcdefghijklmnopqrstuvwxyz":
         rows = sub.labels == letter
         if rows.any():
-            out[letter] = [[round(float(v), 3) for v in p] for p in np.median(sub.shapes[rows, :, :2], axis=0)]
+            out[letter] = [[round(float(v), 3) for v in p] for p in np.median(sub.shapes[rows], axis=0)]
     return out
 
 
@@ -122,6 +123,6 @@ if __name__ == "__main__":  # writes the app's reference handshapes from the rea
     dest = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "app" / "reference_hands.json"
     hands = reference_hands(load_bank(load_settings().paths.data_dir))
     dest.write_text(json.dumps({"about": "median canonical right hand per letter (letters/ webcam signer and "
-                                         "Massey hand1-3), image axes; see asl_gpt.training.handshapes.reference_hands",
+                                         "Massey hand1-3), image axes, z toward the camera negative; see asl_gpt.training.handshapes.reference_hands",
                                 "hands": hands}) + "\n")
     print(f"{len(hands)} letters -> {dest}")
