@@ -30,6 +30,22 @@ def signing_videos(data_dir) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def bank(data_dir):
+    """The real handshape bank (letters/, massey/ and the committed public-domain photos)."""
+    from asl_gpt.training.handshapes import load_bank
+
+    return load_bank(data_dir)
+
+
+@pytest.fixture(scope="session")
+def body(data_dir):
+    """The real Holistic upper body the synthesiser places hands in front of."""
+    from asl_gpt.training.synth import load_body_frames
+
+    return load_body_frames(data_dir)
+
+
+@pytest.fixture(scope="session")
 def test_output() -> Path:
     """Screenshots and other artefacts that a person may want to look at after a run."""
     d = Path(os.environ.get("ASL_GPT_TEST_OUTPUT", REPO / "test-output"))

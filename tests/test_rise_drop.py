@@ -3,25 +3,14 @@ phrases (rises, drops, coarticulated transitions, a far signer's small hand), an
 recognizer reads only what is held in signing space (features.signing_span)."""
 
 import numpy as np
-import pytest
 
 from asl_gpt import features
 from asl_gpt.landmarks import layout
 from asl_gpt.streaming import StreamingRecognizer, StreamOptions
-from asl_gpt.training.handshapes import HELD_OUT_SIGNER, load_bank
-from asl_gpt.training.synth import SynthOptions, Synthesizer, load_body_frames
+from asl_gpt.training.handshapes import HELD_OUT_SIGNER
+from asl_gpt.training.synth import SynthOptions, Synthesizer
 
 QUIET = dict(jitter=(0.0, 0.0), pixel_jitter=(0.0, 0.0), drop_rate=(0.0, 0.0), left_hand_rest_rate=0.0, far_rate=0.0)
-
-
-@pytest.fixture(scope="module")
-def bank(data_dir):
-    return load_bank(data_dir)
-
-
-@pytest.fixture(scope="module")
-def body(data_dir):
-    return load_body_frames(data_dir)
 
 
 def _heights(s):

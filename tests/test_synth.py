@@ -4,22 +4,11 @@ columns as live Holistic, and the held-out signer kept out of training."""
 import dataclasses
 
 import numpy as np
-import pytest
 
 from asl_gpt import features
 from asl_gpt.landmarks import layout
-from asl_gpt.training.handshapes import HELD_OUT_SIGNER, canonicalise, load_bank
-from asl_gpt.training.synth import SynthOptions, Synthesizer, load_body_frames
-
-
-@pytest.fixture(scope="module")
-def bank(data_dir):
-    return load_bank(data_dir)
-
-
-@pytest.fixture(scope="module")
-def body(data_dir):
-    return load_body_frames(data_dir)
+from asl_gpt.training.handshapes import HELD_OUT_SIGNER, canonicalise
+from asl_gpt.training.synth import SynthOptions, Synthesizer
 
 
 def test_bank_has_both_sets_and_signers(bank):
