@@ -39,6 +39,7 @@ class Committed:
     confidence: float
     t_start: float
     t_end: float
+    low_confidence: bool = False  # below the threshold: a restored rejected reading the user sent anyway
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ class UtteranceBuffer:
         text, conf = self.text, self.confidence
         if not text:
             return []
-        c = Committed(text, conf, self._parts[0].t_start, self._parts[-1].t_end)
+        c = Committed(text, conf, self._parts[0].t_start, self._parts[-1].t_end, conf < self.options.min_confidence)
         self._parts = []
         self._current = None
         self._last_change_ms = None

@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
 from asl_gpt import features
-from asl_gpt.buffer import BufferOptions, Committed, Event, Rejected, UtteranceBuffer
+from asl_gpt.buffer import BufferOptions, Committed, Event, Partial, Rejected, UtteranceBuffer
 from asl_gpt.config import RecognizerConfig
 from asl_gpt.landmarks.video import Frame
 from asl_gpt.recognizer import Hypothesis, Recognizer
@@ -49,7 +49,7 @@ class RecognitionSession:
         self.on_update = on_update  # sees every decode reaching the buffer, rejected ones too (evaluation)
         self.extractor = extractor
         self.stream = StreamingRecognizer(recognizer, stream_options) if recognizer is not None else None
-        self.buffer = UtteranceBuffer(buffer_options or BufferOptions(min_confidence=recognizer.contract.min_confidence))
+        self._buffer = UtteranceBuffer(buffer_options or BufferOptions(min_confidence=recognizer.contract.min_confidence))
         self.latest: Hypothesis | None = None
         self.aspect = 1.0  # the frames' width / height (landmark x and y are fractions of each)
         self.frames_seen = 0
@@ -92,7 +92,7 @@ class RecognitionSession:
 
             self.frames_seen += 1
             self.last_t_ms = frame.t_ms
-            return FrameResult(frame.t_ms, layout.empty_frames(1)[0], False, self.buffer.tick(frame.t_ms, False),
+            return FrameResult(frame.t_ms, layout.empty_frames(1)[0], False, self._buffer.tick(frame.t_ms, False),
                                error=error)
         h, w = frame.rgb.shape[:2]
         return self.process_landmarks(frame.t_ms, landmarks, w / h if h else None)
@@ -114,16 +114,61 @@ class RecognitionSession:
         result = FrameResult(t_ms, landmarks, hands)
         if self.stream is not None:
             result.events += self._apply(self.stream.push(t_ms, landmarks, signing), t_ms)
-        result.events += self.buffer.tick(t_ms, signing)
+        result.events += self._buffer.tick(t_ms, signing)
         self._consumed(result.events)
         result.hypothesis = self.latest
         return result
 
     def send(self, now_ms: float) -> list[Event]:
         """Explicit send of what is pending (the open segment is gated like any other)."""
-        events = self.buffer.send(now_ms)
+        events = self._buffer.send(now_ms)
         self._consumed(events)
         return events
+
+    # -- the utterance buffer: this session is its one owner; callers read and change it through these --
+    @property
+    def options(self) -> BufferOptions:
+        return self._buffer.options
+
+    @property
+    def last_rejected(self) -> Rejected | None:
+        """The last segment below the threshold (what `restore_rejected` brings back), if any."""
+        return self._buffer.last_rejected
+
+    def partial(self) -> Partial:
+        """The pending text, its confidence and whether it is below the threshold (decided here, once)."""
+        return self._buffer.partial()
+
+    def hold(self, on: bool) -> None:
+        """Hold auto-send (the user edits the text elsewhere) or release it."""
+        self._buffer.held = on
+
+    def clear(self) -> list[Event]:
+        return self._buffer.clear()
+
+    def edit(self, text: str) -> list[Event]:
+        """The user's own text replaces what is pending (confidence 1)."""
+        return self._buffer.edit(text)
+
+    def delete_last_word(self) -> list[Event]:
+        return self._buffer.delete_last_word()
+
+    def restore_rejected(self) -> list[Event]:
+        """The last rejected reading replaces what is pending, still low confidence ([]: none)."""
+        return self._buffer.restore_rejected()
+
+    def push(self, text: str, confidence: float, final: bool = False) -> list[Event]:
+        """One hypothesis into the buffer as the streaming recogniser gives it, at the last frame's time
+        (a video's utterance offered for the pending box; tests that make readings arrive on cue)."""
+        t = self.last_t_ms
+        events = self._buffer.push(text, confidence, t, t, t, final=final)
+        self._consumed(events)
+        return events
+
+    def set_options(self, **changes) -> BufferOptions:
+        """Change some of the buffer's options (the threshold, the end pause, auto-send); returns them all."""
+        self._buffer.set_options(replace(self._buffer.options, **changes))
+        return self._buffer.options
 
     def _consumed(self, events: list[Event]) -> None:
         if self.stream is not None and any(isinstance(e, Committed) for e in events):
@@ -137,7 +182,7 @@ class RecognitionSession:
                 self.on_update(u)
             h = u.hypothesis
             self.latest = None if u.final else h
-            events += self.buffer.push(h.text, h.confidence, h.t_start, h.t_end, now_ms, final=u.final)
+            events += self._buffer.push(h.text, h.confidence, h.t_start, h.t_end, now_ms, final=u.final)
         return events
 
     def poll(self) -> list[Event]:
@@ -147,8 +192,8 @@ class RecognitionSession:
     def finish(self) -> list[Event]:
         """End of stream: decode the open segment, then send whatever is pending."""
         events = self._apply(self.stream.flush(), self.last_t_ms) if self.stream is not None else []
-        if self.buffer.text:
-            events += self.buffer.send(self.last_t_ms)
+        if self._buffer.text:
+            events += self._buffer.send(self.last_t_ms)
         return events
 
     def close(self) -> None:

@@ -16,7 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from asl_gpt.app.chat import Question, answer_turn, markdown_text, sources_messages, user_message
+from asl_gpt.app.chat import answer_turn, markdown_text, sources_messages, user_message
+from asl_gpt.app.pending import Turn
 from asl_gpt.errors import InputError
 
 PAYLOADS = [
@@ -121,7 +122,7 @@ class _EchoBackend:
 @pytest.mark.parametrize("status", ["answered", "llm_error"])
 def test_an_answer_that_repeats_a_payload_is_shown_as_text_while_streaming_and_at_the_end(status):
     for p in PAYLOADS:
-        steps = list(answer_turn(_EchoBackend(p, status), Question(p, "typed"), [], []))
+        steps = list(answer_turn(_EchoBackend(p, status), Turn(p, "typed"), [], []))
         for chat, turns, line in steps:
             for m in chat:
                 assert _unsafe(m["content"]) == [], (p, _render(m["content"]))
@@ -131,10 +132,10 @@ def test_an_answer_that_repeats_a_payload_is_shown_as_text_while_streaming_and_a
 
 def test_recognised_text_with_a_backtick_cannot_leave_its_code_span():
     raw = "ab`<img src=x onerror=alert(1)>`"
-    msg = user_message(Question(raw, "signed", raw=raw, confidence=0.9))
+    msg = user_message(Turn(raw, "signed", recognised=raw, confidence=0.9))
     out = _render(msg["content"])
     assert "<img" not in out and "onerror" in out  # shown, as text
-    assert "<code>leba</code>" in _render(user_message(Question("leba", "signed", raw="leba", confidence=0.9))["content"])
+    assert "<code>leba</code>" in _render(user_message(Turn("leba", "signed", recognised="leba", confidence=0.9))["content"])
 
 
 # -- uploads ---------------------------------------------------------------------------------------

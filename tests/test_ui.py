@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from asl_gpt.app.chat import Question, answer_turn, sources_messages, user_message
+from asl_gpt.app.chat import answer_turn, sources_messages, user_message
 from asl_gpt.app.live import FrameReply, LiveOptions, LiveSession, LiveState
 from asl_gpt.app.status import caption_html, camera_line, full_status, hands_line, IndexStatus, LLMInfo
 from asl_gpt.app.pending import Turn
@@ -395,7 +395,7 @@ class FakeAssistant:
 
 
 def test_typed_turn_streams_and_ends_with_sources():
-    steps = list(answer_turn(FakeAssistant(), Question("What is ASL?", "typed"), [], []))
+    steps = list(answer_turn(FakeAssistant(), Turn("What is ASL?", "typed"), [], []))
     partial = [c[-1]["content"] for c, _, _ in steps if c and c[-1]["role"] == "assistant" and "metadata" not in c[-1]]
     assert "ASL is " in partial and len(set(partial)) >= 2  # tokens arrived one by one
     chat, turns, status = steps[-1]
@@ -412,7 +412,7 @@ def test_typed_turn_streams_and_ends_with_sources():
 def test_signed_turn_shows_raw_and_corrected_and_passes_history():
     backend = FakeAssistant()
     history = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
-    chat, turns, _ = list(answer_turn(backend, Question("whst is asl", "signed", raw="whst is asl", confidence=0.7),
+    chat, turns, _ = list(answer_turn(backend, Turn("whst is asl", "signed", recognised="whst is asl", confidence=0.7),
                                       [], history))[-1]
     assert backend.calls[0] == ("whst is asl", history, "whst is asl")
     head = chat[0]["content"]
@@ -421,20 +421,20 @@ def test_signed_turn_shows_raw_and_corrected_and_passes_history():
 
 
 def test_llm_down_and_bad_input_are_messages_and_keep_the_question():
-    chat, _, status = list(answer_turn(FakeAssistant(fail="cannot reach the LLM at x"), Question("q", "typed"), [], []))[-1]
+    chat, _, status = list(answer_turn(FakeAssistant(fail="cannot reach the LLM at x"), Turn("q", "typed"), [], []))[-1]
     assert chat[0]["content"].endswith("q")
     assert "did not answer: cannot reach the LLM" in chat[1]["content"] and chat[2]["metadata"]["title"] == "Sources (1)"
     assert status.startswith("LLM error")
-    chat, _, status = list(answer_turn(FakeAssistant(), Question("  ", "typed"), [], []))[-1]
+    chat, _, status = list(answer_turn(FakeAssistant(), Turn("  ", "typed"), [], []))[-1]
     assert chat[0]["role"] == "user" and "the question is empty" in chat[1]["content"] and "empty" in status
 
 
 def test_messages_and_status_text():
-    assert user_message(Question("hi", "typed"))["content"] == "**Typed**\n\nhi"
-    edited = user_message(Question("where can I learn", "edited", raw="wherecan I", confidence=0.81))["content"]
+    assert user_message(Turn("hi", "typed"))["content"] == "**Typed**\n\nhi"
+    edited = user_message(Turn("where can I learn", "edited", recognised="wherecan I", confidence=0.81))["content"]
     assert edited.startswith("**Signed and edited** · recognised: `wherecan I` · confidence 0.81")
     assert edited.endswith("where can I learn")
-    low = user_message(Question("leba", "signed", raw="leba", confidence=0.31, low_confidence=True))["content"]
+    low = user_message(Turn("leba", "signed", recognised="leba", confidence=0.31, low_confidence=True))["content"]
     assert "confidence 0.31 (below the threshold, restored)" in low and "1.00" not in low
     assert sources_messages(()) == []
     s = LiveState()
@@ -469,7 +469,7 @@ def test_messages_speak_of_the_knowledge_tab_and_never_show_server_paths():
     assert web_text("model file not found: /srv/app/models/default.tflite") == "model file not found: default.tflite"
     assert "http://127.0.0.1:8080/v1" in web_text("cannot reach the LLM at http://127.0.0.1:8080/v1")
     assert web_text("the limit is 2000 (rag.max_question_chars)") == "the limit is 2000"
-    chat, _, _ = list(answer_turn(NotFoundAssistant(), Question("q", "typed"), [], []))[-1]
+    chat, _, _ = list(answer_turn(NotFoundAssistant(), Turn("q", "typed"), [], []))[-1]
     assert "Knowledge** tab" in chat[-1]["content"] and "asl-gpt" not in chat[-1]["content"]
 
 

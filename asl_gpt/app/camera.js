@@ -170,7 +170,7 @@
     // text is drawn unmirrored: the pending utterance, a confidence bar with the threshold mark
     const s = Math.max(0.5, W / 900), band = 70 * s;
     g.fillStyle = '#000'; g.fillRect(0, H - band, W, band);
-    const low = r.text && r.confidence < r.threshold;
+    const low = r.low;  // decided by the server's buffer (the caption and the status use the same flag)
     g.font = `600 ${Math.round(34 * s)}px sans-serif`;
     g.fillStyle = low ? ORANGE : '#fff';
     g.fillText(r.text ? r.text.slice(-40) : (r.hands ? '…' : 'no hands in view'), 10 * s, H - 28 * s);

@@ -19,9 +19,9 @@ import html
 import logging
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Iterator
 
+from asl_gpt.app.pending import Turn
 from asl_gpt.app.wording import web_text
 from asl_gpt.errors import AslGptError
 
@@ -54,26 +54,17 @@ def _code(text: str) -> str:
     return f"`{text}`" if text and not re.search(r"[`\n\r]", text) else markdown_text(text)
 
 
-@dataclass(frozen=True)
-class Question:
-    text: str  # what will be asked (the user's edit, or the recognised text)
-    kind: str  # "signed" | "edited" (signed, then edited) | "typed"
-    raw: str | None = None  # the recognised string, for signed and edited questions
-    confidence: float | None = None  # the recognised reading's confidence (None for typed)
-    low_confidence: bool = False  # below the threshold: a rejected reading the user restored and sent
-
-
-def user_message(q: Question, corrected: str | None = None, asked: str | None = None) -> dict:
+def user_message(q: Turn, corrected: str | None = None, asked: str | None = None) -> dict:
     """The question as shown, labelled with where it came from; a signed one shows the raw and corrected
     text, an edited one the reading it started from."""
-    if q.kind in ("signed", "edited"):
-        raw = q.raw or q.text
+    if q.source in ("signed", "edited"):
+        raw = q.recognised or q.text
         bits = [f"recognised: {_code(raw)}"]
-        if q.kind == "signed" and corrected and corrected != raw:
+        if q.source == "signed" and corrected and corrected != raw:
             bits.append(f"corrected: {_code(corrected)}")
         if q.confidence is not None:
             bits.append(f"confidence {q.confidence:.2f}" + (" (below the threshold, restored)" if q.low_confidence else ""))
-        label = "**Signed**" if q.kind == "signed" else "**Signed and edited**"
+        label = "**Signed**" if q.source == "signed" else "**Signed and edited**"
         head = label + " · " + " · ".join(bits)
         return {"role": "user", "content": f"{head}\n\n{markdown_text(asked or q.text)}"}
     return {"role": "user", "content": f"**Typed**\n\n{markdown_text(asked or q.text)}"}
@@ -98,7 +89,7 @@ def sources_messages(sources, note: str = "") -> list[dict]:
     return msgs
 
 
-def answer_turn(backend, q: Question, chat: list[dict], turns: list[dict]) -> Iterator[tuple[list[dict], list[dict], str]]:
+def answer_turn(backend, q: Turn, chat: list[dict], turns: list[dict]) -> Iterator[tuple[list[dict], list[dict], str]]:
     """Yield (chatbot messages, clean turns, status line) as the answer streams.
 
     Errors (empty/oversized question, index problems) become an assistant message; the question
@@ -112,7 +103,7 @@ def answer_turn(backend, q: Question, chat: list[dict], turns: list[dict]) -> It
     answer = {"role": "assistant", "content": ""}
     said = ""  # the LLM's words so far, as written (escaped whole at each token: an indent spans tokens)
     try:
-        events = backend.ask_stream(q.text, history=turns, raw=q.raw if q.kind == "signed" else None)
+        events = backend.ask_stream(q.text, history=turns, raw=(q.recognised or None) if q.source == "signed" else None)
         for ev in events:
             kind = type(ev).__name__
             if kind == "Retrieved":

@@ -11,8 +11,8 @@ only to apply the landmarks (streaming recognition, the buffer) and answers that
 landmarks and the buffer state, which the browser draws over the frame it sent. So the UI's
 actions (state, focus, edit, send, clear, delete word, restore), which take the same lock, wait
 for at most that short apply, never for a frame. Who owns the box's text is decided by
-`asl_gpt.app.pending.PendingText`; this class applies its decisions to the buffer (hold auto-send
-while the user edits, clear it when their text replaces it). Every view of the session (the
+`asl_gpt.app.pending.PendingText`; this class applies its decisions through the session, which owns
+the buffer (hold auto-send while the user edits, clear it when their text replaces it). Every view of the session (the
 overlay drawn on each frame, the caption, the status lines) reads the same `LiveState`. While the
 user calibrates (the Calibrate panel, asl_gpt.app.calibrate), the worker hands each frame's landmarks
 to their `GuidedCapture` instead of recognition; the profile they choose is this session's view of
@@ -25,14 +25,14 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from asl_gpt.app.mailbox import Mailbox, Rate
 from asl_gpt.app.pending import Decision, PendingText, Phase, Turn
-from asl_gpt.buffer import BufferOptions, Committed, Event, Rejected, UtteranceBuffer
+from asl_gpt.buffer import BufferOptions, Committed, Event, Rejected
 from asl_gpt.config import RecognizerConfig
 from asl_gpt.errors import AslGptError, InputError
 from asl_gpt.landmarks.video import Frame
@@ -123,7 +123,6 @@ class LiveSession:
         self._closed = False
         self._t0: float | None = None  # clock time of the first frame (frame times count from it)
         self._outgoing: list[Turn] = []  # turns auto-sent by the worker, until the UI takes them
-        self._rejected: Rejected | None = None
         self._hands_at: float | None = None  # clock time of the last frame with hands
         self._stopped = False  # the page said its camera stopped
         self._received = 0  # frames that reached the mailbox (recognition counts those it saw)
@@ -238,30 +237,23 @@ class LiveSession:
         turns = []
         for e in events:
             if isinstance(e, Committed):
-                low = e.confidence < self._buffer.options.min_confidence
-                turns += self._apply(self._pending.committed(e.text, e.confidence, low, self._now_ms()))
-            elif isinstance(e, Rejected) and e.text:
-                self._rejected = e
+                turns += self._apply(self._pending.committed(e.text, e.confidence, e.low_confidence, self._now_ms()))
         return turns
 
     def _sync(self) -> None:
         """Show the buffer's text in the pending box (the machine keeps it out while the user edits)."""
-        p = self._buffer.partial()
+        p = self._session.partial()
         self._pending.recognised(p.text, p.confidence, p.low_confidence, self._now_ms())
 
     def _apply(self, d: Decision) -> list[Turn]:
         if d.hold is not None:
-            self._buffer.held = d.hold
+            self._session.hold(d.hold)
         if d.clear_buffer:
-            self._buffer.clear()
+            self._session.clear()
         if d.turn is not None:
             self._said.append(d.turn.text)
             return [d.turn]
         return []
-
-    @property
-    def _buffer(self) -> UtteranceBuffer:
-        return self._session.buffer
 
     @property
     def closed(self) -> bool:
@@ -283,13 +275,13 @@ class LiveSession:
     def _state_locked(self) -> LiveState:
         now = self._clock()
         v = self._pending.view()
-        rej = self._rejected
+        rej = self._session.last_rejected
         streaming = self._last_rx is not None and not self._stopped and now - self._last_rx <= self.options.stale_s
         hands = streaming and self._hands_at is not None and now - self._hands_at <= self.options.hands_hold_s
         rec = self._session.recognizer
         return LiveState(
             text=v.recognised, confidence=v.confidence, low_confidence=v.low_confidence,
-            threshold=self._buffer.options.min_confidence, phase=v.phase.value, box=v.box, box_rev=v.box_rev,
+            threshold=self._session.options.min_confidence, phase=v.phase.value, box=v.box, box_rev=v.box_rev,
             sent=v.sent if v.phase is Phase.SENT else "", streaming=streaming, hands_visible=hands,
             frames_received=self._received, frames_processed=self._session.frames_seen,
             frames_with_hands=self._session.frames_with_hands,
@@ -299,7 +291,7 @@ class LiveSession:
             model_error=self._model_error,
             last_rejected=f"{rej.text} ({rej.reason})" if rej else "", error=self._error,
             camera_on=self._camera_on, camera_error=self._camera_error, said=tuple(self._said),
-            auto_send=self._buffer.options.auto_send)
+            auto_send=self._session.options.auto_send)
 
     def take_outgoing(self) -> list[Turn]:
         """Turns auto-sent (the signer paused) since the last call."""
@@ -346,7 +338,7 @@ class LiveSession:
             new, d = self._pending.delete_last_word(text or "", self._now_ms())
             self._apply(d)
             if d.drop_last_word:
-                self._buffer.delete_last_word()
+                self._session.delete_last_word()
                 self._sync()
                 return self._pending.view().box
             return new
@@ -355,8 +347,7 @@ class LiveSession:
         """Feed one decoded hypothesis to this session's buffer, as the streaming recogniser does (the
         browser tests use it to make recognition updates and rejections arrive on cue)."""
         with self._lock:
-            t = self._session.last_t_ms
-            self._outgoing += self._absorb(self._buffer.push(text, confidence, t, t, t, final=final))
+            self._outgoing += self._absorb(self._session.push(text, confidence, final=final))
             self._sync()
 
     def use_text(self, text: str, confidence: float) -> str:
@@ -364,17 +355,16 @@ class LiveSession:
         (gated like any segment; Send labels it signed, with its confidence). Returns the box's text."""
         with self._lock:
             self._apply(self._pending.clear(self._now_ms()))
-            self._buffer.push(text, confidence, 0.0, 0.0, self._session.last_t_ms, final=True)
+            self._session.push(text, confidence, final=True)
             self._sync()
             return self._pending.view().box
 
     def restore_rejected(self) -> str | None:
         """Put exactly the last rejected reading back in the box (low confidence); None: nothing to restore."""
         with self._lock:
-            if not self._buffer.restore_rejected():
+            if not self._session.restore_rejected():
                 return None
-            self._rejected = None
-            p = self._buffer.partial()
+            p = self._session.partial()
             self._apply(self._pending.restored(p.text, p.confidence, self._now_ms()))
             return p.text
 
@@ -418,8 +408,7 @@ class LiveSession:
         changes = {k: v for k, v in (("min_confidence", min_confidence), ("end_pause_ms", end_pause_ms),
                                      ("auto_send", auto_send)) if v is not None}
         with self._lock:
-            self._buffer.set_options(replace(self._buffer.options, **changes))
-            return self._buffer.options
+            return self._session.set_options(**changes)
 
     def close(self) -> None:
         self._closed = True

@@ -42,7 +42,8 @@ class PendingOptions:
 
 @dataclass(frozen=True)
 class Turn:
-    """A chat turn, labelled with where its text came from."""
+    """A question for the chat, labelled with where its text came from: what the pending box sends and what
+    the chat shows and asks (asl_gpt.app.chat); a typed question is one too."""
 
     text: str
     source: str  # "signed" | "edited" (signed, then edited by the user) | "typed"

@@ -32,7 +32,7 @@ import gradio as gr  # this module is the Gradio adapter; handlers' `gr.Request`
 from asl_gpt.app import calibrate as calib
 from asl_gpt.app import camera
 from asl_gpt.app import knowledge as kn
-from asl_gpt.app.chat import Question, answer_turn
+from asl_gpt.app.chat import answer_turn
 from asl_gpt.app.live import LiveOptions, LiveSession, LiveState
 from asl_gpt.app.registry import LiveRegistry
 from asl_gpt.app.pending import Turn
@@ -276,7 +276,7 @@ def _video_panel(sh: _Shared, pending: gr.Textbox) -> SimpleNamespace:
         from asl_gpt.app.video import recognize_upload
 
         try:
-            msg, found = recognize_upload(sh.services, path, float(th), progress)
+            msg, found = recognize_upload(sh.services, path, float(th), progress, sh.live(request).recognizer)
         except AslGptError as e:  # its message names the upload's temporary copy: show the file's name
             return f"⚠ {web_text(str(e), (str(path),))}", gr.update(choices=[], value=None), {}
         choices = [t for t, _ in found]
@@ -445,7 +445,7 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> None:
             gr.Warning(msg)  # the text stays in the box
             yield gr.skip(), gr.skip(), msg, gr.skip()
             return
-        for chat_, hist_, status in answer_turn(assistant, Question(text, "typed"), chat, hist):
+        for chat_, hist_, status in answer_turn(assistant, Turn(text, "typed"), chat, hist):
             yield chat_, hist_, status, ""
 
     typed_args = dict(fn=on_typed, inputs=[question, chatbot, turns], outputs=[chatbot, turns, chat_md, question],
@@ -457,9 +457,7 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> None:
         if not item:
             return
         for t in item["turns"]:
-            q = Question(t["text"], t["source"], raw=t["recognised"] or None, confidence=t["confidence"],
-                         low_confidence=t["low_confidence"])
-            for chat, hist, status in answer_turn(backend(), q, chat, hist):
+            for chat, hist, status in answer_turn(backend(), Turn(**t), chat, hist):
                 yield chat, hist, status
 
     signed_q.change(on_signed, [signed_q, chatbot, turns], [chatbot, turns, chat_md], **ANSWER)

@@ -1,19 +1,22 @@
-"""No camera: recognise an uploaded video with the same `recognize_video` as `asl-gpt recognize`."""
+"""No camera: recognise an uploaded video with the same `recognize_video` as `asl-gpt recognize`, read with
+the session's own recognizer (its calibration profile), as its camera frames are."""
 
 from __future__ import annotations
 
 from asl_gpt.buffer import BufferOptions
 
 
-def recognize_upload(services, path: str, min_confidence: float, progress=None) -> tuple[str, list[tuple[str, float]]]:
-    """(message, utterances offered for sending with their confidence). Raises AslGptError (unreadable
-    video, no model); its message may name `path`, which the app shortens to the file's name."""
+def recognize_upload(services, path: str, min_confidence: float, progress=None,
+                     recognizer=None) -> tuple[str, list[tuple[str, float]]]:
+    """(message, utterances offered for sending with their confidence). `recognizer`: the live session's
+    (None: it has no model, so the shared one, whose loading error is the answer). Raises AslGptError
+    (unreadable video, no model); its message may name `path`, which the app shortens to the file's name."""
     from asl_gpt.pipeline import stream_options
     from asl_gpt.landmarks.video import probe
     from asl_gpt.pipeline import recognize_video
 
     info = probe(path)  # InputError for a file OpenCV cannot read, before the model loads
-    rec = services.recognizer()
+    rec = recognizer if recognizer is not None else services.recognizer()
     extractor = services.new_extractor()
     done = [0]
 

@@ -49,12 +49,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def ask(assistant, question: str, on_status=None) -> dict:
     """Ask through the chat as the app does: the final chat reply, the sources shown, the status line."""
-    from asl_gpt.app.chat import Question, answer_turn
+    from asl_gpt.app.chat import answer_turn
+    from asl_gpt.app.pending import Turn
 
     t0 = time.perf_counter()
     chat, status = [], ""
     try:
-        for chat, _turns, status in answer_turn(assistant, Question(question, "typed"), [], []):
+        for chat, _turns, status in answer_turn(assistant, Turn(question, "typed"), [], []):
             if on_status is not None:
                 on_status(status)
     except Exception as e:  # noqa: BLE001 - a crash is a row's finding, not the benchmark's end

@@ -53,9 +53,9 @@ def run(args, settings) -> int:
                 if key in (ENTER, 10):
                     events += session.send(frame.t_ms)
                 elif key == BACKSPACE:
-                    events += session.buffer.delete_last_word()
+                    events += session.delete_last_word()
                 elif key == ord("c"):
-                    events += session.buffer.clear()
+                    events += session.clear()
             for e in events:
                 if isinstance(e, Committed):
                     said.append(e.text)
@@ -67,7 +67,7 @@ def run(args, settings) -> int:
                 from asl_gpt.overlay import draw_landmarks, draw_status
 
                 img = draw_landmarks(frame.rgb.copy(), r.landmarks)
-                p = session.buffer.partial()
+                p = session.partial()
                 draw_status(img, p.text, p.confidence, threshold, r.hands_visible, said)
                 cv2.imshow("ASL GPT live (ESC quits)", cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
         for e in session.finish():
