@@ -14,14 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from asl_gpt.config import RecognizerConfig as _Cfg
+
 
 @dataclass(frozen=True)
 class BufferOptions:
-    min_confidence: float = 0.5  # below this a segment is rejected and never sent automatically
-    end_pause_ms: float = 1500.0  # hands out of view this long ends the utterance
-    still_pause_ms: float = 6000.0  # pending text unchanged this long (hand up) ends it too: well past a learner's hold of one letter (2-3.5 s) or a held double letter
-    auto_send: bool = True  # commit on the pauses above; off: only an explicit send commits
-    max_chars: int = 500  # longer pending text is cut at a word boundary (a runaway recogniser)
+    """Built from the settings (asl_gpt.pipeline.buffer_options); the defaults are the settings' (RecognizerConfig)."""
+    min_confidence: float = 0.5  # below this a segment is rejected and never sent automatically (a model's contract names its own)
+    end_pause_ms: float = _Cfg.end_pause_ms  # hands out of view this long ends the utterance
+    still_pause_ms: float = _Cfg.still_pause_ms  # pending text unchanged this long (hand up) ends it too
+    auto_send: bool = _Cfg.auto_send  # commit on the pauses above; off: only an explicit send commits
+    max_chars: int = _Cfg.max_chars  # longer pending text is cut at a word boundary (a runaway recogniser)
 
 
 @dataclass(frozen=True)

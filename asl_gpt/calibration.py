@@ -28,11 +28,11 @@ import numpy as np
 
 from asl_gpt import features
 from asl_gpt.errors import InputError
+from asl_gpt.words import ALPHABET as LETTERS
 
 log = logging.getLogger(__name__)
 
 FORMAT = "asl-gpt-profile/1"
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
 MOTION_LETTERS = "jz"  # traced, not held: every frame with the hand counts
 
 

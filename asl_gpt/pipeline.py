@@ -312,6 +312,16 @@ def stream_options(settings) -> StreamOptions:
                          drop_frames=cfg.drop_frames, max_fps=cfg.max_fps, trim_rise_drop=cfg.trim_rise_drop)
 
 
+def buffer_options(settings, recognizer: Recognizer | None = None, min_confidence: float | None = None) -> BufferOptions:
+    """The utterance buffer's options from the recognizer settings. Its threshold: `min_confidence` where the
+    user gave one, else the model's own (its contract), else the default (no model)."""
+    cfg = settings.recognizer
+    if min_confidence is None:
+        min_confidence = recognizer.contract.min_confidence if recognizer is not None else BufferOptions.min_confidence
+    return BufferOptions(min_confidence=min_confidence, end_pause_ms=cfg.end_pause_ms,
+                         still_pause_ms=cfg.still_pause_ms, auto_send=cfg.auto_send, max_chars=cfg.max_chars)
+
+
 def build_runtime(settings, model: str | None = None):
     """The recognizer and a Holistic extractor per settings (for `recognize`, `live` and the benchmark).
 

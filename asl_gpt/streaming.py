@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from asl_gpt import features
+from asl_gpt.config import RecognizerConfig as _Cfg
 from asl_gpt.recognizer import Hypothesis, Recognizer
 
 log = logging.getLogger(__name__)
@@ -28,13 +29,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StreamOptions:
-    stride_frames: int = 8  # re-decode the open segment every this many frames
-    drop_frames: int = 6  # this many frames without hands close the segment (tracking flickers)
-    min_segment_frames: int = 6  # segments with fewer hand frames are noise: not decoded
+    """Built from the settings (asl_gpt.pipeline.stream_options); the defaults are the settings' (RecognizerConfig)."""
+    stride_frames: int = _Cfg.stride_frames  # re-decode the open segment every this many frames
+    drop_frames: int = _Cfg.drop_frames  # this many frames without hands close the segment (tracking flickers)
+    min_segment_frames: int = _Cfg.min_segment_frames  # segments with fewer hand frames are noise: not decoded
     max_segment_frames: int = 900  # a segment longer than this (30 s at 30 fps) keeps only its tail
-    trim_rise_drop: bool = True  # decode only from the hand's first hold in signing space to its last
+    trim_rise_drop: bool = _Cfg.trim_rise_drop  # decode only from the hand's first hold in signing space to its last
     #                              (features.signing_span): a rise from rest and a drop to rest are not letters
-    max_fps: float = 15.0  # frames reach the model at most this often (0: all): the rate the training spans
+    max_fps: float = _Cfg.max_fps  # frames reach the model at most this often (0: all): the rate the training spans
     #                        (15-30 fps); a letter held 3 s at 30 fps read as 90 identical frames made the
     #                        model unsure, at 15 fps it reads it surely, and fluent spelling still has 2 frames a letter
 

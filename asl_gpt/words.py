@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+ALPHABET = "abcdefghijklmnopqrstuvwxyz"  # the letters a signer spells (calibration, training and decoding name it from here)
 
 
 @lru_cache(maxsize=1)

@@ -19,6 +19,7 @@ from asl_gpt.app.live import FrameReply, LiveOptions, LiveSession, LiveState
 from asl_gpt.app.status import caption_html, camera_line, full_status, hands_line, IndexStatus, LLMInfo
 from asl_gpt.app.pending import Turn
 from asl_gpt.buffer import BufferOptions
+from asl_gpt.config import PathsConfig, RecognizerConfig, Settings
 from asl_gpt.errors import InputError
 from asl_gpt.landmarks import layout
 from asl_gpt.recognizer import Hypothesis
@@ -485,9 +486,9 @@ class NotFoundAssistant:
 # -- the Blocks ------------------------------------------------------------------------------------
 class FakeServices:
     def __init__(self, tmp_path):
-        self.settings = SimpleNamespace(paths=SimpleNamespace(knowledge_dir=tmp_path, state_dir=tmp_path),
-                                        recognizer=SimpleNamespace(stride_frames=4, min_segment_frames=2, drop_frames=3,
-                                                                max_fps=0))
+        self.settings = Settings(paths=PathsConfig(knowledge_dir=tmp_path, state_dir=tmp_path),
+                                 recognizer=RecognizerConfig(stride_frames=4, min_segment_frames=2, drop_frames=3,
+                                                             max_fps=0))
         self.assistant_ = FakeAssistant()
 
     def recognizer(self, retry=False):

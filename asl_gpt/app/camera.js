@@ -1,10 +1,10 @@
 // ASL GPT camera: getUserMedia -> JPEG frames on a WebSocket -> landmarks and buffer state drawn back.
 // At most MAX_IN_FLIGHT frames are unanswered at a time: the next frame's encode and transfer
 // overlap recognition of this one, and the browser never sends faster than recognition answers.
-// ASL_GPT_DRAW (skeleton edges and colours, the same as `asl-gpt live` draws, and MAX_SIDE) is defined before this
-// script by asl_gpt/app/camera.py from asl_gpt/overlay.py.
+// ASL_GPT_DRAW (skeleton edges and colours, the same as `asl-gpt live` draws, MAX_SIDE, MAX_IN_FLIGHT and the JPEG
+// QUALITY) is defined before this script by asl_gpt/app/camera.py, from asl_gpt/overlay.py and its own constants.
 (() => {
-  const MAX_SIDE = ASL_GPT_DRAW.MAX_SIDE, MAX_IN_FLIGHT = 2, QUALITY = 0.8;
+  const {MAX_SIDE, MAX_IN_FLIGHT, QUALITY} = ASL_GPT_DRAW;
   const {HAND, POSE} = ASL_GPT_DRAW;
   const rgb = (c) => `rgb(${c.join(',')})`;
   const GREEN = rgb(ASL_GPT_DRAW.GREEN), ORANGE = rgb(ASL_GPT_DRAW.ORANGE), GREY = rgb(ASL_GPT_DRAW.GREY),

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 PATH = "/live/ws"
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a 640x480 JPEG is ~40-80 KB; anything near this is not a camera frame
+MAX_IN_FLIGHT = 2  # frames the page sends before the first answer: the next one's encode and transfer overlap Holistic
+JPEG_QUALITY = 0.8  # the page's JPEG quality (toBlob): plenty for landmarks at a fraction of the bytes
 # Pose points sent for drawing: the upper body (shoulders, elbows, wrists, hands) and the hips.
 POSE_POINTS = tuple(range(11, 25))
 
@@ -152,12 +154,14 @@ def websocket_route(registry: LiveRegistry):
 
 
 def script(max_side: int = RecognizerConfig.max_side) -> str:
-    """camera.js for the page's <head>, after the skeleton edges and colours it shares with overlay.py and the
-    size the browser shrinks frames to (the server's `recognizer.max_side`: it would shrink them anyway)."""
+    """camera.js for the page's <head>, after the skeleton edges and colours it shares with overlay.py, the
+    size the browser shrinks frames to (the server's `recognizer.max_side`: it would shrink them anyway), and
+    its JPEG quality and frames in flight (which `asl-gpt bench load` sends as the page does)."""
     from asl_gpt import overlay
 
     draw = {"HAND": overlay.HAND_EDGES, "POSE": overlay.POSE_EDGES, "GREEN": overlay.GREEN,
-            "ORANGE": overlay.ORANGE, "GREY": overlay.GREY, "RED": overlay.RED, "MAX_SIDE": int(max_side)}
+            "ORANGE": overlay.ORANGE, "GREY": overlay.GREY, "RED": overlay.RED, "MAX_SIDE": int(max_side),
+            "MAX_IN_FLIGHT": MAX_IN_FLIGHT, "QUALITY": JPEG_QUALITY}
     js = resources.files("asl_gpt.app").joinpath("camera.js").read_text(encoding="utf-8")
     return f"const ASL_GPT_DRAW = {json.dumps(draw)};\n{js}"
 

@@ -2,7 +2,8 @@
 // keyboard shortcuts (Alt+key) on top of ordinary Tab/Enter/Space operation of every control; arrow keys between
 // tabs (the WAI-ARIA tabs pattern); the question's length counter; preferences kept in this browser, applied
 // before the page draws so a reload does not flash the default theme; names for the chat's icon buttons; the
-// pending box's guard against recognised text replacing what the user typed.
+// pending box's guard against recognised text replacing what the user typed. ASL_GPT_PAGE (the default caption
+// size) is defined before this script by asl_gpt/app/ui.py.
 (() => {
   const store = (k, v) => { try { if (v === undefined) return localStorage.getItem(k); localStorage.setItem(k, v); } catch (e) { return null; } };
   const apply = (hc, size) => {
@@ -13,7 +14,7 @@
   window.aslGptPrefs = {
     contrast: (v) => { apply(!!v); store('asl-gpt-hc', v ? '1' : '0'); },
     captionSize: (v) => { apply(store('asl-gpt-hc') === '1', v); store('asl-gpt-caption-size', String(v)); },
-    saved: () => [store('asl-gpt-hc') === '1', parseFloat(store('asl-gpt-caption-size')) || 2.25],
+    saved: () => [store('asl-gpt-hc') === '1', parseFloat(store('asl-gpt-caption-size')) || ASL_GPT_PAGE.captionRem],
   };
 })();
 document.addEventListener('keydown', (e) => {

@@ -8,7 +8,6 @@ import threading
 from dataclasses import dataclass, field
 
 from asl_gpt.app.live import LiveOptions, LiveSession
-from asl_gpt.buffer import BufferOptions
 from asl_gpt.errors import AslGptError
 
 
@@ -46,15 +45,15 @@ class LiveRegistry:
             return s
 
     def _new(self) -> LiveSession:
-        from asl_gpt.pipeline import stream_options
+        from asl_gpt.pipeline import buffer_options, stream_options
 
         settings = self.services.settings
         try:
             rec, err = self.services.recognizer(), ""
         except AslGptError as e:
             rec, err = None, str(e)
-        buffer = BufferOptions(min_confidence=rec.contract.min_confidence) if rec is not None else BufferOptions()
-        return LiveSession(rec, self.services.new_extractor, stream_options(settings), buffer, self.options,
+        return LiveSession(rec, self.services.new_extractor, stream_options(settings), buffer_options(settings, rec),
+                           self.options,
                            model_error=err)
 
     def sessions(self) -> list[LiveSession]:

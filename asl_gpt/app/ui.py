@@ -39,11 +39,13 @@ from asl_gpt.app.pending import Turn
 from asl_gpt.app.status import StatusProbe, caption_html, full_status, live_status
 from asl_gpt.app.wording import web_text
 from asl_gpt.buffer import BufferOptions
+from asl_gpt.calibration import LETTERS
 from asl_gpt.errors import AslGptError
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.5  # UI refresh of the pending text, caption and status
+CAPTION_REM = 2.25  # the caption's text size until the user picks one (style.css and page.js take it from here)
 LLM_CONCURRENCY = 2  # answers streaming at once (all sessions); the embedded LLM serves one at a time anyway
 
 # Gradio 6.31 still draws its "processing | 0.0s" strip over HTML and Markdown outputs of an event
@@ -108,9 +110,8 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
     `initial_index` an empty index is built from the knowledge folder in the background (first run)
     and the model and assistant are loaded in the background."""
 
-    if live_options is None:  # the settings' frame size (test fakes may carry none)
-        cfg = getattr(services.settings, "recognizer", None)
-        live_options = LiveOptions(max_side=getattr(cfg, "max_side", LiveOptions.max_side))
+    if live_options is None:  # the settings' frame size
+        live_options = LiveOptions(max_side=services.settings.recognizer.max_side)
     sh = _Shared(services, LiveRegistry(services, live_options), StatusProbe(services))
 
     with gr.Blocks(title="ASL GPT", delete_cache=(120, 300), analytics_enabled=False) as demo:
@@ -207,7 +208,8 @@ def _live_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
         clear_btn = gr.Button("Clear", elem_id="clear-btn")
         restore_btn = gr.Button("Restore rejected", elem_id="restore-btn")
     rejected = gr.Markdown(elem_id="rejected")
-    auto_send = gr.Checkbox(True, label="Auto-send when I lower my hands or pause", elem_id="auto-send")
+    auto_send = gr.Checkbox(sh.services.settings.recognizer.auto_send, label="Auto-send when I lower my hands or pause",
+                            elem_id="auto-send")
 
     pending_feed.change(None, [pending_feed], [pending], js="(feed) => window.aslGptFill(feed)", queue=False,
                         show_progress="hidden", show_progress_on=[])
@@ -304,7 +306,7 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
         prompt = gr.HTML(calib.prompt_html(None, False), elem_id="calib-prompt")
         with gr.Row():
             name_box = gr.Textbox("profile", label="Profile name", elem_id="calib-name", max_lines=1)
-            letters_box = gr.Textbox("ABCDEFGHIJKLMNOPQRSTUVWXYZ", label="Letters", elem_id="calib-letters",
+            letters_box = gr.Textbox(LETTERS.upper(), label="Letters", elem_id="calib-letters",
                                      max_lines=1)
         with gr.Row():
             start_btn = gr.Button("Start", variant="primary", elem_id="calib-start-btn")
@@ -416,7 +418,7 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
 
 def _chat_panel(sh: _Shared, signed_q: gr.State) -> None:
     """The answers: typed questions and the pending box's turns (`signed_q`) through the same assistant."""
-    limit = int(getattr(getattr(sh.services.settings, "rag", None), "max_question_chars", 2000))
+    limit = sh.services.settings.rag.max_question_chars
     turns = gr.State([])  # clean history for follow-ups
     # no share button (it had no name, and nothing is shared from here)
     chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=560, autoscroll=True, buttons=["copy", "copy_all"])
@@ -513,9 +515,10 @@ def _status_tab(sh: _Shared) -> SimpleNamespace:
         check_llm_btn = gr.Button("Check the LLM now (starts the embedded model)", elem_id="check-llm-btn")
         threshold = gr.Slider(0.0, 1.0, value=BufferOptions.min_confidence, step=0.05,
                               label="Confidence threshold (this session)", elem_id="threshold")
-        end_pause = gr.Slider(300, 5000, value=1500, step=100, label="End-of-utterance pause, ms (this session)",
-                              elem_id="end-pause")
-        caption_size = gr.Slider(1.0, 5.0, value=2.25, step=0.25, label="Caption size (rem)", elem_id="caption-size")
+        end_pause = gr.Slider(300, 5000, value=sh.services.settings.recognizer.end_pause_ms, step=100,
+                              label="End-of-utterance pause, ms (this session)", elem_id="end-pause")
+        caption_size = gr.Slider(1.0, 5.0, value=CAPTION_REM, step=0.25, label="Caption size (rem)",
+                                 elem_id="caption-size")
 
     def on_status(request: gr.Request):
         return full_status(sh.live(request).state(), sh.probe.index(), sh.probe.llm())
@@ -557,9 +560,10 @@ def launch(app: App, host: str = "127.0.0.1", port: int | None = None, prevent_t
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     demo = app.demo
     demo.queue(default_concurrency_limit=4)
-    head = "".join(f"<script>\n{js}\n</script>\n"
-                   for js in (static_text("page.js"), camera.script(app.registry.options.max_side)))
-    out = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, css=static_text("style.css"),
+    page = f"const ASL_GPT_PAGE = {json.dumps({'captionRem': CAPTION_REM})};\n{static_text('page.js')}"
+    head = "".join(f"<script>\n{js}\n</script>\n" for js in (page, camera.script(app.registry.options.max_side)))
+    css = f"{static_text('style.css')}\n:root {{ --caption-size: {CAPTION_REM}rem; }}\n"
+    out = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, css=css,
                       head=head, show_error=True, app_kwargs={"routes": [camera.websocket_route(app.registry)]},
                       **kwargs)
     # Camera frames are JPEG: per-message deflate (on by default, offered by every browser) would only

@@ -3,17 +3,14 @@ the session's own recognizer (its calibration profile), as its camera frames are
 
 from __future__ import annotations
 
-from asl_gpt.buffer import BufferOptions
-
 
 def recognize_upload(services, path: str, min_confidence: float, progress=None,
                      recognizer=None) -> tuple[str, list[tuple[str, float]]]:
     """(message, utterances offered for sending with their confidence). `recognizer`: the live session's
     (None: it has no model, so the shared one, whose loading error is the answer). Raises AslGptError
     (unreadable video, no model); its message may name `path`, which the app shortens to the file's name."""
-    from asl_gpt.pipeline import stream_options
     from asl_gpt.landmarks.video import probe
-    from asl_gpt.pipeline import recognize_video
+    from asl_gpt.pipeline import buffer_options, recognize_video, stream_options
 
     info = probe(path)  # InputError for a file OpenCV cannot read, before the model loads
     rec = recognizer if recognizer is not None else services.recognizer()
@@ -27,7 +24,7 @@ def recognize_upload(services, path: str, min_confidence: float, progress=None,
 
     try:
         result = recognize_video(path, rec, extractor, stream_options(services.settings),
-                                 BufferOptions(min_confidence=min_confidence), on_result=on_result)
+                                 buffer_options(services.settings, rec, min_confidence), on_result=on_result)
     finally:
         if hasattr(extractor, "close"):
             extractor.close()

@@ -29,9 +29,8 @@ def run(args, settings) -> int:
 
     from asl_gpt import calibration as cal
     from asl_gpt.benchmarks import machine_description
-    from asl_gpt.buffer import BufferOptions
     from asl_gpt.errors import InputError
-    from asl_gpt.pipeline import stream_options
+    from asl_gpt.pipeline import buffer_options, stream_options
     from asl_gpt.recognizer import recognizer_from_settings, with_profile
     from asl_gpt.training.real import default_cache_dir, item_sample, list_set, run_sample, summarise
 
@@ -43,7 +42,7 @@ def run(args, settings) -> int:
     signers = sorted({i.signer for i in items if i.kind == "letter"} & {i.signer for i in items if i.kind == "word"})
     if not signers:
         raise InputError(f"{args.dir} has no signer with both letter clips (L_k) and words")
-    so, bo = stream_options(settings), BufferOptions(min_confidence=rec.contract.min_confidence)
+    so, bo = stream_options(settings), buffer_options(settings, rec)
     print(f"machine: {machine_description()}")
     print(f"model {rec.path.name}; real set {args.dir}; threshold {bo.min_confidence}")
     print(f"{'signer':>6} {'letters':>7} {'signing s':>9} {'fit s':>6} {'self-check':>13} {'applied':>7} "

@@ -39,8 +39,6 @@ from typing import Iterable, Iterator
 
 QUESTIONS = ("what is fingerspelling", "how fast do signers fingerspell", "what is the asl alphabet")
 CAMERA_FPS = 30.0
-MAX_IN_FLIGHT = 2  # camera.js's MAX_IN_FLIGHT
-JPEG_QUALITY = 80  # camera.js sends toBlob(..., 0.8)
 PAGE_EVERY_S = 3.0  # the page is fetched this often during a run
 ANSWER_TIMEOUT_S = 600.0
 
@@ -288,6 +286,8 @@ class Session(threading.Thread):
     def _stream(self, token: str) -> None:
         from websockets.sync.client import connect
 
+        from asl_gpt.app.camera import MAX_IN_FLIGHT  # as the page sends them
+
         url = self.base.replace("http://", "ws://") + f"/live/ws?key={token}"
         try:
             with connect(url, max_size=None, compression=None, open_timeout=30) as ws:
@@ -378,13 +378,15 @@ def _session_alive(base: str, token: str) -> bool:
 def _jpegs(video: Path) -> list[bytes]:
     import cv2
 
+    from asl_gpt.app.camera import JPEG_QUALITY  # as the page sends them
+
     from asl_gpt.benchmarks.browser import _fit
     from asl_gpt.landmarks.video import read_video
 
     out = []
     for f in read_video(video):
         bgr = cv2.cvtColor(_fit(f.rgb, 640, 480), cv2.COLOR_RGB2BGR)
-        out.append(cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1].tobytes())
+        out.append(cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, round(JPEG_QUALITY * 100)])[1].tobytes())
     return out
 
 
@@ -469,13 +471,14 @@ def _phase(base: str, pid: int, n: int, jpegs: list[bytes], args) -> Row:
 
 
 def run(args, settings) -> int:
+    from asl_gpt.app.camera import JPEG_QUALITY, MAX_IN_FLIGHT
     from asl_gpt.benchmarks import machine_description
 
     video = Path(args.video) if args.video else settings.paths.data_dir / "signing-video" / "FOOTBALL.mp4"
     state = Path(args.state_dir) if args.state_dir else settings.paths.state_dir
     jpegs = _jpegs(video)
     print(f"machine: {machine_description()}")
-    print(f"video: {video.name}, {len(jpegs)} frames as 640x480 JPEG (quality {JPEG_QUALITY}), "
+    print(f"video: {video.name}, {len(jpegs)} frames as 640x480 JPEG (quality {round(JPEG_QUALITY * 100)}), "
           f"{statistics.mean(map(len, jpegs)) / 1024:.0f} KiB each, sent at {CAMERA_FPS:.0f} frames/s, "
           f"at most {MAX_IN_FLIGHT} unanswered")
     port = _free_port()

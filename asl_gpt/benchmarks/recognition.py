@@ -31,7 +31,7 @@ def _frames_640x480(path: Path):
 
 def run(args, settings) -> int:
     from asl_gpt.benchmarks import machine_description
-    from asl_gpt.pipeline import build_runtime, stream_options
+    from asl_gpt.pipeline import buffer_options, build_runtime, stream_options
     from asl_gpt.landmarks.holistic import HolisticExtractor
     from asl_gpt.pipeline import RecognitionSession
 
@@ -61,7 +61,7 @@ def run(args, settings) -> int:
                     times.append(time.perf_counter() - t)
             ft, dt = times
             with HolisticExtractor(face=face) as ex:
-                session = RecognitionSession(rec, ex, stream_options(settings))
+                session = RecognitionSession(rec, ex, stream_options(settings), buffer_options(settings, rec))
                 calls = _count_calls(rec)
                 t = time.perf_counter()
                 for f in frames:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from asl_gpt.words import ALPHABET
+
 ESC = 27
 
 
@@ -20,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--camera", type=int, default=0, help="camera index (default 0)")
     src.add_argument("--video", nargs="+", metavar="FILE", help="one video per letter, named after it (A_0.mp4)")
     p.add_argument("--profile", default="profile", help="profile name under the state folder, or a file (default: profile)")
-    p.add_argument("--letters", default="abcdefghijklmnopqrstuvwxyz", help="letters to ask for (default: all)")
+    p.add_argument("--letters", default=ALPHABET, help="letters to ask for (default: all)")
     p.add_argument("--resume", action="store_true", help="add to the existing profile instead of starting afresh")
     p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")
 

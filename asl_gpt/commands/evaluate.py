@@ -162,18 +162,18 @@ def _real_words(rec, args, settings) -> dict:
     """Real recordings through the app's streaming + buffer path; prints the tables, returns the figures."""
     from pathlib import Path
 
-    from asl_gpt.buffer import BufferOptions
     from asl_gpt.errors import InputError
-    from asl_gpt.pipeline import stream_options
+    from asl_gpt.pipeline import buffer_options, stream_options
     from asl_gpt.training import real
 
     if not args.source:
         raise InputError("--data real-words needs a folder: asl-gpt eval --data real-words DIR "
                          "(scripts/get_real_words.sh fetches one into var/real-words)")
-    threshold = rec.contract.min_confidence if args.min_confidence is None else args.min_confidence
+    bo = buffer_options(settings, rec, args.min_confidence)
+    threshold = bo.min_confidence
     cache = Path(args.cache) if args.cache else real.default_cache_dir(settings)
     kinds = (args.only,) if args.only else ("word", "letter")
-    out = real.evaluate_real(rec, args.source, cache, stream_options(settings), BufferOptions(min_confidence=threshold),
+    out = real.evaluate_real(rec, args.source, cache, stream_options(settings), bo,
                              kinds=kinds, progress=not args.no_progress, variant=_variant(args, settings, cache))
     out["variant"] = {"speed": args.speed, "ordinary": args.ordinary}
     print(f"model {rec.contract.name}: buffer threshold {threshold:.2f} (the model's own {out['model_threshold']:.2f}); "

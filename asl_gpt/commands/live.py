@@ -23,8 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args, settings) -> int:
-    from asl_gpt.buffer import BufferOptions, Committed, Rejected
-    from asl_gpt.pipeline import build_runtime, stream_options
+    from asl_gpt.buffer import Committed, Rejected
+    from asl_gpt.pipeline import buffer_options, build_runtime, stream_options
     from asl_gpt.landmarks.video import probe, read_camera, read_video
     from asl_gpt.pipeline import RecognitionSession
 
@@ -38,8 +38,9 @@ def run(args, settings) -> int:
     from asl_gpt.commands.calibrate import apply_profile
 
     rec = apply_profile(rec, args.profile, settings)
-    threshold = rec.contract.min_confidence if args.min_confidence is None else args.min_confidence
-    session = RecognitionSession(rec, extractor, stream_options(settings), BufferOptions(min_confidence=threshold))
+    bo = buffer_options(settings, rec, args.min_confidence)
+    threshold = bo.min_confidence
+    session = RecognitionSession(rec, extractor, stream_options(settings), bo)
     cv2 = None if args.no_window else _window()
     said: list[str] = []
     try:

@@ -52,9 +52,8 @@ def read_landmark_file(path: str | Path, fps: float = PARQUET_FPS) -> tuple[np.n
 def run(args, settings) -> int:
     import json
 
-    from asl_gpt.buffer import BufferOptions
     from asl_gpt.errors import InputError
-    from asl_gpt.pipeline import recognize_landmarks, stream_options
+    from asl_gpt.pipeline import buffer_options, recognize_landmarks, stream_options
 
     landmarks = Path(args.video).suffix.lower() == ".parquet"
     if landmarks:
@@ -73,16 +72,17 @@ def run(args, settings) -> int:
     from asl_gpt.commands.calibrate import apply_profile
 
     rec = apply_profile(rec, args.profile, settings)
-    threshold = rec.contract.min_confidence if args.min_confidence is None else args.min_confidence
+    bo = buffer_options(settings, rec, args.min_confidence)
+    threshold = bo.min_confidence
     if landmarks:
-        result = recognize_landmarks(frames, times, rec, stream_options(settings),
-                                     BufferOptions(min_confidence=threshold), args.aspect, progress=not args.no_progress)
+        result = recognize_landmarks(frames, times, rec, stream_options(settings), bo, args.aspect,
+                                     progress=not args.no_progress)
     else:
         from asl_gpt.pipeline import recognize_video
 
         try:
-            result = recognize_video(args.video, rec, extractor, stream_options(settings),
-                                     BufferOptions(min_confidence=threshold), progress=not args.no_progress)
+            result = recognize_video(args.video, rec, extractor, stream_options(settings), bo,
+                                     progress=not args.no_progress)
         finally:
             extractor.close()
     if result.frames_with_hands == 0:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from asl_gpt.words import ALPHABET
+
 log = logging.getLogger(__name__)
 
 HELD_OUT_SIGNER = "hand4"  # a Massey signer kept out of everything used for training, for evaluation
@@ -107,7 +109,7 @@ def reference_hands(bank: HandshapeBank, signers=("webcam", "hand1", "hand2", "h
     `python -m asl_gpt.training.handshapes`)."""
     sub = bank.only(signers)
     out = {}
-    for letter in "abcdefghijklmnopqrstuvwxyz":
+    for letter in ALPHABET:
         rows = sub.labels == letter
         if rows.any():
             out[letter] = [[round(float(v), 3) for v in p] for p in np.median(sub.shapes[rows], axis=0)]

@@ -20,10 +20,10 @@ import numpy as np
 
 from asl_gpt.errors import InputError
 from asl_gpt.landmarks import layout
+from asl_gpt.training.handshapes import MASSEY_FRAME  # 400 x 400 photos padded to 600 x 600
 
 log = logging.getLogger(__name__)
 
-MASSEY_FRAME = (600.0, 600.0)  # = handshapes.MASSEY_FRAME: 400 x 400 photos padded to 600 x 600
 UNKNOWN = "unknown"
 
 

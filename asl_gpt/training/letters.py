@@ -19,10 +19,10 @@ import torch.nn.functional as F
 
 from asl_gpt import features
 from asl_gpt.training.handshapes import HandshapeBank
+from asl_gpt.words import ALPHABET as LETTERS
 
 log = logging.getLogger(__name__)
 
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True)

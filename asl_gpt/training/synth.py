@@ -26,6 +26,7 @@ import numpy as np
 
 from asl_gpt.landmarks import layout
 from asl_gpt.training.handshapes import HandshapeBank
+from asl_gpt.words import ALPHABET
 
 P = layout.point_index
 
@@ -149,10 +150,10 @@ class Synthesizer:
             text = " ".join(self.words[int(rng.integers(len(self.words)) * rng.random())]  # favour frequent
                             for _ in range(int(rng.integers(1, 5))))
         elif r < 0.8:  # random letters: the model must read handshapes, not guess words
-            chars = [c for c in "abcdefghijklmnopqrstuvwxyz" if c in have]
+            chars = [c for c in ALPHABET if c in have]
             text = "".join(rng.choice(chars, size=int(rng.integers(1, 9))))
         elif r < 0.92:  # one letter, often held long (a learner checking a handshape, "I", an initial)
-            text = str(rng.choice([c for c in "abcdefghijklmnopqrstuvwxyz" if c in have]))
+            text = str(rng.choice([c for c in ALPHABET if c in have]))
         else:
             digits = [c for c in "0123456789" if c in have]
             w = self.words[int(rng.integers(min(len(self.words), 300)))]
