@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup setup-app app test
+.PHONY: setup setup-app app test test-fast
 setup:
 	VENV=$(VENV) bash scripts/setup.sh
 
@@ -15,3 +15,8 @@ app: setup-app
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The unit tests alone, on a machine already set up: no browser, nothing marked slow (real MediaPipe,
+# embeddings, LLM, model export). For the edit-test loop; `make test` is the whole suite.
+test-fast:
+	$(PY) -m pytest -q -m "not slow" --ignore-glob='tests/test_browser*.py' $(PYTEST_ARGS)

@@ -81,3 +81,36 @@ def shipped():
     if not rec.calibratable:
         pytest.skip("the shipped model exposes no letter signatures")
     return rec
+
+
+# -- the fakes (tests/fakes.py), for tests that need one as it is; subclass them from `fakes` -------------
+@pytest.fixture
+def fake_recognizer():
+    """Reads every segment as "hello" at confidence 0.9."""
+    from fakes import FakeRecognizer
+
+    return FakeRecognizer()
+
+
+@pytest.fixture
+def fake_extractor():
+    """Finds a hand in a frame whose top-left pixel is bright (fakes.frame)."""
+    from fakes import FakeExtractor
+
+    return FakeExtractor()
+
+
+@pytest.fixture
+def embeddings():
+    """Deterministic bag-of-words embeddings: no weights needed."""
+    from fakes import HashEmbeddings
+
+    return HashEmbeddings()
+
+
+@pytest.fixture
+def port() -> int:
+    """A free TCP port on 127.0.0.1 (asl_gpt.benchmarks.procs.free_port, as the benchmarks take theirs)."""
+    from asl_gpt.benchmarks.procs import free_port
+
+    return free_port()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +14,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
-def test_app_py_serves_the_page(tmp_path):
-    port = _free_port()
+def test_app_py_serves_the_page(tmp_path, port):
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "ASL_GPT_PATHS_STATE_DIR": str(tmp_path)}
     proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port), "--no-initial-index"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 import pytest
 
 from asl_gpt.benchmarks.browser import chromium_path
+from asl_gpt.benchmarks.procs import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -97,12 +97,6 @@ CONTRAST_JS = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, signing_videos):
     """The real app on 127.0.0.1 with a fresh state dir; yields (url, demo)."""
@@ -114,7 +108,7 @@ def app(tmp_path_factory, signing_videos):
     state = tmp_path_factory.mktemp("state")
     services = build_services(load_settings(paths={"state_dir": state}))
     demo = build_demo(services)
-    port = _free_port()
+    port = free_port()
     launch(demo, port=port, prevent_thread_lock=True, quiet=True)
     try:
         deadline = time.monotonic() + 300  # the first start indexes the knowledge folder

@@ -15,7 +15,7 @@ from asl_gpt.buffer import BufferOptions
 from asl_gpt.errors import InputError
 from asl_gpt.streaming import StreamOptions
 from tests.test_calibration import LinearReader, _profile
-from tests.test_ui import FakeExtractor, FakeRecognizer, _feed
+from fakes import FakeClock, FakeExtractor, FakeRecognizer, feed
 
 
 def test_every_letter_has_a_reference_handshape_where_the_thumb_can_be_told_apart():
@@ -56,21 +56,22 @@ def test_profile_names_cannot_leave_the_profiles_folder(tmp_path):
 
 
 def test_frames_teach_the_capture_and_are_not_read_while_calibrating():
+    clock = FakeClock()
     live = LiveSession(FakeRecognizer("calibration letters"), FakeExtractor,
                        StreamOptions(stride_frames=2, drop_frames=2, min_segment_frames=2),
-                       BufferOptions(min_confidence=0.5, end_pause_ms=100), LiveOptions(idle_stop_s=5.0))
+                       BufferOptions(min_confidence=0.5, end_pause_ms=100), LiveOptions(idle_stop_s=5.0), clock=clock)
     capture = cal.GuidedCapture(LinearReader(), cal.Profile("fake", "id"), "ab")
     live.start_calibration(capture)
-    _feed(live, [True] * 30, gap_s=0.06)  # about 2 s of a still hand: one take
+    feed(live, clock, [True] * 30, gap_s=0.06)  # about 2 s of a still hand: one take
     assert capture.last_take is not None  # the worker fed the capture
     assert live.state().text == "" and not live.take_outgoing()  # nothing was read or sent meanwhile
     assert live.with_capture(lambda c: c.skip()).letter in ("b", "")  # the UI's actions run under the worker's lock
     assert live.stop_calibration() is capture and live.capture is None
     assert live.with_capture(lambda c: c.skip()) is None
-    _feed(live, [True] * 6 + [False] * 4)
+    feed(live, clock, [True] * 6 + [False] * 4)
     deadline = time.monotonic() + 5
     while "calibration" not in live.state().text + " ".join(live.state().said) and time.monotonic() < deadline:
-        time.sleep(0.05)
+        feed(live, clock, [False], gap_s=0.05)  # the reading arrives on another thread; a frame collects it
     assert "calibration" in live.state().text + " ".join(live.state().said)  # reading again
     live.close()
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 
+from asl_gpt.benchmarks.procs import free_port
 from asl_gpt.config import load_settings
 from asl_gpt.errors import InputError
 from asl_gpt.rag.chain import Answer, Retrieved, Token, build_assistant
@@ -93,16 +93,8 @@ def test_empty_and_oversized_questions_are_refused_quickly(settings, kb, questio
     assert time.perf_counter() - t < 1.0 and kb.embeddings.calls == calls
 
 
-def _closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_unreachable_llm_gives_a_clear_error_and_the_passages(tmp_path, settings):
-    s = load_settings(env={"OPENAI_BASE_URL": f"http://127.0.0.1:{_closed_port()}/v1", "OPENAI_MODEL": "m"},
+    s = load_settings(env={"OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "OPENAI_MODEL": "m"},
                       paths={"state_dir": tmp_path / "state", "knowledge_dir": tmp_path / "kb"},
                       rag={"min_relevance": 0.3}, llm={"timeout_s": 5.0})
     kb = KnowledgeBase(s, embeddings=HashEmbeddings())

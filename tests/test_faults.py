@@ -294,7 +294,7 @@ def test_the_index_is_read_through_the_store_only():
 
 @pytest.mark.slow
 def test_a_chroma_server_stopped_then_restarted_is_one_line_then_serves_again(tmp_path):
-    from asl_gpt.benchmarks.faults import free_port, start_chroma, stop_process
+    from asl_gpt.benchmarks.procs import free_port, start_chroma, stop_process
 
     port, data = free_port(), tmp_path / "chroma-data"
     url = f"http://127.0.0.1:{port}"

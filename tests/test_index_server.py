@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from asl_gpt.benchmarks.faults import free_port, start_chroma, stop_process
+from asl_gpt.benchmarks.procs import free_port, start_chroma, stop_process
 from asl_gpt.config import load_settings
 from asl_gpt.errors import IndexError_
 from asl_gpt.rag.index import KnowledgeBase

@@ -54,7 +54,7 @@ def test_python_dash_m_is_the_cli():
 
 def test_the_app_sends_no_analytics_whatever_the_environment(tmp_path, monkeypatch):
     pytest.importorskip("gradio")
-    from test_ui import FakeServices
+    from fakes import FakeServices
 
     from asl_gpt.app import build_demo
 

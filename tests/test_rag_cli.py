@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 import pytest
 
+from asl_gpt.benchmarks.procs import free_port
 from asl_gpt.cli import main
 from test_rag_helpers import HashEmbeddings, write
 
@@ -60,10 +60,7 @@ def test_ask_out_of_scope_says_so(env, capsys):
 
 
 def test_ask_with_unreachable_llm_prints_passages_then_the_error(env, monkeypatch, capsys):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    port = free_port()  # nothing listens on it
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
     assert main(["ask", "how is the letter z traced zigzag"]) == 2
     captured = capsys.readouterr()

@@ -1,39 +1,10 @@
-"""Shared by the RAG tests: a deterministic bag-of-words embedding (no weights needed) and file helpers."""
+"""Shared by the RAG tests: a fake chat model and file helpers (the embeddings are tests/fakes.py's)."""
 
 from __future__ import annotations
 
-import hashlib
-
-import numpy as np
-from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
-from asl_gpt.rag.correction import tokenize
-
-
-class HashEmbeddings(Embeddings):
-    """Each word hashes to a direction; texts sharing words get a high cosine similarity."""
-
-    name = "hash-embeddings-test"
-
-    def __init__(self, dim: int = 256):
-        self.dim = dim
-        self.calls = 0  # texts embedded, to check that unchanged files are not re-embedded
-
-    def _vec(self, text: str) -> list[float]:
-        v = np.zeros(self.dim, dtype=np.float32)
-        for w in tokenize(text):
-            h = int(hashlib.md5(w.encode()).hexdigest(), 16)
-            v[h % self.dim] += 1.0 if (h >> 20) & 1 else -1.0
-        n = np.linalg.norm(v)
-        return (v / n if n else v).tolist()
-
-    def embed_documents(self, texts):
-        self.calls += len(texts)
-        return [self._vec(t) for t in texts]
-
-    def embed_query(self, text):
-        return self._vec(text)
+from fakes import HashEmbeddings  # noqa: F401 - the RAG tests import it from here too
 
 
 class RecordingChat(GenericFakeChatModel):

@@ -8,7 +8,6 @@ code block whatever a document or an answer says.
 from __future__ import annotations
 
 import re
-import socket
 import time
 import urllib.request
 from pathlib import Path
@@ -302,7 +301,7 @@ def test_camera_socket_refuses_other_origins_other_sessions_and_missing_logins()
 
     from asl_gpt.app.camera import PATH
     from asl_gpt.app.registry import LiveRegistry
-    from test_ui import FakeServices
+    from fakes import FakeServices
 
     registry = LiveRegistry(FakeServices(None))
     try:
@@ -327,13 +326,7 @@ def test_camera_socket_refuses_other_origins_other_sessions_and_missing_logins()
         registry.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_the_launched_app_with_a_login_guards_its_pages_and_its_camera_socket(tmp_path):
+def test_the_launched_app_with_a_login_guards_its_pages_and_its_camera_socket(tmp_path, port):
     """The real Gradio server (fake services, 127.0.0.1): the login applies to the camera route too."""
     pytest.importorskip("gradio")
     from starlette.testclient import TestClient
@@ -341,10 +334,9 @@ def test_the_launched_app_with_a_login_guards_its_pages_and_its_camera_socket(tm
 
     from asl_gpt.app import build_demo, launch
     from asl_gpt.app.camera import PATH
-    from test_ui import FakeServices
+    from fakes import FakeServices
 
     app = build_demo(FakeServices(tmp_path), initial_index=False)
-    port = _free_port()
     launch(app, port=port, prevent_thread_lock=True, quiet=True, auth=[("ann", "pw")])
     try:
         token = app.registry.token("tab-1")

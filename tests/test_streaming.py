@@ -6,28 +6,12 @@ import time
 import numpy as np
 
 from asl_gpt.buffer import BufferOptions, Committed
-from asl_gpt.contract import ModelContract
-from asl_gpt.features import hand_columns
 from asl_gpt.landmarks import layout
 from asl_gpt.landmarks.video import Frame
 from asl_gpt.pipeline import RecognitionSession
 from asl_gpt.recognizer import Hypothesis
 from asl_gpt.streaming import StreamingRecognizer, StreamOptions
-
-
-class FakeRecognizer:
-    """Spells one letter per 5 hand frames it is given; optionally slow."""
-
-    contract = ModelContract("fake", hand_columns(), 32, 8, min_confidence=0.5)
-
-    def __init__(self, delay_s: float = 0.0, confidence: float = 0.9):
-        self.delay_s, self.confidence, self.calls = delay_s, confidence, []
-
-    def recognize(self, frames, t_start=0.0, t_end=0.0):
-        self.calls.append(len(frames))
-        time.sleep(self.delay_s)
-        n = int(np.isfinite(frames[:, layout.RIGHT_HAND, 0]).any(axis=1).sum())
-        return Hypothesis("abcdefghij"[: n // 5], self.confidence, t_start, t_end)
+from fakes import LetterRecognizer
 
 
 def frame(hand: bool) -> np.ndarray:
@@ -45,7 +29,7 @@ def run(stream, pattern, dt=33.0):
 
 
 def test_partials_every_stride_and_one_final_per_segment():
-    rec = FakeRecognizer()
+    rec = LetterRecognizer()
     s = StreamingRecognizer(rec, StreamOptions(max_fps=0, stride_frames=5, drop_frames=3, min_segment_frames=3))
     ups = run(s, [False] * 3 + [True] * 20 + [False] * 5 + [True] * 10 + [False] * 4)
     finals = [u for u in ups if u.final]
@@ -57,7 +41,7 @@ def test_partials_every_stride_and_one_final_per_segment():
 
 
 def test_short_noise_segments_are_ignored():
-    rec = FakeRecognizer()
+    rec = LetterRecognizer()
     s = StreamingRecognizer(rec, StreamOptions(max_fps=0, stride_frames=5, drop_frames=3, min_segment_frames=6))
     ups = run(s, [True] * 3 + [False] * 10)
     assert ups == [] and rec.calls == []
@@ -65,7 +49,7 @@ def test_short_noise_segments_are_ignored():
 
 
 def test_push_never_waits_for_a_slow_recognizer():
-    rec = FakeRecognizer(delay_s=0.3)
+    rec = LetterRecognizer(delay_s=0.3)
     s = StreamingRecognizer(rec, StreamOptions(max_fps=0, stride_frames=2, drop_frames=3, min_segment_frames=2))
     worst = 0.0
     for i in range(40):
@@ -79,7 +63,7 @@ def test_push_never_waits_for_a_slow_recognizer():
 
 
 def test_recognizer_errors_do_not_kill_the_stream():
-    class Broken(FakeRecognizer):
+    class Broken(LetterRecognizer):
         def recognize(self, frames, t_start=0.0, t_end=0.0):
             raise RuntimeError("boom")
 
@@ -89,7 +73,7 @@ def test_recognizer_errors_do_not_kill_the_stream():
 
 
 def test_session_commits_utterances_from_frames():
-    rec = FakeRecognizer()
+    rec = LetterRecognizer()
     hands = iter([False] * 2 + [True] * 25 + [False] * 60)
     session = RecognitionSession(rec, lambda rgb: frame(next(hands)), StreamOptions(max_fps=0, stride_frames=5, drop_frames=3),
                                  BufferOptions(min_confidence=0.5, end_pause_ms=1000))
@@ -108,7 +92,7 @@ def test_session_survives_a_failing_frame():
     def extractor(rgb):
         raise ValueError("corrupt frame")
 
-    session = RecognitionSession(FakeRecognizer(), extractor)
+    session = RecognitionSession(LetterRecognizer(), extractor)
     r = session.process(Frame(0.0, np.zeros((2, 2, 3), np.uint8)))
     assert r.error == "corrupt frame" and not r.hands_visible
     session.close()
@@ -127,7 +111,7 @@ def _signer_frame(raised: bool, resting_other: bool = True) -> np.ndarray:
 
 
 def test_a_resting_second_hand_neither_opens_nor_holds_a_segment():
-    rec = FakeRecognizer()
+    rec = LetterRecognizer()
     s = StreamingRecognizer(rec, StreamOptions(max_fps=0, stride_frames=50, drop_frames=3, min_segment_frames=3))
     pattern = [False] * 10 + [True] * 15 + [False] * 10 + [True] * 10 + [False] * 10
     ups = []
@@ -143,7 +127,7 @@ def test_a_resting_second_hand_neither_opens_nor_holds_a_segment():
 def test_the_aspect_is_applied_before_decoding():
     seen = []
 
-    class Spy(FakeRecognizer):
+    class Spy(LetterRecognizer):
         def recognize(self, frames, t_start=0.0, t_end=0.0):
             seen.append(float(np.nanmax(frames[:, layout.RIGHT_HAND, 0])))
             return super().recognize(frames, t_start, t_end)
@@ -160,7 +144,7 @@ def test_a_commit_with_the_hand_still_up_is_not_read_again():
     """A learner holds a letter past the still pause: what was committed is cut from the segment, so the
     next reading holds only what is signed after it (not 'a', then 'ab', then 'abc' ...)."""
 
-    class SlowSpeller(FakeRecognizer):  # one letter per 15 hand frames it is given: still between letters
+    class SlowSpeller(LetterRecognizer):  # one letter per 15 hand frames it is given: still between letters
         def recognize(self, frames, t_start=0.0, t_end=0.0):
             n = int(np.isfinite(frames[:, layout.RIGHT_HAND, 0]).any(axis=1).sum())
             return Hypothesis("abcdefgh"[: n // 15], 0.9, t_start, t_end)
@@ -186,7 +170,7 @@ def test_frames_reach_the_model_at_most_max_fps():
     assert rate_limited(t30, 15.0) == [0, 2, 4, 6, 8]
     assert rate_limited([i * 1000 / 15 for i in range(5)], 15.0) == [0, 1, 2, 3, 4]  # 15 fps: every frame
     assert rate_limited(t30, 0) == list(range(10))
-    rec = FakeRecognizer()
+    rec = LetterRecognizer()
     s = StreamingRecognizer(rec, StreamOptions(max_fps=15.0, stride_frames=100, drop_frames=3, min_segment_frames=3))
     run(s, [True] * 30 + [False] * 4, dt=1000 / 30)
     s.close()

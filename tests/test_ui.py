@@ -8,7 +8,6 @@ recognizer returns fixed hypotheses, a fake assistant yields the chain's real ev
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
@@ -19,74 +18,27 @@ from asl_gpt.app.live import FrameReply, LiveOptions, LiveSession, LiveState
 from asl_gpt.app.status import caption_html, camera_line, full_status, hands_line, IndexStatus, LLMInfo
 from asl_gpt.app.pending import Turn
 from asl_gpt.buffer import BufferOptions
-from asl_gpt.config import PathsConfig, RecognizerConfig, Settings
 from asl_gpt.errors import InputError
-from asl_gpt.landmarks import layout
-from asl_gpt.recognizer import Hypothesis
 from asl_gpt.streaming import StreamOptions
+from fakes import FakeAssistant, FakeClock, FakeExtractor, FakeRecognizer, FakeServices, feed, frame, landmarks, wait
 
 
-def _landmarks(hand: bool) -> np.ndarray:
-    lm = layout.empty_frames(1)[0]
-    if hand:
-        start = layout.OFFSETS["right_hand"]
-        lm[start:start + 21] = np.random.default_rng(0).uniform(0.3, 0.7, (21, 3)).astype(np.float32)
-    return lm
-
-
-class FakeExtractor:
-    """A frame whose top-left pixel is bright has a hand in it."""
-
-    def __call__(self, rgb):
-        return _landmarks(bool(rgb[0, 0, 0] > 127))
-
-    def close(self):
-        pass
-
-
-@dataclass
-class FakeRecognizer:
-    text: str = "hello"
-    confidence: float = 0.9
-
-    def __post_init__(self):
-        self.contract = SimpleNamespace(min_confidence=0.5, name="fake")
-
-    def recognize(self, frames, t_start=0.0, t_end=0.0):
-        return Hypothesis(self.text, self.confidence, t_start, t_end)
-
-
-def _frame(hand: bool) -> np.ndarray:
-    img = np.zeros((48, 64, 3), np.uint8)
-    if hand:
-        img[0, 0] = 255
-    return img
-
-
-def _session(rec=None, **buffer) -> LiveSession:
+def _session(rec=None, **buffer) -> tuple[LiveSession, FakeClock]:
+    clock = FakeClock()
     opts = BufferOptions(min_confidence=0.5, end_pause_ms=100, still_pause_ms=10_000, **buffer)
     return LiveSession(rec, FakeExtractor, StreamOptions(stride_frames=2, drop_frames=2, min_segment_frames=2),
-                       opts, LiveOptions(idle_stop_s=5.0), model_error="" if rec else "model file not found: x")
+                       opts, LiveOptions(idle_stop_s=5.0), model_error="" if rec else "model file not found: x",
+                       clock=clock), clock
 
 
-def _feed(live: LiveSession, hands: list[bool], gap_s: float = 0.02) -> None:
-    for h in hands:
-        live.submit(_frame(h))
-        deadline = time.monotonic() + 5
-        n = live.state().frames_received
-        while live.state().frames_processed < n and time.monotonic() < deadline:
-            time.sleep(0.005)  # one at a time, so none is dropped as stale
-        time.sleep(gap_s)
-
-
-def test_live_session_recognises_and_auto_sends():
-    live = _session(FakeRecognizer())
+def test_live_session_recognises_and_auto_sends(fake_recognizer):
+    live, clock = _session(fake_recognizer)
     try:
-        _feed(live, [True] * 8 + [False] * 12, gap_s=0.02)
+        feed(live, clock, [True] * 8 + [False] * 12)
         deadline = time.monotonic() + 5
         committed = []
         while not committed and time.monotonic() < deadline:
-            _feed(live, [False], gap_s=0.05)
+            feed(live, clock, [False], gap_s=0.05)
             committed += live.take_outgoing()
         assert committed == [Turn("hello", "signed", "hello", 0.9, False)]
         s = live.state()
@@ -98,11 +50,11 @@ def test_live_session_recognises_and_auto_sends():
 
 
 def test_low_confidence_is_shown_not_sent_and_can_be_restored():
-    live = _session(FakeRecognizer("helo", 0.2))
+    live, clock = _session(FakeRecognizer("helo", 0.2))
     try:
-        _feed(live, [True] * 8 + [False] * 6)
-        time.sleep(0.2)
-        _feed(live, [False] * 4, gap_s=0.05)
+        feed(live, clock, [True] * 8 + [False] * 6)
+        wait(lambda: live.state().last_rejected != "")  # the segment's final reading (decoded on another thread)
+        feed(live, clock, [False] * 4, gap_s=0.05)
         assert live.take_outgoing() == []
         s = live.state()
         assert "helo" in s.last_rejected and "below the threshold" in s.last_rejected
@@ -123,7 +75,7 @@ def test_low_confidence_is_shown_not_sent_and_can_be_restored():
 
 
 def test_pending_box_edit_delete_clear_send_without_a_model():
-    live = _session(None, auto_send=False)
+    live, clock = _session(None, auto_send=False)
     try:
         live.edit("what is  asl   now")
         assert live.state().phase == "editing"
@@ -135,7 +87,7 @@ def test_pending_box_edit_delete_clear_send_without_a_model():
         live.edit("x")
         live.clear()
         assert live.state().box == "" and live.state().phase == "listening"
-        _feed(live, [True, False])  # no model: frames are still drawn and counted
+        feed(live, clock, [True, False])  # no model: frames are still drawn and counted
         s = live.state()
         assert s.frames_processed == 2 and s.model_error
     finally:
@@ -143,17 +95,17 @@ def test_pending_box_edit_delete_clear_send_without_a_model():
 
 
 def test_recognition_never_overwrites_or_sends_an_edit_in_progress():
-    live = _session(FakeRecognizer("wherecan", 0.9))
+    live, clock = _session(FakeRecognizer("wherecan", 0.9))
     try:
-        _feed(live, [True] * 8)
-        _wait(lambda: live.state().box == "wherecan")
+        feed(live, clock, [True] * 8)
+        wait(lambda: live.state().box == "wherecan")
         rev = live.state().box_rev
         live.focus("wherecan")  # the user clicked into the box: auto-send holds off from now on
         live.edit("wherecan i")
         live.edit("where can i")
-        _feed(live, [False] * 12, gap_s=0.03)  # hands down for longer than the pause: no auto-send
-        time.sleep(0.2)
-        _feed(live, [False] * 3, gap_s=0.05)
+        feed(live, clock, [False] * 12, gap_s=0.03)  # hands down for longer than the pause: no auto-send
+        clock.advance(0.2)
+        feed(live, clock, [False] * 3, gap_s=0.05)
         s = live.state()
         assert live.take_outgoing() == [] and s.phase == "editing" and s.box_rev == rev
         assert s.box == "where can i" and s.text == "wherecan"  # the caption still shows recognition
@@ -161,10 +113,10 @@ def test_recognition_never_overwrites_or_sends_an_edit_in_progress():
         assert live.state().phase == "editing"  # a changed box stays the user's
         assert live.send("where can i") == Turn("where can i", "edited", "wherecan", 0.9, False)
         assert live.state().text == ""  # what was recognised while the user typed was not sent
-        _feed(live, [True] * 8 + [False] * 12)  # signing again after the send: auto-send is back
+        feed(live, clock, [True] * 8 + [False] * 12)  # signing again after the send: auto-send is back
         got, deadline = [], time.monotonic() + 5
         while not got and time.monotonic() < deadline:
-            _feed(live, [False], gap_s=0.05)
+            feed(live, clock, [False], gap_s=0.05)
             got += live.take_outgoing()
         assert got == [Turn("wherecan", "signed", "wherecan", 0.9, False)]
     finally:
@@ -172,19 +124,19 @@ def test_recognition_never_overwrites_or_sends_an_edit_in_progress():
 
 
 def test_hands_state_is_held_briefly_and_unknown_when_the_camera_stops():
-    clock = [100.0]
+    clock = FakeClock(100.0)
     live = LiveSession(None, FakeExtractor, StreamOptions(), BufferOptions(),
-                       LiveOptions(hands_hold_s=0.5, stale_s=1.0), clock=lambda: clock[0])
+                       LiveOptions(hands_hold_s=0.5, stale_s=1.0), clock=clock)
     try:
-        _feed(live, [True])
+        feed(live, clock, [True], gap_s=0)
         assert live.state().hands_visible and live.state().streaming
-        clock[0] += 0.2
-        _feed(live, [False])
+        clock.advance(0.2)
+        feed(live, clock, [False], gap_s=0)
         assert live.state().hands_visible  # one frame without hands does not flip the story
-        clock[0] += 0.5
-        _feed(live, [False])
+        clock.advance(0.5)
+        feed(live, clock, [False], gap_s=0)
         assert not live.state().hands_visible and "not in view" in hands_line(live.state())
-        _feed(live, [True])
+        feed(live, clock, [True], gap_s=0)
         live.camera_event(on=False)
         s = live.state()
         assert not s.streaming and not s.hands_visible and hands_line(s).startswith("Hands: —")
@@ -220,21 +172,14 @@ def _slow(delay_s: float):
     return SlowExtractor
 
 
-def _wait(cond, timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond() and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert cond()
-
-
 def test_stale_frames_are_dropped_not_queued_and_each_gets_one_reply():
     live = LiveSession(None, _slow(0.05), StreamOptions(), BufferOptions(), LiveOptions())
     replies: list[FrameReply] = []
     try:
         for _ in range(20):
-            live.submit(_frame(True), replies.append)  # far faster than the extractor
+            live.submit(frame(True), replies.append)  # far faster than the extractor
             time.sleep(0.005)
-        _wait(lambda: len(replies) == 20)
+        wait(lambda: len(replies) == 20)
         s = live.state()
         assert s.frames_received == 20 and 1 <= s.frames_processed < 10
         done = [r for r in replies if not r.dropped]
@@ -262,7 +207,7 @@ def test_the_users_actions_never_wait_for_holistic():
     live = LiveSession(FakeRecognizer(), Blocked, StreamOptions(), BufferOptions(auto_send=False), LiveOptions())
     replies: list[FrameReply] = []
     try:
-        live.submit(_frame(True), replies.append)
+        live.submit(frame(True), replies.append)
         assert busy.wait(5)
         done = []
 
@@ -280,7 +225,7 @@ def test_the_users_actions_never_wait_for_holistic():
         assert done == [Turn("what is asl", "typed"), "listening"], "an action waited for Holistic"
         assert replies == [] and live.state().frames_processed == 0  # the frame is still in Holistic
         release.set()
-        _wait(lambda: len(replies) == 1)
+        wait(lambda: len(replies) == 1)
         assert not replies[0].dropped and live.state().frames_processed == 1 and live.state().frames_with_hands == 1
     finally:
         release.set()
@@ -304,11 +249,11 @@ def test_jpeg_frames_are_decoded_by_the_worker_and_bad_bytes_answered_with_an_er
         img[:, :8] = (250, 10, 10)  # a red band on the left: the frame is neither mirrored nor channel-swapped
         ok, jpeg = cv2.imencode(".png", cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
         live.submit(jpeg.tobytes(), replies.append)
-        _wait(lambda: len(replies) == 1)
+        wait(lambda: len(replies) == 1)
         assert seen[0].shape == (24, 32, 3)  # shrunk to max_side
         assert seen[0][12, 1, 0] > 200 and seen[0][12, 1, 2] < 50 and seen[0][12, -1].max() < 30
         live.submit(b"not an image", replies.append)
-        _wait(lambda: len(replies) == 2)
+        wait(lambda: len(replies) == 2)
         assert "unreadable camera frame" in replies[1].error and replies[1].landmarks is None
         assert "unreadable" in live.state().error and live.state().frames_processed == 1
     finally:
@@ -329,9 +274,9 @@ def test_camera_socket_answers_frames_for_its_own_session_only():
     app = FastAPI(routes=[websocket_route(registry)])
     token = registry.token("tab-1")
     assert registry.token("tab-1") == token and registry.token("tab-2") != token
-    frame = _frame(True)
-    frame[0, :4] = 255  # bright enough to survive JPEG: FakeExtractor sees a hand
-    jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    img = frame(True)
+    img[0, :4] = 255  # bright enough to survive JPEG: FakeExtractor sees a hand
+    jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
     try:
         with TestClient(app) as client:
             with client.websocket_connect(f"{PATH}?key={token}") as ws:
@@ -342,11 +287,11 @@ def test_camera_socket_answers_frames_for_its_own_session_only():
                 assert msg["left_hand"] is None and {"text", "confidence", "threshold", "fps", "said"} <= set(msg)
                 ws.send_bytes(b"\xff\xd8 broken")
                 assert "unreadable camera frame" in ws.receive_json()["error"]
-            _wait(lambda: not registry.get("tab-1").state().camera_on)
+            wait(lambda: not registry.get("tab-1").state().camera_on)
             assert registry.get("tab-2").state().frames_received == 0  # another tab's session saw nothing
             with client.websocket_connect(f"{PATH}?key={registry.token('tab-2')}") as ws:
                 ws.send_text('{"camera_error": "permission denied"}')
-            _wait(lambda: registry.get("tab-2").state().camera_error == "permission denied")
+            wait(lambda: registry.get("tab-2").state().camera_error == "permission denied")
             assert "permission denied" in camera_line(registry.get("tab-2").state())
             token1 = registry.token("tab-1")
             with client.websocket_connect(f"{PATH}?key={token1}") as ws:
@@ -367,34 +312,6 @@ def test_camera_socket_answers_frames_for_its_own_session_only():
 
 
 # -- chat -------------------------------------------------------------------------------------------
-class FakeAssistant:
-    def __init__(self, fail: str = ""):
-        self.calls = []
-        self.fail = fail
-
-    def validate(self, q):
-        if not q.strip():
-            raise InputError("the question is empty")
-        return q.strip()
-
-    def ask_stream(self, question, history=None, raw=None):
-        from asl_gpt.rag.chain import Answer, Retrieved, Source, Token
-        from asl_gpt.rag.correction import Correction
-
-        self.calls.append((question, list(history or []), raw))
-        corr = Correction(raw, "what is asl", (("whst", "what"),)) if raw else None
-        asked = corr.corrected if corr and question == raw else self.validate(question)
-        src = (Source(1, "knowledge/asl.md", "ASL", "Overview", "ASL is a language.", 0.8),)
-        yield Retrieved(asked, src, corr)
-        if self.fail:
-            yield Answer(asked, "", src, "llm_error", error=self.fail, correction=corr)
-            return
-        for piece in ("ASL is ", "a language [1]."):
-            yield Token(piece)
-        yield Answer(asked, "ASL is a language [1].", (Source(**{**src[0].__dict__, "cited": True}),),
-                     correction=corr, timings={"total_s": 0.1})
-
-
 def test_typed_turn_streams_and_ends_with_sources():
     steps = list(answer_turn(FakeAssistant(), Turn("What is ASL?", "typed"), [], []))
     partial = [c[-1]["content"] for c, _, _ in steps if c and c[-1]["role"] == "assistant" and "metadata" not in c[-1]]
@@ -484,32 +401,6 @@ class NotFoundAssistant:
 
 
 # -- the Blocks ------------------------------------------------------------------------------------
-class FakeServices:
-    def __init__(self, tmp_path):
-        self.settings = Settings(paths=PathsConfig(knowledge_dir=tmp_path, state_dir=tmp_path),
-                                 recognizer=RecognizerConfig(stride_frames=4, min_segment_frames=2, drop_frames=3,
-                                                             max_fps=0))
-        self.assistant_ = FakeAssistant()
-
-    def recognizer(self, retry=False):
-        return FakeRecognizer()
-
-    def new_extractor(self):
-        return FakeExtractor()
-
-    def assistant(self):
-        return self.assistant_
-
-    def knowledge(self):
-        return SimpleNamespace(documents=lambda: [], stats=lambda: SimpleNamespace(documents=0, chunks=0))
-
-    def uploads_dir(self):
-        return self.settings.paths.state_dir
-
-    def close(self):
-        pass
-
-
 def test_build_demo_with_fake_services(tmp_path):
     pytest.importorskip("gradio")
     from asl_gpt.app import build_demo
@@ -561,7 +452,7 @@ def test_uploaded_video_is_recognised_and_offered(tmp_path, signing_videos):
 
     class AlwaysHands(FakeExtractor):
         def __call__(self, rgb):
-            return _landmarks(True)
+            return landmarks(True)
 
     services = FakeServices(tmp_path)
     services.new_extractor = AlwaysHands

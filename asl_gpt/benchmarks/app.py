@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import tempfile
 import time
 from pathlib import Path
+
+from asl_gpt.benchmarks.procs import free_port
 
 QUESTIONS = ("what is fingerspelling", "how fast do signers fingerspell")
 
@@ -28,12 +29,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=20.0, help="streaming time measured (after a 5 s warm-up)")
     p.add_argument("--questions", type=int, default=2, help="questions sent through the buffer (0: skip)")
     p.add_argument("--state-dir", help="state dir for the index and LLM cache (default: settings)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _holistic_ceiling(services, frames, seconds: float = 8.0) -> float:
@@ -71,7 +66,7 @@ def run(args, settings) -> int:
     print(f"machine: {machine_description()}")
     services = build_services(settings)
     app = build_demo(services)
-    port = _free_port()
+    port = free_port()
     launch(app, port=port, prevent_thread_lock=True, quiet=True)
     try:
         t = time.perf_counter()

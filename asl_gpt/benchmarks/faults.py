@@ -25,6 +25,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from asl_gpt.benchmarks.procs import free_port, start_chroma, stop_process
+
 QUESTIONS = ("How do you fingerspell the letter J?", "What is Deaf culture?", "How is the letter Z signed?")
 FAULTS = ("llm", "chroma", "kill", "model", "index", "readonly", "full")
 
@@ -371,46 +373,7 @@ def child_main(arg: str) -> None:
     print(json.dumps({"seen": seen, "lost": lost, "ok": ok}))
 
 
-# -- helpers ------------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (for a `chroma run` server; the tests use it too)."""
-    import socket
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def start_chroma(port: int, data: Path, timeout_s: float = 90.0) -> subprocess.Popen:
-    """`chroma run` on 127.0.0.1:`port` over `data`, once it answers its heartbeat (RuntimeError if it does not)."""
-    import urllib.request
-
-    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    proc = subprocess.Popen([exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).read()
-            return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"`chroma run` did not start (exit {proc.poll()})") from None
-            time.sleep(0.3)
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
+# -- helpers (the process helpers are asl_gpt.benchmarks.procs, shared with the tests) --------------------------
 
 def _index_process(state: Path, docs: Path, json_out: bool = False) -> tuple[subprocess.Popen, threading.Event]:
     """`asl-gpt index DOCS` in its own process, and an event set when it starts embedding (its progress bar

@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
+
+from asl_gpt.benchmarks.procs import free_port
 
 QUESTIONS = ("what is fingerspelling", "how fast do signers fingerspell", "what is the asl alphabet")
 CAMERA_FPS = 30.0
@@ -329,12 +330,6 @@ class Session(threading.Thread):
 
 
 # -- the run ---------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _rss_mib(pid: int) -> float:
     """Resident memory of a process and all its descendants (the embedded LLM runs in a child process)."""
     total, todo = 0.0, [pid]
@@ -481,7 +476,7 @@ def run(args, settings) -> int:
     print(f"video: {video.name}, {len(jpegs)} frames as 640x480 JPEG (quality {round(JPEG_QUALITY * 100)}), "
           f"{statistics.mean(map(len, jpegs)) / 1024:.0f} KiB each, sent at {CAMERA_FPS:.0f} frames/s, "
           f"at most {MAX_IN_FLIGHT} unanswered")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "ASL_GPT_PATHS_STATE_DIR": str(state)}
     log = tempfile.TemporaryFile()

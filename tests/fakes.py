@@ -1,0 +1,200 @@
+"""The tests' fakes, in one place: a recognizer, an extractor, a clock, the app's services and assistant,
+and embeddings. Unit tests only: the product never runs on a fake (DESIGN.md 3.6). conftest.py offers
+the common ones as fixtures; tests that subclass one import it from here (`from fakes import ...`)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from asl_gpt.config import PathsConfig, RecognizerConfig, Settings
+from asl_gpt.errors import InputError
+from asl_gpt.landmarks import layout
+from asl_gpt.rag.correction import tokenize
+from asl_gpt.recognizer import Hypothesis
+
+
+# -- frames and landmarks ---------------------------------------------------------------------------
+def landmarks(hand: bool) -> np.ndarray:
+    """One frame's float32[543, 3] landmarks: a right hand somewhere in the middle, or nothing."""
+    lm = layout.empty_frames(1)[0]
+    if hand:
+        start = layout.OFFSETS["right_hand"]
+        lm[start:start + 21] = np.random.default_rng(0).uniform(0.3, 0.7, (21, 3)).astype(np.float32)
+    return lm
+
+
+def frame(hand: bool) -> np.ndarray:
+    """A small uint8 RGB frame; FakeExtractor finds a hand in it when its top-left pixel is bright."""
+    img = np.zeros((48, 64, 3), np.uint8)
+    if hand:
+        img[0, 0] = 255
+    return img
+
+
+class FakeExtractor:
+    """A frame whose top-left pixel is bright has a hand in it."""
+
+    def __call__(self, rgb):
+        return landmarks(bool(rgb[0, 0, 0] > 127))
+
+    def close(self):
+        pass
+
+
+# -- recognizers --------------------------------------------------------------------------------------
+@dataclass
+class FakeRecognizer:
+    """Reads every segment as the same text at the same confidence."""
+
+    text: str = "hello"
+    confidence: float = 0.9
+
+    def __post_init__(self):
+        self.contract = SimpleNamespace(min_confidence=0.5, name="fake")
+
+    def recognize(self, frames, t_start=0.0, t_end=0.0):
+        return Hypothesis(self.text, self.confidence, t_start, t_end)
+
+
+class LetterRecognizer:
+    """Spells one letter per 5 hand frames it is given; optionally slow."""
+
+    def __init__(self, delay_s: float = 0.0, confidence: float = 0.9):
+        from asl_gpt.contract import ModelContract
+        from asl_gpt.features import hand_columns
+
+        self.contract = ModelContract("fake", hand_columns(), 32, 8, min_confidence=0.5)
+        self.delay_s, self.confidence, self.calls = delay_s, confidence, []
+
+    def recognize(self, frames, t_start=0.0, t_end=0.0):
+        self.calls.append(len(frames))
+        time.sleep(self.delay_s)
+        n = int(np.isfinite(frames[:, layout.RIGHT_HAND, 0]).any(axis=1).sum())
+        return Hypothesis("abcdefghij"[: n // 5], self.confidence, t_start, t_end)
+
+
+# -- time and the live session ------------------------------------------------------------------------
+class FakeClock:
+    """The clock a LiveSession is given: time moves only when the test says (`advance`)."""
+
+    def __init__(self, t: float = 100.0):
+        self.t = t
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.t
+
+    def advance(self, s: float) -> None:
+        with self._lock:
+            self.t += s
+
+
+def wait(cond, timeout_s: float = 5.0) -> None:
+    """Wait (real time: another thread does the work) until `cond()` holds; fail if it never does."""
+    deadline = time.monotonic() + timeout_s
+    while not cond() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert cond()
+
+
+def feed(live, clock: FakeClock, hands: list[bool], gap_s: float = 0.04) -> None:
+    """Frames to a LiveSession one at a time (none is dropped as stale), `gap_s` of its clock apart (25 fps:
+    enough frames reach the model at its 15 fps to read a segment of 8)."""
+    for h in hands:
+        n = live.state().frames_received + 1
+        live.submit(frame(h))
+        wait(lambda: live.state().frames_processed >= n)
+        clock.advance(gap_s)
+
+
+# -- the app's services ------------------------------------------------------------------------------
+class FakeAssistant:
+    """The chain's real event types, from a fixed answer (or a failure)."""
+
+    def __init__(self, fail: str = ""):
+        self.calls = []
+        self.fail = fail
+
+    def validate(self, q):
+        if not q.strip():
+            raise InputError("the question is empty")
+        return q.strip()
+
+    def ask_stream(self, question, history=None, raw=None):
+        from asl_gpt.rag.chain import Answer, Retrieved, Source, Token
+        from asl_gpt.rag.correction import Correction
+
+        self.calls.append((question, list(history or []), raw))
+        corr = Correction(raw, "what is asl", (("whst", "what"),)) if raw else None
+        asked = corr.corrected if corr and question == raw else self.validate(question)
+        src = (Source(1, "knowledge/asl.md", "ASL", "Overview", "ASL is a language.", 0.8),)
+        yield Retrieved(asked, src, corr)
+        if self.fail:
+            yield Answer(asked, "", src, "llm_error", error=self.fail, correction=corr)
+            return
+        for piece in ("ASL is ", "a language [1]."):
+            yield Token(piece)
+        yield Answer(asked, "ASL is a language [1].", (Source(**{**src[0].__dict__, "cited": True}),),
+                     correction=corr, timings={"total_s": 0.1})
+
+
+class FakeServices:
+    """asl_gpt.services' surface over the fakes, with real Settings (a fast streaming schedule)."""
+
+    def __init__(self, tmp_path):
+        self.settings = Settings(paths=PathsConfig(knowledge_dir=tmp_path, state_dir=tmp_path),
+                                 recognizer=RecognizerConfig(stride_frames=4, min_segment_frames=2, drop_frames=3,
+                                                             max_fps=0))
+        self.assistant_ = FakeAssistant()
+
+    def recognizer(self, retry=False):
+        return FakeRecognizer()
+
+    def new_extractor(self):
+        return FakeExtractor()
+
+    def assistant(self):
+        return self.assistant_
+
+    def knowledge(self):
+        return SimpleNamespace(documents=lambda: [], stats=lambda: SimpleNamespace(documents=0, chunks=0))
+
+    def uploads_dir(self):
+        return self.settings.paths.state_dir
+
+    def close(self):
+        pass
+
+
+# -- embeddings ---------------------------------------------------------------------------------------
+class HashEmbeddings(Embeddings):
+    """Each word hashes to a direction; texts sharing words get a high cosine similarity (no weights needed)."""
+
+    name = "hash-embeddings-test"
+
+    def __init__(self, dim: int = 256):
+        self.dim = dim
+        self.calls = 0  # texts embedded, to check that unchanged files are not re-embedded
+
+    def _vec(self, text: str) -> list[float]:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for w in tokenize(text):
+            h = int(hashlib.md5(w.encode()).hexdigest(), 16)
+            v[h % self.dim] += 1.0 if (h >> 20) & 1 else -1.0
+        n = np.linalg.norm(v)
+        return (v / n if n else v).tolist()
+
+    def embed_documents(self, texts):
+        self.calls += len(texts)
+        return [self._vec(t) for t in texts]
+
+    def embed_query(self, text):
+        return self._vec(text)
