@@ -31,12 +31,11 @@ def run(args, settings) -> int:
     from asl_gpt.benchmarks import machine_description
     from asl_gpt.errors import InputError
     from asl_gpt.pipeline import buffer_options, stream_options
-    from asl_gpt.recognizer import recognizer_from_settings, with_profile
+    from asl_gpt.commands.calibrate import calibratable_recognizer
+    from asl_gpt.recognizer import with_profile
     from asl_gpt.training.real import default_cache_dir, item_sample, list_set, run_sample, summarise
 
-    rec = recognizer_from_settings(settings, args.model)
-    if not rec.calibratable:
-        raise InputError(f"model {rec.contract.name!r} does not expose its letter evidence: it cannot be calibrated")
+    rec = calibratable_recognizer(settings, args.model)
     cache = default_cache_dir(settings)
     items = list_set(args.dir)
     signers = sorted({i.signer for i in items if i.kind == "letter"} & {i.signer for i in items if i.kind == "word"})

@@ -41,14 +41,22 @@ def apply_profile(rec, value: str | None, settings):
     return out
 
 
-def run(args, settings) -> int:
-    from asl_gpt import calibration as cal
+def calibratable_recognizer(settings, model: str | None = None):
+    """The recognizer per settings (or `model`); InputError when it exposes no letter evidence to calibrate."""
     from asl_gpt.errors import InputError
     from asl_gpt.recognizer import recognizer_from_settings
 
-    rec = recognizer_from_settings(settings, args.model)
+    rec = recognizer_from_settings(settings, model)
     if not rec.calibratable:
         raise InputError(f"model {rec.contract.name!r} does not expose its letter evidence: it cannot be calibrated")
+    return rec
+
+
+def run(args, settings) -> int:
+    from asl_gpt import calibration as cal
+    from asl_gpt.errors import InputError
+
+    rec = calibratable_recognizer(settings, args.model)
     path = cal.resolve_profile(args.profile, settings.paths.state_dir)
     profile = cal.Profile(rec.contract.name, rec.fingerprint)
     if args.resume and path.is_file():

@@ -38,9 +38,8 @@ def run(args, settings) -> int:
     from asl_gpt.commands.calibrate import apply_profile
 
     rec = apply_profile(rec, args.profile, settings)
-    bo = buffer_options(settings, rec, args.min_confidence)
-    threshold = bo.min_confidence
-    session = RecognitionSession(rec, extractor, stream_options(settings), bo)
+    session = RecognitionSession(rec, extractor, stream_options(settings),
+                                 buffer_options(settings, rec, args.min_confidence))
     cv2 = None if args.no_window else _window()
     said: list[str] = []
     try:
@@ -69,7 +68,7 @@ def run(args, settings) -> int:
 
                 img = draw_landmarks(frame.rgb.copy(), r.landmarks)
                 p = session.partial()
-                draw_status(img, p.text, p.confidence, threshold, r.hands_visible, said)
+                draw_status(img, p.text, p.confidence, session.options.min_confidence, r.hands_visible, said)
                 cv2.imshow("ASL GPT live (ESC quits)", cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
         for e in session.finish():
             if isinstance(e, Committed):

@@ -73,7 +73,6 @@ def run(args, settings) -> int:
 
     rec = apply_profile(rec, args.profile, settings)
     bo = buffer_options(settings, rec, args.min_confidence)
-    threshold = bo.min_confidence
     if landmarks:
         result = recognize_landmarks(frames, times, rec, stream_options(settings), bo, args.aspect,
                                      progress=not args.no_progress)
@@ -91,7 +90,7 @@ def run(args, settings) -> int:
     if args.json:
         print(json.dumps({
             "video": str(args.video), "model": rec.contract.name, "profile": args.profile if hasattr(rec, "profile") else None,
-            "min_confidence": threshold,
+            "min_confidence": bo.min_confidence,
             "frames": result.frames, "frames_with_hands": result.frames_with_hands, "fps": round(result.fps, 1),
             "utterances": [{"text": u.text, "confidence": round(u.confidence, 3), "start_s": round(u.t_start / 1000, 2),
                             "end_s": round(u.t_end / 1000, 2)} for u in result.utterances],
@@ -101,7 +100,7 @@ def run(args, settings) -> int:
     for u in result.utterances:
         print(f"{u.t_start / 1000:7.2f}s - {u.t_end / 1000:7.2f}s  confidence {u.confidence:.2f}  {u.text}")
     if not result.utterances:
-        print(f"no utterances: nothing reached the confidence threshold {threshold:.2f} "
+        print(f"no utterances: nothing reached the confidence threshold {bo.min_confidence:.2f} "
               f"({len(result.rejected)} rejected)")
     print(f"{result.frames} frames, hands in {result.frames_with_hands}, {result.fps:.1f} fps")
     return 0
