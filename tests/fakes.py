@@ -18,6 +18,7 @@ from asl_gpt.errors import InputError
 from asl_gpt.landmarks import layout
 from asl_gpt.rag.correction import tokenize
 from asl_gpt.recognizer import Hypothesis
+from asl_gpt.words import ALPHABET
 
 
 # -- frames and landmarks ---------------------------------------------------------------------------
@@ -78,6 +79,41 @@ class LetterRecognizer:
         time.sleep(self.delay_s)
         n = int(np.isfinite(frames[:, layout.RIGHT_HAND, 0]).any(axis=1).sum())
         return Hypothesis("abcdefghij"[: n // 5], self.confidence, t_start, t_end)
+
+
+# -- calibration ---------------------------------------------------------------------------------------
+class LinearReader:
+    """A stand-in letter head: logits are a fixed linear map of the invariants (no weights needed)."""
+
+    def __init__(self, seed: int = 0):
+        from asl_gpt import features
+
+        self.w = 0.1 * np.random.default_rng(seed).normal(size=(features.N_INVARIANTS, 26)).astype(np.float32)
+
+    def letter_logits(self, invariants):
+        return (np.asarray(invariants, np.float32) @ self.w).astype(np.float32)
+
+
+def hand_take(rng, shape, noise=0.02):
+    """A right hand: a fixed random shape (21 points) plus noise, wrist at the origin."""
+    return (shape + rng.normal(scale=noise, size=shape.shape)).astype(np.float32)
+
+
+def letter_shapes(seed=0):
+    """A random 21-point handshape per letter."""
+    rng = np.random.default_rng(seed)
+    return {c: rng.normal(size=(21, 3)).astype(np.float32) for c in ALPHABET}
+
+
+def toy_profile(n=12, seed=1, letters=ALPHABET):
+    """A calibration profile of `n` takes of each of `letters`, for a model named "toy"."""
+    from asl_gpt import calibration as cal
+
+    rng, shapes = np.random.default_rng(seed), letter_shapes()
+    p = cal.Profile("toy", "abc123")
+    for c in letters:
+        p = p.with_letter(c, np.stack([hand_take(rng, shapes[c]) for _ in range(n)]))
+    return p
 
 
 # -- time and the live session ------------------------------------------------------------------------

@@ -14,8 +14,7 @@ from asl_gpt.app.live import LiveOptions, LiveSession
 from asl_gpt.buffer import BufferOptions
 from asl_gpt.errors import InputError
 from asl_gpt.streaming import StreamOptions
-from tests.test_calibration import LinearReader, _profile
-from fakes import FakeClock, FakeExtractor, FakeRecognizer, feed
+from fakes import FakeClock, FakeExtractor, FakeRecognizer, LinearReader, feed, toy_profile
 
 
 def test_every_letter_has_a_reference_handshape_where_the_thumb_can_be_told_apart():
@@ -90,7 +89,7 @@ def test_two_sessions_two_profiles_no_cross_talk(tmp_path, shipped):
     from asl_gpt.recognizer import CalibratedRecognizer
 
     services = ShippedServices(tmp_path, shipped)
-    fitted = cal.fit_profile(_profile(n=6), shipped)
+    fitted = cal.fit_profile(toy_profile(n=6), shipped)
     mine = cal.Profile("default", shipped.fingerprint, fitted.samples, fitted.adapter, cal.SelfCheck(0.5, 0.9, 10, 26, 0.1))
     cal.save_profile(mine, calib.profile_path(services, "anna"))
     cal.save_profile(cal.Profile("default", "another model"), calib.profile_path(services, "old"))

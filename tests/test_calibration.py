@@ -10,44 +10,17 @@ import pytest
 from asl_gpt import calibration as cal
 from asl_gpt import features
 from asl_gpt.landmarks import layout
-
-
-class LinearReader:
-    """A stand-in letter head: logits are a fixed linear map of the invariants (no weights needed)."""
-
-    def __init__(self, seed: int = 0):
-        self.w = 0.1 * np.random.default_rng(seed).normal(size=(features.N_INVARIANTS, 26)).astype(np.float32)
-
-    def letter_logits(self, invariants):
-        return (np.asarray(invariants, np.float32) @ self.w).astype(np.float32)
-
-
-def _hand(rng, shape, noise=0.02):
-    """A right hand: a fixed random shape (21 points) plus noise, wrist at the origin."""
-    return (shape + rng.normal(scale=noise, size=shape.shape)).astype(np.float32)
-
-
-def _shapes(seed=0):
-    rng = np.random.default_rng(seed)
-    return {c: rng.normal(size=(21, 3)).astype(np.float32) for c in cal.LETTERS}
-
-
-def _profile(n=12, seed=1, letters=cal.LETTERS):
-    rng, shapes = np.random.default_rng(seed), _shapes()
-    p = cal.Profile("toy", "abc123")
-    for c in letters:
-        p = p.with_letter(c, np.stack([_hand(rng, shapes[c]) for _ in range(n)]))
-    return p
+from fakes import LinearReader, hand_take, letter_shapes, toy_profile
 
 
 def test_adapter_learns_a_users_letters_the_head_misreads():
     """The head reads letter shapes by a map that is wrong for this user; fitted to their takes, the
     adapter reads new frames of the same user right (held-out frames, not the fitted ones)."""
     reader = LinearReader()
-    profile = cal.fit_profile(_profile(), reader)
+    profile = cal.fit_profile(toy_profile(), reader)
     assert profile.usable and profile.check.applied
-    rng, shapes = np.random.default_rng(7), _shapes()
-    test = {c: np.stack([_hand(rng, shapes[c]) for _ in range(5)]) for c in cal.LETTERS}
+    rng, shapes = np.random.default_rng(7), letter_shapes()
+    test = {c: np.stack([hand_take(rng, shapes[c]) for _ in range(5)]) for c in cal.LETTERS}
     inv = features.hand_invariants(np.concatenate(list(test.values())))
     y = np.repeat(np.arange(26), 5)
     base = reader.letter_logits(inv)
@@ -56,7 +29,7 @@ def test_adapter_learns_a_users_letters_the_head_misreads():
 
 
 def test_too_few_letters_are_kept_but_not_applied():
-    profile = cal.fit_profile(_profile(letters="abc"), LinearReader())
+    profile = cal.fit_profile(toy_profile(letters="abc"), LinearReader())
     assert profile.letters == "abc" and profile.adapter is None and not profile.usable
     assert "not fitted" in profile.summary()
 
@@ -68,7 +41,7 @@ def test_self_check_refuses_an_adapter_that_reads_its_own_letters_worse():
 
 
 def test_profile_file_round_trips(tmp_path):
-    profile = cal.fit_profile(_profile(n=6), LinearReader())
+    profile = cal.fit_profile(toy_profile(n=6), LinearReader())
     path = cal.save_profile(profile, tmp_path / "me.npz")
     back = cal.load_profile(path)
     assert (back.model, back.model_id, back.letters) == (profile.model, profile.model_id, profile.letters)
@@ -93,7 +66,7 @@ def test_foreign_and_damaged_profiles_are_rejected(tmp_path):
     np.savez(foreign, meta=np.array(json.dumps({"format": "someone-else/3"})))
     with pytest.raises(cal.ProfileError, match="not an ASL GPT profile"):
         cal.load_profile(foreign)
-    path = cal.save_profile(_profile(n=3, letters="ab"), tmp_path / "p.npz")
+    path = cal.save_profile(toy_profile(n=3, letters="ab"), tmp_path / "p.npz")
     with np.load(path) as d:
         arrays = {k: d[k] for k in d.files}
     arrays["hand_a"] = np.zeros((3, 5), np.float32)  # not hand points
@@ -125,8 +98,8 @@ def _frame(points):
 
 
 def test_steady_frames_leave_out_the_hand_moving_into_the_shape():
-    rng, shape = np.random.default_rng(0), _shapes()["a"]
-    pts = np.stack([_hand(rng, shape, 0.001) + (0.5 * i if i < 10 else 5.0) for i in range(40)])  # moving, then held
+    rng, shape = np.random.default_rng(0), letter_shapes()["a"]
+    pts = np.stack([hand_take(rng, shape, 0.001) + (0.5 * i if i < 10 else 5.0) for i in range(40)])  # moving, then held
     times = np.arange(40) * 33.3
     keep = cal.steady_indices("a", pts, times)
     assert keep.min() >= 10 and len(keep) >= 25
@@ -134,7 +107,7 @@ def test_steady_frames_leave_out_the_hand_moving_into_the_shape():
 
 
 def test_guided_capture_asks_again_flags_keeps_and_skips():
-    shapes = _shapes()
+    shapes = letter_shapes()
     reader = LinearReader()
     capture = cal.GuidedCapture(reader, cal.Profile("toy", "id"), letters="abc")
     rng = np.random.default_rng(0)
@@ -147,7 +120,7 @@ def test_guided_capture_asks_again_flags_keeps_and_skips():
     head = reader.letter_logits(features.hand_invariants(shapes["a"][None]))[0]
     flagged = head.argmax() != 0  # the toy head may read A as another letter: then the take is flagged
     while capture.letter == "a" and capture.state().phase != "flagged":
-        s = capture.feed(t, _frame(_hand(rng, shapes["a"], 0.001)))
+        s = capture.feed(t, _frame(hand_take(rng, shapes["a"], 0.001)))
         t += 33.3
     if flagged:
         assert s.phase == "flagged" and "looks like" in s.message
@@ -168,8 +141,8 @@ def test_a_neutral_profile_reads_exactly_as_the_shipped_model(shipped):
     """The calibrated path (letters -> adapter -> encode_letters) with a zero adapter is the plain encode."""
     from asl_gpt.recognizer import CalibratedRecognizer
 
-    rng, shapes = np.random.default_rng(0), _shapes()
-    frames = np.stack([_frame(_hand(rng, shapes["abc"[i // 15]], 0.01)) for i in range(45)])
+    rng, shapes = np.random.default_rng(0), letter_shapes()
+    frames = np.stack([_frame(hand_take(rng, shapes["abc"[i // 15]], 0.01)) for i in range(45)])
     n = features.N_INVARIANTS
     zero = cal.Adapter(np.zeros(n, np.float32), np.ones(n, np.float32), np.zeros((n, 26), np.float32), np.zeros(26, np.float32))
     profile = cal.Profile("default", shipped.fingerprint, adapter=zero, check=cal.SelfCheck(1, 1, 1, 26, 0))
@@ -187,7 +160,7 @@ def test_with_profile_falls_back_with_one_line(shipped):
     assert rec is shipped and "made for model" in problem and "\n" not in problem
     rec, problem = with_profile(shipped, cal.Profile("default", shipped.fingerprint))
     assert rec is shipped and "not applied" in problem
-    usable = cal.fit_profile(_profile(n=6), shipped)
+    usable = cal.fit_profile(toy_profile(n=6), shipped)
     usable = cal.Profile("default", shipped.fingerprint, usable.samples, usable.adapter,
                          cal.SelfCheck(0.5, 0.9, 10, 26, 0.1))
     rec, problem = with_profile(shipped, usable)
@@ -261,7 +234,7 @@ def test_calibrate_from_videos_then_recognize_with_and_without_a_usable_profile(
     frames[5:50, layout.RIGHT_HAND] = rng.uniform(0.3, 0.5, (45, 21, 3))
     lm = tmp_path / "capture.parquet"
     write_parquet(frames, lm)
-    usable = cal.fit_profile(_profile(n=6), shipped)
+    usable = cal.fit_profile(toy_profile(n=6), shipped)
     usable = cal.Profile("default", shipped.fingerprint, usable.samples, usable.adapter, cal.SelfCheck(0.5, 0.9, 10, 26, 0.1))
     cal.save_profile(usable, tmp_path / "usable.npz")
     p = _cli("recognize", lm, "--json", "--no-progress", "--profile", tmp_path / "usable.npz", env=env)
