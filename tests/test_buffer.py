@@ -125,6 +125,7 @@ def test_restore_gives_back_exactly_the_rejected_reading_at_low_confidence():
     assert b.tick(1200, hands_visible=False) == [] and b.tick(9000, hands_visible=False) == []  # never auto-sent
     (c, _) = b.send(9000)
     assert (c.text, c.confidence, c.t_start, c.t_end) == ("leba", 0.3, 0, 900)
+    assert c.low_confidence  # decided here, once: the app labels the turn and the page draws it from this
     assert b.restore_rejected() == []
 
 

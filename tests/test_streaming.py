@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from asl_gpt.buffer import BufferOptions, Committed
+from asl_gpt.buffer import BufferOptions, Committed, Partial
 from asl_gpt.landmarks import layout
 from asl_gpt.landmarks.video import Frame
 from asl_gpt.pipeline import RecognitionSession
@@ -175,3 +175,25 @@ def test_frames_reach_the_model_at_most_max_fps():
     run(s, [True] * 30 + [False] * 4, dt=1000 / 30)
     s.close()
     assert rec.calls == [15]  # 30 frames at 30 fps: 15 decoded
+
+
+def test_the_session_owns_its_buffer_and_offers_the_apps_operations():
+    """What the app does to the pending utterance goes through the session (it keeps its buffer to itself)."""
+    session = RecognitionSession(LetterRecognizer(), lambda rgb: None, StreamOptions(max_fps=0),
+                                 BufferOptions(min_confidence=0.5, end_pause_ms=100))
+    try:
+        session.push("leba", 0.2, final=True)
+        assert session.last_rejected.text == "leba" and session.partial().text == ""
+        session.restore_rejected()
+        assert session.partial() == Partial("leba", 0.2, True) and session.last_rejected is None
+        session.hold(True)
+        assert session.process_landmarks(0.0, frame(False)).events == []
+        assert session.process_landmarks(500.0, frame(False)).events == []  # held: the pause does not send
+        session.edit("where is it")
+        session.delete_last_word()
+        assert session.partial() == Partial("where is", 1.0, False)
+        assert session.set_options(min_confidence=0.9).min_confidence == 0.9 == session.options.min_confidence
+        session.clear()
+        assert session.partial().text == ""
+    finally:
+        session.close()

@@ -461,6 +461,9 @@ def test_uploaded_video_is_recognised_and_offered(tmp_path, signing_videos):
     services.assistant_ = None
     msg, offered = recognize_upload(services, str(signing_videos["SOUP"]), 0.95)  # above the fake's 0.9
     assert offered == [] and "Nothing reached the confidence threshold 0.95" in msg and "`hello`" in msg
+    # read with the session's recognizer (a calibrated view of the model), not the shared one
+    msg, offered = recognize_upload(services, str(signing_videos["SOUP"]), 0.5, recognizer=FakeRecognizer("mine"))
+    assert offered == [("mine", pytest.approx(0.9))]
 
 
 def test_a_missing_model_is_retried_later(monkeypatch):
