@@ -109,6 +109,16 @@ def embeddings():
 
 
 @pytest.fixture
+def kb(settings, embeddings):
+    """A knowledge base indexed over the `settings` fixture of the test's module, with the fake embeddings."""
+    from asl_gpt.rag.index import KnowledgeBase
+
+    kb = KnowledgeBase(settings, embeddings=embeddings)
+    kb.index()
+    return kb
+
+
+@pytest.fixture
 def port() -> int:
     """A free TCP port on 127.0.0.1 (asl_gpt.benchmarks.procs.free_port, as the benchmarks take theirs)."""
     from asl_gpt.benchmarks.procs import free_port

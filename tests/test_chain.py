@@ -28,13 +28,6 @@ def settings(tmp_path):
                          rag={"min_relevance": 0.3, "k": 2, "max_question_chars": 300})
 
 
-@pytest.fixture
-def kb(settings):
-    kb = KnowledgeBase(settings, embeddings=HashEmbeddings())
-    kb.index()
-    return kb
-
-
 def run(assistant, *args, **kw):
     events = list(assistant.ask_stream(*args, **kw))
     assert isinstance(events[0], Retrieved) and isinstance(events[-1], Answer)

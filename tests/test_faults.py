@@ -30,13 +30,6 @@ def settings(tmp_path):
                          rag={"min_relevance": 0.3})
 
 
-@pytest.fixture
-def kb(settings):
-    kb = KnowledgeBase(settings, embeddings=HashEmbeddings())
-    kb.index()
-    return kb
-
-
 def _failing_chat(exc: BaseException):
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
