@@ -12,8 +12,8 @@ landmarks and the buffer state, which the browser draws over the frame it sent. 
 actions (state, focus, edit, send, clear, delete word, restore), which take the same lock, wait
 for at most that short apply, never for a frame. Who owns the box's text is decided by
 `asl_gpt.app.pending.PendingText`; this class applies its decisions through the session, which owns
-the buffer (hold auto-send while the user edits, clear it when their text replaces it). Every view of the session (the
-overlay drawn on each frame, the caption, the status lines) reads the same `LiveState`. While the
+the buffer (hold auto-send while the user edits, clear it when their text replaces it). Every view of
+the session (the overlay drawn on each frame, the caption, the status lines) reads the same `LiveState`. While the
 user calibrates (the Calibrate panel, asl_gpt.app.calibrate), the worker hands each frame's landmarks
 to their `GuidedCapture` instead of recognition; the profile they choose is this session's view of
 the shared model (`use_recognizer`).
