@@ -14,11 +14,13 @@ import argparse
 import json
 from pathlib import Path
 
+from asl_gpt.commands import add_model_argument
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", help="a real set: letter clips L_k.mp4 and words "
                                "(e.g. var/real-words, see scripts/get_real_words.sh)")
-    p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")
+    add_model_argument(p)
     p.add_argument("--json", help="also write the figures to this JSON file")
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from asl_gpt.commands import add_model_argument
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")
+    add_model_argument(p)
     p.add_argument("--repeat", type=int, default=50, help="timed windows (median reported)")
     p.add_argument("--threads", type=int, help="LiteRT threads (default: settings)")
 

@@ -1,1 +1,13 @@
 """One module per `asl-gpt` subcommand: `add_arguments(parser)` and `run(args, settings) -> int`."""
+
+
+def add_model_argument(p) -> None:
+    """--model: the recognizer to read with, where the settings name one by default."""
+    p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")
+
+
+def add_reading_arguments(p) -> None:
+    """--model, --min-confidence and --profile: how `recognize` and `live` read a signer."""
+    add_model_argument(p)
+    p.add_argument("--min-confidence", type=float, help="confidence threshold (default: the model's)")
+    p.add_argument("--profile", help="your calibration profile: a name (asl-gpt calibrate --profile NAME) or a file")

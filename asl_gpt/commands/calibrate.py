@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from asl_gpt.commands import add_model_argument
 from asl_gpt.words import ALPHABET
 
 ESC = 27
@@ -24,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default="profile", help="profile name under the state folder, or a file (default: profile)")
     p.add_argument("--letters", default=ALPHABET, help="letters to ask for (default: all)")
     p.add_argument("--resume", action="store_true", help="add to the existing profile instead of starting afresh")
-    p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")
+    add_model_argument(p)
 
 
 def apply_profile(rec, value: str | None, settings):

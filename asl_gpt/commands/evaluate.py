@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 
+from asl_gpt.commands import add_model_argument
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")
+    add_model_argument(p)
     p.add_argument("--data", default="synth",
                    help="'synth': the held-out signer's handshapes + silence on the signing videos; "
                         "'real-words DIR': real recordings named by their label (LABEL.mp4, LABEL_SIGNER.mp4 or "

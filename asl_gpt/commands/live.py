@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from asl_gpt.commands import add_reading_arguments
+
 ESC, ENTER, BACKSPACE = 27, 13, 8
 
 
@@ -16,9 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, default=0, help="camera index (default 0)")
     src.add_argument("--video", help="play a video file instead of a camera")
-    p.add_argument("--model", help="model name under models/ or a .tflite path")
-    p.add_argument("--min-confidence", type=float, help="confidence threshold (default: the model's)")
-    p.add_argument("--profile", help="your calibration profile: a name (asl-gpt calibrate --profile NAME) or a file")
+    add_reading_arguments(p)
     p.add_argument("--no-window", action="store_true", help="print events instead of opening a window")
 
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from asl_gpt.commands import add_reading_arguments
+
 PARQUET_FPS = 30.0  # the competition's recordings: frame times when a file stores none
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("video", help="video file, or a landmark file in the competition layout (.parquet)")
-    p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")
-    p.add_argument("--min-confidence", type=float, help="confidence threshold (default: the model's)")
-    p.add_argument("--profile", help="your calibration profile: a name (asl-gpt calibrate --profile NAME) or a file")
+    add_reading_arguments(p)
     p.add_argument("--fps", type=float, default=PARQUET_FPS,
                    help=f"landmark files: frames per second of the `frame` column (default {PARQUET_FPS:g})")
     p.add_argument("--aspect", type=float,
