@@ -19,4 +19,4 @@ test: setup
 # The unit tests alone, on a machine already set up: no browser, nothing marked slow (real MediaPipe,
 # embeddings, LLM, model export). For the edit-test loop; `make test` is the whole suite.
 test-fast:
-	$(PY) -m pytest -q -m "not slow" --ignore-glob='tests/test_browser*.py' $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
