@@ -8,7 +8,6 @@ code block whatever a document or an answer says.
 from __future__ import annotations
 
 import re
-import time
 import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
@@ -334,7 +333,7 @@ def test_the_launched_app_with_a_login_guards_its_pages_and_its_camera_socket(tm
 
     from asl_gpt.app import build_demo, launch
     from asl_gpt.app.camera import PATH
-    from fakes import FakeServices
+    from fakes import FakeServices, wait
 
     app = build_demo(FakeServices(tmp_path), initial_index=False)
     launch(app, port=port, prevent_thread_lock=True, quiet=True, auth=[("ann", "pw")])
@@ -351,9 +350,6 @@ def test_the_launched_app_with_a_login_guards_its_pages_and_its_camera_socket(tm
         r = client.post("/login", data={"username": "ann", "password": "pw"})
         assert r.status_code == 200, r.text
         with client.websocket_connect(f"{PATH}?key={token}"):
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and not app.registry.get("tab-1").state().camera_on:
-                time.sleep(0.05)
-            assert app.registry.get("tab-1").state().camera_on
+            wait(lambda: app.registry.get("tab-1").state().camera_on)
     finally:
         app.close()
