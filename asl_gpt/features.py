@@ -186,7 +186,7 @@ def raised_hands(frames: np.ndarray, aspect: float = 1.0) -> np.ndarray:
 SIDE_MARGIN = 0.3  # shoulder widths: a hand usually this much higher than the other is the one spelling
 
 
-def _signing_side(heights: np.ndarray) -> int:
+def side_of_heights(heights: np.ndarray) -> int:
     """0 (left) or 1 (right) from hand_heights. When both hands are raised often (each at least a quarter as
     often as the other), the one usually higher (75th percentile of its height) by SIDE_MARGIN spells: a
     hand resting on a desk high in a landscape frame is raised all the time, while the spelling hand is
@@ -201,14 +201,14 @@ def _signing_side(heights: np.ndarray) -> int:
 
 def signing_side(frames: np.ndarray, aspect: float = 1.0) -> int:
     """0 (left) or 1 (right): the hand that signs in these frames."""
-    return _signing_side(hand_heights(frames, aspect))
+    return side_of_heights(hand_heights(frames, aspect))
 
 
 def signing_hand_points(frames: np.ndarray, aspect: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """(float32[T, 21, 3] the signing hand as a right hand in true proportions, float32[T] its height).
     A left hand is mirrored (x -> -x), so left-handed signers read like right-handed ones."""
     heights = hand_heights(frames, aspect)
-    side = _signing_side(heights)
+    side = side_of_heights(heights)
     pts = true_proportions(frames[:, (layout.LEFT_HAND, layout.RIGHT_HAND)[side]], aspect)
     if side == 0:
         pts[..., 0] *= -1.0

@@ -116,6 +116,6 @@ def test_the_hand_that_spells_is_the_higher_one_when_both_are_raised():
     n = 60
     heights = np.full((n, 2), -0.8, np.float32)  # left: resting, always "raised"
     heights[:, 1] = np.concatenate([np.linspace(-2.0, 0.1, 15), np.full(30, 0.1), np.linspace(0.1, -2.0, 15)])
-    assert features._signing_side(heights) == 1
+    assert features.side_of_heights(heights) == 1
     heights[:, 1] = np.nan  # only one hand in view: that one
-    assert features._signing_side(heights) == 0
+    assert features.side_of_heights(heights) == 0
