@@ -36,6 +36,9 @@ def test_one_dictionary_entry_never_runs_into_the_next():
     w = window(greetings, "how do i sign thank yuo", ContextOptions(window_chars=480), vocab)
     assert "THANK-YOU**: Touch the fingertips" in w and "Using two hands can make it more emphatic." in w
     assert "SORRY" not in w and "PLEASE**" not in w
+    # A section short enough to give whole is still cut to the one entry asked for (the model described HELLO).
+    w = window(greetings, "how do i sign thank yuo", ContextOptions(), vocab, chars=2000)
+    assert w.startswith("**THANK-YOU**") and "HELLO" not in w and "SORRY" not in w
     picks = best_sentences("how do i sign thank yuo", [greetings], vocabulary=vocab)
     assert len(picks) == 1 and picks[0][1].startswith("**THANK-YOU**") and "apologetic" not in picks[0][1]
 
@@ -43,14 +46,17 @@ def test_one_dictionary_entry_never_runs_into_the_next():
 def test_who_when_where_how_questions_keep_the_sentence_that_answers():
     assert question_kind("who founded the first school for the deaf in america") == "who"
     assert [question_kind(q) for q in ("when did it open", "what year was dpn", "where did it open",
-                                       "how do i sign yes", "how fast should i go", "what is x")] == \
-        ["when", "when", "where", "how", "number", ""]
+                                       "how do i sign yes", "how fast should i go", "what is x", "why")] == \
+        ["when", "when", "where", "how", "number", "what", ""]
     opens = section("15-history-of-asl-founding.md", "The American School for the Deaf opens in 1817")
     vocab = vocabulary()
     w = window(opens, "who founded the first school for the deaf in america", ContextOptions(window_chars=300), vocab)
     assert "with Gallaudet as principal and Clerc as head teacher" in w
     w = window(opens, "when did the american school for the deaf open", ContextOptions(window_chars=250), vocab)
     assert "April 1817" in w
+    overview = section("01-manual-alphabet-overview.md", "What the ASL manual alphabet is")
+    w = window(overview, "what is fingerspelling", ContextOptions(), vocab, chars=2000)  # not the whole section
+    assert "fingerspell, which means spelling an English word one letter at a time" in w and "- names" not in w
 
 
 def test_the_best_passage_is_a_whole_short_section_where_it_fits(settings, kb):

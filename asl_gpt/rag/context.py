@@ -110,8 +110,12 @@ def units(text: str) -> list[Unit]:
 
 
 def question_kind(question: str) -> str:
-    """What kind of fact answers the question: "who" (people), "when" (dates), "where" (places), "how" (steps),
-    "number" (how many/much/fast/old), or "" (anything)."""
+    """What kind of fact answers the question: "what" (a definition: "what is X"), "who" (people), "when" (dates),
+    "where" (places), "how" (steps), "number" (how many/much/fast/old), or "" (anything)."""
+    from asl_gpt.rag.retrieval import defined_term
+
+    if defined_term(question):
+        return "what"
     words = tokenize(question)
     for i, w in enumerate(words):
         nxt = words[i + 1] if i + 1 < len(words) else ""
@@ -145,8 +149,12 @@ def _rare(word: str) -> bool:
     return english_frequencies().get(word, 0) < 5000
 
 
-def answers_kind(sentence: str, kind: str, item: bool = False) -> bool:
+def answers_kind(sentence: str, kind: str, item: bool = False, question: str = "") -> bool:
     """Does the sentence hold the kind of fact the question asks for?"""
+    if kind == "what":
+        from asl_gpt.rag.retrieval import defined_term, definition_position
+
+        return definition_position(sentence, defined_term(question)) is not None
     if kind == "who":
         return bool(names(sentence))
     if kind == "when":
@@ -176,7 +184,7 @@ def score_units(us: list[Unit], question: str, vocabulary: dict[str, int] | None
     scores = []
     for u in us:
         s = score_sentence(u.text, w)
-        if s > 0 and kind and answers_kind(u.text, kind, u.item):
+        if s > 0 and kind and answers_kind(u.text, kind, u.item, question):
             s *= 1.0 + kind_bonus
         scores.append(s)
     return scores
@@ -206,9 +214,20 @@ def window(text: str, question: str, opts: ContextOptions = ContextOptions(),
     """
     limit = opts.window_chars if chars is None else chars
     us = units(text)
-    if len(text) <= limit or len(us) <= 1:
+    if len(us) <= 1:
         return text.strip()
     scores = score_units(us, question, vocabulary, opts.kind_bonus)
+    best = max(range(len(us)), key=lambda i: (scores[i], -i))
+    # A short text is kept whole, unless the question picks one entry of a list ("how do i sign thank you"): a
+    # small model given HELLO, THANK-YOU, PLEASE and SORRY together describes the wrong one.
+    picks_entry = us[best].item and scores[best] > 0 and not any(
+        u.item and u.block != us[best].block and sc >= scores[best] / 2 for u, sc in zip(us, scores))
+    # A definition question reads the defining sentence and its neighbours, not the whole section around it.
+    defines = question_kind(question) == "what" and scores[best] > 0
+    if defines:
+        limit = min(limit, opts.window_chars)
+    if len(text) <= limit and not picks_entry:
+        return text.strip()
     if max(scores) == 0:  # nothing matches: the passage's opening, whole sentences
         order = list(range(len(us)))
     else:

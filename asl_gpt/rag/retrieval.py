@@ -80,12 +80,18 @@ _DEFINITION_QUESTION = re.compile(
 _LETTER_QUESTION = re.compile(r"\bletter\s+([a-z])\b|^\s*([a-z])\s+letter\b", re.IGNORECASE)
 
 
+_NOT_DEFINED = frozenset("year years date day time century sign signs difference best way kind type happened "
+                         "happens percentage".split())
+
+
 def defined_term(question: str) -> list[str]:
     """The words a definition question asks about ("what is fingerspelling" -> ["fingerspelling"]), or []."""
     m = _DEFINITION_QUESTION.match(question or "")
     if not m:
         return []
     words = [w for w in tokenize(m.group("x")) if w not in STOPWORDS]
+    if words and words[0] in _NOT_DEFINED:  # "what year was dpn", "what sign means yes": not "what is X"
+        return []
     return words if 1 <= len(words) <= 3 else []
 
 
