@@ -211,3 +211,19 @@ def test_a_real_word_in_the_wrong_place_is_corrected_by_the_phrase_around_it():
     assert c.correct("what is def presidnt now").corrected == "what is deaf president now"
     assert Corrector(Counter(vocabulary_of(texts)), english={"def": 1000}).correct("def president").corrected == \
         "def president"  # without the knowledge base's word pairs nothing tells "def" is wrong
+
+
+def test_a_follow_up_naming_its_own_topic_keeps_its_own_passages(settings, kb):
+    chat = fake_chat("The school opened in Hartford in 1817 [1].")
+    history = [{"role": "user", "content": "what is fingerspelling"},
+               {"role": "assistant", "content": "Spelling a word one letter at a time [1]."}]
+    answer = build_assistant(settings, kb, chat).ask("and what about the american school for the deaf in hartford",
+                                                     history=history)  # leans ("and"): searched with the history too
+    assert answer.status == "answered" and answer.sources[0].title == "Deaf history"
+
+
+def test_an_inflected_form_of_an_indexed_word_is_not_unknown(settings, kb):
+    assistant = build_assistant(settings, kb, fake_chat())
+    assert assistant._in_index("zorblat") is None  # not in this index at all
+    assert assistant._in_index("fingerspel") in ("fingerspell", "fingerspelling")
+    assert assistant._in_index("hartfords") == "hartford"

@@ -315,8 +315,14 @@ class Assistant:
         if not found or (own and not leans and sum(present(w, words) for w in own) < max(1, len(own) / 2)):
             return question, passages
         log.info("follow-up %r searched as %r", question[:80], query[:120])
-        seen = {p.id for p in found}
-        return query, (found + [p for p in passages if p.id not in seen])[:k]
+        # Passages of its own search that hold its own topic words ("what about nicaragua") stay in front.
+        own_hits = [p for p in passages if own and any(
+            present(w, set(tokenize(f"{p.title} {p.section} {p.text}"))) for w in own)]
+        merged: list[Passage] = []
+        for p in own_hits + found + passages:
+            if p.id not in {m.id for m in merged}:
+                merged.append(p)
+        return query, merged[:k]
 
     def _retrieve_corrected(self, question: str, history, correction: Correction | None):
         """(question, search query, passages, correction): a correction is kept only when it is needed to find
@@ -343,6 +349,10 @@ class Assistant:
         vocab = self.kb.vocabulary()
         if term in vocab:
             return term
+        if len(term) >= 5:  # an inflected form: "nicaragua" for "nicaraguan", "classifier" for "classifiers"
+            forms = [w for w in vocab if w.startswith(term) or (len(w) >= 5 and term.startswith(w))]
+            if forms:
+                return max(forms, key=lambda w: vocab[w])
         fixed = self.correct_query(term).corrected if self.settings.rag.correct_queries else term
         # One word ("lightbulb" split into "light bulb" is not in it), one cheap edit away: a made-up "glorp" is
         # not a misspelt "group".
