@@ -179,13 +179,18 @@ def score_units(us: list[Unit], question: str, vocabulary: dict[str, int] | None
     """Each unit's match with the question; a unit that matches and holds the kind of fact asked for (a name
     for "who", a year for "when", ...) counts `1 + kind_bonus` times, so the sentence that answers outranks one
     that only repeats the question's words as well."""
+    from asl_gpt.rag.retrieval import defined_term, states_meaning
+
     w = _weights(query_terms(question), vocabulary)
     kind = question_kind(question)
+    term = defined_term(question) if kind == "what" else []
     scores = []
     for u in us:
         s = score_sentence(u.text, w)
         if s > 0 and kind and answers_kind(u.text, kind, u.item, question):
             s *= 1.0 + kind_bonus
+            if kind == "what" and states_meaning(u.text, term):
+                s *= 1.0 + kind_bonus  # "which means ..." over "Fingerspelling is a regular part of ASL"
         scores.append(s)
     return scores
 
@@ -217,7 +222,7 @@ def window(text: str, question: str, opts: ContextOptions = ContextOptions(),
     if len(us) <= 1:
         return text.strip()
     scores = score_units(us, question, vocabulary, opts.kind_bonus)
-    best = max(range(len(us)), key=lambda i: (scores[i], -i))
+    top = best = max(range(len(us)), key=lambda i: (scores[i], -i))
     # A short text is kept whole, unless the question picks one entry of a list ("how do i sign thank you"): a
     # small model given HELLO, THANK-YOU, PLEASE and SORRY together describes the wrong one.
     picks_entry = us[best].item and scores[best] > 0 and not any(
@@ -258,6 +263,9 @@ def window(text: str, question: str, opts: ContextOptions = ContextOptions(),
                 used += len(us[j].text) + 1
         if used >= limit:
             break
+    if defines:  # the sentence that says what X means opens the window: a small model answers with the first
+        rest = _join(us, keep - {top})
+        return us[top].text + (" " + rest if rest else "")
     return _join(us, keep)
 
 

@@ -122,6 +122,13 @@ def definition_position(text: str, term: list[str]) -> int | None:
     return None
 
 
+def states_meaning(sentence: str, term: list[str]) -> bool:
+    """Does the sentence say what the term means ("to fingerspell, which means spelling ...", "X means ...",
+    "X refers to ...")? Stronger than "X is ...", which often only says something about X."""
+    x = r"\s+".join(_form(w) for w in term)
+    return bool(re.search(rf"\b{x},?\s+(?:which\s+)?(?:means|refers to)\b", sentence, re.I))
+
+
 def names_letter(heading: str, letter: str) -> bool:
     """Is the heading about that letter? ("How to sign the letter I in ASL", "How to sign the letters S and T")"""
     return bool(re.search(rf"\bletters?\s+(?:[A-Z](?:,\s*|\s+and\s+|\s+to\s+))*{letter}\b", heading, re.I))
