@@ -54,6 +54,9 @@ def test_who_when_where_how_questions_keep_the_sentence_that_answers():
     assert "with Gallaudet as principal and Clerc as head teacher" in w
     w = window(opens, "when did the american school for the deaf open", ContextOptions(window_chars=250), vocab)
     assert "April 1817" in w
+    before = section("15-history-of-asl-founding.md", "Before 1817: deaf Americans and their signing")
+    picks = best_sentences("who founded the first school for the deaf in america", [before, opens], vocabulary=vocab)
+    assert picks[0] == (1, opens.split(". ")[0] + ".")  # the names, not "the founding of the first ... school"
     overview = section("01-manual-alphabet-overview.md", "What the ASL manual alphabet is")
     w = window(overview, "what is fingerspelling", ContextOptions(), vocab, chars=2000)  # not the whole section
     assert w.startswith("Signers use these handshapes to fingerspell, which means spelling an English word one letter")

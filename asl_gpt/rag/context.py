@@ -79,7 +79,8 @@ _WHEN_WORDS = frozenset("january february march april may june july august septe
 _PLACE_PREPOSITIONS = frozenset("in at from to near on".split())
 # Capitalised words that name no person or place in these documents (languages, the Deaf community, sign glosses).
 _NOT_NAMES = frozenset("i asl deaf american sign language languages english french british the a an it this that "
-                       "these they he she we you in on at for when where who how what".split())
+                       "these they he she we you in on at for when where who how what america north south east west "
+                       "united states new england europe".split())
 
 
 @dataclass(frozen=True)
@@ -298,7 +299,8 @@ def best_sentences(question: str, passages: list[str], n: int = 2,
                    opts: ContextOptions = ContextOptions()) -> list[tuple[int, str]]:
     """What to quote for the question, as (passage index, text), best first: the best-matching list item whole
     (one dictionary entry, never a piece of the next), else up to `n` sentences that match at least half as
-    well as the best; passage order breaks ties (the first passage is the most relevant)."""
+    well as the best, among those holding the fact asked for when some do (names for "who"); passage order
+    breaks ties (the first passage is the most relevant)."""
     scored = []
     for pi, text in enumerate(passages):
         us = units(text)
@@ -308,6 +310,12 @@ def best_sentences(question: str, passages: list[str], n: int = 2,
             scored.append((-sc, pi, si, u, us))
     if not scored:
         return []
+    # For who/when/where/how-many questions, quote only sentences that hold such a fact when some do: a
+    # sentence that repeats the question's words without the names or the year answers nothing.
+    kind = question_kind(question)
+    if kind in ("who", "when", "where", "number"):
+        holding = [x for x in scored if x[0] < 0 and answers_kind(x[3].text, kind, x[3].item, question)]
+        scored = holding or scored
     scored.sort(key=lambda x: x[:3])
     best, pi, _, u, us = scored[0]
     if best < 0 and u.item:
