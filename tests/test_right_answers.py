@@ -10,7 +10,7 @@ import pytest
 from asl_gpt.config import load_settings
 from asl_gpt.rag.answerability import drop_ungrounded, grounded, key_terms, missing_terms
 from asl_gpt.rag.chain import build_assistant, rewrite_follow_up
-from asl_gpt.rag.context import ContextOptions, best_sentences, question_kind, window
+from asl_gpt.rag.context import ContextOptions, best_sentences, names, question_kind, window
 from asl_gpt.rag.correction import Corrector, pairs_of, vocabulary_of
 from asl_gpt.rag.index import KnowledgeBase
 from asl_gpt.rag.retrieval import asked_letter, defined_term, definition_position, names_letter
@@ -45,6 +45,8 @@ def test_one_dictionary_entry_never_runs_into_the_next():
 
 def test_who_when_where_how_questions_keep_the_sentence_that_answers():
     assert question_kind("who founded the first school for the deaf in america") == "who"
+    assert names("with Gallaudet as principal and Clerc as head teacher") == {"gallaudet", "clerc"}
+    assert names("The college was first known as the National Deaf-Mute College in North America.") == set()
     assert [question_kind(q) for q in ("when did it open", "what year was dpn", "where did it open",
                                        "how do i sign yes", "how fast should i go", "what is x", "why")] == \
         ["when", "when", "where", "how", "number", "what", ""]

@@ -135,11 +135,11 @@ def names(sentence: str) -> set[str]:
     """Capitalised words that are not common English words: people and places ("Gallaudet", "Clerc", "Hartford";
     not "School" or "United States")."""
     found = set()
-    for i, m in enumerate(re.finditer(r"[A-Za-z][A-Za-z'’-]*", sentence)):
+    for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*", sentence):
         w = m.group(0)
-        low = w.lower().split("'")[0]
-        if w[0].isupper() and not w.isupper() and low not in _NOT_NAMES and _rare(low):
-            found.add(low)
+        parts = w.lower().split("'")[0].split("-")  # "Deaf-Mute" is a name only if each part could be one
+        if w[0].isupper() and not w.isupper() and all(p and p not in _NOT_NAMES and _rare(p) for p in parts):
+            found.add("-".join(parts))
     return found
 
 
