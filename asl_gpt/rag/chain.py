@@ -2,9 +2,12 @@
 
 `Assistant.ask_stream` yields `Retrieved` (the passages, before any token), then `Token`s, then one final
 `Answer`. Decisions a small model cannot be trusted with are made here:
-- the relevance gate applies in every turn: a follow-up is searched on its own words, and with the
-  previous question only when it leans on it (a pronoun, "what about …", no topic of its own); when no
+- the relevance gate applies in every turn: a follow-up is searched on its own words, and rewritten with the
+  previous answered question's topic words when those find nothing sure or it leans on it (a pronoun, "what
+  about …"); the rewrite is kept only when its passages hold the follow-up's own topic words; when no
   passage reaches the threshold the LLM is not called at all;
+- a specific word of the question (a name, a made-up term) that no passage holds is fetched from the index,
+  or the question is refused naming it (answerability.py); answer sentences no passage holds are dropped;
 - spelling correction is only kept when it finds passages the uncorrected words do not (and a typed
   question that finds nothing is tried corrected), so it never turns an answerable question into a refusal;
 - the LLM reads sentence windows of the passages (context.py), not whole chunks: a shorter prompt;
