@@ -31,7 +31,8 @@ def section(doc: str, heading: str) -> str:
 # -- context that keeps the answer ---------------------------------------------------------------------
 
 def test_one_dictionary_entry_never_runs_into_the_next():
-    greetings = section("25-asl-vocabulary-everyday-signs.md", "Greetings and Courtesy: HELLO, THANK-YOU, PLEASE, SORRY")
+    greetings = section("25-asl-vocabulary-everyday-signs.md",
+                        "Greetings and Courtesy: HELLO, THANK-YOU, PLEASE, SORRY")
     vocab = vocabulary()
     w = window(greetings, "how do i sign thank yuo", ContextOptions(window_chars=480), vocab)
     assert "THANK-YOU**: Touch the fingertips" in w and "Using two hands can make it more emphatic." in w

@@ -30,7 +30,7 @@ class ContextOptions:
     quote_sentences: int = 2  # sentences quoted when the model's answer is unusable
     answer_tokens: int = 160  # the LLM's answer cap: two to four sentences; more is wasted time on two cores
     first_chars: int = 800  # the best passage: a whole short section when it fits, else a window this long
-    kind_bonus: float = 1.0  # a matching sentence holding the fact asked for (who -> a name, when -> a year) counts 1 + this
+    kind_bonus: float = 1.0  # a matching sentence holding the fact asked (who: a name, when: a year) counts 1 + this
 
 
 def sentences(text: str) -> list[str]:

@@ -85,9 +85,9 @@ class _Corpus:
     count: int
     keyword: KeywordIndex
     vocabulary: Counter = field(default_factory=Counter)
-    pairs: Counter = field(default_factory=Counter)  # adjacent word pairs ("deaf", "president"): phrase-aware correction
+    pairs: Counter = field(default_factory=Counter)  # adjacent word pairs ("deaf", "president"): phrase correction
     texts: dict = field(default_factory=dict)  # chunk id -> (section, text): definitions and headings looked up in all
-    preferred: dict = field(default_factory=dict)  # query -> ids of the chunks that answer it by form (retrieval.preferred)
+    preferred: dict = field(default_factory=dict)  # query -> ids of chunks answering it by form (retrieval.preferred)
 
 
 class KnowledgeBase:

@@ -102,7 +102,7 @@ def asked_letter(question: str) -> str:
 
 
 def _form(word: str) -> str:
-    """A regex for a word and its close forms: "fingerspelling" also matches "fingerspell", "classifiers" "classifier"."""
+    """A regex for a word and its close forms: "fingerspelling" also matches "fingerspell"."""
     base = re.sub(r"(?:ing|s)$", "", word) if len(word) > 5 else word
     return re.escape(base) + r"\w*"
 
