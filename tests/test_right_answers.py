@@ -201,6 +201,12 @@ def test_definition_questions_and_the_sentences_that_define():
                                ["fingerspelling"]) is None
     assert asked_letter("How do you sign the letter I?") == "i" and asked_letter("j letter?") == "j"
     assert names_letter("How to sign the letters S and T in ASL", "t") and not names_letter("Z", "t")
+    from asl_gpt.rag.retrieval import preferred
+
+    texts = {"a": ("Greetings", "- **THANK-YOU**: Touch the chin.\n- **PLEASE**: Circle on the chest."),
+             "b": ("Names", "- **NAME**: Two H hands tap.")}
+    assert preferred("sign for please", texts) == ["a"] and preferred("how do you sign thank you", texts) == ["a"]
+    assert preferred("can i make up my own name sign", texts) == []  # NAME is not all it asks about
 
 
 def test_the_passage_that_defines_comes_first(settings, kb):

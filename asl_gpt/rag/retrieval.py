@@ -129,6 +129,10 @@ def states_meaning(sentence: str, term: list[str]) -> bool:
     return bool(re.search(rf"\b{x},?\s+(?:which\s+)?(?:means|refers to)\b", sentence, re.I))
 
 
+_HOW_TO_SIGN = frozenset("sign signs say whats word asl".split())
+_ENTRY = re.compile(r"^\s*[-*+]\s+\*\*([A-Z][A-Z -]*[A-Z])\*\*", re.M)  # "- **THANK-YOU**: ..." (a sign's entry)
+
+
 def names_letter(heading: str, letter: str) -> bool:
     """Is the heading about that letter? ("How to sign the letter I in ASL", "How to sign the letters S and T")"""
     return bool(re.search(rf"\bletters?\s+(?:[A-Z](?:,\s*|\s+and\s+|\s+to\s+))*{letter}\b", heading, re.I))
@@ -138,7 +142,8 @@ def preferred(question: str, texts: dict[str, tuple[str, str]]) -> list[str]:
     """Chunks that answer the question by their form, whatever their similarity, best first: for "what is X", the
     chunks that define X (the earliest definition first: the passage that says what fingerspelling is, not one
     of the twenty that use the word most); for "the letter I", the chunks whose section heading names that
-    letter. `texts`: chunk id -> (section heading, text)."""
+    letter; for "sign for please", the chunks with a dictionary entry **PLEASE**. `texts`: chunk id -> (section
+    heading, text)."""
     term = defined_term(question)
     if term:
         found = sorted((pos, cid) for cid, (_, t) in texts.items()
@@ -148,4 +153,9 @@ def preferred(question: str, texts: dict[str, tuple[str, str]]) -> list[str]:
     letter = asked_letter(question)
     if letter:
         return [cid for cid, (section, _) in texts.items() if names_letter(section, letter)]
+    words = set(tokenize(question))
+    if words & {"sign", "signs"}:  # "sign for please": the chunk with the dictionary entry **PLEASE**
+        topic = words - STOPWORDS - _HOW_TO_SIGN  # the entry must be all it asks about
+        return [cid for cid, (_, t) in texts.items() if any(
+            topic and set(tokenize(e)) - STOPWORDS == topic for e in _ENTRY.findall(t))]
     return []
