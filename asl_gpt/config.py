@@ -65,6 +65,7 @@ class RagConfig:
     chunk_overlap: int = 200  # characters shared by neighbouring chunks
     k: int = 3  # passages given to the LLM (3: a shorter prompt, a sooner first token on 2 cores; hit@3 in bench rag)
     min_relevance: float = 0.35  # cosine floor; none left -> "not in the knowledge base". Measured on knowledge/: in-scope questions 0.42-0.80, out-of-scope 0.14-0.31
+    confident_relevance: float = 0.5  # a follow-up whose own words find no passage this similar is also searched with the previous question's topic words
     max_question_chars: int = 2000  # longer questions are refused with a message
     fetch_k: int = 20  # candidates per retriever (dense and BM25) before fusion; the best k are kept
     hybrid: bool = True  # fuse BM25 keyword ranks with dense ranks (reciprocal rank fusion); the gate stays dense

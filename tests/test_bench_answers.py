@@ -72,3 +72,19 @@ def test_the_projects_own_set_is_complete_and_its_facts_are_in_its_documents():
         assert files, q
         for fact in q.facts:
             assert any(a in docs[f] for f in files for a in fact), (q.question, fact)
+
+
+def test_a_file_without_parts_counts_each_question_once_and_recall_is_reported():
+    from asl_gpt.benchmarks.answers import source_rank
+
+    rows = [{"part": "", "kind": "in scope", "follow_up": False, "first_token_s": 2.0, "total_s": 4.0,
+             "quoted": False, "right": True, "expected_source": ["15-history"], "source_rank": 1},
+            {"part": "", "kind": "in scope", "follow_up": False, "first_token_s": 2.0, "total_s": 4.0,
+             "quoted": False, "right": False, "expected_source": ["16-gallaudet"], "source_rank": 3},
+            {"part": "", "kind": "out of scope", "follow_up": False, "first_token_s": None, "total_s": 0.1,
+             "quoted": False, "right": True, "expected_source": [], "source_rank": None}]
+    s = summarize(rows)
+    assert s["right"]["all"] == {"right": 2, "total": 3, "share": 0.667}  # was 4/6: every question twice
+    assert s["recall"]["all"] == {"at1": 1, "at3": 2, "total": 2}
+    paths = ["knowledge/08-fingerspelling-speed.md", "knowledge/01-manual-alphabet-overview.md"]
+    assert source_rank(paths, ("01-manual-alphabet",)) == 2 and source_rank(paths, ("99-x",)) is None

@@ -140,3 +140,41 @@ def test_close_stops_the_embedded_server(assistant):
     assistant.llm.close()
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{url}/health", timeout=2)
+
+
+# Issue 18's examples that need no LLM: what the answer would be given, or the refusal (Assistant.find).
+def _found(assistant, question, history=None, raw=None):
+    return assistant.find(question, history, raw)
+
+
+def test_what_is_fingerspelling_gets_the_defining_passage_first(assistant):
+    _, _, passages, _, _ = _found(assistant, "what is fingerspelling")
+    assert Path(passages[0].source).name == "01-manual-alphabet-overview.md"
+
+
+def test_the_founders_question_keeps_the_names_in_the_prompt(assistant, kb):
+    from asl_gpt.rag.context import window
+
+    _, query, passages, _, _ = _found(assistant, "who founded the first school for the deaf in america")
+    windows = [window(p.text, query, assistant.context, kb.vocabulary(), assistant.context.first_chars if i == 0
+                      else None) for i, p in enumerate(passages)]
+    assert any("Gallaudet" in w and "Clerc" in w for w in windows), windows
+
+
+def test_a_follow_up_is_searched_with_the_previous_topic(assistant):
+    history = [{"role": "user", "content": "what is fingerspelling"},
+               {"role": "assistant", "content": "Spelling a word one letter at a time [1]."}]
+    _, query, passages, _, _ = _found(assistant, "how fast should i go", history)
+    assert "fingerspelling" in query and passages
+    assert Path(passages[0].source).name == "08-fingerspelling-speed-and-practice.md"
+
+
+def test_a_made_up_term_is_refused_by_name(assistant):
+    _, _, passages, unknown, _ = _found(assistant, "what is a zorblat")
+    assert not passages and unknown == ["zorblat"]
+
+
+def test_a_signed_deaf_president_now_is_corrected(assistant):
+    question, _, passages, _, correction = _found(assistant, "", raw="wat is def presidnt now")
+    assert "deaf president now" in question and ("def", "deaf") in correction.changes
+    assert Path(passages[0].source).name == "17-deaf-president-now-1988.md"

@@ -10,7 +10,8 @@ a line, works too: those are timed and shown, not judged.
 "Right" for a question with facts: the answer was given (not refused, not an LLM error) and each fact
 is in the answer AND in a passage the answer cites. For an out-of-scope question: refused. First-token
 time is from the question to the first streamed token, retrieval included, as a user sees it (for a
-quoted answer, which streams nothing, the total time).
+quoted answer, which streams nothing, the total time). Retrieval recall@1 / recall@3: for the questions with
+an expected document, that document's passage is the first / among the (three) passages the answer was given.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=0, help="ask at most this many questions (0: all)")
     p.add_argument("--llm-model", help="embedded model: a bundled name or a .gguf path (default: settings)")
     p.add_argument("--quiet", action="store_true", help="no line per question, only the summary")
+    p.add_argument("--no-llm", action="store_true",
+                   help="retrieval and refusals only (recall@1/@3, refused or not), without starting the LLM")
 
 
 def _median(xs):
@@ -102,14 +105,42 @@ def summarize(results: list[dict]) -> dict:
            "total_s_median": _median([r["total_s"] for r in answered]),
            "quoted": sum(r["quoted"] for r in results), "right": {}}
     groups: dict[str, list[bool]] = {}
+    ranks: dict[str, list[int | None]] = {}
     for r in results:
+        # A set: a file without parts has part "" and would count each question twice under "all".
+        keys = {"all", r["part"] or "all"}
+        if r.get("expected_source"):
+            for key in keys:
+                ranks.setdefault(key, []).append(r.get("source_rank"))
         if r["right"] is None:
             continue
-        for key in ("all", r["part"] or "all", f"{r['part'] or 'all'} / {r['kind']}"):
+        for key in keys | {f"{r['part'] or 'all'} / {r['kind']}"}:
             groups.setdefault(key, []).append(r["right"])
     for key, xs in sorted(groups.items()):
         out["right"][key] = {"right": sum(xs), "total": len(xs), "share": round(sum(xs) / len(xs), 3)}
+    out["recall"] = {key: {"at1": sum(x == 1 for x in xs), "at3": sum(x is not None and x <= 3 for x in xs),
+                           "total": len(xs)} for key, xs in sorted(ranks.items())}
     return out
+
+
+def source_rank(paths: list[str], expected: tuple[str, ...]) -> int | None:
+    """1-based position of the first passage from an expected document (passages best first), or None."""
+    for i, path in enumerate(paths, 1):
+        if any(x in Path(path).name for x in expected):
+            return i
+    return None
+
+
+def _found(assistant, q: EvalQuestion, history):
+    """What `--no-llm` records for a question: the passages an answer would be given, or the refusal."""
+    from asl_gpt.rag.chain import REFUSAL_MARK, Answer, to_sources
+
+    question, _, passages, unknown, correction = assistant.find(
+        "" if q.fingerspelled else q.question, history, q.question if q.fingerspelled else None)
+    if not passages:
+        unknown_text = f" (not in the index: {', '.join(unknown)})" if unknown else ""
+        return Answer(question, f"refused{unknown_text}, {REFUSAL_MARK}", (), "not_found", correction=correction)
+    return Answer(question, "(not asked: --no-llm)", to_sources(passages), "answered", correction=correction)
 
 
 def run(args, settings) -> int:
@@ -118,6 +149,7 @@ def run(args, settings) -> int:
     from asl_gpt.benchmarks import machine_description
     from asl_gpt.rag.chain import Answer, Token, build_assistant
 
+    no_llm = getattr(args, "no_llm", False)
     questions = parse_questions(Path(args.questions).read_text())
     if args.part != "all":
         questions = [q for q in questions if q.part == args.part]
@@ -137,22 +169,29 @@ def run(args, settings) -> int:
             print(f"indexing {settings.paths.knowledge_dir} (the index is empty)")
             assistant.kb.index()
         assistant.kb.search("warm up")  # embeddings and BM25 corpus loaded before the clock starts
-        assistant.warm_up()
-        status = assistant.check_llm(start=True)
-        print(f"LLM: {status.model} at {status.endpoint} ({status.message}); stack warm in {time.perf_counter() - t:.1f} s")
+        if no_llm:
+            print(f"no LLM: retrieval and refusals only; search side warm in {time.perf_counter() - t:.1f} s")
+        else:
+            assistant.warm_up()
+            status = assistant.check_llm(start=True)
+            print(f"LLM: {status.model} at {status.endpoint} ({status.message}); stack warm in "
+                  f"{time.perf_counter() - t:.1f} s")
         history: list[dict] = []
         for i, q in enumerate(questions, 1):
             hist = history if q.follow_up else []
             t0 = time.perf_counter()
             first, answer = None, None
-            for ev in assistant.ask_stream("" if q.fingerspelled else q.question, history=hist,
-                                           raw=q.question if q.fingerspelled else None):
-                if isinstance(ev, Token) and first is None:
-                    first = time.perf_counter() - t0
-                elif isinstance(ev, Answer):
-                    answer = ev
+            if no_llm:
+                answer = _found(assistant, q, hist)
+            else:
+                for ev in assistant.ask_stream("" if q.fingerspelled else q.question, history=hist,
+                                               raw=q.question if q.fingerspelled else None):
+                    if isinstance(ev, Token) and first is None:
+                        first = time.perf_counter() - t0
+                    elif isinstance(ev, Answer):
+                        answer = ev
             total = time.perf_counter() - t0
-            if first is None and answer.status == "answered":
+            if first is None and answer.status == "answered" and not no_llm:
                 first = total  # a quoted answer streams nothing: its text appears at the end
             cited = [s.passage for s in answer.sources if s.cited]
             r = {"question": q.question, "part": q.part, "kind": q.kind, "follow_up": q.follow_up,
@@ -163,16 +202,22 @@ def run(args, settings) -> int:
                  "expected_source": list(q.sources),
                  "source_found": any(x in Path(s.path).name for s in answer.sources for x in q.sources)
                  if q.sources else None,
+                 "source_rank": source_rank([s.path for s in answer.sources], q.sources) if q.sources else None,
                  "first_token_s": round(first, 3) if first is not None else None, "total_s": round(total, 3),
-                 "tokens": answer.timings.get("tokens"), "right": judge(q, answer.status, answer.text, cited)}
+                 "tokens": answer.timings.get("tokens"),
+                 "right": None if no_llm and not q.out_of_scope else judge(q, answer.status, answer.text, cited)}
             results.append(r)
             history = [{"role": "user", "content": answer.question}, {"role": "assistant", "content": answer.text}]
             if not args.quiet:
                 mark = {True: "right", False: "WRONG", None: "-"}[r["right"]]
+                if no_llm and r["right"] is None and q.sources:
+                    mark = "@1" if r["source_rank"] == 1 else "@3" if r["source_rank"] else "MISS"
                 ft = f"{r['first_token_s']:.2f}" if first is not None else "  -  "
                 print(f"[{i}/{len(questions)}] {mark:5} {answer.status:9} first {ft} s total {total:5.2f} s "
                       f"{'(quoted) ' if answer.quoted else ''}{'+ ' if q.follow_up else ''}{q.question}")
-                print(f"      {(r['answer'] or '').replace(chr(10), ' ')[:220]}")
+                shown = r["answer"] if not no_llm or not answer.sources else \
+                    f"{answer.question} -> " + ", ".join(f"{Path(x.path).name} {x.score:.2f}" for x in answer.sources)
+                print(f"      {(shown or '').replace(chr(10), ' ')[:220]}")
     finally:
         assistant.close()
     summary = summarize(results)
@@ -181,6 +226,9 @@ def run(args, settings) -> int:
           f"{summary['quoted']} answers quoted")
     for key, v in summary["right"].items():
         print(f"right {key}: {v['right']}/{v['total']} ({100 * v['share']:.0f}%)")
+    for key, v in summary["recall"].items():
+        print(f"retrieval {key}: recall@1 {v['at1']}/{v['total']}, recall@3 {v['at3']}/{v['total']} "
+              f"(the expected document first / among the passages)")
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine_description(), "questions_file": str(args.questions),
                                                "summary": summary, "results": results}, indent=1))
@@ -188,4 +236,4 @@ def run(args, settings) -> int:
     return 0
 
 
-__all__ = ["DEFAULT_QUESTIONS", "EvalQuestion", "judge", "parse_questions", "summarize"]
+__all__ = ["DEFAULT_QUESTIONS", "EvalQuestion", "judge", "parse_questions", "source_rank", "summarize"]

@@ -7,7 +7,8 @@ Modules, one per concern (each external system behind one of them):
   retrieval.py   BM25 + reciprocal rank fusion; `Passage`
   index.py       `KnowledgeBase`: incremental indexing and hybrid search
   correction.py  word-by-word correction of fingerspelled queries
-  context.py     sentence windows for the prompt, support checks, quoted answers
+  context.py     sentence windows for the prompt (entries kept whole, the fact asked for kept), support checks, quotes
+  answerability.py  specific words of the question the passages lack; answer sentences no passage holds
   prompts.py     the answer prompt
   llm.py         the embedded llama.cpp server (xllamacpp) and the OpenAI-compatible client
   chain.py       `Assistant`: correct → retrieve → gate → prompt | LLM (streaming) → `Answer`
@@ -27,6 +28,7 @@ Public API (import from the modules; nothing heavy is imported by this package):
     kb.stats() -> IndexStats(documents, chunks, location, collection, embedding_model)
     kb.is_empty() -> bool
     kb.search(query, k=None, min_relevance=None, hybrid=None) -> list[Passage]   # best first
+    kb.passages_with(word, n=1) -> list[Passage]      # chunks holding a word (BM25), for a term the search missed
     kb.close()
 
     from asl_gpt.rag.chain import build_assistant, Assistant, Retrieved, Token, Answer, Source
@@ -50,6 +52,8 @@ Public API (import from the modules; nothing heavy is imported by this package):
     # Raises InputError (empty / longer than rag.max_question_chars, before any work) and IndexError_.
     assistant.ask(question, history=None, raw=None) -> Answer     # the same, not streamed
     assistant.validate(question) -> str                          # InputError or the stripped question
+    assistant.find(question, history=None, raw=None)             # everything before the LLM:
+        # -> (question, search query, passages, unknown terms, correction); no passages = a refusal
     assistant.correct_query(raw) -> Correction(raw, corrected, changes=((raw_word, new_word), ...))
     assistant.check_llm(start=True) -> LLMStatus(ok, endpoint, model, message)
     assistant.close()                                            # stops the embedded LLM server

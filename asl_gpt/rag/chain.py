@@ -2,9 +2,12 @@
 
 `Assistant.ask_stream` yields `Retrieved` (the passages, before any token), then `Token`s, then one final
 `Answer`. Decisions a small model cannot be trusted with are made here:
-- the relevance gate applies in every turn: a follow-up is searched on its own words, and with the
-  previous question only when it leans on it (a pronoun, "what about …", no topic of its own); when no
+- the relevance gate applies in every turn: a follow-up is searched on its own words, and rewritten with the
+  previous answered question's topic words when those find nothing sure or it leans on it (a pronoun, "what
+  about …"); the rewrite is kept only when its passages hold the follow-up's own topic words; when no
   passage reaches the threshold the LLM is not called at all;
+- a specific word of the question (a name, a made-up term) that no passage holds is fetched from the index,
+  or the question is refused naming it (answerability.py); answer sentences no passage holds are dropped;
 - spelling correction is only kept when it finds passages the uncorrected words do not (and a typed
   question that finds nothing is tried corrected), so it never turns an answerable question into a refusal;
 - the LLM reads sentence windows of the passages (context.py), not whole chunks: a shorter prompt;
@@ -25,8 +28,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from asl_gpt.errors import AslGptError, InputError, LLMError
+from asl_gpt.rag.answerability import GENERIC, MIN_COMMON, acronyms, drop_ungrounded, missing_terms, present
 from asl_gpt.rag.context import ContextOptions, best_sentences, quoted_answer, supported, window
-from asl_gpt.rag.correction import STOPWORDS, Correction, Corrector, tokenize
+from asl_gpt.rag.correction import STOPWORDS, Correction, Corrector, tokenize, weighted_distance
 from asl_gpt.rag.index import KnowledgeBase, display_path
 from asl_gpt.rag.prompts import PROMPT, format_passages
 from asl_gpt.rag.retrieval import Passage
@@ -123,6 +127,15 @@ FOLLOW_UP_WORDS = frozenset("it its they them their theirs that this those these
 _FOLLOW_UP_OPENERS = ("and ", "what about", "how about", "also", "so ", "then ", "but ")
 
 
+def topic_words(text: str) -> list[str]:
+    """The words of a question that say what it is about, in order, once each."""
+    out: list[str] = []
+    for w in tokenize(text):
+        if w not in STOPWORDS and w not in FOLLOW_UP_WORDS and w not in GENERIC and len(w) > 1 and w not in out:
+            out.append(w)
+    return out
+
+
 def leans_on_history(question: str) -> bool:
     """Does the question need the previous one to be understood? ("when did it open", "what about J",
     "why") A question that names its own topic ("what is the capital of France") does not: it is
@@ -131,6 +144,40 @@ def leans_on_history(question: str) -> bool:
     topic = [w for w in words if w not in STOPWORDS and w not in FOLLOW_UP_WORDS]
     return (bool(set(words) & FOLLOW_UP_WORDS) or question.strip().lower().startswith(_FOLLOW_UP_OPENERS)
             or len(topic) <= 1)
+
+
+def rewrite_follow_up(question: str, previous: list[str]) -> str:
+    """A standalone search query for a follow-up: its own words, then the topic words of the latest previous
+    question it lacks ("how fast should i go" after "what is fingerspelling" -> "how fast should i go
+    fingerspelling"); the question before that too when the latest one leaned on it as well."""
+    own = set(tokenize(question))
+    carried: list[str] = []
+    for prev in reversed(previous):
+        carried += [w for w in topic_words(prev) if w not in own and w not in carried]
+        if not leans_on_history(prev):
+            break
+    return f"{question} {' '.join(carried)}".strip() if carried else question
+
+
+REFUSAL_MARK = "so I will not guess"  # in every refusal's text: a refused turn gives a follow-up no topic
+
+
+def _answered_questions(history, turns: int) -> list[str]:
+    """The user's previous questions whose answer was not a refusal, oldest first."""
+    msgs = _history_messages(history, turns)
+    out = []
+    for i, (role, content) in enumerate(msgs):
+        if role != "human":
+            continue
+        reply = msgs[i + 1][1] if i + 1 < len(msgs) and msgs[i + 1][0] == "ai" else ""
+        if REFUSAL_MARK not in reply:
+            out.append(content)
+    return out
+
+
+def _quote_terms(terms: list[str]) -> str:
+    quoted = [f'"{t}"' for t in terms]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def to_sources(passages: list[Passage]) -> tuple[Source, ...]:
@@ -204,7 +251,7 @@ class Assistant:
         vocab = self.kb.vocabulary()
         key = id(vocab)
         if self._corrector is None or self._corrector[0] != key:
-            self._corrector = (key, Corrector(vocab))
+            self._corrector = (key, Corrector(vocab, pairs=self.kb.word_pairs()))
         return self._corrector[1].correct(raw)
 
     def check_llm(self, start: bool = True):
@@ -242,42 +289,123 @@ class Assistant:
         return q
 
     def retrieve(self, question: str, history=None) -> list[Passage]:
-        """Passages for the question, gated in every turn.
+        """Passages for the question, gated in every turn (see `search`)."""
+        return self.search(question, history)[1]
 
-        The question is searched on its own words first. Only a follow-up that leans on the previous
-        question (see `leans_on_history`) is also searched together with it, for context; a follow-up
-        that names a topic of its own stands or falls alone, so "what is the capital of France" after
-        a question about the alphabet is refused like a first question.
+    def search(self, question: str, history=None) -> tuple[str, list[Passage]]:
+        """(the query searched, its passages), gated in every turn.
+
+        The question is searched on its own words first. A follow-up whose own words find nothing confident
+        (no passage reaches `rag.confident_relevance`), or that leans on the previous question (a pronoun,
+        "what about ..."), is searched again rewritten into a standalone query (`rewrite_follow_up`). The
+        rewrite is kept only when its passages hold the follow-up's own topic words (or it has none of its
+        own: "and why"), so "what is the capital of France" after a question about the alphabet is still
+        refused like a first question: the alphabet passages the rewrite finds say nothing of France.
         """
         k = self.settings.rag.k
         passages = self.kb.search(question)
-        prev = [c for r, c in _history_messages(history, self.settings.rag.history_turns) if r == "human"]
-        if prev and len(passages) < k and leans_on_history(question):
-            seen = {p.id for p in passages}
-            for p in self.kb.search(f"{prev[-1]} {question}"):
-                if p.id not in seen and len(passages) < k:
-                    passages.append(p)
-                    seen.add(p.id)
-        return passages
+        prev = _answered_questions(history, self.settings.rag.history_turns)
+        leans = leans_on_history(question)
+        confident = bool(passages) and passages[0].score >= self.settings.rag.confident_relevance
+        if not prev or (confident and not leans):
+            return question, passages
+        query = rewrite_follow_up(question, prev)
+        if query == question:
+            return question, passages
+        found = self.kb.search(query)
+        own = topic_words(question)
+        words = set(tokenize(" ".join(f"{p.title} {p.section} {p.text}" for p in found)))
+        if not found or (own and not leans and sum(present(w, words) for w in own) < max(1, len(own) / 2)):
+            return question, passages
+        log.info("follow-up %r searched as %r", question[:80], query[:120])
+        # Passages of its own search that hold its own topic words ("what about nicaragua") stay in front.
+        own_hits = [p for p in passages if own and any(
+            present(w, set(tokenize(f"{p.title} {p.section} {p.text}"))) for w in own)]
+        merged: list[Passage] = []
+        for p in own_hits + found + passages:
+            if p.id not in {m.id for m in merged}:
+                merged.append(p)
+        return query, merged[:k]
 
     def _retrieve_corrected(self, question: str, history, correction: Correction | None):
-        """(question, passages, correction): a correction is kept only when it is needed to find passages.
+        """(question, search query, passages, correction): a correction is kept only when it is needed to find
+        passages.
 
         A signed question is searched corrected; if that finds nothing but the words as signed do, the
         signed words are used. A typed question that finds nothing is tried corrected (typos).
         """
-        passages = self.retrieve(question, history)
+        query, passages = self.search(question, history)
         if correction is not None and correction.changed and not passages and question == correction.corrected:
-            as_signed = self.retrieve(correction.raw, history)
+            q2, as_signed = self.search(correction.raw, history)
             if as_signed:
-                return correction.raw, as_signed, Correction(correction.raw, correction.raw)
+                return correction.raw, q2, as_signed, Correction(correction.raw, correction.raw)
         if correction is None and not passages and self.settings.rag.correct_queries:
             c = self.correct_query(question)
             if c.changed:
-                fixed = self.retrieve(c.corrected, history)
+                q2, fixed = self.search(c.corrected, history)
                 if fixed:
-                    return c.corrected, fixed, c
-        return question, passages, correction
+                    return c.corrected, q2, fixed, c
+        return question, query, passages, correction
+
+    def _in_index(self, term: str) -> str | None:
+        """The indexed word `term` stands for (itself, or its spelling correction), or None."""
+        vocab = self.kb.vocabulary()
+        if term in vocab:
+            return term
+        if len(term) >= 5:  # an inflected form: "nicaragua" for "nicaraguan", "classifier" for "classifiers"
+            forms = [w for w in vocab if w.startswith(term) or (len(w) >= 5 and term.startswith(w))]
+            if forms:
+                return max(forms, key=lambda w: vocab[w])
+        fixed = self.correct_query(term).corrected if self.settings.rag.correct_queries else term
+        # One word ("lightbulb" split into "light bulb" is not in it), one cheap edit away: a made-up "glorp" is
+        # not a misspelt "group".
+        close = weighted_distance(term, fixed, 1.0) <= (1.0 if len(term) <= 6 else 1.5)
+        return fixed if fixed in vocab and close else None
+
+    def answerable(self, question: str, passages: list[Passage]) -> tuple[list[Passage], list[str]]:
+        """(passages, unknown terms). A specific word of the question (a name, a term; see answerability.py) that
+        no passage holds is looked up in the whole index: found, its best chunk joins the passages (in place of
+        the last one); not found, it is returned and the question is refused naming it. A misspelt common word
+        is not a term the index lacks."""
+        from asl_gpt.words import english_frequencies
+
+        english = english_frequencies()
+        texts = [f"{p.title} {p.section} {p.text}" for p in passages]
+        unknown: list[str] = []
+        k = self.settings.rag.k
+        caps = acronyms(question)
+        for term in missing_terms(question, texts, english):
+            word = self._in_index(term)
+            if word is None:
+                fixed = self.correct_query(term).corrected
+                if fixed != term and english.get(fixed, 0) >= MIN_COMMON and weighted_distance(term, fixed, 1.0) <= 1.0:
+                    continue  # "yuo", "wat": a typo of a common word, not a missing topic
+                unknown.append(term)
+                continue
+            # Without passages, only a word that is no English word (a name, a term) may bring one back: a
+            # common one ("france" in a history passage) would make an out-of-scope question look answerable.
+            if not passages and ((english.get(term, 0) > 0 and term not in caps) or word != term):
+                continue
+            seen = {p.id for p in passages}
+            extra = [p for p in self.kb.passages_with(word, 1) if p.id not in seen]
+            if extra:
+                log.info("%r is in the index but not in the passages found: adding %s", term, extra[0].source)
+                passages = (passages[:k - 1] if len(passages) >= k else passages) + extra
+        return passages, unknown
+
+    def find(self, question: str, history=None, raw: str | None = None):
+        """Everything before the LLM: (question, search query, passages, unknown terms, correction). No passages
+        means a refusal (naming `unknown` when there are some). `bench answers --no-llm` measures this alone."""
+        correction = None
+        if raw is not None:
+            raw = self.validate(raw)
+            correction = self.correct_query(raw) if self.settings.rag.correct_queries else Correction(raw, raw)
+            if not question or question.strip() == raw:
+                question = correction.corrected
+        question = self.validate(question)
+        question, query, passages, correction = self._retrieve_corrected(question, history, correction)
+        passages, unknown = self.answerable(question, passages)
+        return question, query, ([] if unknown else passages), unknown, correction
 
     # -- the chain --------------------------------------------------------------------------------
     def ask_stream(self, question: str, history=None, raw: str | None = None) -> Iterator[Event]:
@@ -288,28 +416,26 @@ class Assistant:
         empty or oversized question and IndexError_ for index problems; LLM failures end in an Answer
         with status "llm_error" that carries the passages.
         """
-        correction = None
-        if raw is not None:
-            raw = self.validate(raw)
-            correction = self.correct_query(raw) if self.settings.rag.correct_queries else Correction(raw, raw)
-            if not question or question.strip() == raw:
-                question = correction.corrected
-        question = self.validate(question)
         t0 = time.perf_counter()
-        question, passages, correction = self._retrieve_corrected(question, history, correction)
+        question, query, passages, unknown, correction = self.find(question, history, raw)
         sources = to_sources(passages)
         timings = {"retrieval_s": round(time.perf_counter() - t0, 3)}
         yield Retrieved(question, sources, correction)
         if not passages:
             n = self.kb.stats().documents
-            text = (f"I could not find anything about that in the knowledge base ({n} documents indexed), "
-                    "so I will not guess. Try other words, or add documents with `asl-gpt index`.")
+            what = (f"The knowledge base does not mention {_quote_terms(unknown)}: I could not find anything about "
+                    "it" if unknown else "I could not find anything about that in the knowledge base")
+            text = (f"{what} ({n} documents indexed), {REFUSAL_MARK}. Try other words, "
+                    "or add documents with `asl-gpt index`.")
             yield Answer(question, text, (), "not_found", correction=correction, timings=timings)
             return
         parts: list[str] = []  # the text shown so far (tokens yielded)
         t1 = time.perf_counter()
         vocab = self.kb.vocabulary()
-        windows = [window(p.text, question, self.context, vocab) for p in passages]
+        # The best passage may be a whole short section; the others are windows. Sentences are chosen for the
+        # query searched (a follow-up rewritten with its topic) and the kind of fact asked for.
+        windows = [window(p.text, query, self.context, vocab, self.context.first_chars if i == 0 else None)
+                   for i, p in enumerate(passages)]
         inputs = {"passages": format_passages(passages, texts=windows), "question": question,
                   "history": _history_messages(history, self.settings.rag.history_turns)}
         got: list[str] = []
@@ -354,14 +480,21 @@ class Assistant:
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         texts = [p.text for p in passages]
         # A short answer ("1817 [1].") is usable once it is over; it was held back while it streamed.
-        if substantive(text, min_words=1) and supported(text, windows + texts, question, self.context):
+        # A sentence whose names, numbers or rare words no stretch of its cited passage holds is dropped first;
+        # what is left must still be supported as a whole, or the passages are quoted instead.
+        final, final_sources = finalize_citations(text, sources)
+        kept, dropped = drop_ungrounded(final, {s.n: f"{s.title}. {s.section}. {s.passage}" for s in sources})
+        if dropped:
+            log.info("dropped %d answer sentence(s) no passage holds", dropped)
+            timings["dropped_sentences"] = dropped
+        if substantive(kept, min_words=1) and supported(kept, windows + texts, question, self.context):
+            final, final_sources = finalize_citations(kept, sources)
             if not parts:
-                yield Token(text)
-            text, sources = finalize_citations(text, sources)
-            yield Answer(question, text, sources, "answered", correction=correction, timings=timings)
+                yield Token(final)
+            yield Answer(question, final, final_sources, "answered", correction=correction, timings=timings)
             return
         log.info("unusable answer (%r): quoting the passages instead", text.strip()[:80])
-        picks = best_sentences(question, texts, self.context.quote_sentences, vocab)
+        picks = best_sentences(query, texts, self.context.quote_sentences, vocab, self.context)
         cited = {pi + 1 for pi, _ in picks}
         sources = tuple(Source(**{**s.__dict__, "cited": s.n in cited}) for s in sources)
         quotes = quoted_answer(picks)

@@ -29,6 +29,8 @@ class ContextOptions:
     min_support: float = 0.6  # share of the answer's content words that must occur in the passages or the question
     quote_sentences: int = 2  # sentences quoted when the model's answer is unusable
     answer_tokens: int = 160  # the LLM's answer cap: two to four sentences; more is wasted time on two cores
+    first_chars: int = 800  # the best passage: a whole short section when it fits, else a window this long
+    kind_bonus: float = 1.0  # a matching sentence holding the fact asked (who: a name, when: a year) counts 1 + this
 
 
 def sentences(text: str) -> list[str]:
@@ -69,41 +71,203 @@ def score_sentence(sentence: str, weights: dict[str, float]) -> float:
     return sum(wt for t, wt in weights.items() if t in words)
 
 
-def window(text: str, question: str, opts: ContextOptions = ContextOptions(),
-           vocabulary: dict[str, int] | None = None) -> str:
-    """The sentences of `text` around its best match with `question`, within `opts.window_chars`.
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_HEADING_LINE = re.compile(r"^\s*#+\s+")
+_YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
+_WHEN_WORDS = frozenset("january february march april may june july august september october november december "
+                        "century centuries decade decades ago".split())
+_PLACE_PREPOSITIONS = frozenset("in at from to near on".split())
+# Capitalised words that name no person or place in these documents (languages, the Deaf community, sign glosses).
+_NOT_NAMES = frozenset("i asl deaf american sign language languages english french british the a an it this that "
+                       "these they he she we you in on at for when where who how what america north south east west "
+                       "united states new england europe".split())
 
-    The best sentence and its neighbours come first in priority, then the next best ones; the kept
-    sentences are joined in their original order, with " … " where sentences were skipped.
-    """
-    sents = sentences(text)
-    if len(text) <= opts.window_chars or len(sents) <= 1:
-        return text.strip()
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence of a passage and the block it belongs to: one list item (a dictionary entry, a step) or one
+    paragraph. The sentences of a list item are kept or dropped together; a neighbour is never taken from
+    another item, so one entry (THANK-YOU) never runs into the next (PLEASE, SORRY)."""
+
+    text: str
+    block: int
+    item: bool
+
+
+def units(text: str) -> list[Unit]:
+    out: list[Unit] = []
+    block = -1
+    for line in (text or "").split("\n"):
+        if not line.strip():
+            continue
+        item = bool(_ITEM.match(line))
+        block += 1  # every line is a block: list items, headings and paragraphs are one line each here
+        body = _HEADING_LINE.sub("", _ITEM.sub("", line, count=1)).strip()
+        for s in _SENTENCE.split(body):
+            s = s.strip()
+            if s:
+                out.append(Unit(s, block, item))
+    return out
+
+
+def question_kind(question: str) -> str:
+    """What kind of fact answers the question: "what" (a definition: "what is X"), "who" (people), "when" (dates),
+    "where" (places), "how" (steps), "number" (how many/much/fast/old), or "" (anything)."""
+    from asl_gpt.rag.retrieval import defined_term
+
+    if defined_term(question):
+        return "what"
+    words = tokenize(question)
+    for i, w in enumerate(words):
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w in ("who", "whom", "whose"):
+            return "who"
+        if w == "when" or (w in ("what", "which") and nxt in ("year", "date", "day", "century")):
+            return "when"
+        if w == "where":
+            return "where"
+        if w == "how":
+            return "number" if nxt in ("many", "much", "fast", "old", "long", "far", "often") else "how"
+    return ""
+
+
+def names(sentence: str) -> set[str]:
+    """Capitalised words that are not common English words: people and places ("Gallaudet", "Clerc", "Hartford";
+    not "School" or "United States")."""
+    found = set()
+    for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*", sentence):
+        w = m.group(0)
+        parts = w.lower().split("'")[0].split("-")  # "Deaf-Mute" is a name only if each part could be one
+        if w[0].isupper() and not w.isupper() and all(p and p not in _NOT_NAMES and _rare(p) for p in parts):
+            found.add("-".join(parts))
+    return found
+
+
+def _rare(word: str) -> bool:
+    """Not a common English word."""
+    from asl_gpt.words import english_frequencies
+
+    return english_frequencies().get(word, 0) < 5000
+
+
+def answers_kind(sentence: str, kind: str, item: bool = False, question: str = "") -> bool:
+    """Does the sentence hold the kind of fact the question asks for?"""
+    if kind == "what":
+        from asl_gpt.rag.retrieval import defined_term, definition_position
+
+        return definition_position(sentence, defined_term(question)) is not None
+    if kind == "who":
+        return bool(names(sentence))
+    if kind == "when":
+        return bool(_YEAR.search(sentence)) or bool(set(tokenize(sentence)) & _WHEN_WORDS)
+    if kind == "where":
+        toks = re.findall(r"[A-Za-z]+", sentence)
+        return any(a.lower() in _PLACE_PREPOSITIONS and b[0].isupper() and b.lower() not in _NOT_NAMES
+                   for a, b in zip(toks, toks[1:]))
+    if kind == "number":
+        return bool(_NUMBER.search(sentence)) or bool(set(tokenize(sentence)) & _NUMBER_WORDS)
+    if kind == "how":
+        return item
+    return False
+
+
+_NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten dozen hundred thousand half most few "
+                          "per second seconds minute minutes".split())
+
+
+def score_units(us: list[Unit], question: str, vocabulary: dict[str, int] | None = None,
+                kind_bonus: float = 0.6) -> list[float]:
+    """Each unit's match with the question; a unit that matches and holds the kind of fact asked for (a name
+    for "who", a year for "when", ...) counts `1 + kind_bonus` times, so the sentence that answers outranks one
+    that only repeats the question's words as well."""
+    from asl_gpt.rag.retrieval import defined_term, states_meaning
+
     w = _weights(query_terms(question), vocabulary)
-    scores = [score_sentence(s, w) for s in sents]
-    if max(scores) == 0:  # nothing matches: the passage's opening, whole sentences
-        order = list(range(len(sents)))
-    else:
-        order = sorted(range(len(sents)), key=lambda i: (-scores[i], i))
-    keep: set[int] = set()
-    used = 0
-    for best in order:
-        group = [best] + [j for d in range(1, opts.neighbours + 1) for j in (best + d, best - d)]
-        for j in group:
-            if 0 <= j < len(sents) and j not in keep and (j == best or scores[best] > 0):
-                if used + len(sents[j]) + 1 > opts.window_chars and keep:
-                    continue
-                keep.add(j)
-                used += len(sents[j]) + 1
-        if used >= opts.window_chars or (scores[best] == 0 and max(scores) > 0):
-            break
+    kind = question_kind(question)
+    term = defined_term(question) if kind == "what" else []
+    scores = []
+    for u in us:
+        s = score_sentence(u.text, w)
+        if s > 0 and kind and answers_kind(u.text, kind, u.item, question):
+            s *= 1.0 + kind_bonus
+            if kind == "what" and states_meaning(u.text, term):
+                s *= 1.0 + kind_bonus  # "which means ..." over "Fingerspelling is a regular part of ASL"
+        scores.append(s)
+    return scores
+
+
+def _join(us: list[Unit], keep: set[int]) -> str:
     parts, last = [], -1
     for j in sorted(keep):
         if last >= 0 and j != last + 1:
             parts.append("…")
-        parts.append(sents[j])
+        elif last >= 0 and us[j].block != us[last].block:
+            parts.append("\n")
+        parts.append(us[j].text)
         last = j
-    return " ".join(parts)
+    return " ".join(parts).replace(" \n ", "\n")
+
+
+def window(text: str, question: str, opts: ContextOptions = ContextOptions(),
+           vocabulary: dict[str, int] | None = None, chars: int | None = None) -> str:
+    """The sentences of `text` that answer `question` best, with their context, within `chars` characters
+    (default `opts.window_chars`); the whole text when it fits.
+
+    The best sentence comes first in priority, then the next best ones. A list item is taken whole (a
+    dictionary entry, a step) and never with its neighbours; a sentence of a paragraph brings its
+    neighbours (`opts.neighbours`, for pronouns) unless they belong to a list item. Kept sentences are
+    joined in their original order, with " … " where sentences were skipped.
+    """
+    limit = opts.window_chars if chars is None else chars
+    us = units(text)
+    if len(us) <= 1:
+        return text.strip()
+    scores = score_units(us, question, vocabulary, opts.kind_bonus)
+    top = best = max(range(len(us)), key=lambda i: (scores[i], -i))
+    # A short text is kept whole, unless the question picks one entry of a list ("how do i sign thank you"): a
+    # small model given HELLO, THANK-YOU, PLEASE and SORRY together describes the wrong one.
+    picks_entry = us[best].item and scores[best] > 0 and not any(
+        u.item and u.block != us[best].block and sc >= scores[best] / 2 for u, sc in zip(us, scores))
+    # A definition question reads the defining sentence and its neighbours, not the whole section around it.
+    defines = question_kind(question) == "what" and scores[best] > 0
+    if defines:
+        limit = min(limit, opts.window_chars)
+    if len(text) <= limit and not picks_entry:
+        return text.strip()
+    if max(scores) == 0:  # nothing matches: the passage's opening, whole sentences
+        order = list(range(len(us)))
+    else:
+        order = sorted(range(len(us)), key=lambda i: (-scores[i], i))
+    keep: set[int] = set()
+    used = 0
+    for best in order:
+        if scores[best] == 0 and max(scores) > 0:
+            break
+        if keep and us[best].item and scores[best] < max(scores) / 2:
+            continue  # another entry that only shares a common word ("sign") is not context
+        if us[best].item:
+            group = [j for j in range(len(us)) if us[j].block == us[best].block]
+        else:
+            group = [best] + [j for d in range(1, opts.neighbours + 1) for j in (best + d, best - d)
+                              if 0 <= j < len(us) and not us[j].item]
+        size = sum(len(us[j].text) + 1 for j in group if j not in keep)
+        if keep and used + size > limit:
+            if us[best].item:
+                continue  # an entry is kept whole or not at all
+            group = [best]
+            size = len(us[best].text) + 1
+            if used + size > limit:
+                continue
+        for j in group:
+            if j not in keep:
+                keep.add(j)
+                used += len(us[j].text) + 1
+        if used >= limit:
+            break
+    if defines:  # the sentence that says what X means opens the window: a small model answers with the first
+        rest = _join(us, keep - {top})
+        return us[top].text + (" " + rest if rest else "")
+    return _join(us, keep)
 
 
 def _content_words(text: str) -> set[str]:
@@ -131,19 +295,38 @@ def supported(answer: str, passages: list[str], question: str = "", opts: Contex
 
 
 def best_sentences(question: str, passages: list[str], n: int = 2,
-                   vocabulary: dict[str, int] | None = None) -> list[tuple[int, str]]:
-    """The `n` sentences of the passages that match the question best, as (passage index, sentence),
-    best first; passage order breaks ties (the first passage is the most relevant)."""
-    w = _weights(query_terms(question), vocabulary)
+                   vocabulary: dict[str, int] | None = None,
+                   opts: ContextOptions = ContextOptions()) -> list[tuple[int, str]]:
+    """What to quote for the question, as (passage index, text), best first: the best-matching list item whole
+    (one dictionary entry, never a piece of the next), else up to `n` sentences that match at least half as
+    well as the best, among those holding the fact asked for when some do (names for "who"); passage order
+    breaks ties (the first passage is the most relevant)."""
     scored = []
     for pi, text in enumerate(passages):
-        for si, s in enumerate(sentences(text)):
-            if len(tokenize(s)) < 3:  # headings and fragments say nothing on their own
+        us = units(text)
+        for si, (u, sc) in enumerate(zip(us, score_units(us, question, vocabulary, opts.kind_bonus))):
+            if len(tokenize(u.text)) < 3:  # headings and fragments say nothing on their own
                 continue
-            scored.append((-score_sentence(s, w), pi, si, s))
-    scored.sort()
-    picked = [(pi, s) for neg, pi, si, s in scored[:n] if neg < 0]
-    return picked or [(pi, s) for _, pi, _, s in scored[:1]]
+            scored.append((-sc, pi, si, u, us))
+    if not scored:
+        return []
+    # For who/when/where/how-many questions, quote only sentences that hold such a fact when some do: a
+    # sentence that repeats the question's words without the names or the year answers nothing.
+    kind = question_kind(question)
+    if kind in ("who", "when", "where", "number"):
+        holding = [x for x in scored if x[0] < 0 and answers_kind(x[3].text, kind, x[3].item, question)]
+        scored = holding or scored
+    scored.sort(key=lambda x: x[:3])
+    best, pi, _, u, us = scored[0]
+    if best < 0 and u.item:
+        return [(pi, " ".join(x.text for x in us if x.block == u.block))]
+    picked = [(pi, u.text)]
+    for neg, pj, _, v, _ in scored[1:]:
+        if len(picked) >= n or neg > best / 2 or neg == 0:
+            break
+        if not v.item:
+            picked.append((pj, v.text))
+    return picked
 
 
 def quoted_answer(picks: list[tuple[int, str]]) -> str:

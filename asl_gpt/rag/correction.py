@@ -74,8 +74,11 @@ class Corrector:
     """Word-by-word correction against `vocabulary` (word -> count in the knowledge base) and English."""
 
     def __init__(self, vocabulary: Counter | dict[str, int], english: dict[str, int] | None = None,
-                 max_distance: float = 2.0, min_english_count: int = 50, min_split_count: int = 1000):
+                 max_distance: float = 2.0, min_english_count: int = 50, min_split_count: int = 1000,
+                 pairs: Counter | dict | None = None, min_pair_count: int = 3):
         self.kb = {w: c for w, c in vocabulary.items() if w.isalpha() and len(w) > 1}
+        self.pairs = pairs or {}  # (word, next word) -> count in the knowledge base
+        self.min_pair_count = min_pair_count
         eng = english_frequencies() if english is None else english
         # Very rare English entries are mostly misspellings and names: they would hide real errors.
         self.english = {w: c for w, c in eng.items() if c >= min_english_count and w.isalpha()}
@@ -140,13 +143,43 @@ class Corrector:
 
     def correct(self, text: str) -> Correction:
         words = tokenize(text)
-        out, changes = [], []
-        for w in words:
-            c = self.correct_word(w)
-            out.append(c)
-            if c != w:
-                changes.append((w, c))
+        out = [self.correct_word(w) for w in words]
+        out = self.correct_phrases(out)
+        changes = [(w, c) for w, c in zip(words, out) if c != w]
         return Correction(raw=text, corrected=" ".join(out) if changes else text, changes=tuple(changes))
+
+    def correct_phrases(self, words: list[str]) -> list[str]:
+        """A real English word that the knowledge base lacks, next to one it has, becomes the close word that the
+        knowledge base uses in that place: "def president now" -> "deaf president now" ("def" is English, so the
+        word-by-word pass keeps it; the pair "deaf president" occurs in the documents, "def president" never)."""
+        if not self.pairs:
+            return words
+        out = list(words)
+        for i, w in enumerate(out):
+            if w in self.kb or w in STOPWORDS or len(w) < 3 or not w.isalpha():
+                continue
+            best, best_count = None, 0
+            for j, right in ((i - 1, False), (i + 1, True)):
+                if not 0 <= j < len(out) or out[j] in STOPWORDS or out[j] not in self.kb:
+                    continue
+                other = out[j]
+                for cand in self._by_length.get(len(w), []) + self._by_length.get(len(w) + 1, []) + \
+                        self._by_length.get(len(w) - 1, []):
+                    n = self.pairs.get((cand, other) if right else (other, cand), 0)
+                    if n >= self.min_pair_count and n > best_count and weighted_distance(w, cand, 1.0) <= 1.0:
+                        best, best_count = cand, n
+            if best is not None:
+                out[i] = best
+        return out
+
+
+def pairs_of(texts) -> Counter:
+    """Adjacent word pairs over texts (the indexed chunks), for phrase-aware correction."""
+    counts: Counter = Counter()
+    for t in texts:
+        words = tokenize(t)
+        counts.update(zip(words, words[1:]))
+    return counts
 
 
 def vocabulary_of(texts) -> Counter:

@@ -24,7 +24,7 @@ from asl_gpt import resources
 from asl_gpt.config import PROJECT_ROOT
 from asl_gpt.errors import IndexError_
 from asl_gpt.rag.documents import TEXT_SUFFIXES, Chunk, SkipDocument, chunk_document, discover, load_document
-from asl_gpt.rag.retrieval import KeywordIndex, Passage, fuse
+from asl_gpt.rag.retrieval import KeywordIndex, Passage, fuse, preferred
 from asl_gpt.rag.store import ChromaStore, IndexLock
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,9 @@ class _Corpus:
     count: int
     keyword: KeywordIndex
     vocabulary: Counter = field(default_factory=Counter)
+    pairs: Counter = field(default_factory=Counter)  # adjacent word pairs ("deaf", "president"): phrase correction
+    texts: dict = field(default_factory=dict)  # chunk id -> (section, text): definitions and headings looked up in all
+    preferred: dict = field(default_factory=dict)  # query -> ids of chunks answering it by form (retrieval.preferred)
 
 
 class KnowledgeBase:
@@ -235,21 +238,27 @@ class KnowledgeBase:
         c = self._corpus
         if c is not None and c.generation == gen and c.count == count:
             return c
-        ids, texts, vecs = [], [], []
+        ids, texts, vecs, parts = [], [], [], {}
         for chunk in self.store.all_chunks(embeddings=True):
             ids.append(chunk.id)
             texts.append(Chunk(chunk.id, chunk.text, chunk.metadata).embed_text)
             vecs.append(chunk.embedding)
-        from asl_gpt.rag.correction import vocabulary_of
+            parts[chunk.id] = (str(chunk.metadata.get("section", "")), chunk.text)
+        from asl_gpt.rag.correction import pairs_of, vocabulary_of
 
         emb = np.asarray(vecs, dtype=np.float32) if vecs else None
-        self._corpus = _Corpus(gen, count, KeywordIndex(ids, texts, emb), vocabulary_of(texts))
+        self._corpus = _Corpus(gen, count, KeywordIndex(ids, texts, emb), vocabulary_of(texts), pairs_of(texts), parts)
         return self._corpus
 
     def vocabulary(self) -> Counter:
         """Word counts of the indexed text (the corrector's domain lexicon)."""
         with self._read():
             return self._load_corpus().vocabulary
+
+    def word_pairs(self) -> Counter:
+        """Counts of adjacent word pairs in the indexed text (the corrector's phrases)."""
+        with self._read():
+            return self._load_corpus().pairs
 
     def search(self, query: str, k: int | None = None, min_relevance: float | None = None,
                hybrid: bool | None = None) -> list[Passage]:
@@ -272,6 +281,20 @@ class KnowledgeBase:
                         if score is not None:
                             by_id[chunk.id] = (chunk, score)
                 order = fuse(order, [c for c in keyword if c in by_id])
+            first: list[str] = []
+            if dense:
+                corpus = self._load_corpus()
+                if query not in corpus.preferred:
+                    if len(corpus.preferred) > 1000:
+                        corpus.preferred.clear()
+                    corpus.preferred[query] = preferred(query, corpus.texts)
+                first = corpus.preferred[query][:1]  # one: the others still come by similarity
+                for chunk in self.store.get([cid for cid in first if cid not in by_id]) if first else []:
+                    score = corpus.keyword.cosine(chunk.id, qvec)
+                    by_id[chunk.id] = (chunk, score if score is not None else -1.0)
+                first = [cid for cid in first if cid in by_id]
+                order = first + [cid for cid in order if cid not in first]
+        defining = set(first[:1])
         passages = []
         for cid in order:
             chunk, score = by_id[cid]
@@ -282,8 +305,25 @@ class KnowledgeBase:
                                     int(m.get("position", 0)), float(score)))
             if len(passages) >= k:
                 break
-        # Fusion decides which passages make it; the best-scoring one comes first, where small models look.
-        return sorted(passages, key=lambda p: -p.score)
+        # Fusion decides which passages make it; the best-scoring one comes first, where small models look
+        # (after a passage that answers by its form: the definition asked for, the letter's own section).
+        return sorted(passages, key=lambda p: (p.id not in defining, -p.score))
+
+    def passages_with(self, word: str, n: int = 1) -> list[Passage]:
+        """The `n` chunks that hold `word` best by BM25 (chunks without the word itself are left out), scored by
+        their cosine similarity to the word: for a name or term that the dense search missed."""
+        qvec = np.asarray(self.embeddings.embed_query(word), dtype=np.float32)
+        with self._read():
+            corpus = self._load_corpus()
+            ids = corpus.keyword.top(word, n)
+            chunks = self.store.get(ids) if ids else []
+        out = []
+        for chunk in chunks:
+            m = chunk.metadata
+            score = corpus.keyword.cosine(chunk.id, qvec)
+            out.append(Passage(chunk.id, chunk.text, m.get("source", ""), m.get("title", ""), m.get("section", ""),
+                               int(m.get("position", 0)), float(score if score is not None else 0.0)))
+        return out
 
     def close(self) -> None:
         self.store.close()

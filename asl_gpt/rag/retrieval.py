@@ -6,6 +6,7 @@ because BM25 scores are not comparable across queries. Pure code over arrays; no
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,3 +69,93 @@ def fuse(dense: list[str], keyword: list[str]) -> list[str]:
             score[cid] = score.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
     order = {cid: i for i, cid in enumerate(dense + [c for c in keyword if c not in dense])}
     return sorted(score, key=lambda c: (-score[c], order[c]))
+
+
+# "what is fingerspelling", "whats a loan sign", "what are classifiers", "what does CODA mean", "define X"; the
+# misspellings of "what" that signed questions keep ("wat" is an English word, so the corrector leaves it).
+_DEFINITION_QUESTION = re.compile(
+    r"^\s*(?:(?:what|wat|wht|whta|waht)(?:'s|s)?|define)\s+(?:(?:is|are|was|were|does|do)\s+)?(?:(?:a|an|the)\s+)?"
+    r"(?P<x>.+?)(?:\s+(?:mean|means|stand for))?\s*\??\s*$", re.IGNORECASE)
+# "how do you sign the letter I", "j letter?", "what is the letter P"
+_LETTER_QUESTION = re.compile(r"\bletter\s+([a-z])\b|^\s*([a-z])\s+letter\b", re.IGNORECASE)
+
+
+_NOT_DEFINED = frozenset("year years date day time century sign signs difference best way kind type happened "
+                         "happens percentage".split())
+
+
+def defined_term(question: str) -> list[str]:
+    """The words a definition question asks about ("what is fingerspelling" -> ["fingerspelling"]), or []."""
+    m = _DEFINITION_QUESTION.match(question or "")
+    if not m:
+        return []
+    words = [w for w in tokenize(m.group("x")) if w not in STOPWORDS]
+    if words and words[0] in _NOT_DEFINED:  # "what year was dpn", "what sign means yes": not "what is X"
+        return []
+    return words if 1 <= len(words) <= 3 else []
+
+
+def asked_letter(question: str) -> str:
+    """The one letter of the manual alphabet a question asks about ("the letter I" -> "i"), or ""."""
+    found = {(a or b).lower() for a, b in _LETTER_QUESTION.findall(question or "")}
+    return found.pop() if len(found) == 1 else ""
+
+
+def _form(word: str) -> str:
+    """A regex for a word and its close forms: "fingerspelling" also matches "fingerspell"."""
+    base = re.sub(r"(?:ing|s)$", "", word) if len(word) > 5 else word
+    return re.escape(base) + r"\w*"
+
+
+def definition_position(text: str, term: list[str]) -> int | None:
+    """Index of the first sentence of `text` that defines `term` ("Fingerspelling is ...", "X are ...", "...
+    to fingerspell, which means ..."), or None. Only a sentence that opens with the term counts, so
+    "Lexicalized fingerspelling is ..." does not define fingerspelling."""
+    from asl_gpt.rag.context import units
+
+    x = r"\s+".join(_form(w) for w in term)
+    opens = re.compile(rf"^(?:(?:the|a|an)\s+)?{x}\s*(?:\([^)]*\)\s*)?,?\s+(?:is|are|means|refers to)\b", re.I)
+    which = re.compile(rf"\b{x},?\s+which\s+(?:means|is)\b", re.I)
+    for i, u in enumerate(units(text)):
+        if opens.search(u.text) or which.search(u.text):
+            return i
+    return None
+
+
+def states_meaning(sentence: str, term: list[str]) -> bool:
+    """Does the sentence say what the term means ("to fingerspell, which means spelling ...", "X means ...",
+    "X refers to ...")? Stronger than "X is ...", which often only says something about X."""
+    x = r"\s+".join(_form(w) for w in term)
+    return bool(re.search(rf"\b{x},?\s+(?:which\s+)?(?:means|refers to)\b", sentence, re.I))
+
+
+_HOW_TO_SIGN = frozenset("sign signs say whats word asl".split())
+_ENTRY = re.compile(r"^\s*[-*+]\s+\*\*([A-Z][A-Z -]*[A-Z])\*\*", re.M)  # "- **THANK-YOU**: ..." (a sign's entry)
+
+
+def names_letter(heading: str, letter: str) -> bool:
+    """Is the heading about that letter? ("How to sign the letter I in ASL", "How to sign the letters S and T")"""
+    return bool(re.search(rf"\bletters?\s+(?:[A-Z](?:,\s*|\s+and\s+|\s+to\s+))*{letter}\b", heading, re.I))
+
+
+def preferred(question: str, texts: dict[str, tuple[str, str]]) -> list[str]:
+    """Chunks that answer the question by their form, whatever their similarity, best first: for "what is X", the
+    chunks that define X (the earliest definition first: the passage that says what fingerspelling is, not one
+    of the twenty that use the word most); for "the letter I", the chunks whose section heading names that
+    letter; for "sign for please", the chunks with a dictionary entry **PLEASE**. `texts`: chunk id -> (section
+    heading, text)."""
+    term = defined_term(question)
+    if term:
+        found = sorted((pos, cid) for cid, (_, t) in texts.items()
+                       if (pos := definition_position(t, term)) is not None)
+        if found:
+            return [cid for _, cid in found]
+    letter = asked_letter(question)
+    if letter:
+        return [cid for cid, (section, _) in texts.items() if names_letter(section, letter)]
+    words = set(tokenize(question))
+    if words & {"sign", "signs"}:  # "sign for please": the chunk with the dictionary entry **PLEASE**
+        topic = words - STOPWORDS - _HOW_TO_SIGN  # the entry must be all it asks about
+        return [cid for cid, (_, t) in texts.items() if any(
+            topic and set(tokenize(e)) - STOPWORDS == topic for e in _ENTRY.findall(t))]
+    return []
