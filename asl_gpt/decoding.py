@@ -111,7 +111,7 @@ class Lexicon:
 
 def lexicon_beam(step: Step, prefix: list[int], encode: Callable[[str], list[int]], end_id: int, length: int,
                  pad_id: int, sos_id: int, lexicon: Lexicon, alphabet: str, max_len: int, beam: int = 3) -> list[str]:
-    """Lexicon words after the token ids `prefix`, best first by the decoder's log-probability of the word
+    """The `beam` best lexicon words after the token ids `prefix`, by the decoder's log-probability of the word
     followed by `end_id` (the space before the next word, or EOS): a beam search over the decoder's own
     scores in which every hypothesis stays a prefix of a lexicon word. `beam` decoder calls a letter."""
     char_ids = {c: encode(c)[0] for c in alphabet}
@@ -132,10 +132,12 @@ def lexicon_beam(step: Step, prefix: list[int], encode: Callable[[str], list[int
             if word in lexicon.words:
                 done.append((lp + logp[end_id], word))
             grown += [(lp + logp[i], word + c) for c, i in char_ids.items() if word + c in lexicon.prefixes]
-        beams = [(w, lp) for lp, w in sorted(grown, reverse=True)[:beam]]
+        # a longer word only loses probability: a hypothesis already below the `beam`-th finished word is dropped
+        floor = sorted((lp for lp, _ in done), reverse=True)[beam - 1] if len(done) >= beam else float("-inf")
+        beams = [(w, lp) for lp, w in sorted(grown, reverse=True)[:beam] if lp > floor]
         if not beams:
             break
-    return [w for _, w in sorted(done, reverse=True)]
+    return [w for _, w in sorted(done, reverse=True)[:beam]]  # each one costs word_aware a scoring call
 
 
 def word_aware(text: str, score: Callable[[str], float], prior: WordPrior, weight: float,

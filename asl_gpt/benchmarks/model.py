@@ -57,7 +57,8 @@ def _whole_decode(rec, settings, repeat: int) -> None:
     for label, w, b in (("letters only", 0.0, 0), (f"word-aware (weight {weight}), one-edit neighbours", weight, 0),
                         (f"word-aware + lexicon beam {beam}", weight, beam)):
         rec.word_weight, rec.beam = w, b
-        rec.recognize(samples[0].frames, aspect=samples[0].aspect)  # warm (the English list loads once)
+        for s in samples:  # warm: the English list and the lexicon's prefixes load once, on first use
+            rec.recognize(s.frames, aspect=s.aspect)
         times = []
         for s in samples:
             t0 = time.perf_counter()
