@@ -245,6 +245,24 @@ def signing_span(frames: np.ndarray, times_ms: np.ndarray) -> tuple[int, int]:
     return (int(idx[0]), int(idx[-1]) + 1) if len(idx) else (0, 0)
 
 
+TWO_HANDED_BAND = 0.5  # shoulder widths: the other hand this near the signing hand's height signs with it
+TWO_HANDED_SHARE = 0.5  # of the frames with both hands: more, and the stretch is two-handed signing
+
+
+def two_handed(frames: np.ndarray) -> bool:
+    """Whether both hands sign together in these frames (true proportions): ASL fingerspelling is one-handed,
+    so a stretch where the other hand is up beside the signing hand most of the time is a sign, not a spelled
+    word (real signing videos: both hands at the same height in 83-100 % of frames; the real learners'
+    resting hand: never within 0.5 shoulder widths of the spelling hand's height)."""
+    heights = hand_heights(frames, 1.0)
+    side = side_of_heights(heights)
+    own, other = heights[:, side], heights[:, 1 - side]
+    both = np.isfinite(own) & np.isfinite(other)
+    if not both.any():
+        return False
+    return bool((other[both] > own[both] - TWO_HANDED_BAND).mean() > TWO_HANDED_SHARE)
+
+
 def signing_hand_window(frames: np.ndarray, window: int, aspect: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """float32[T, 543, 3] -> (float32[window, HAND_FEATURES], mask[window]); frames without the
     signing hand are zeros with present = 0."""

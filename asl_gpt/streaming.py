@@ -168,6 +168,10 @@ class StreamingRecognizer:
                     log.debug("segment %d ignored: the hand never held in signing space", self._segment)
                 return
             frames, times = frames[a:b], times[a:b]
+            if features.two_handed(frames):  # a sign made with both hands: fingerspelling is one-handed
+                if final:
+                    log.debug("segment %d ignored: both hands sign", self._segment)
+                return
         self._busy.set()
         self._jobs.put((frames, times[0], times[-1], self._segment, final))
 

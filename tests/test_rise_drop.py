@@ -119,3 +119,16 @@ def test_the_hand_that_spells_is_the_higher_one_when_both_are_raised():
     assert features.side_of_heights(heights) == 1
     heights[:, 1] = np.nan  # only one hand in view: that one
     assert features.side_of_heights(heights) == 0
+
+
+def test_two_handed_signing_is_not_read_as_fingerspelling():
+    n = 30
+    frames = layout.empty_frames(n)
+    frames[:, layout.POSE.start + 11] = (0.6, 0.5, 0.0)
+    frames[:, layout.POSE.start + 12] = (0.4, 0.5, 0.0)
+    hand = np.stack([np.linspace(0, 0.05, 21), np.linspace(0, -0.08, 21), np.zeros(21)], -1).astype(np.float32)
+    frames[:, layout.RIGHT_HAND] = hand + np.array([0.4, 0.45, 0.0], np.float32)
+    frames[:, layout.LEFT_HAND] = hand + np.array([0.6, 0.8, 0.0], np.float32)  # resting low: fingerspelling
+    assert not features.two_handed(frames)
+    frames[:, layout.LEFT_HAND] = hand + np.array([0.6, 0.47, 0.0], np.float32)  # up beside it: a sign
+    assert features.two_handed(frames)
