@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
 from fakes import HashEmbeddings  # noqa: F401 - the RAG tests import it from here too
