@@ -315,7 +315,8 @@ class Assistant:
         found = self.kb.search(query)
         own = topic_words(question)
         words = set(tokenize(" ".join(f"{p.title} {p.section} {p.text}" for p in found)))
-        if not found or (own and not leans and sum(present(w, words) for w in own) < max(1, len(own) / 2)):
+        # every own topic word must be there: "capital" alone is in the letters document, "france" is not
+        if not found or (own and not leans and not all(present(w, words) for w in own)):
             return question, passages
         log.info("follow-up %r searched as %r", question[:80], query[:120])
         # Passages of its own search that hold its own topic words ("what about nicaragua") stay in front.
