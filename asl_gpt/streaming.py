@@ -163,15 +163,14 @@ class StreamingRecognizer:
         times = [self._times[i] for i in keep]
         if self.options.trim_rise_drop:  # only what is spelled in signing space: not the rise, not the drop
             a, b = features.signing_span(frames, np.asarray(times))
-            if b - a < self.options.min_segment_frames * len(keep) / max(n, 1):
-                if final:
-                    log.debug("segment %d ignored: the hand never held in signing space", self._segment)
+            why = ("the hand never held in signing space" if b - a < self.options.min_segment_frames * len(keep) / max(n, 1)
+                   else "both hands sign" if features.two_handed(frames[a:b]) else "")  # fingerspelling is one-handed
+            if why:
+                if final:  # an empty last word closes the segment: a partial read earlier is not left pending
+                    log.debug("segment %d not read: %s", self._segment, why)
+                    self._jobs.put((None, times[0], times[-1], self._segment, True))
                 return
             frames, times = frames[a:b], times[a:b]
-            if features.two_handed(frames):  # a sign made with both hands: fingerspelling is one-handed
-                if final:
-                    log.debug("segment %d ignored: both hands sign", self._segment)
-                return
         self._busy.set()
         self._jobs.put((frames, times[0], times[-1], self._segment, final))
 
@@ -183,7 +182,7 @@ class StreamingRecognizer:
                     return
                 frames, t0, t1, seg, final = job
                 try:
-                    hyp = self.recognizer.recognize(frames, t0, t1)
+                    hyp = self.recognizer.recognize(frames, t0, t1) if frames is not None else Hypothesis("", 0.0, t0, t1)
                 except Exception:  # a failed decode must not kill the live loop
                     self.errors += 1
                     log.exception("recognition failed for segment %d", seg)

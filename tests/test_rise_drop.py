@@ -132,3 +132,35 @@ def test_two_handed_signing_is_not_read_as_fingerspelling():
     assert not features.two_handed(frames)
     frames[:, layout.LEFT_HAND] = hand + np.array([0.6, 0.47, 0.0], np.float32)  # up beside it: a sign
     assert features.two_handed(frames)
+
+
+def test_a_segment_not_read_closes_with_an_empty_last_word():
+    """A partial read while the segment looked like spelling must not stay pending when the final decode
+    finds the segment is not spelling (here: the other hand comes up beside the signing hand)."""
+    from asl_gpt.contract import ModelContract
+    from asl_gpt.recognizer import Hypothesis
+
+    class Reader:
+        contract = ModelContract("fake", features.hand_columns(), 32, 8, min_confidence=0.5)
+
+        def recognize(self, frames, t_start=0.0, t_end=0.0):
+            return Hypothesis("ab", 0.9, t_start, t_end)
+
+    hand = np.stack([np.linspace(0, 0.05, 21), np.linspace(0, -0.08, 21), np.zeros(21)], -1).astype(np.float32)
+    stream = StreamingRecognizer(Reader(), StreamOptions(max_fps=0, stride_frames=8, drop_frames=3))
+    ups = []
+    for i in range(40):
+        f = layout.empty_frames(1)[0]
+        f[layout.POSE.start + 11], f[layout.POSE.start + 12] = (0.6, 0.5, 0.0), (0.4, 0.5, 0.0)
+        f[layout.RIGHT_HAND] = hand + np.array([0.4, 0.45, 0.0], np.float32)
+        if i >= 10:  # from here on both hands sign
+            f[layout.LEFT_HAND] = hand + np.array([0.6, 0.46, 0.0], np.float32)
+        ups += stream.push(i * 33.0, f)
+        stream.wait()
+    for i in range(40, 44):
+        ups += stream.push(i * 33.0, layout.empty_frames(1)[0])
+    ups += stream.flush()
+    stream.close()
+    assert any(u.hypothesis.text == "ab" and not u.final for u in ups)  # read early, alone
+    finals = [u for u in ups if u.final]
+    assert len(finals) == 1 and finals[0].hypothesis.text == ""
