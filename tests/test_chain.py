@@ -11,7 +11,7 @@ from asl_gpt.config import load_settings
 from asl_gpt.errors import InputError
 from asl_gpt.rag.chain import Answer, Retrieved, Token, build_assistant
 from asl_gpt.rag.index import KnowledgeBase
-from test_rag_helpers import HashEmbeddings, fake_chat, write
+from test_rag_helpers import HashEmbeddings, fake_chat, settings_with_docs, write
 
 DOCS = {
     "letters.md": "# Letters J and Z\n\n## J\n\nThe letter J is the pinky handshape traced as a hook.\n\n"
@@ -22,10 +22,7 @@ DOCS = {
 
 @pytest.fixture
 def settings(tmp_path):
-    for name, text in DOCS.items():
-        write(tmp_path / "kb" / name, text)
-    return load_settings(env={}, paths={"state_dir": tmp_path / "state", "knowledge_dir": tmp_path / "kb"},
-                         rag={"min_relevance": 0.3, "k": 2, "max_question_chars": 300})
+    return settings_with_docs(tmp_path, DOCS, min_relevance=0.3, k=2, max_question_chars=300)
 
 
 def run(assistant, *args, **kw):

@@ -36,3 +36,12 @@ def test_hash_embeddings_are_similar_for_shared_words():
     a, b, c = (np.array(v) for v in e.embed_documents(["deaf culture etiquette", "etiquette of deaf culture",
                                                       "the letter j moves"]))
     assert a @ b > 0.8 and a @ c < 0.5
+
+
+def settings_with_docs(tmp_path, docs: dict[str, str], **rag):
+    """Settings over a knowledge folder of `docs` (file name -> text) in tmp_path, with these rag settings."""
+    from asl_gpt.config import load_settings
+
+    for name, text in docs.items():
+        write(tmp_path / "kb" / name, text)
+    return load_settings(env={}, paths={"state_dir": tmp_path / "state", "knowledge_dir": tmp_path / "kb"}, rag=rag)

@@ -14,7 +14,7 @@ from asl_gpt.rag.context import ContextOptions, best_sentences, names, question_
 from asl_gpt.rag.correction import Corrector, pairs_of, vocabulary_of
 from asl_gpt.rag.index import KnowledgeBase
 from asl_gpt.rag.retrieval import asked_letter, defined_term, definition_position, names_letter
-from test_rag_helpers import HashEmbeddings, fake_chat, write
+from test_rag_helpers import HashEmbeddings, fake_chat, settings_with_docs, write
 
 KNOWLEDGE = load_settings(env={}).paths.knowledge_dir
 
@@ -90,10 +90,7 @@ DOCS = {
 
 @pytest.fixture
 def settings(tmp_path):
-    for name, text in DOCS.items():
-        write(tmp_path / "kb" / name, text)
-    return load_settings(env={}, paths={"state_dir": tmp_path / "state", "knowledge_dir": tmp_path / "kb"},
-                         rag={"min_relevance": 0.2, "k": 2, "confident_relevance": 0.5})
+    return settings_with_docs(tmp_path, DOCS, min_relevance=0.2, k=2, confident_relevance=0.5)
 
 
 @pytest.fixture
