@@ -7,7 +7,7 @@ its neighbours and never quite settles), at 0.25-8 letters per second, with J an
 doubled letters bounced or slid, word gaps, the hand rising from rest along an arc and dropping back
 (passing through shapes that look like letters and are not), placed in front of the right shoulder of
 a real upper body (face and pose from the real Holistic capture in seed-capture/), under random hand
-size, rotation, camera distance (a far signer in a landscape frame: a hand 40-80 px tall, noisier in
+size, rotation, camera distance (a far signer in a landscape frame: a hand 40-110 px tall, noisier in
 palm units), aspect, frame rate, tracking jitter and dropped frames.
 Negatives (hands moving but not fingerspelling) teach the confidence head to stay silent.
 
@@ -48,7 +48,7 @@ class SynthOptions:
     #                          ordinary use starts and ends at rest; the rest start mid-air (a recording cut)
     rise_s: tuple[float, float] = (0.3, 0.9)  # time from rest to the first letter (and from the last to rest)
     rest_depth: tuple[float, float] = (1.2, 2.6)  # the rest position: wrist this many shoulder widths below the shoulders
-    far_rate: float = 0.3  # share of landscape scenes with the signer far away (a small hand, 40-80 px tall)
+    far_rate: float = 0.3  # share of landscape scenes with the signer far away (a small hand, 40-110 px tall)
     far_camera_scale: tuple[float, float] = (0.1, 0.2)  # shoulder width over frame width when far
     pixel_jitter: tuple[float, float] = (0.5, 2.5)  # tracking noise in pixels: a small hand is noisier in palm units
     coarticulation: float = 0.35  # at 8 letters/s a held shape is this far from the letter toward its neighbours
