@@ -42,11 +42,23 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(axis=-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+
+
+def prompt(ids: list[int], length: int, sos_id: int, pad_id: int) -> np.ndarray:
+    """int32[1, length] decoder input: SOS, then `ids`, then PAD."""
+    tokens = np.full((1, length), pad_id, dtype=np.int32)
+    tokens[0, 0] = sos_id
+    tokens[0, 1:1 + len(ids)] = ids
+    return tokens
+
+
 def greedy_decode(step: Step, length: int, sos_id: int, eos_id: int, pad_id: int,
                   n_symbols: int) -> Decoded:
     """Decode up to `length - 1` characters; special ids other than EOS are never emitted."""
-    tokens = np.full((1, length), pad_id, dtype=np.int32)
-    tokens[0, 0] = sos_id
+    tokens = prompt([], length, sos_id, pad_id)
     ids: list[int] = []
     probs: list[float] = []
     for i in range(length - 1):
@@ -68,12 +80,7 @@ def sequence_logprob(step: Step, ids: list[int], length: int, sos_id: int, eos_i
     """log P(ids, then EOS) under the decoder: one teacher-forced call. -inf if it does not fit."""
     if len(ids) > length - 1:
         return float("-inf")
-    tokens = np.full((1, length), pad_id, dtype=np.int32)
-    tokens[0, 0] = sos_id
-    tokens[0, 1:1 + len(ids)] = ids
-    logits = np.asarray(step(tokens))[0, :len(ids) + 1].astype(np.float64)
-    logp = logits - logits.max(-1, keepdims=True)
-    logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
+    logp = log_softmax(np.asarray(step(prompt(ids, length, sos_id, pad_id)))[0, :len(ids) + 1].astype(np.float64))
     targets = list(ids) + [eos_id]
     return float(sum(logp[i, t] for i, t in enumerate(targets)))
 
@@ -123,12 +130,7 @@ def lexicon_beam(step: Step, prefix: list[int], encode: Callable[[str], list[int
             ids = prefix + encode(word)
             if len(ids) >= length - 1:
                 continue
-            tokens = np.full((1, length), pad_id, dtype=np.int32)
-            tokens[0, 0] = sos_id
-            tokens[0, 1:1 + len(ids)] = ids
-            logits = np.asarray(step(tokens))[0, len(ids)].astype(np.float64)
-            logp = logits - logits.max()
-            logp -= np.log(np.exp(logp).sum())
+            logp = log_softmax(np.asarray(step(prompt(ids, length, sos_id, pad_id)))[0, len(ids)].astype(np.float64))
             if word in lexicon.words:
                 done.append((lp + logp[end_id], word))
             grown += [(lp + logp[i], word + c) for c, i in char_ids.items() if word + c in lexicon.prefixes]
