@@ -12,11 +12,14 @@ import pytest
 
 from asl_gpt.config import load_settings
 from asl_gpt.errors import IndexError_, LLMError
+from asl_gpt.rag import bundle as bundle_mod
 from asl_gpt.rag import llm as llm_mod
 from asl_gpt.rag import store as store_mod
+from asl_gpt.rag.bundle import assemble_model
 from asl_gpt.rag.chain import Answer, Assistant, build_assistant
 from asl_gpt.rag.index import KnowledgeBase
-from asl_gpt.rag.llm import ChatModelLLM, EmbeddedServer, LLMEndpoint, assemble_model, is_llm_failure
+from asl_gpt.rag.llm import ChatModelLLM, LLMEndpoint, is_llm_failure
+from asl_gpt.rag.server import EmbeddedServer
 from test_rag_helpers import HashEmbeddings, fake_chat, write
 
 DOC = "# Letters\n\n## Z\n\nThe letter Z is the index finger tracing a zigzag in the air.\n"
@@ -190,8 +193,8 @@ def bundled(tmp_path, monkeypatch):
     mod = types.ModuleType("fakepkg")
     mod.__file__ = str(pkg / "__init__.py")
     monkeypatch.setitem(sys.modules, "fakepkg", mod)
-    spec = llm_mod.BundledModel("tiny", (("fakepkg", "data/part01.bin"),), hashlib.sha256(data).hexdigest(), "-")
-    monkeypatch.setitem(llm_mod.BUNDLED, "tiny", spec)
+    spec = bundle_mod.BundledModel("tiny", (("fakepkg", "data/part01.bin"),), hashlib.sha256(data).hexdigest(), "-")
+    monkeypatch.setitem(bundle_mod.BUNDLED, "tiny", spec)
     return data
 
 

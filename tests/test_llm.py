@@ -10,8 +10,9 @@ import pytest
 
 from asl_gpt.config import load_settings
 from asl_gpt.errors import LLMError
-from asl_gpt.rag import llm as llm_mod
-from asl_gpt.rag.llm import BundledModel, LLMEndpoint, assemble_model, describe_llm_failure
+from asl_gpt.rag import bundle as bundle_mod
+from asl_gpt.rag.bundle import BundledModel, assemble_model
+from asl_gpt.rag.llm import LLMEndpoint, describe_llm_failure
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def fake_parts(tmp_path, monkeypatch):
         monkeypatch.setitem(sys.modules, f"fakepart{i}", mod)
     sha = hashlib.sha256(b"".join(chunks)).hexdigest()
     spec = BundledModel("tiny", (("fakepart1", "data/part01.bin"), ("fakepart2", "data/part02.bin")), sha, "test")
-    monkeypatch.setitem(llm_mod.BUNDLED, "tiny", spec)
+    monkeypatch.setitem(bundle_mod.BUNDLED, "tiny", spec)
     return b"".join(chunks)
 
 
@@ -41,15 +42,15 @@ def test_assembles_once_and_verifies(fake_parts, tmp_path):
 
 
 def test_wrong_checksum_is_refused_and_leaves_nothing(fake_parts, tmp_path, monkeypatch):
-    spec = llm_mod.BUNDLED["tiny"]
-    monkeypatch.setitem(llm_mod.BUNDLED, "tiny", BundledModel("tiny", spec.parts, "0" * 64, "test"))
+    spec = bundle_mod.BUNDLED["tiny"]
+    monkeypatch.setitem(bundle_mod.BUNDLED, "tiny", BundledModel("tiny", spec.parts, "0" * 64, "test"))
     with pytest.raises(LLMError, match="sha256"):
         assemble_model("tiny", tmp_path / "cache")
     assert list((tmp_path / "cache").iterdir()) == []
 
 
 def test_missing_package_and_unknown_model_are_clear(tmp_path, monkeypatch):
-    monkeypatch.setitem(llm_mod.BUNDLED, "gone", BundledModel("gone", (("no_such_pkg_xyz", "a.bin"),), "0", "-"))
+    monkeypatch.setitem(bundle_mod.BUNDLED, "gone", BundledModel("gone", (("no_such_pkg_xyz", "a.bin"),), "0", "-"))
     with pytest.raises(LLMError, match="no-such-pkg-xyz"):
         assemble_model("gone", tmp_path)
     with pytest.raises(LLMError, match="unknown embedded model"):

@@ -88,7 +88,8 @@ class Stack:
 
     def __init__(self, settings, root: Path, docs: Path):
         from asl_gpt.rag.index import KnowledgeBase
-        from asl_gpt.rag.llm import LLMEndpoint, assemble_model
+        from asl_gpt.rag.bundle import assemble_model
+        from asl_gpt.rag.llm import LLMEndpoint
 
         self.base, self.root, self.docs = settings, root, docs
         self.state = root / "state"
@@ -241,7 +242,7 @@ def fault_model(st: Stack) -> list[Row]:
         llm.close()
     import hashlib
 
-    from asl_gpt.rag.llm import BUNDLED
+    from asl_gpt.rag.bundle import BUNDLED
 
     h = hashlib.sha256()
     with open(st.model_path, "rb") as f:

@@ -10,7 +10,9 @@ Modules, one per concern (each external system behind one of them):
   context.py     sentence windows for the prompt (entries kept whole, the fact asked for kept), support checks, quotes
   answerability.py  specific words of the question the passages lack; answer sentences no passage holds
   prompts.py     the answer prompt
-  llm.py         the embedded llama.cpp server (xllamacpp) and the OpenAI-compatible client
+  bundle.py      weights split across registry packages, joined once and checked by sha256
+  server.py      the embedded llama.cpp server (xllamacpp) in a child process
+  llm.py         the LLM endpoint: the embedded server or any OpenAI-compatible one, one client for both
   chain.py       `Assistant`: correct → retrieve → gate → prompt | LLM (streaming) → `Answer`
   evaluation.py  noise model and hit rate, for the benchmark and tests
 
