@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from asl_gpt.config import load_settings
-from asl_gpt.rag.answerability import drop_ungrounded, grounded, key_terms, missing_terms
+from asl_gpt.rag.answerability import acronyms, acronyms_of, drop_ungrounded, grounded, key_terms, missing_terms
 from asl_gpt.rag.chain import build_assistant, rewrite_follow_up
 from asl_gpt.rag.context import ContextOptions, best_sentences, names, question_kind, window
 from asl_gpt.rag.correction import Corrector, pairs_of, vocabulary_of
@@ -105,6 +105,24 @@ def test_key_terms_are_names_made_up_words_and_numbers_not_common_words():
     assert key_terms("who won the football world cup in 2018") == ["2018"]
     assert key_terms("how fast should i go") == [] and key_terms("what is the capital of france") == ["france"]
     assert key_terms("What is the RID?") == ["rid"] and key_terms("What year did World War II end?") == []
+
+
+def test_an_abbreviation_of_the_documents_typed_in_lower_case_is_a_name_when_it_is_the_topic():
+    known = acronyms_of([(KNOWLEDGE / "20-interpreters-and-working-with-them.md").read_text(),
+                         "The Individuals with Disabilities Education Act (IDEA) covers school. Say HELLO and DOG."])
+    assert {"rid", "nic", "cdi", "idea"} <= known and not {"hello", "dog"} & known  # glosses are not abbreviations
+    assert key_terms("whats rid", known=known) == ["rid"] and key_terms("whats rid") == []
+    assert acronyms("whats idea", known) == {"idea"}
+    assert acronyms("any idea who won the world cup", known) == set()  # there "idea" is the English word
+    assert acronyms("how do you get rid of a cold", known) == set()
+
+
+def test_a_lower_case_abbreviation_finds_its_passage_though_the_search_does_not(settings, kb, tmp_path):
+    write(tmp_path / "kb" / "rid.md", "# Interpreters\n\n## Certification\n\nThe Registry of Interpreters for the "
+                                      "Deaf (RID), founded in 1964, is the national professional organization.\n")
+    kb.index()
+    question, _, passages, unknown, _ = build_assistant(settings, kb, fake_chat()).find("whats rid")
+    assert unknown == [] and any("(RID)" in p.text for p in passages)
 
 
 def test_misspelt_and_inflected_words_are_not_missing():

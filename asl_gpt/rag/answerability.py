@@ -46,15 +46,29 @@ def specific(word: str, english: dict[str, int] | None = None) -> bool:
     return english.get(word, 0) < MIN_COMMON
 
 
-def acronyms(question: str) -> set[str]:
-    """Words typed in capitals ("What is the RID?"): names of things even when they spell a common word."""
-    return {w.lower() for w in re.findall(r"\b[A-Z]{3,6}\b", question or "")
-            if w != "ASL" and not re.fullmatch(r"[IVXLC]+", w)}  # not Roman numerals ("World War II")
+def acronyms(question: str, known: frozenset[str] | set[str] = frozenset()) -> set[str]:
+    """Words typed in capitals ("What is the RID?"): names of things even when they spell a common word. Also an
+    abbreviation of the documents (`known`, see `acronyms_of`) typed in lower case ("whats rid", as signed) when it
+    is the question's only topic: in "any idea who won the cup" the word is the English one."""
+    typed = {w.lower() for w in re.findall(r"\b[A-Z]{3,6}\b", question or "")
+             if not re.fullmatch(r"[IVXLC]+", w)}  # not Roman numerals ("World War II")
+    topic = [w for w in tokenize(question or "") if w not in STOPWORDS and w not in GENERIC]
+    if len(topic) == 1 and topic[0] in known:
+        typed.add(topic[0])
+    return typed - {"asl"}  # the topic of everything here: names nothing in particular
 
 
-def key_terms(question: str, english: dict[str, int] | None = None) -> list[str]:
-    """The question's specific words (and acronyms typed in capitals), in order, once each."""
-    caps = acronyms(question)
+def acronyms_of(texts) -> set[str]:
+    """The abbreviations `texts` introduce in parentheses after what they stand for ("Registry of Interpreters
+    for the Deaf (RID)"), lower-cased. Not every word in capitals: glosses (DOG, THANK-YOU) are common words."""
+    return {w.lower() for t in texts for w in re.findall(r"\(([A-Z]{2,6})s?\)", t)}
+
+
+def key_terms(question: str, english: dict[str, int] | None = None,
+              known: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """The question's specific words (and acronyms, typed in capitals or `known` to the documents), in order,
+    once each."""
+    caps = acronyms(question, known)
     out: list[str] = []
     for w in tokenize(question):
         w = w.split("'")[0]
@@ -85,10 +99,11 @@ def present(term: str, words: set[str]) -> bool:
                for w in words if w.isalpha() and len(w) >= 3)
 
 
-def missing_terms(question: str, passages: list[str], english: dict[str, int] | None = None) -> list[str]:
+def missing_terms(question: str, passages: list[str], english: dict[str, int] | None = None,
+                  known: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """The question's specific words that no passage contains (spelling variants count as contained)."""
     words = set(tokenize(" ".join(passages)))
-    return [t for t in key_terms(question, english) if not present(t, words)]
+    return [t for t in key_terms(question, english, known) if not present(t, words)]
 
 
 def _specifics(sentence: str, english: dict[str, int]) -> set[str]:
@@ -154,4 +169,4 @@ def drop_ungrounded(text: str, passages: dict[int, str], english: dict[str, int]
     return "".join(out).strip(), dropped
 
 
-__all__ = ["GENERIC", "drop_ungrounded", "grounded", "key_terms", "missing_terms", "present", "specific"]
+__all__ = ["GENERIC", "acronyms", "acronyms_of", "drop_ungrounded", "grounded", "key_terms", "missing_terms", "present", "specific"]

@@ -374,8 +374,9 @@ class Assistant:
         texts = [f"{p.title} {p.section} {p.text}" for p in passages]
         unknown: list[str] = []
         k = self.settings.rag.k
-        caps = acronyms(question)
-        for term in missing_terms(question, texts, english):
+        known = self.kb.acronyms()
+        caps = acronyms(question, known)
+        for term in missing_terms(question, texts, english, known):
             word = self._in_index(term)
             if word is None:
                 fixed = self.correct_query(term).corrected

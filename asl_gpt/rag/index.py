@@ -88,6 +88,7 @@ class _Corpus:
     pairs: Counter = field(default_factory=Counter)  # adjacent word pairs ("deaf", "president"): phrase correction
     texts: dict = field(default_factory=dict)  # chunk id -> (section, text): definitions and headings looked up in all
     preferred: dict = field(default_factory=dict)  # query -> ids of chunks answering it by form (retrieval.preferred)
+    acronyms: frozenset = frozenset()  # words the documents write in capitals ("rid" for RID): names, however typed
 
 
 class KnowledgeBase:
@@ -244,16 +245,23 @@ class KnowledgeBase:
             texts.append(Chunk(chunk.id, chunk.text, chunk.metadata).embed_text)
             vecs.append(chunk.embedding)
             parts[chunk.id] = (str(chunk.metadata.get("section", "")), chunk.text)
+        from asl_gpt.rag.answerability import acronyms_of
         from asl_gpt.rag.correction import pairs_of, vocabulary_of
 
         emb = np.asarray(vecs, dtype=np.float32) if vecs else None
-        self._corpus = _Corpus(gen, count, KeywordIndex(ids, texts, emb), vocabulary_of(texts), pairs_of(texts), parts)
+        self._corpus = _Corpus(gen, count, KeywordIndex(ids, texts, emb), vocabulary_of(texts), pairs_of(texts), parts,
+                               acronyms=frozenset(acronyms_of(texts)))
         return self._corpus
 
     def vocabulary(self) -> Counter:
         """Word counts of the indexed text (the corrector's domain lexicon)."""
         with self._read():
             return self._load_corpus().vocabulary
+
+    def acronyms(self) -> frozenset[str]:
+        """The words the indexed text writes in capitals (lower-cased): "rid" names the RID, however typed."""
+        with self._read():
+            return self._load_corpus().acronyms
 
     def word_pairs(self) -> Counter:
         """Counts of adjacent word pairs in the indexed text (the corrector's phrases)."""
