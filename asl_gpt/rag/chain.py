@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -31,7 +32,7 @@ from asl_gpt.errors import AslGptError, InputError, LLMError
 from asl_gpt.rag.answerability import GENERIC, MIN_COMMON, acronyms, drop_ungrounded, missing_terms, present
 from asl_gpt.rag.context import ContextOptions, best_sentences, quoted_answer, supported, window
 from asl_gpt.rag.correction import STOPWORDS, Correction, Corrector, tokenize, weighted_distance
-from asl_gpt.rag.index import KnowledgeBase, display_path
+from asl_gpt.rag.index import IndexStats, KnowledgeBase, display_path
 from asl_gpt.rag.prompts import PROMPT, format_passages
 from asl_gpt.rag.retrieval import Passage
 
@@ -49,6 +50,17 @@ class LLM(Protocol):
     def recover(self) -> None: ...  # after a failed request: restart what must be restarted
     def restart(self, start: bool = True) -> None: ...
     def describe_failure(self, e: BaseException, partial: bool = False) -> str: ...  # one line
+    def close(self) -> None: ...
+
+
+class Retriever(Protocol):
+    """What the chain needs from a knowledge base: `index.KnowledgeBase` (the product) implements it."""
+
+    def search(self, query: str) -> list[Passage]: ...  # the passages that pass the relevance gate, best first
+    def vocabulary(self) -> Counter: ...  # indexed word -> count: spelling correction and rare-word weights
+    def word_pairs(self) -> Counter: ...  # adjacent indexed word pairs: phrase correction
+    def passages_with(self, word: str, n: int = 1) -> list[Passage]: ...  # the best chunks holding `word`
+    def stats(self) -> IndexStats: ...  # a refusal names how many documents were searched
     def close(self) -> None: ...
 
 _CITATION = re.compile(r"\[(\d+)\]")
@@ -236,8 +248,9 @@ def finalize_citations(text: str, sources: tuple[Source, ...]) -> tuple[str, tup
 class Assistant:
     """Answers questions from the knowledge base. The CLI and the app both use this."""
 
-    def __init__(self, settings, kb: KnowledgeBase, llm: LLM, context: ContextOptions = ContextOptions()):
-        """`llm`: the product's `LLMEndpoint`, or a `ChatModelLLM` around a LangChain chat model."""
+    def __init__(self, settings, kb: Retriever, llm: LLM, context: ContextOptions = ContextOptions()):
+        """`kb`: the product's `KnowledgeBase`; `llm`: its `LLMEndpoint`, or a `ChatModelLLM` around a LangChain
+        chat model."""
         self.settings = settings
         self.kb = kb
         self.llm = llm
@@ -531,4 +544,4 @@ def build_assistant(settings, kb: KnowledgeBase | None = None, chat_model=None,
     return Assistant(settings, kb, llm, context)
 
 
-__all__ = ["Answer", "Assistant", "Event", "LLMError", "Retrieved", "Source", "Token", "build_assistant"]
+__all__ = ["Answer", "Assistant", "Event", "LLM", "LLMError", "Retrieved", "Retriever", "Source", "Token", "build_assistant"]
