@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -30,9 +29,10 @@ from typing import Protocol
 
 from asl_gpt.errors import AslGptError, InputError, LLMError
 from asl_gpt.rag.answerability import GENERIC, MIN_COMMON, acronyms, drop_ungrounded, missing_terms, present
-from asl_gpt.rag.context import ContextOptions, best_sentences, quoted_answer, supported, window
+from asl_gpt.rag.context import (ContextOptions, Source, best_sentences, finalize_citations, quoted_answer,
+                                  substantive, supported, to_sources, window)
 from asl_gpt.rag.correction import STOPWORDS, Correction, Corrector, tokenize, weighted_distance
-from asl_gpt.rag.index import IndexStats, KnowledgeBase, display_path
+from asl_gpt.rag.index import IndexStats, KnowledgeBase
 from asl_gpt.rag.prompts import PROMPT, format_passages
 from asl_gpt.rag.retrieval import Passage
 
@@ -62,21 +62,6 @@ class Retriever(Protocol):
     def passages_with(self, word: str, n: int = 1) -> list[Passage]: ...  # the best chunks holding `word`
     def stats(self) -> IndexStats: ...  # a refusal names how many documents were searched
     def close(self) -> None: ...
-
-_CITATION = re.compile(r"\[(\d+)\]")
-# Not after an initial ("I. King Jordan") or a title ("Stokoe Jr. published").
-_SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr)\.)(?<!\bMrs\.)(?=\s)|(?<=\n)")
-
-
-@dataclass(frozen=True)
-class Source:
-    n: int  # the citation number: [n] in the answer
-    path: str  # shown to people (relative to the project when inside it)
-    title: str
-    section: str
-    passage: str
-    score: float  # cosine similarity to the question
-    cited: bool = False  # the answer cites [n]
 
 
 @dataclass(frozen=True)
@@ -190,59 +175,6 @@ def _answered_questions(history, turns: int) -> list[str]:
 def _quote_terms(terms: list[str]) -> str:
     quoted = [f'"{t}"' for t in terms]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-
-
-def to_sources(passages: list[Passage]) -> tuple[Source, ...]:
-    return tuple(Source(n, display_path(p.source), p.title, p.section, p.text, round(p.score, 4))
-                 for n, p in enumerate(passages, 1))
-
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in tokenize(text) if w not in STOPWORDS and len(w) > 2}
-
-
-def attribute_sentences(text: str, sources: tuple[Source, ...], min_overlap: float = 0.5) -> str:
-    """Append [n] to each uncited sentence whose content words come mostly from passage n.
-
-    Small models often cite nothing; the attribution is computed from the text itself, never assumed.
-    """
-    words = {s.n: _content_words(f"{s.title} {s.section} {s.passage}") for s in sources}
-    out = []
-    for sentence in _SENTENCE.split(text):
-        body = sentence.rstrip()
-        cw = _content_words(body)
-        if body and cw and not _CITATION.search(body):
-            n, best = max(((n, len(cw & w) / len(cw)) for n, w in words.items()), key=lambda x: x[1],
-                          default=(0, 0.0))
-            if best >= min_overlap:
-                m = re.search(r"[.!?]+$", body)
-                body = f"{body[:m.start()]} [{n}]{m.group(0)}" if m else f"{body} [{n}]"
-        out.append(body + sentence[len(sentence.rstrip()):])
-    return "".join(out)
-
-
-def substantive(text: str, min_words: int = 4) -> bool:
-    """Has the answer real words beyond citation markers and "Passage" labels? (Numbers count: "1817 [1].")"""
-    words = [w for w in tokenize(_CITATION.sub(" ", text)) if (w.isalpha() and w != "passage") or w.isdigit()]
-    return len(words) >= min_words
-
-
-def finalize_citations(text: str, sources: tuple[Source, ...]) -> tuple[str, tuple[Source, ...]]:
-    """Remove markers that name no passage, attribute uncited sentences, mark the cited sources."""
-    valid = {s.n for s in sources}
-    # Small models echo the prompt's passage labels ('(from "Title", section "S"): [1] ...',
-    # "Passage [1] states that ..."): the label is not part of the answer.
-    text = re.sub(r'(?m)^\s*(?:Passage \[\d+\] )?\(from "[^"\n]*"(?:, section "[^"\n]*")?\):?\s*', "", text)
-    text = re.sub(r"(?im)^\s*passage \[(\d+)\] (?:states|says|explains|mentions) that\s+(\w)",
-                  lambda m: m.group(2).upper(), text)
-    # A run of markers opening the answer or a line ("[1] The letter…") cites nothing in particular:
-    # drop it and let the sentence be attributed from its words.
-    text = re.sub(r"(?m)^(\s*\[\d+\]\s*)+", "", text)
-    cleaned = _CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
-    cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
-    cleaned = attribute_sentences(cleaned, sources)
-    cited = {int(n) for n in _CITATION.findall(cleaned)}
-    return cleaned, tuple(Source(**{**s.__dict__, "cited": s.n in cited}) for s in sources)
 
 
 class Assistant:
