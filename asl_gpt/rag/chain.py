@@ -29,8 +29,8 @@ from typing import Protocol
 
 from asl_gpt.errors import AslGptError, InputError, LLMError
 from asl_gpt.rag.answerability import GENERIC, MIN_COMMON, acronyms, drop_ungrounded, missing_terms, present
-from asl_gpt.rag.context import (ContextOptions, Source, best_sentences, finalize_citations, quoted_answer,
-                                  substantive, supported, to_sources, window)
+from asl_gpt.rag.context import (ContextOptions, Source, best_sentences, context_options, finalize_citations,
+                                  quoted_answer, substantive, supported, to_sources, window)
 from asl_gpt.rag.correction import STOPWORDS, Correction, Corrector, tokenize, weighted_distance
 from asl_gpt.rag.index import IndexStats, KnowledgeBase
 from asl_gpt.rag.prompts import PROMPT, format_passages
@@ -180,13 +180,13 @@ def _quote_terms(terms: list[str]) -> str:
 class Assistant:
     """Answers questions from the knowledge base. The CLI and the app both use this."""
 
-    def __init__(self, settings, kb: Retriever, llm: LLM, context: ContextOptions = ContextOptions()):
+    def __init__(self, settings, kb: Retriever, llm: LLM, context: ContextOptions | None = None):
         """`kb`: the product's `KnowledgeBase`; `llm`: its `LLMEndpoint`, or a `ChatModelLLM` around a LangChain
-        chat model."""
+        chat model; `context`: by default from the settings."""
         self.settings = settings
         self.kb = kb
         self.llm = llm
-        self.context = context
+        self.context = context or context_options(settings)
         self._corrector: tuple[int, Corrector] | None = None
         self._llm_failed = False  # the last request failed: check the LLM before the next one
 
@@ -464,7 +464,7 @@ class Assistant:
 
 
 def build_assistant(settings, kb: KnowledgeBase | None = None, chat_model=None,
-                    context: ContextOptions = ContextOptions()) -> Assistant:
+                    context: ContextOptions | None = None) -> Assistant:
     """The product's assistant: the knowledge base per settings and the configured (or embedded) LLM.
 
     `chat_model`, a LangChain chat model, replaces the endpoint (tests pass a fake one).

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from asl_gpt.config import LLMConfig as _LLM
 from asl_gpt.rag.correction import STOPWORDS, tokenize
 
 if TYPE_CHECKING:
@@ -31,13 +32,20 @@ _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 
 @dataclass(frozen=True)
 class ContextOptions:
+    """Built from the settings (`context_options`); the answer cap is the settings' (llm.max_tokens), the rest are
+    this class's own, tuned on knowledge/ with `asl-gpt bench answers`."""
     window_chars: int = 480  # per passage: the best-matching sentences and their neighbours, up to this many characters
     neighbours: int = 1  # sentences kept on each side of the best match (context for pronouns)
     min_support: float = 0.6  # share of the answer's content words that must occur in the passages or the question
     quote_sentences: int = 2  # sentences quoted when the model's answer is unusable
-    answer_tokens: int = 160  # the LLM's answer cap: two to four sentences; more is wasted time on two cores
+    answer_tokens: int = _LLM.max_tokens  # the LLM's answer cap (llm.max_tokens)
     first_chars: int = 800  # the best passage: a whole short section when it fits, else a window this long
     kind_bonus: float = 1.0  # a matching sentence holding the fact asked (who: a name, when: a year) counts 1 + this
+
+
+def context_options(settings) -> ContextOptions:
+    """What the chain reads and caps, from the settings."""
+    return ContextOptions(answer_tokens=settings.llm.max_tokens)
 
 
 def sentences(text: str) -> list[str]:
