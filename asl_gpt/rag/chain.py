@@ -293,7 +293,7 @@ class Assistant:
                     return c.corrected, q2, fixed, c
         return question, query, passages, correction
 
-    def _in_index(self, term: str) -> str | None:
+    def in_index(self, term: str) -> str | None:
         """The indexed word `term` stands for (itself, or its spelling correction), or None."""
         vocab = self.kb.vocabulary()
         if term in vocab:
@@ -321,7 +321,7 @@ class Assistant:
         k = self.settings.rag.k
         caps = acronyms(question)
         for term in missing_terms(question, texts, english):
-            word = self._in_index(term)
+            word = self.in_index(term)
             if word is None:
                 fixed = self.correct_query(term).corrected
                 if fixed != term and english.get(fixed, 0) >= MIN_COMMON and weighted_distance(term, fixed, 1.0) <= 1.0:

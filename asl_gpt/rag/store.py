@@ -21,6 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 from urllib.parse import urlparse
 
 from asl_gpt.errors import IndexError_
@@ -108,11 +109,15 @@ class StoredChunk:
 class ChromaStore:
     """One collection, reached through the embedded persistent client or a server URL (same code path)."""
 
-    def __init__(self, state_dir: Path, collection: str, url: str = "", embedding_model: str = ""):
+    def __init__(self, state_dir: Path, collection: str, url: str = "", embedding_model: str = "",
+                 wrap_collection: Callable[[Any], Any] | None = None):
+        """`wrap_collection`: every Chroma collection opened passes through it (the fault tests' seam: a collection
+        that fails as Chroma does on a full disk)."""
         self.state_dir = Path(state_dir)
         self.url = url
         self.name = collection
         self.embedding_model = embedding_model
+        self._wrap = wrap_collection
         self.persist_dir = self.state_dir / "chroma"
         self._gen_file = self.state_dir / "index.generation"
         self._client = None
@@ -193,6 +198,8 @@ class ChromaStore:
                     raise IndexError_(self._describe(e, "opening the collection")) from e
                 raise IndexError_(f"cannot open the collection {self.name!r} ({type(e).__name__}: {str(e)[:120]}); "
                                   "rebuild it with `asl-gpt index --rebuild`") from e
+            if self._wrap is not None:
+                self._col = self._wrap(self._col)
             built_with = (self._col.metadata or {}).get("embedding_model")
             if built_with and self.embedding_model and built_with != self.embedding_model:
                 self._col = None
@@ -209,6 +216,11 @@ class ChromaStore:
             from chromadb.api.client import SharedSystemClient
 
             SharedSystemClient.clear_system_cache()
+
+    @property
+    def reading_copy(self) -> bool:
+        """Are reads served from a private copy of the index (it is read-only, or its disk is full)?"""
+        return self._on_copy or self._copy_reads
 
     def generation(self) -> str:
         try:
