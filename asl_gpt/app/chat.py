@@ -22,8 +22,8 @@ import uuid
 from typing import Iterator
 
 from asl_gpt.app.pending import Turn
-from asl_gpt.app.wording import web_text
-from asl_gpt.errors import AslGptError
+from asl_gpt.app.wording import WEB_FIXES, web_text
+from asl_gpt.errors import AslGptError, advised
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def answer_turn(backend, q: Turn, chat: list[dict], turns: list[dict]) -> Iterat
     except AslGptError as e:
         if answer not in chat:
             chat.append(answer)
-        msg = web_text(str(e))
+        msg = web_text(e)
         answer["content"] = f"⚠ {markdown_text(msg)}"
         yield _snap(chat), list(turns), markdown_text(msg)
 
@@ -140,7 +140,7 @@ def _final(chat, turns, answer, ev):
         chat.extend(sources_messages(ev.sources))
         status = f"answered in {ev.timings.get('total_s', 0):.1f} s"
     elif ev.status == "not_found":
-        answer["content"] = web_text(ev.text)  # its advice names the CLI
+        answer["content"] = web_text(advised(ev.text, ev.fix, WEB_FIXES))
         status = "not in the knowledge base"
     else:  # llm_error: what streamed (if anything), the failure, and the passages found
         shown = (markdown_text(ev.text) + "\n\n") if ev.text else ""

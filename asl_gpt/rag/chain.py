@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from asl_gpt.errors import AslGptError, InputError, LLMError
+from asl_gpt.errors import AslGptError, Fix, InputError, LLMError
 from asl_gpt.rag.answerability import GENERIC, MIN_COMMON, acronyms, drop_ungrounded, missing_terms, present
 from asl_gpt.rag.context import (ContextOptions, Source, best_sentences, context_options, finalize_citations,
                                   quoted_answer, substantive, supported, to_sources, window)
@@ -88,6 +88,7 @@ class Answer:
     correction: Correction | None = None  # set when the question came from fingerspelling (raw kept there)
     timings: dict = field(default_factory=dict)  # retrieval_s, first_token_s, total_s, tokens
     quoted: bool = False  # the text quotes the passages because the model's own answer was unusable
+    fix: Fix | None = None  # for "not_found": what the user can do, which each surface words (errors.advised)
 
     @property
     def cited_sources(self) -> tuple[Source, ...]:
@@ -230,7 +231,8 @@ class Assistant:
             raise InputError("the question is empty")
         limit = self.settings.rag.max_question_chars
         if len(q) > limit:
-            raise InputError(f"the question is {len(q)} characters long; the limit is {limit} (rag.max_question_chars)")
+            raise InputError(f"the question is {len(q)} characters long; the limit is {limit}",
+                             setting="rag.max_question_chars")
         return q
 
     def retrieve(self, question: str, history=None) -> list[Passage]:
@@ -371,9 +373,9 @@ class Assistant:
             n = self.kb.stats().documents
             what = (f"The knowledge base does not mention {_quote_terms(unknown)}: I could not find anything about "
                     "it" if unknown else "I could not find anything about that in the knowledge base")
-            text = (f"{what} ({n} documents indexed), {REFUSAL_MARK}. Try other words, "
-                    "or add documents with `asl-gpt index`.")
-            yield Answer(question, text, (), "not_found", correction=correction, timings=timings)
+            text = f"{what} ({n} documents indexed), {REFUSAL_MARK}."
+            yield Answer(question, text, (), "not_found", correction=correction, timings=timings,
+                         fix=Fix.ADD_DOCUMENTS)
             return
         parts: list[str] = []  # the text shown so far (tokens yielded)
         t1 = time.perf_counter()
