@@ -82,7 +82,9 @@ class LLMConfig:
     api_key: str = ""  # sent as the bearer token to base_url
     model: str = ""  # model name at the endpoint; empty for the embedded model
     temperature: float = 0.1
-    max_tokens: int = 320  # answer length cap
+    # The answer's cap in tokens, the one source of the chain's (ContextOptions.answer_tokens): two to four
+    # sentences; more is wasted time on two cores.
+    max_tokens: int = 160
     timeout_s: float = 120.0  # per request
     # Measured on 2 cores with the camera streaming (README "Answers"): one writing thread (two spin-wait on each
     # other while Holistic holds a core: 8.5 -> 25 tokens/s), two for reading the prompt (first token 2.6 s, not

@@ -262,21 +262,48 @@ def test_a_read_only_state_folder_still_answers_and_refuses_indexing_in_one_line
         kb.index()
 
 
-def test_store_failures_are_one_line_and_bugs_are_not(kb, monkeypatch):
+class CountFails:
+    """A Chroma collection (the store's `wrap_collection` seam) whose `count` raises `fault["with"]` while it is
+    set and, with `fault["once"]`, only the first time; everything else is the real collection's."""
+
+    def __init__(self, col, fault: dict):
+        self.col, self.fault = col, fault
+
+    def __getattr__(self, name):
+        return getattr(self.col, name)
+
+    def count(self):
+        err = self.fault.get("with")
+        if err is not None:
+            if self.fault.get("once"):
+                self.fault["with"] = None
+            raise err
+        return self.col.count()
+
+
+def _store_with(settings, kb, fault: dict) -> store_mod.ChromaStore:
+    """A second store over the indexed `kb`'s collection whose collections count as `fault` says."""
+    return store_mod.ChromaStore(settings.paths.state_dir, settings.rag.collection,
+                                 embedding_model=kb.store.embedding_model,
+                                 wrap_collection=lambda col: CountFails(col, fault))
+
+
+def test_store_failures_are_one_line_and_bugs_are_not(kb, settings):
     class InternalError(Exception):
         pass
 
     InternalError.__module__ = "chromadb.errors"
-    col = kb.store._collection()
-    monkeypatch.setattr(type(col), "count", lambda self: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space")))
+    fault: dict = {}
+    store = _store_with(settings, kb, fault)
+    fault["with"] = OSError(errno.ENOSPC, "No space")
     with pytest.raises(IndexError_, match="is full.*run `asl-gpt index` again"):
-        kb.store.count()
-    monkeypatch.setattr(type(col), "count", lambda self: (_ for _ in ()).throw(InternalError("Failed to apply logs")))
+        store.count()
+    fault["with"] = InternalError("Failed to apply logs")
     with pytest.raises(IndexError_, match="failed while counting chunks"):
-        kb.store.count()
-    monkeypatch.setattr(type(col), "count", lambda self: (_ for _ in ()).throw(TypeError("a bug")))
+        store.count()
+    fault["with"] = TypeError("a bug")
     with pytest.raises(TypeError):
-        kb.store.count()
+        store.count()
 
 
 def test_the_index_is_read_through_the_store_only():
@@ -331,25 +358,17 @@ def test_a_read_only_index_is_searched_from_a_copy_and_never_written(kb, setting
     monkeypatch.setattr(store_mod, "_writable", lambda folder: False)  # as on a read-only mount
     ro = KnowledgeBase(settings, embeddings=HashEmbeddings())
     hits = ro.search(QUESTION)
-    assert hits and hits[0].section == "Z" and ro.store._on_copy
+    assert hits and hits[0].section == "Z" and ro.store.reading_copy
     write(settings.paths.knowledge_dir / "more.md", "# More\n\nThe letter J traces a hook.\n")
     with pytest.raises(IndexError_, match="read-only: it can be searched, not changed"):
         ro.index()
 
 
-def test_a_full_disk_that_stops_reads_falls_back_to_a_copy_until_the_next_write(kb, monkeypatch):
-    col_type = type(kb.store._collection())
-    real_count = col_type.count
-    calls = {"n": 0}
-
-    def count(self):  # Chroma on a full disk: the first read fails (it cannot apply its log)
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_count(self)
-
-    monkeypatch.setattr(col_type, "count", count)
-    assert kb.store.count() == 1 and kb.store._on_copy  # answered from a copy
+def test_a_full_disk_that_stops_reads_falls_back_to_a_copy_until_the_next_write(kb, settings):
+    # Chroma on a full disk: the first read fails (it cannot apply its log)
+    fault = {"with": OSError(errno.ENOSPC, "No space left on device"), "once": True}
+    kb = KnowledgeBase(settings, embeddings=HashEmbeddings(), store=_store_with(settings, kb, fault))
+    assert kb.store.count() == 1 and kb.store.reading_copy  # answered from a copy
     assert kb.search(QUESTION)
     kb.store.bump_generation()  # an index run starts: it writes the index itself
-    assert not kb.store._on_copy and not kb.store._copy_reads
+    assert not kb.store.reading_copy

@@ -252,6 +252,6 @@ def test_a_follow_up_naming_its_own_topic_keeps_its_own_passages(settings, kb):
 
 def test_an_inflected_form_of_an_indexed_word_is_not_unknown(settings, kb):
     assistant = build_assistant(settings, kb, fake_chat())
-    assert assistant._in_index("zorblat") is None  # not in this index at all
-    assert assistant._in_index("fingerspel") in ("fingerspell", "fingerspelling")
-    assert assistant._in_index("hartfords") == "hartford"
+    assert assistant.in_index("zorblat") is None  # not in this index at all
+    assert assistant.in_index("fingerspel") in ("fingerspell", "fingerspelling")
+    assert assistant.in_index("hartfords") == "hartford"

@@ -376,28 +376,32 @@ def test_messages_and_status_text():
 
 
 def test_messages_speak_of_the_knowledge_tab_and_never_show_server_paths():
-    from asl_gpt.app.wording import web_text
+    from asl_gpt.app.wording import WEB_FIXES, web_text
+    from asl_gpt.errors import Fix, IndexError_, InputError, advised
 
-    assert web_text("Try other words, or add documents with `asl-gpt index`.") == \
-        "Try other words, or add documents in the **Knowledge** tab."
-    assert "`" not in web_text("the index is corrupt; rebuild it with `asl-gpt index --rebuild`")
+    # The error names its fix; the CLI (str) and the page each word it.
+    assert advised("I could not find anything.", Fix.ADD_DOCUMENTS, WEB_FIXES) == \
+        "I could not find anything. Try other words, or add documents in the **Knowledge** tab."
+    corrupt = IndexError_("the index is corrupt", Fix.REBUILD_INDEX)
+    assert "`asl-gpt index --rebuild`" in str(corrupt) and "`" not in web_text(corrupt)
     up = "/tmp/gradio/0a1b2c/my clip.mp4"
     assert web_text(f"cannot read video {up}: OpenCV does not recognise its format", (up,)) == \
         "cannot read video my clip.mp4: OpenCV does not recognise its format"
     assert web_text("model file not found: /srv/app/models/default.tflite") == "model file not found: default.tflite"
     assert "http://127.0.0.1:8080/v1" in web_text("cannot reach the LLM at http://127.0.0.1:8080/v1")
-    assert web_text("the limit is 2000 (rag.max_question_chars)") == "the limit is 2000"
+    too_long = InputError("the limit is 2000", setting="rag.max_question_chars")
+    assert str(too_long) == "the limit is 2000 (rag.max_question_chars)" and web_text(too_long) == "the limit is 2000"
     chat, _, _ = list(answer_turn(NotFoundAssistant(), Turn("q", "typed"), [], []))[-1]
     assert "Knowledge** tab" in chat[-1]["content"] and "asl-gpt" not in chat[-1]["content"]
 
 
 class NotFoundAssistant:
     def ask_stream(self, question, history=None, raw=None):
+        from asl_gpt.errors import Fix
         from asl_gpt.rag.chain import Answer, Retrieved
 
         yield Retrieved(question, (), None)
-        yield Answer(question, "I could not find anything. Try other words, or add documents with `asl-gpt index`.",
-                     (), "not_found")
+        yield Answer(question, "I could not find anything.", (), "not_found", fix=Fix.ADD_DOCUMENTS)
 
 
 # -- the Blocks ------------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ import uuid
 from typing import Iterator
 
 from asl_gpt.app.pending import Turn
-from asl_gpt.app.wording import web_text
-from asl_gpt.errors import AslGptError
+from asl_gpt.app.wording import WEB_FIXES, web_text
+from asl_gpt.errors import AslGptError, advised
 
 log = logging.getLogger(__name__)
 
@@ -100,28 +100,30 @@ def answer_turn(backend, q: Turn, chat: list[dict], turns: list[dict]) -> Iterat
     user = user_message(q)
     chat.append(user)
     yield _snap(chat), list(turns), "searching the knowledge base…"
+    from asl_gpt.rag.chain import Answer, Retrieved, Token  # lazily: the chain loads LangChain
+
     answer = {"role": "assistant", "content": ""}
     said = ""  # the LLM's words so far, as written (escaped whole at each token: an indent spans tokens)
     try:
         events = backend.ask_stream(q.text, history=turns, raw=(q.recognised or None) if q.source == "signed" else None)
         for ev in events:
-            kind = type(ev).__name__
-            if kind == "Retrieved":
-                corrected = ev.correction.corrected if ev.correction is not None else None
-                chat[-1] = user_message(q, corrected, ev.query)  # the raw, corrected and asked forms
-                chat.append(answer)
-                yield _snap(chat), list(turns), f"{len(ev.sources)} passages found; waiting for the LLM…"
-            elif kind == "Token":
-                said += ev.text
-                answer["content"] = markdown_text(said)  # streamed as it comes (the LLM's words, not an error)
-                yield _snap(chat), list(turns), "answering…"
-            elif kind == "Answer":
-                yield from _final(chat, turns, answer, ev)
-                return
+            match ev:
+                case Retrieved():
+                    corrected = ev.correction.corrected if ev.correction is not None else None
+                    chat[-1] = user_message(q, corrected, ev.query)  # the raw, corrected and asked forms
+                    chat.append(answer)
+                    yield _snap(chat), list(turns), f"{len(ev.sources)} passages found; waiting for the LLM…"
+                case Token():
+                    said += ev.text
+                    answer["content"] = markdown_text(said)  # streamed as it comes (the LLM's words, not an error)
+                    yield _snap(chat), list(turns), "answering…"
+                case Answer():
+                    yield from _final(chat, turns, answer, ev)
+                    return
     except AslGptError as e:
         if answer not in chat:
             chat.append(answer)
-        msg = web_text(str(e))
+        msg = web_text(e)
         answer["content"] = f"⚠ {markdown_text(msg)}"
         yield _snap(chat), list(turns), markdown_text(msg)
 
@@ -138,7 +140,7 @@ def _final(chat, turns, answer, ev):
         chat.extend(sources_messages(ev.sources))
         status = f"answered in {ev.timings.get('total_s', 0):.1f} s"
     elif ev.status == "not_found":
-        answer["content"] = web_text(ev.text)  # its advice names the CLI
+        answer["content"] = web_text(advised(ev.text, ev.fix, WEB_FIXES))
         status = "not in the knowledge base"
     else:  # llm_error: what streamed (if anything), the failure, and the passages found
         shown = (markdown_text(ev.text) + "\n\n") if ev.text else ""

@@ -104,7 +104,7 @@ def upload_and_index(services, probe, files: list[str], progress=None) -> str:
 
 def _md(text) -> str:
     """A message for the Markdown status box: the app's wording (no CLI, no server paths), escaped."""
-    return markdown_text(web_text(str(text)))
+    return markdown_text(web_text(text))
 
 
 def safe_name(name: str) -> str:

@@ -64,7 +64,7 @@ class StatusProbe:
             s = IndexStatus(st.documents > 0, st.documents, st.chunks,
                             "" if st.documents else "the index is empty: add documents in the Knowledge tab")
         except AslGptError as e:
-            s = IndexStatus(False, message=str(e))
+            s = IndexStatus(False, message=web_text(e))  # the page's words for its fix
         except Exception as e:  # noqa: BLE001 - a broken store is shown, not raised
             log.exception("index status failed")
             s = IndexStatus(False, message=f"index unavailable ({type(e).__name__}: {str(e)[:120]})")

@@ -280,7 +280,7 @@ def _video_panel(sh: _Shared, pending: gr.Textbox) -> SimpleNamespace:
         try:
             msg, found = recognize_upload(sh.services, path, float(th), progress, sh.live(request).recognizer)
         except AslGptError as e:  # its message names the upload's temporary copy: show the file's name
-            return f"⚠ {web_text(str(e), (str(path),))}", gr.update(choices=[], value=None), {}
+            return f"⚠ {web_text(e, (str(path),))}", gr.update(choices=[], value=None), {}
         choices = [t for t, _ in found]
         return msg, gr.update(choices=choices, value=choices[0] if choices else None), dict(found)
 
@@ -338,7 +338,7 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
         try:
             return fn(*args)
         except AslGptError as e:
-            gr.Warning(web_text(str(e)))
+            gr.Warning(web_text(e))
             return None
 
     def on_calib_start(name, letters, request: gr.Request):
@@ -435,7 +435,7 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> None:
         try:
             return sh.services.assistant()
         except AslGptError as e:
-            raise gr.Error(str(e))
+            raise gr.Error(web_text(e))
 
     def on_typed(text, chat, hist):
         text = (text or "").strip()
@@ -443,7 +443,7 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> None:
         try:
             assistant.validate(text)
         except AslGptError as e:
-            msg = web_text(str(e))
+            msg = web_text(e)
             gr.Warning(msg)  # the text stays in the box
             yield gr.skip(), gr.skip(), msg, gr.skip()
             return

@@ -22,7 +22,7 @@ def run(args, settings) -> int:
     import json
     import sys
 
-    from asl_gpt.errors import LLMError
+    from asl_gpt.errors import CLI_FIXES, LLMError, advised
     from asl_gpt.rag.chain import Answer, Retrieved, Token, build_assistant
 
     assistant = build_assistant(settings)
@@ -45,14 +45,15 @@ def run(args, settings) -> int:
         assistant.close()
     if args.json:
         print(json.dumps({
-            "question": answer.question, "status": answer.status, "answer": answer.text, "error": answer.error,
+            "question": answer.question, "status": answer.status, "answer": advised(answer.text, answer.fix, CLI_FIXES),
+            "error": answer.error,
             "raw": answer.correction.raw if answer.correction else None,
             "sources": [{"n": s.n, "path": s.path, "title": s.title, "section": s.section, "score": s.score,
                          "cited": s.cited, "passage": s.passage} for s in answer.sources],
             "timings": answer.timings}, indent=1))
         return 2 if answer.status == "llm_error" else 0
     if answer.status == "not_found":
-        print(answer.text)
+        print(advised(answer.text, answer.fix, CLI_FIXES))
         return 0
     if answer.status == "llm_error":
         if streamed:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from asl_gpt.rag.context import _CITATION, _NUMBER, _stem, names, units
+from asl_gpt.rag.context import _NUMBER, CITATION, SENTENCE_BREAK, _stem, content_words, names, units
 from asl_gpt.rag.correction import STOPWORDS, tokenize, weighted_distance
 
 # Question words that name no topic ("how fast should i go", "can you tell me"): never a reason to refuse.
@@ -108,16 +108,11 @@ def missing_terms(question: str, passages: list[str], english: dict[str, int] | 
 
 def _specifics(sentence: str, english: dict[str, int]) -> set[str]:
     """What a sentence asserts that must come from a passage: numbers, names and uncommon words."""
-    text = _CITATION.sub(" ", sentence)
+    text = CITATION.sub(" ", sentence)
     out = {n.rstrip(".,") for n in _NUMBER.findall(text)}
     out |= {n for n in names(text) if n not in STOPWORDS}
     out |= {w for w in tokenize(text) if w.isalpha() and len(w) >= 4 and specific(w, english)}
     return out
-
-
-def _content(sentence: str) -> set[str]:
-    return {_stem(w) for w in tokenize(_CITATION.sub(" ", sentence))
-            if w.isalpha() and len(w) > 2 and w not in STOPWORDS and w not in GENERIC}
 
 
 def _stretches(passage: str, size: int = 3) -> list[set[str]]:
@@ -136,7 +131,7 @@ def grounded(sentence: str, passages: list[str], english: dict[str, int] | None 
     spec = _specifics(sentence, english)
     if not spec:
         return True
-    content = _content(sentence)
+    content = content_words(sentence, ignore=GENERIC)
     for p in passages:
         for words in _stretches(p):
             stems = {_stem(w) for w in words}
@@ -146,9 +141,6 @@ def grounded(sentence: str, passages: list[str], english: dict[str, int] | None 
     return False
 
 
-_SPLIT = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr)\.)(?<!\bMrs\.)(?=\s)|(?<=\n)")
-
-
 def drop_ungrounded(text: str, passages: dict[int, str], english: dict[str, int] | None = None) -> tuple[str, int]:
     """The answer without its sentences that no passage holds (see `grounded`), and how many were dropped.
 
@@ -156,12 +148,12 @@ def drop_ungrounded(text: str, passages: dict[int, str], english: dict[str, int]
     an uncited one against all of them."""
     english = _english() if english is None else english
     out, dropped = [], 0
-    for piece in _SPLIT.split(text):
+    for piece in SENTENCE_BREAK.split(text):
         body = piece.strip()
         if not body:
             out.append(piece)
             continue
-        cited = [passages[int(n)] for n in _CITATION.findall(body) if int(n) in passages]
+        cited = [passages[int(n)] for n in CITATION.findall(body) if int(n) in passages]
         if grounded(body, cited or list(passages.values()), english):
             out.append(piece)
         else:

@@ -21,17 +21,18 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from asl_gpt.errors import AslGptError, InputError, LLMError
+from asl_gpt.errors import AslGptError, Fix, InputError, LLMError
 from asl_gpt.rag.answerability import GENERIC, MIN_COMMON, acronyms, drop_ungrounded, missing_terms, present
-from asl_gpt.rag.context import ContextOptions, best_sentences, quoted_answer, supported, window
+from asl_gpt.rag.context import (ContextOptions, Source, best_sentences, context_options, finalize_citations,
+                                  quoted_answer, substantive, supported, to_sources, window)
 from asl_gpt.rag.correction import STOPWORDS, Correction, Corrector, tokenize, weighted_distance
-from asl_gpt.rag.index import KnowledgeBase, display_path
+from asl_gpt.rag.index import IndexStats, KnowledgeBase
 from asl_gpt.rag.prompts import PROMPT, format_passages
 from asl_gpt.rag.retrieval import Passage
 
@@ -51,20 +52,17 @@ class LLM(Protocol):
     def describe_failure(self, e: BaseException, partial: bool = False) -> str: ...  # one line
     def close(self) -> None: ...
 
-_CITATION = re.compile(r"\[(\d+)\]")
-# Not after an initial ("I. King Jordan") or a title ("Stokoe Jr. published").
-_SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr)\.)(?<!\bMrs\.)(?=\s)|(?<=\n)")
 
+class Retriever(Protocol):
+    """What the chain needs from a knowledge base: `index.KnowledgeBase` (the product) implements it."""
 
-@dataclass(frozen=True)
-class Source:
-    n: int  # the citation number: [n] in the answer
-    path: str  # shown to people (relative to the project when inside it)
-    title: str
-    section: str
-    passage: str
-    score: float  # cosine similarity to the question
-    cited: bool = False  # the answer cites [n]
+    def search(self, query: str) -> list[Passage]: ...  # the passages that pass the relevance gate, best first
+    def vocabulary(self) -> Counter: ...  # indexed word -> count: spelling correction and rare-word weights
+    def word_pairs(self) -> Counter: ...  # adjacent indexed word pairs: phrase correction
+    def acronyms(self) -> frozenset[str]: ...  # abbreviations the documents introduce ("rid"): names, however typed
+    def passages_with(self, word: str, n: int = 1) -> list[Passage]: ...  # the best chunks holding `word`
+    def stats(self) -> IndexStats: ...  # a refusal names how many documents were searched
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -91,6 +89,7 @@ class Answer:
     correction: Correction | None = None  # set when the question came from fingerspelling (raw kept there)
     timings: dict = field(default_factory=dict)  # retrieval_s, first_token_s, total_s, tokens
     quoted: bool = False  # the text quotes the passages because the model's own answer was unusable
+    fix: Fix | None = None  # for "not_found": what the user can do, which each surface words (errors.advised)
 
     @property
     def cited_sources(self) -> tuple[Source, ...]:
@@ -180,68 +179,16 @@ def _quote_terms(terms: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
-def to_sources(passages: list[Passage]) -> tuple[Source, ...]:
-    return tuple(Source(n, display_path(p.source), p.title, p.section, p.text, round(p.score, 4))
-                 for n, p in enumerate(passages, 1))
-
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in tokenize(text) if w not in STOPWORDS and len(w) > 2}
-
-
-def attribute_sentences(text: str, sources: tuple[Source, ...], min_overlap: float = 0.5) -> str:
-    """Append [n] to each uncited sentence whose content words come mostly from passage n.
-
-    Small models often cite nothing; the attribution is computed from the text itself, never assumed.
-    """
-    words = {s.n: _content_words(f"{s.title} {s.section} {s.passage}") for s in sources}
-    out = []
-    for sentence in _SENTENCE.split(text):
-        body = sentence.rstrip()
-        cw = _content_words(body)
-        if body and cw and not _CITATION.search(body):
-            n, best = max(((n, len(cw & w) / len(cw)) for n, w in words.items()), key=lambda x: x[1],
-                          default=(0, 0.0))
-            if best >= min_overlap:
-                m = re.search(r"[.!?]+$", body)
-                body = f"{body[:m.start()]} [{n}]{m.group(0)}" if m else f"{body} [{n}]"
-        out.append(body + sentence[len(sentence.rstrip()):])
-    return "".join(out)
-
-
-def substantive(text: str, min_words: int = 4) -> bool:
-    """Has the answer real words beyond citation markers and "Passage" labels? (Numbers count: "1817 [1].")"""
-    words = [w for w in tokenize(_CITATION.sub(" ", text)) if (w.isalpha() and w != "passage") or w.isdigit()]
-    return len(words) >= min_words
-
-
-def finalize_citations(text: str, sources: tuple[Source, ...]) -> tuple[str, tuple[Source, ...]]:
-    """Remove markers that name no passage, attribute uncited sentences, mark the cited sources."""
-    valid = {s.n for s in sources}
-    # Small models echo the prompt's passage labels ('(from "Title", section "S"): [1] ...',
-    # "Passage [1] states that ..."): the label is not part of the answer.
-    text = re.sub(r'(?m)^\s*(?:Passage \[\d+\] )?\(from "[^"\n]*"(?:, section "[^"\n]*")?\):?\s*', "", text)
-    text = re.sub(r"(?im)^\s*passage \[(\d+)\] (?:states|says|explains|mentions) that\s+(\w)",
-                  lambda m: m.group(2).upper(), text)
-    # A run of markers opening the answer or a line ("[1] The letter…") cites nothing in particular:
-    # drop it and let the sentence be attributed from its words.
-    text = re.sub(r"(?m)^(\s*\[\d+\]\s*)+", "", text)
-    cleaned = _CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
-    cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
-    cleaned = attribute_sentences(cleaned, sources)
-    cited = {int(n) for n in _CITATION.findall(cleaned)}
-    return cleaned, tuple(Source(**{**s.__dict__, "cited": s.n in cited}) for s in sources)
-
-
 class Assistant:
     """Answers questions from the knowledge base. The CLI and the app both use this."""
 
-    def __init__(self, settings, kb: KnowledgeBase, llm: LLM, context: ContextOptions = ContextOptions()):
-        """`llm`: the product's `LLMEndpoint`, or a `ChatModelLLM` around a LangChain chat model."""
+    def __init__(self, settings, kb: Retriever, llm: LLM, context: ContextOptions | None = None):
+        """`kb`: the product's `KnowledgeBase`; `llm`: its `LLMEndpoint`, or a `ChatModelLLM` around a LangChain
+        chat model; `context`: by default from the settings."""
         self.settings = settings
         self.kb = kb
         self.llm = llm
-        self.context = context
+        self.context = context or context_options(settings)
         self._corrector: tuple[int, Corrector] | None = None
         self._llm_failed = False  # the last request failed: check the LLM before the next one
 
@@ -285,7 +232,8 @@ class Assistant:
             raise InputError("the question is empty")
         limit = self.settings.rag.max_question_chars
         if len(q) > limit:
-            raise InputError(f"the question is {len(q)} characters long; the limit is {limit} (rag.max_question_chars)")
+            raise InputError(f"the question is {len(q)} characters long; the limit is {limit}",
+                             setting="rag.max_question_chars")
         return q
 
     def retrieve(self, question: str, history=None) -> list[Passage]:
@@ -348,7 +296,7 @@ class Assistant:
                     return c.corrected, q2, fixed, c
         return question, query, passages, correction
 
-    def _in_index(self, term: str) -> str | None:
+    def in_index(self, term: str) -> str | None:
         """The indexed word `term` stands for (itself, or its spelling correction), or None."""
         vocab = self.kb.vocabulary()
         if term in vocab:
@@ -377,7 +325,7 @@ class Assistant:
         known = self.kb.acronyms()
         caps = acronyms(question, known)
         for term in missing_terms(question, texts, english, known):
-            word = self._in_index(term)
+            word = self.in_index(term)
             if word is None:
                 fixed = self.correct_query(term).corrected
                 if fixed != term and english.get(fixed, 0) >= MIN_COMMON and weighted_distance(term, fixed, 1.0) <= 1.0:
@@ -427,9 +375,9 @@ class Assistant:
             n = self.kb.stats().documents
             what = (f"The knowledge base does not mention {_quote_terms(unknown)}: I could not find anything about "
                     "it" if unknown else "I could not find anything about that in the knowledge base")
-            text = (f"{what} ({n} documents indexed), {REFUSAL_MARK}. Try other words, "
-                    "or add documents with `asl-gpt index`.")
-            yield Answer(question, text, (), "not_found", correction=correction, timings=timings)
+            text = f"{what} ({n} documents indexed), {REFUSAL_MARK}."
+            yield Answer(question, text, (), "not_found", correction=correction, timings=timings,
+                         fix=Fix.ADD_DOCUMENTS)
             return
         parts: list[str] = []  # the text shown so far (tokens yielded)
         t1 = time.perf_counter()
@@ -520,7 +468,7 @@ class Assistant:
 
 
 def build_assistant(settings, kb: KnowledgeBase | None = None, chat_model=None,
-                    context: ContextOptions = ContextOptions()) -> Assistant:
+                    context: ContextOptions | None = None) -> Assistant:
     """The product's assistant: the knowledge base per settings and the configured (or embedded) LLM.
 
     `chat_model`, a LangChain chat model, replaces the endpoint (tests pass a fake one).
@@ -532,4 +480,4 @@ def build_assistant(settings, kb: KnowledgeBase | None = None, chat_model=None,
     return Assistant(settings, kb, llm, context)
 
 
-__all__ = ["Answer", "Assistant", "Event", "LLMError", "Retrieved", "Source", "Token", "build_assistant"]
+__all__ = ["Answer", "Assistant", "Event", "LLM", "LLMError", "Retrieved", "Retriever", "Source", "Token", "build_assistant"]

@@ -1,10 +1,11 @@
-"""What the LLM reads and what stands in for it: sentence windows, support checks and quoted answers.
+"""What the LLM reads and what stands in for it: sentence windows, support checks, quoted answers and citations.
 
-Pure code over strings. A chunk is about 1,200 characters; a small model on two cores spends most of
-its first-token time reading the prompt, and reads a short focused passage better than a long one. So
-each retrieved chunk is cut down to the sentences around its best match with the question (a window of
-a few hundred characters), and the same scoring picks the sentences quoted to the user when the model's
-text is unusable (only citation marks, or words and numbers the passages do not contain).
+Pure code over strings, and the one sentence splitter, citation marker and content-words function of rag/.
+A chunk is about 1,200 characters; a small model on two cores spends most of its first-token time reading
+the prompt, and reads a short focused passage better than a long one. So each retrieved chunk is cut down
+to the sentences around its best match with the question (a window of a few hundred characters), and the
+same scoring picks the sentences quoted to the user when the model's text is unusable (only citation marks,
+or words and numbers the passages do not contain). Citations are numbered by the code: passage n is [n].
 """
 
 from __future__ import annotations
@@ -12,31 +13,45 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from asl_gpt.config import LLMConfig as _LLM
 from asl_gpt.rag.correction import STOPWORDS, tokenize
 
-# Sentence ends: after . ! ? unless the dot ends an initial ("I. King Jordan") or a title ("Stokoe Jr.
-# was"), and at every line break (list items and headings are sentences of their own).
-_SENTENCE = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr)\.)(?<!\bMrs\.)\s+|\n+")
+if TYPE_CHECKING:
+    from asl_gpt.rag.retrieval import Passage
+
+# Sentence breaks: after . ! ? and before white space, unless the dot ends an initial ("I. King Jordan") or a
+# title ("Stokoe Jr. was"), and after every line break (list items and headings are sentences of their own).
+# A break is an empty match, so the pieces of a split join back into the text (an answer is rebuilt with its
+# citations); readers of passages strip them.
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr)\.)(?<!\bMrs\.)(?=\s)|(?<=\n)")
+CITATION = re.compile(r"\[(\d+)\]")  # a citation marker: [n] cites passage n
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
-_CITATION = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
 class ContextOptions:
+    """Built from the settings (`context_options`); the answer cap is the settings' (llm.max_tokens), the rest are
+    this class's own, tuned on knowledge/ with `asl-gpt bench answers`."""
     window_chars: int = 480  # per passage: the best-matching sentences and their neighbours, up to this many characters
     neighbours: int = 1  # sentences kept on each side of the best match (context for pronouns)
     min_support: float = 0.6  # share of the answer's content words that must occur in the passages or the question
     quote_sentences: int = 2  # sentences quoted when the model's answer is unusable
-    answer_tokens: int = 160  # the LLM's answer cap: two to four sentences; more is wasted time on two cores
+    answer_tokens: int = _LLM.max_tokens  # the LLM's answer cap (llm.max_tokens)
     first_chars: int = 800  # the best passage: a whole short section when it fits, else a window this long
     kind_bonus: float = 1.0  # a matching sentence holding the fact asked (who: a name, when: a year) counts 1 + this
+
+
+def context_options(settings) -> ContextOptions:
+    """What the chain reads and caps, from the settings."""
+    return ContextOptions(answer_tokens=settings.llm.max_tokens)
 
 
 def sentences(text: str) -> list[str]:
     """Sentences and list items of a passage, Markdown bullets and heading marks removed."""
     out = []
-    for s in _SENTENCE.split(text or ""):
+    for s in SENTENCE_BREAK.split(text or ""):
         s = re.sub(r"^\s*(?:[-*+]|\d+[.)]|#+)\s+", "", s).strip()
         if s:
             out.append(s)
@@ -48,10 +63,19 @@ def _stem(word: str) -> str:
     return word[:5] if len(word) > 5 else word
 
 
+def content_words(text: str, stem: bool = True, shortest: int = 3, letters_only: bool = True,
+                  ignore: frozenset[str] = frozenset()) -> set[str]:
+    """The words of `text` that say what it is about: no citation markers, stopwords (nor the words in `ignore`)
+    or words shorter than `shortest`; with `letters_only`, no numbers or contractions; with `stem`, in their
+    crude shared form ("founded" and "founder" are one word)."""
+    return {_stem(w) if stem else w for w in tokenize(CITATION.sub(" ", text))
+            if len(w) >= shortest and w not in STOPWORDS and w not in ignore and (w.isalpha() or not letters_only)}
+
+
 def query_terms(question: str) -> set[str]:
     """The words of the question that can match a sentence (stopwords dropped, single letters kept:
     "the letter J")."""
-    return {_stem(w) for w in tokenize(question) if w not in STOPWORDS}
+    return content_words(question, shortest=1, letters_only=False)
 
 
 def _weights(terms: set[str], vocabulary: dict[str, int] | None) -> dict[str, float]:
@@ -103,7 +127,7 @@ def units(text: str) -> list[Unit]:
         item = bool(_ITEM.match(line))
         block += 1  # every line is a block: list items, headings and paragraphs are one line each here
         body = _HEADING_LINE.sub("", _ITEM.sub("", line, count=1)).strip()
-        for s in _SENTENCE.split(body):
+        for s in SENTENCE_BREAK.split(body):
             s = s.strip()
             if s:
                 out.append(Unit(s, block, item))
@@ -270,23 +294,19 @@ def window(text: str, question: str, opts: ContextOptions = ContextOptions(),
     return _join(us, keep)
 
 
-def _content_words(text: str) -> set[str]:
-    return {_stem(w) for w in tokenize(_CITATION.sub(" ", text)) if w not in STOPWORDS and len(w) > 2 and w.isalpha()}
-
-
 def support(answer: str, passages: list[str], question: str = "") -> float:
     """Share of the answer's content words found in the passages or the question (1.0 for no words)."""
-    words = _content_words(answer)
+    words = content_words(answer)
     if not words:
         return 1.0
-    known = _content_words(" ".join(passages) + " " + question)
+    known = content_words(" ".join(passages) + " " + question)
     return len(words & known) / len(words)
 
 
 def unsupported_numbers(answer: str, passages: list[str], question: str = "") -> list[str]:
     """Numbers in the answer that neither the passages nor the question contain (invented dates, counts)."""
     seen = set(_NUMBER.findall(" ".join(passages) + " " + question))
-    return [n for n in _NUMBER.findall(_CITATION.sub(" ", answer)) if n.rstrip(".,") not in
+    return [n for n in _NUMBER.findall(CITATION.sub(" ", answer)) if n.rstrip(".,") not in
             {s.rstrip(".,") for s in seen}]
 
 
@@ -333,3 +353,71 @@ def quoted_answer(picks: list[tuple[int, str]]) -> str:
     """The quotes shown instead of an unusable model answer, each cited [n] (n = passage index + 1)."""
     lines = [f'> "{s}" [{pi + 1}]' for pi, s in picks]
     return "Quoted from the knowledge base (the model's own answer was not usable):\n" + "\n".join(lines)
+
+
+# -- citations -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Source:
+    """A passage as the answer cites it."""
+
+    n: int  # the citation number: [n] in the answer
+    path: str  # shown to people (relative to the project when inside it)
+    title: str
+    section: str
+    passage: str
+    score: float  # cosine similarity to the question
+    cited: bool = False  # the answer cites [n]
+
+
+def to_sources(passages: list[Passage]) -> tuple[Source, ...]:
+    """The passages numbered for citing, from 1, their paths as the user reads them."""
+    from asl_gpt.rag.index import display_path  # lazily: the index imports retrieval, which imports this module
+
+    return tuple(Source(n, display_path(p.source), p.title, p.section, p.text, round(p.score, 4))
+                 for n, p in enumerate(passages, 1))
+
+
+def attribute_sentences(text: str, sources: tuple[Source, ...], min_overlap: float = 0.5) -> str:
+    """Append [n] to each uncited sentence whose content words come mostly from passage n.
+
+    Small models often cite nothing; the attribution is computed from the text itself, never assumed.
+    """
+    words = {s.n: content_words(f"{s.title} {s.section} {s.passage}", stem=False, letters_only=False)
+             for s in sources}
+    out = []
+    for sentence in SENTENCE_BREAK.split(text):
+        body = sentence.rstrip()
+        cw = content_words(body, stem=False, letters_only=False)
+        if body and cw and not CITATION.search(body):
+            n, best = max(((n, len(cw & w) / len(cw)) for n, w in words.items()), key=lambda x: x[1],
+                          default=(0, 0.0))
+            if best >= min_overlap:
+                m = re.search(r"[.!?]+$", body)
+                body = f"{body[:m.start()]} [{n}]{m.group(0)}" if m else f"{body} [{n}]"
+        out.append(body + sentence[len(sentence.rstrip()):])
+    return "".join(out)
+
+
+def substantive(text: str, min_words: int = 4) -> bool:
+    """Has the answer real words beyond citation markers and "Passage" labels? (Numbers count: "1817 [1].")"""
+    words = [w for w in tokenize(CITATION.sub(" ", text)) if (w.isalpha() and w != "passage") or w.isdigit()]
+    return len(words) >= min_words
+
+
+def finalize_citations(text: str, sources: tuple[Source, ...]) -> tuple[str, tuple[Source, ...]]:
+    """Remove markers that name no passage, attribute uncited sentences, mark the cited sources."""
+    valid = {s.n for s in sources}
+    # Small models echo the prompt's passage labels ('(from "Title", section "S"): [1] ...',
+    # "Passage [1] states that ..."): the label is not part of the answer.
+    text = re.sub(rf'(?m)^\s*(?:Passage {CITATION.pattern} )?\(from "[^"\n]*"(?:, section "[^"\n]*")?\):?\s*', "",
+                  text)
+    text = re.sub(rf"(?im)^\s*passage {CITATION.pattern} (?:states|says|explains|mentions) that\s+(\w)",
+                  lambda m: m.group(2).upper(), text)
+    # A run of markers opening the answer or a line ("[1] The letter…") cites nothing in particular:
+    # drop it and let the sentence be attributed from its words.
+    text = re.sub(rf"(?m)^(\s*{CITATION.pattern}\s*)+", "", text)
+    cleaned = CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
+    cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
+    cleaned = attribute_sentences(cleaned, sources)
+    cited = {int(n) for n in CITATION.findall(cleaned)}
+    return cleaned, tuple(Source(**{**s.__dict__, "cited": s.n in cited}) for s in sources)

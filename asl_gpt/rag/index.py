@@ -94,12 +94,13 @@ class _Corpus:
 class KnowledgeBase:
     """Index and search the documents. One per process is enough; it is safe to share between threads."""
 
-    def __init__(self, settings, embeddings=None):
+    def __init__(self, settings, embeddings=None, store: ChromaStore | None = None):
         self.settings = settings
         self.rag = settings.rag
         self._embeddings = embeddings  # injected in tests; else loaded on first use
         state = Path(settings.paths.state_dir)
-        self.store = ChromaStore(state, self.rag.collection, self.rag.chroma_url, self._embedding_name())
+        # `store`: injected by the fault tests; else the settings' collection
+        self.store = store or ChromaStore(state, self.rag.collection, self.rag.chroma_url, self._embedding_name())
         self.lock = IndexLock(state)
         self._corpus: _Corpus | None = None
         self.read_wait_s = 20.0  # how long a query waits for a running index update before giving up

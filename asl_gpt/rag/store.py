@@ -21,9 +21,10 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 from urllib.parse import urlparse
 
-from asl_gpt.errors import IndexError_
+from asl_gpt.errors import Fix, IndexError_
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +109,15 @@ class StoredChunk:
 class ChromaStore:
     """One collection, reached through the embedded persistent client or a server URL (same code path)."""
 
-    def __init__(self, state_dir: Path, collection: str, url: str = "", embedding_model: str = ""):
+    def __init__(self, state_dir: Path, collection: str, url: str = "", embedding_model: str = "",
+                 wrap_collection: Callable[[Any], Any] | None = None):
+        """`wrap_collection`: every Chroma collection opened passes through it (the fault tests' seam: a collection
+        that fails as Chroma does on a full disk)."""
         self.state_dir = Path(state_dir)
         self.url = url
         self.name = collection
         self.embedding_model = embedding_model
+        self._wrap = wrap_collection
         self.persist_dir = self.state_dir / "chroma"
         self._gen_file = self.state_dir / "index.generation"
         self._client = None
@@ -146,9 +151,9 @@ class ChromaStore:
             return chromadb.PersistentClient(path=str(path), settings=settings)
         except Exception as e:
             if _is_store_failure(e) and (_read_only(e) or _disk_full(e, self.persist_dir)):
-                raise IndexError_(self._describe(e, "opening the index")) from e
+                raise IndexError_(*self._describe(e, "opening the index")) from e
             raise IndexError_(f"the index in {self.persist_dir} is corrupt or unreadable ({type(e).__name__}: "
-                              f"{str(e)[:120]}); rebuild it with `asl-gpt index --rebuild`") from e
+                              f"{str(e)[:120]})", Fix.REBUILD_INDEX) from e
 
     def _read_only_copy(self) -> Path:
         """Chroma opens its files for writing even to read: a read-only index is read from a private copy
@@ -190,14 +195,16 @@ class ChromaStore:
                     return None
                 if _is_store_failure(e) and (self.url or _read_only(e) or _disk_full(e, self.persist_dir)):
                     self._reset_client()
-                    raise IndexError_(self._describe(e, "opening the collection")) from e
-                raise IndexError_(f"cannot open the collection {self.name!r} ({type(e).__name__}: {str(e)[:120]}); "
-                                  "rebuild it with `asl-gpt index --rebuild`") from e
+                    raise IndexError_(*self._describe(e, "opening the collection")) from e
+                raise IndexError_(f"cannot open the collection {self.name!r} ({type(e).__name__}: {str(e)[:120]})",
+                                  Fix.REBUILD_INDEX) from e
+            if self._wrap is not None:
+                self._col = self._wrap(self._col)
             built_with = (self._col.metadata or {}).get("embedding_model")
             if built_with and self.embedding_model and built_with != self.embedding_model:
                 self._col = None
                 raise IndexError_(f"the index was built with the embedding model {built_with!r}, the settings say "
-                                  f"{self.embedding_model!r}: rebuild it with `asl-gpt index --rebuild`")
+                                  f"{self.embedding_model!r}", Fix.REBUILD_INDEX)
         return self._col
 
     def _reset_client(self):
@@ -209,6 +216,11 @@ class ChromaStore:
             from chromadb.api.client import SharedSystemClient
 
             SharedSystemClient.clear_system_cache()
+
+    @property
+    def reading_copy(self) -> bool:
+        """Are reads served from a private copy of the index (it is read-only, or its disk is full)?"""
+        return self._on_copy or self._copy_reads
 
     def generation(self) -> str:
         try:
@@ -261,7 +273,7 @@ class ChromaStore:
             if not _is_store_failure(e):
                 raise
             self._reset_client()
-            raise IndexError_(self._describe(e, doing)) from e
+            raise IndexError_(*self._describe(e, doing)) from e
 
     def _read(self, doing: str, body):
         """`body()` under `_guard`; when the disk is full, Chroma cannot even read (it applies its log
@@ -279,19 +291,18 @@ class ChromaStore:
             with self._guard(doing):
                 return body()
 
-    def _describe(self, e: Exception, doing: str) -> str:
+    def _describe(self, e: Exception, doing: str) -> tuple[str, Fix | None]:
+        """(the problem, its fix) for Chroma or the disk failing."""
         detail = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:120] if str(e).strip() else ''}"
         if self.url:
             return (f"lost the Chroma server at {self.url} while {doing} ({detail}); is `chroma run` still "
-                    "running? The next request reconnects")
+                    "running? The next request reconnects"), None
         if _read_only(e):
             return (f"the index in {self.persist_dir} is read-only ({detail}): searching may still work, "
-                    "indexing needs a writable folder (ASL_GPT_PATHS_STATE_DIR)")
+                    "indexing needs a writable folder (ASL_GPT_PATHS_STATE_DIR)"), None
         if _disk_full(e, self.persist_dir):
-            return (f"the disk of the index in {self.persist_dir} is full ({detail}): free some space, then "
-                    "run `asl-gpt index` again (what was indexed before is kept)")
-        return (f"the index in {self.persist_dir} failed while {doing} ({detail}); if this persists, rebuild it "
-                "with `asl-gpt index --rebuild`")
+            return f"the disk of the index in {self.persist_dir} is full ({detail})", Fix.FREE_SPACE
+        return f"the index in {self.persist_dir} failed while {doing} ({detail})", Fix.REBUILD_IF_PERSISTS
 
     def count(self) -> int:
         def body():
