@@ -94,7 +94,7 @@ class LLMConfig:
     embedded_batch_threads: int = 2  # llama.cpp threads reading the prompt (0: as embedded_threads)
     embedded_nice: int = 10  # the embedded model's process runs this much lower in CPU priority (0: as the app)
     embedded_ctx: int = 4096  # context window of the embedded model
-    embedded_model: str = "qwen2.5-coder-0.5b-instruct"  # bundled GGUF: qwen2.5-coder-0.5b-instruct, or a .gguf path
+    embedded_model: str = "qwen2.5-coder-0.5b-instruct"  # bundled: qwen2.5-coder-0.5b-instruct or -1.5b-instruct (optional packages: docs/answers.md), or a .gguf path
     start_timeout_s: float = 120.0  # the embedded server must answer /health within this
 
 
