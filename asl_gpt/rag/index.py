@@ -99,8 +99,10 @@ class KnowledgeBase:
         self.rag = settings.rag
         self._embeddings = embeddings  # injected in tests; else loaded on first use
         state = Path(settings.paths.state_dir)
-        # `store`: injected by the fault tests; else the settings' collection
-        self.store = store or ChromaStore(state, self.rag.collection, self.rag.chroma_url, self._embedding_name())
+        # `store`: injected by the fault tests; else the embedder's collection
+        self.collection = store.name if store is not None else collection_name(self.rag.collection,
+                                                                               self._embedding_name())
+        self.store = store or ChromaStore(state, self.collection, self.rag.chroma_url, self._embedding_name())
         self.lock = IndexLock(state)
         self._corpus: _Corpus | None = None
         self.read_wait_s = 20.0  # how long a query waits for a running index update before giving up
@@ -113,7 +115,7 @@ class KnowledgeBase:
         if self._embeddings is None:
             from asl_gpt.rag.embeddings import load_embeddings
 
-            self._embeddings = load_embeddings(self.rag.embedding_model)
+            self._embeddings = load_embeddings(self.rag.embedding_model, Path(self.settings.paths.state_dir) / "models")
         return self._embeddings
 
     # -- indexing ---------------------------------------------------------------------------------
@@ -227,7 +229,7 @@ class KnowledgeBase:
             by_source = self.store.ids_by_source()
         return IndexStats(documents=len(by_source), chunks=sum(len(v) for v in by_source.values()),
                           location=self.rag.chroma_url or str(self.store.persist_dir),
-                          collection=self.rag.collection, embedding_model=self._embedding_name())
+                          collection=self.collection, embedding_model=self._embedding_name())
 
     def is_empty(self) -> bool:
         with self._read():
@@ -337,6 +339,20 @@ class KnowledgeBase:
     def close(self) -> None:
         self.store.close()
         self._corpus = None
+
+
+def collection_name(base: str, embedding_model: str) -> str:
+    """The collection of one embedder: `base` and the model's name, so that switching rag.embedding_model finds its
+    own vectors (or an empty index to build), never vectors of another model. Chroma allows 3-63 characters of
+    letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit."""
+    import hashlib
+    import re
+
+    p = Path(os.path.expanduser(embedding_model))
+    tag = re.sub(r"[^a-z0-9.]+", "-", (p.name if p.exists() else embedding_model).lower()).strip(".-")[:24] or "model"
+    if p.exists():  # a path: its name alone is not unique
+        tag = f"{tag}-{hashlib.sha256(str(p.resolve()).encode()).hexdigest()[:8]}"
+    return f"{base[:62 - len(tag)]}-{tag}".replace("..", "-")
 
 
 def _is_under(source: str, roots: list[Path]) -> bool:
