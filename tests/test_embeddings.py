@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from asl_gpt.config import load_settings
+from asl_gpt.config import RagConfig, load_settings
 from asl_gpt.errors import IndexError_
 from asl_gpt.rag.bundle import BundledModel, assemble
 from asl_gpt.rag.embeddings import EMBEDDERS, PrefixedEmbeddings, embedder_for
@@ -50,7 +50,7 @@ def test_switching_the_embedder_uses_its_own_collection(tmp_path):
 
 def test_collection_names_are_valid_and_distinct(tmp_path):
     names = {collection_name("asl_gpt_knowledge", m) for m in EMBEDDERS}
-    assert len(names) == len(EMBEDDERS)
+    assert len(names) == len(EMBEDDERS) and collection_name("kb", RagConfig.embedding_model) == "kb"  # as before
     folder = tmp_path / "my model"
     folder.mkdir()
     names.add(collection_name("asl_gpt_knowledge", str(folder)))

@@ -2,7 +2,8 @@
 
 Modules, one per concern (each external system behind one of them):
   documents.py   loaders (Markdown, text, PDF, HTML) and heading-aware chunking with stable ids
-  embeddings.py  sentence-transformers over bundled weights, offline (LangChain `Embeddings`)
+  embeddings.py  the embedders over bundled weights, offline (LangChain `Embeddings`): sentence-transformers, or
+                 llama.cpp for a GGUF (nomic-embed-text-v1.5, with its task prefixes)
   store.py       Chroma (embedded persistent store, or a `chroma run` server) + the single-writer lock
   retrieval.py   BM25 + reciprocal rank fusion; `Passage`
   index.py       `KnowledgeBase`: incremental indexing and hybrid search
@@ -10,7 +11,8 @@ Modules, one per concern (each external system behind one of them):
   context.py     sentence windows for the prompt (entries kept whole, the fact asked for kept), support checks, quotes
   answerability.py  specific words of the question the passages lack; answer sentences no passage holds
   prompts.py     the answer prompt
-  bundle.py      weights split across registry packages, joined once and checked by sha256
+  bundle.py      weights split across registry packages, joined once (a file, or files out of a split zip)
+                 and checked by sha256
   server.py      the embedded llama.cpp server (xllamacpp) in a child process
   llm.py         the LLM endpoint: the embedded server or any OpenAI-compatible one, one client for both
   chain.py       `Assistant`: correct → retrieve → gate → prompt | LLM (streaming) → `Answer`

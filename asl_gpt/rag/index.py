@@ -342,12 +342,17 @@ class KnowledgeBase:
 
 
 def collection_name(base: str, embedding_model: str) -> str:
-    """The collection of one embedder: `base` and the model's name, so that switching rag.embedding_model finds its
-    own vectors (or an empty index to build), never vectors of another model. Chroma allows 3-63 characters of
-    letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit."""
+    """The collection of one embedder, so that switching rag.embedding_model finds its own vectors (or an empty index
+    to build), never vectors of another model: `base` for the default embedder (indexes built before stay valid),
+    `base-MODEL` for any other. Chroma allows 3-63 characters of letters, digits, `.`, `_` and `-`, starting and
+    ending with a letter or digit. (The collection also records its model: a mismatch is refused, store.py.)"""
     import hashlib
     import re
 
+    from asl_gpt.config import RagConfig
+
+    if embedding_model == RagConfig.embedding_model:
+        return base
     p = Path(os.path.expanduser(embedding_model))
     tag = re.sub(r"[^a-z0-9.]+", "-", (p.name if p.exists() else embedding_model).lower()).strip(".-")[:24] or "model"
     if p.exists():  # a path: its name alone is not unique
