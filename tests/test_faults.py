@@ -283,7 +283,7 @@ class CountFails:
 
 def _store_with(settings, kb, fault: dict) -> store_mod.ChromaStore:
     """A second store over the indexed `kb`'s collection whose collections count as `fault` says."""
-    return store_mod.ChromaStore(settings.paths.state_dir, settings.rag.collection,
+    return store_mod.ChromaStore(settings.paths.state_dir, kb.store.name,
                                  embedding_model=kb.store.embedding_model,
                                  wrap_collection=lambda col: CountFails(col, fault))
 
