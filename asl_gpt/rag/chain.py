@@ -11,6 +11,9 @@
 - spelling correction is only kept when it finds passages the uncorrected words do not (and a typed
   question that finds nothing is tried corrected), so it never turns an answerable question into a refusal;
 - the LLM reads sentence windows of the passages (context.py), not whole chunks: a shorter prompt;
+- a follow-up of a conversation this assistant answered extends that conversation's own prompt (`Transcripts`):
+  the previous request, the model's raw answer, then only the new passages (numbered on) and the question, so
+  the LLM server reads only the new turn (llama.cpp's prompt cache); citations may name any passage given;
 - citations are numbered by the code (passage n is [n]), markers that point at no passage are removed;
 - an answer that is only citation marks, or whose words or numbers the passages do not contain, is
   replaced by the passages' best sentences, labelled as quotes (`Answer.quoted`);
@@ -22,17 +25,19 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from asl_gpt.errors import AslGptError, InputError, LLMError
 from asl_gpt.rag.answerability import GENERIC, MIN_COMMON, acronyms, drop_ungrounded, missing_terms, present
-from asl_gpt.rag.context import ContextOptions, best_sentences, quoted_answer, supported, window
+from asl_gpt.rag.context import ContextOptions, best_sentences, quoted_answer, sentences, supported, window
 from asl_gpt.rag.correction import STOPWORDS, Correction, Corrector, tokenize, weighted_distance
 from asl_gpt.rag.index import KnowledgeBase, display_path
-from asl_gpt.rag.prompts import PROMPT, format_passages
+from asl_gpt.rag.prompts import PROMPT, follow_up_turn, format_passages
 from asl_gpt.rag.retrieval import Passage
 
 log = logging.getLogger(__name__)
@@ -101,7 +106,14 @@ Event = Retrieved | Token | Answer
 
 
 def _history_messages(history, turns: int) -> list[tuple[str, str]]:
-    """(role, content) pairs from Gradio-style dicts or (role, content) tuples; source messages skipped."""
+    """(role, content) pairs from Gradio-style dicts or (role, content) tuples; source messages skipped;
+    the last `turns` exchanges, each message cut at 800 characters."""
+    out = [(role, content if len(content) <= 800 else content[:800] + " …") for role, content in _turns(history)]
+    return out[-2 * turns:] if turns > 0 else []
+
+
+def _turns(history) -> list[tuple[str, str]]:
+    """Every ("human" | "ai", content) message of the history, whole; source messages skipped."""
     out: list[tuple[str, str]] = []
     for m in history or []:
         if isinstance(m, dict):
@@ -117,8 +129,8 @@ def _history_messages(history, turns: int) -> list[tuple[str, str]]:
         else:
             continue
         if isinstance(content, str) and content.strip():
-            out.append((role, content if len(content) <= 800 else content[:800] + " …"))
-    return out[-2 * turns:] if turns > 0 else []
+            out.append((role, content))
+    return out
 
 
 # Words by which a question points back at the conversation instead of naming its topic.
@@ -180,9 +192,12 @@ def _quote_terms(terms: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
+def _source(n: int, p: Passage) -> Source:
+    return Source(n, display_path(p.source), p.title, p.section, p.text, round(p.score, 4))
+
+
 def to_sources(passages: list[Passage]) -> tuple[Source, ...]:
-    return tuple(Source(n, display_path(p.source), p.title, p.section, p.text, round(p.score, 4))
-                 for n, p in enumerate(passages, 1))
+    return tuple(_source(n, p) for n, p in enumerate(passages, 1))
 
 
 def _content_words(text: str) -> set[str]:
@@ -233,6 +248,152 @@ def finalize_citations(text: str, sources: tuple[Source, ...]) -> tuple[str, tup
     return cleaned, tuple(Source(**{**s.__dict__, "cited": s.n in cited}) for s in sources)
 
 
+# -- a conversation the LLM's prompt cache can extend ------------------------------------------------------------
+# llama.cpp reuses the longest prefix its slot already holds. A follow-up built like a first question puts new
+# passages in the system turn (the first message) and the shown, post-processed answers in the history, so nothing
+# is reused and the whole prompt is read again. A follow-up of a known conversation instead sends exactly the
+# previous request, the model's raw answer and one new user turn: only that turn is read.
+
+@dataclass(frozen=True)
+class Given:
+    """A passage the model was given in a conversation: the text it read and its source, numbered as given."""
+
+    id: str
+    text: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A conversation as the LLM saw it: the messages of its last request then its raw answer, and every passage
+    given so far (numbered 1, 2, ... in the order given)."""
+
+    messages: tuple  # LangChain messages
+    given: tuple[Given, ...]
+
+    @property
+    def chars(self) -> int:
+        return sum(len(m.content) for m in self.messages)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one question sends: the messages, the passages given so far, this turn's sources (numbered as given)."""
+
+    messages: tuple
+    given: tuple[Given, ...]
+    sources: tuple[Source, ...]
+    extends: bool  # continues a known conversation (its prompt is a prefix of this one)
+
+
+# Characters per token for the context budget: English runs at about 4 with Qwen's tokenizer; 3 leaves a margin.
+CHARS_PER_TOKEN = 3
+
+
+class Transcripts:
+    """The latest conversations (bounded, least recently used dropped), keyed by their last exchange as callers keep
+    it (the question answered and the final answer text, as in `Answer`): a history that ends with that exchange
+    continues that conversation. The CLI, the app and the benchmarks pass histories; nothing else is needed."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], Transcript] = OrderedDict()
+        self._lock = threading.Lock()  # one Assistant serves every session of the app
+
+    def put(self, question: str, answer: str, transcript: Transcript) -> None:
+        with self._lock:
+            self._items[(question.strip(), answer.strip())] = transcript
+            self._items.move_to_end((question.strip(), answer.strip()))
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def find(self, history) -> Transcript | None:
+        turns = _turns(history)
+        if len(turns) < 2 or turns[-2][0] != "human" or turns[-1][0] != "ai":
+            return None
+        key = (turns[-2][1].strip(), turns[-1][1].strip())
+        with self._lock:
+            t = self._items.get(key)
+            if t is not None:
+                self._items.move_to_end(key)
+            return t
+
+
+def _pieces(text: str) -> set[str]:
+    return {x.strip(" …") for x in sentences(text.replace("…", "\n"))} - {""}
+
+
+def fresh_request(question: str, passages: list[Passage], windows: list[str], history: list[tuple[str, str]]) -> Request:
+    """A first question's prompt (prompts.py): the passages numbered 1..k in the system turn, the shown history."""
+    sources = to_sources(passages)
+    messages = PROMPT.format_messages(passages=format_passages(passages, texts=windows), question=question,
+                                      history=history)
+    given = tuple(Given(p.id, w, s) for p, w, s in zip(passages, windows, sources))
+    return Request(tuple(messages), given, sources, False)
+
+
+def follow_up_request(t: Transcript, question: str, passages: list[Passage], windows: list[str],
+                      max_chars: int | None = None, cut=None) -> Request:
+    """The conversation's own messages, then a user turn with the passages not given before (numbered on: [4],
+    [5], ...) and the question. A passage given before keeps its number when the model has read what this question
+    needs of it (its window now is within the texts given then); otherwise it is given again, as a new number.
+
+    `max_chars`: the new passages' texts in all (the server reads every one before the first token); the best new
+    passage is always given, the next ones cut to what is left (`cut(passage, chars)`, e.g. a shorter window) or
+    left out when too little is left. A passage left out is no source of this turn: the model never read it."""
+    from langchain_core.messages import HumanMessage
+
+    read: dict[str, set[str]] = {}
+    latest: dict[str, Given] = {}
+    for g in t.given:
+        read.setdefault(g.id, set()).update(_pieces(g.text))
+        latest[g.id] = g
+    sources: list[Source] = []
+    new: list[Given] = []
+    left = max_chars
+    for p, w in zip(passages, windows):
+        if p.id in read and _pieces(w) <= read[p.id]:
+            sources.append(Source(**{**latest[p.id].source.__dict__, "score": round(p.score, 4), "cited": False}))
+            continue
+        if new and left is not None:
+            if len(w) > left and cut is not None and left >= MIN_CUT_CHARS:
+                w = cut(p, left)
+            if len(w) > left:
+                continue
+        if left is not None:
+            left -= len(w)
+        new.append(Given(p.id, w, _source(len(t.given) + len(new) + 1, p)))
+        sources.append(new[-1].source)
+    block = format_passages([g.source for g in new], texts=[g.text for g in new], first=len(t.given) + 1) if new else ""
+    turn = HumanMessage(follow_up_turn(question, block))
+    return Request(t.messages + (turn,), t.given + tuple(new), tuple(sources), True)
+
+
+MIN_CUT_CHARS = 150  # a passage cut shorter than this says too little to be worth its tokens
+
+
+def _ai(text: str):
+    from langchain_core.messages import AIMessage
+
+    return AIMessage(text)
+
+
+def _shown(turn: tuple[Source, ...], final: tuple[Source, ...]) -> tuple[Source, ...]:
+    """The answer's sources: this turn's passages (cited or not), then the earlier turns' passages it cites."""
+    by_n = {s.n: s for s in final}
+    ns = [s.n for s in turn]
+    return tuple(by_n[n] for n in ns) + tuple(s for s in final if s.cited and s.n not in ns)
+
+
+def _count_prompt(chunk, timings: dict) -> None:
+    """llama.cpp's own count of the prompt tokens it read and those it took from its cache (in the stream's last
+    chunk, `llm.py`): load-independent evidence that a follow-up reused the conversation."""
+    t = (getattr(chunk, "response_metadata", None) or {}).get("timings")
+    if t:
+        timings["prompt_tokens"] = t.get("prompt_n")
+        timings["cached_tokens"] = t.get("cache_n")
+
+
 class Assistant:
     """Answers questions from the knowledge base. The CLI and the app both use this."""
 
@@ -244,6 +405,7 @@ class Assistant:
         self.context = context
         self._corrector: tuple[int, Corrector] | None = None
         self._llm_failed = False  # the last request failed: check the LLM before the next one
+        self.transcripts = Transcripts()  # conversations a follow-up extends (llama.cpp's cache reused)
 
     # -- pieces the UI may call on their own --------------------------------------------------------
     def correct_query(self, raw: str) -> Correction:
@@ -409,6 +571,25 @@ class Assistant:
         return question, query, ([] if unknown else passages), unknown, correction
 
     # -- the chain --------------------------------------------------------------------------------
+    def _request(self, question: str, query: str, passages: list[Passage], windows: list[str], history) -> Request:
+        """The follow-up of a known conversation extends its prompt while it fits `rag.conversation_tokens`, with
+        new passages as windows within `rag.follow_up_chars`; any other question (a first one, an unknown history,
+        a long conversation) gets a fresh prompt."""
+        t = self.transcripts.find(history)
+        if t is not None:
+            vocab = self.kb.vocabulary()
+            ctx = self.context
+            # no whole sections here: the conversation holds the first answer's context already
+            short = [window(p.text, query, ctx, vocab) for p in passages]
+            r = follow_up_request(t, question, passages, short, self.settings.rag.follow_up_chars,
+                                  lambda p, chars: window(p.text, query, ctx, vocab, chars))
+            tokens = sum(len(m.content) for m in r.messages) // CHARS_PER_TOKEN + self.context.answer_tokens
+            if tokens <= self.settings.rag.conversation_tokens:
+                return r
+            log.info("the conversation would need about %d tokens (rag.conversation_tokens %d): a fresh prompt",
+                     tokens, self.settings.rag.conversation_tokens)
+        return fresh_request(question, passages, windows, _history_messages(history, self.settings.rag.history_turns))
+
     def ask_stream(self, question: str, history=None, raw: str | None = None) -> Iterator[Event]:
         """Events for one question: Retrieved, Token..., Answer.
 
@@ -419,8 +600,14 @@ class Assistant:
         """
         t0 = time.perf_counter()
         question, query, passages, unknown, correction = self.find(question, history, raw)
-        sources = to_sources(passages)
         timings = {"retrieval_s": round(time.perf_counter() - t0, 3)}
+        vocab = self.kb.vocabulary()
+        # The best passage may be a whole short section; the others are windows. Sentences are chosen for the
+        # query searched (a follow-up rewritten with its topic) and the kind of fact asked for.
+        windows = [window(p.text, query, self.context, vocab, self.context.first_chars if i == 0 else None)
+                   for i, p in enumerate(passages)]
+        request = self._request(question, query, passages, windows, history) if passages else None
+        sources = request.sources if request is not None else ()  # numbered as given in the conversation
         yield Retrieved(question, sources, correction)
         if not passages:
             n = self.kb.stats().documents
@@ -432,16 +619,7 @@ class Assistant:
             return
         parts: list[str] = []  # the text shown so far (tokens yielded)
         t1 = time.perf_counter()
-        vocab = self.kb.vocabulary()
-        # The best passage may be a whole short section; the others are windows. Sentences are chosen for the
-        # query searched (a follow-up rewritten with its topic) and the kind of fact asked for.
-        windows = [window(p.text, query, self.context, vocab, self.context.first_chars if i == 0 else None)
-                   for i, p in enumerate(passages)]
-        inputs = {"passages": format_passages(passages, texts=windows), "question": question,
-                  "history": _history_messages(history, self.settings.rag.history_turns)}
         got: list[str] = []
-        from langchain_core.output_parsers import StrOutputParser
-
         from asl_gpt.rag.llm import is_llm_failure
 
         try:
@@ -452,7 +630,9 @@ class Assistant:
             # Tokens are held back until the answer has a few real words: a degenerate answer (a bare
             # list of citations) is never shown; the passages' best sentences replace it below.
             released = False
-            for piece in (PROMPT | model | StrOutputParser()).stream(inputs):
+            for chunk in model.stream(list(request.messages)):
+                _count_prompt(chunk, timings)
+                piece = chunk.content if isinstance(chunk.content, str) else ""
                 if not piece:
                     continue
                 timings.setdefault("first_token_s", round(time.perf_counter() - t1, 3))
@@ -479,26 +659,32 @@ class Assistant:
             return
         text = "".join(got)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
-        texts = [p.text for p in passages]
+        texts = [s.passage for s in sources]  # the passages of this turn the model was given
+        # Every passage given in the conversation may be cited (a follow-up may answer from an earlier turn's [2]).
+        given = {g.source.n: g.source for g in request.given} | {s.n: s for s in sources}
+        everything = tuple(given[n] for n in sorted(given))
+        read = [g.text for g in request.given] + [s.passage for s in everything]
         # A short answer ("1817 [1].") is usable once it is over; it was held back while it streamed.
         # A sentence whose names, numbers or rare words no stretch of its cited passage holds is dropped first;
         # what is left must still be supported as a whole, or the passages are quoted instead.
-        final, final_sources = finalize_citations(text, sources)
-        kept, dropped = drop_ungrounded(final, {s.n: f"{s.title}. {s.section}. {s.passage}" for s in sources})
+        final, _ = finalize_citations(text, everything)
+        kept, dropped = drop_ungrounded(final, {s.n: f"{s.title}. {s.section}. {s.passage}" for s in everything})
         if dropped:
             log.info("dropped %d answer sentence(s) no passage holds", dropped)
             timings["dropped_sentences"] = dropped
-        if substantive(kept, min_words=1) and supported(kept, windows + texts, question, self.context):
-            final, final_sources = finalize_citations(kept, sources)
+        if substantive(kept, min_words=1) and supported(kept, read, question, self.context):
+            final, final_sources = finalize_citations(kept, everything)
             if not parts:
                 yield Token(final)
-            yield Answer(question, final, final_sources, "answered", correction=correction, timings=timings)
+            self.transcripts.put(question, final, Transcript(request.messages + (_ai(text),), request.given))
+            yield Answer(question, final, _shown(sources, final_sources), "answered", correction=correction,
+                         timings=timings)
             return
         log.info("unusable answer (%r): quoting the passages instead", text.strip()[:80])
         picks = best_sentences(query, texts, self.context.quote_sentences, vocab, self.context)
-        cited = {pi + 1 for pi, _ in picks}
+        cited = {sources[pi].n for pi, _ in picks}
         sources = tuple(Source(**{**s.__dict__, "cited": s.n in cited}) for s in sources)
-        quotes = quoted_answer(picks)
+        quotes = quoted_answer([(sources[pi].n - 1, q) for pi, q in picks])  # cited [n] as numbered in the turn
         if not parts:  # nothing of the model's was shown: the quotes stream like an answer
             yield Token(quotes)
         yield Answer(question, quotes, sources, "answered", correction=correction, timings=timings,
