@@ -59,12 +59,14 @@ def test_a_follow_up_extends_the_previous_request_with_the_raw_answer_and_new_pa
     assert second.sources[0].passage.startswith("The letter J")
 
 
-def test_a_follow_up_on_passages_already_given_sends_only_the_question(settings, kb):
+def test_a_follow_up_on_passages_already_given_repeats_only_the_best_one(settings, kb):
     chat = fake_chat("It opened in Hartford in 1817 [1].", "In Hartford [1].", "Z is a zigzag [3].")
     assistant = build_assistant(settings, kb, chat)
     first = ask(assistant, "when did the american school for the deaf open in hartford")
     second = ask(assistant, "where is the american school for the deaf", first)
-    assert chat.seen[1][-1] == HumanMessage("New question: where is the american school for the deaf")
+    turn = chat.seen[1][-1].content  # the best passage again, beside the question, under its number
+    assert turn.startswith("New question: where is the american school for the deaf")
+    assert 'Passage [1] (from "Deaf history"' in turn and "Passage [2]" not in turn
     assert [(s.n, s.title) for s in second.sources] == [(1, "Deaf history")] and second.sources[0].cited
     # a third turn numbers on from everything given so far (one passage: the next is [2])
     ask(assistant, "what about the letter z zigzag", second)
@@ -116,6 +118,10 @@ def test_a_follow_up_adds_new_passages_within_its_character_budget():
     assert "Passage [2] (from \"Doc 2\")" in turn and "Passage [3] (from \"Doc 4\")" in turn and "Doc 3" not in turn
     assert [(s.n, s.title) for s in r.sources] == [(2, "Doc 2"), (1, "Doc 1"), (3, "Doc 4")]
     assert [g.id for g in r.given] == ["id1", "id2", "id4"] and r.extends
+    # the best passage given before is repeated beside the question under its number; within the budget
+    r = follow_up_request(t, "q2", [old, found[0]], ["One. Two.", found[0].text], max_chars=100)
+    assert "Passage [1] (from \"Doc 1\")" in r.messages[-1].content and "Doc 2" not in r.messages[-1].content
+    assert [s.n for s in r.sources] == [1] and [g.id for g in r.given] == ["id1"]
     # a passage given before whose window now holds a sentence the model has not read is given again
     r = follow_up_request(t, "q2", [old], ["One. Two. Three."])
     assert [s.n for s in r.sources] == [2] and "Passage [2]" in r.messages[-1].content

@@ -337,6 +337,9 @@ def follow_up_request(t: Transcript, question: str, passages: list[Passage], win
     """The conversation's own messages, then a user turn with the passages not given before (numbered on: [4],
     [5], ...) and the question. A passage given before keeps its number when the model has read what this question
     needs of it (its window now is within the texts given then); otherwise it is given again, as a new number.
+    The best passage is always in the new turn, repeated under its number when given before: the small model
+    answers from the passages beside the question ("what about nicaragua" after a question whose third passage
+    was Nicaragua's was answered from the new passage [4], about something else).
 
     `max_chars`: the new passages' texts in all (the server reads every one before the first token); the best new
     passage is always given, the next ones cut to what is left (`cut(passage, chars)`, e.g. a shorter window) or
@@ -351,11 +354,15 @@ def follow_up_request(t: Transcript, question: str, passages: list[Passage], win
     sources: list[Source] = []
     new: list[Given] = []
     left = max_chars
+    shown: list[Given] = []  # the new turn's passages: the best one (new or repeated), then new ones
     for p, w in zip(passages, windows):
         if p.id in read and _pieces(w) <= read[p.id]:
             sources.append(Source(**{**latest[p.id].source.__dict__, "score": round(p.score, 4), "cited": False}))
+            if not shown:
+                shown.append(Given(p.id, w, sources[-1]))
+                left = None if left is None else left - len(w)
             continue
-        if new and left is not None:
+        if shown and left is not None:
             if len(w) > left and cut is not None and left >= MIN_CUT_CHARS:
                 w = cut(p, left)
             if len(w) > left:
@@ -363,8 +370,9 @@ def follow_up_request(t: Transcript, question: str, passages: list[Passage], win
         if left is not None:
             left -= len(w)
         new.append(Given(p.id, w, _source(len(t.given) + len(new) + 1, p)))
+        shown.append(new[-1])
         sources.append(new[-1].source)
-    block = format_passages([g.source for g in new], texts=[g.text for g in new], first=len(t.given) + 1) if new else ""
+    block = "\n\n".join(format_passages([g.source], texts=[g.text], first=g.source.n) for g in shown)
     turn = HumanMessage(follow_up_turn(question, block))
     return Request(t.messages + (turn,), t.given + tuple(new), tuple(sources), True)
 

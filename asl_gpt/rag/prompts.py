@@ -27,8 +27,9 @@ PROMPT = ChatPromptTemplate.from_messages([
 
 
 def follow_up_turn(question: str, passages: str) -> str:
-    """The user turn of a follow-up that extends the conversation's own prompt (chain.py): the question, only the
-    passages not given before (numbered on from the earlier ones), and the question again.
+    """The user turn of a follow-up that extends the conversation's own prompt (chain.py): the question, its best
+    passage (under its number when given before) and the passages not given before (numbered on from the earlier
+    ones), and the question again.
 
     Measured on Qwen2.5-Coder-0.5B (first question then follow-up, 3 pairs): "More passages: ... Question: q"
     made the model repeat its previous answer for "how fast should i go"; naming the question as new, before
