@@ -123,7 +123,7 @@ class LLMEndpoint:
     def _server(self, path: Path) -> EmbeddedServer:
         c = self.cfg
         return EmbeddedServer(path, c.embedded_threads, c.embedded_ctx, c.start_timeout_s, c.embedded_nice,
-                              c.embedded_batch_threads)
+                              c.embedded_batch_threads, c.embedded_parallel)
 
     def chat_model(self, max_tokens: int | None = None):
         """A streaming `ChatOpenAI` for the endpoint (the same client for every OpenAI-compatible server),
