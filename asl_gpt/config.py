@@ -71,7 +71,7 @@ class RagConfig:
     hybrid: bool = True  # fuse BM25 keyword ranks with dense ranks (reciprocal rank fusion); the gate stays dense
     correct_queries: bool = True  # spell-correct each query word against the indexed vocabulary + English
     history_turns: int = 3  # previous question/answer pairs given to the LLM and used for follow-up retrieval
-    follow_up_chars: int = 700  # the passages a follow-up adds to its conversation, in characters in all (the best one always; the others cut to what is left, or left out): the LLM reads them before its first token (~4 characters a token, ~150 tokens/s on 2 cores)
+    follow_up_chars: int = 400  # the passages a follow-up adds to its conversation, in characters in all (the best one always; the others cut to what is left, or left out): the LLM reads them before its first token. Quiet 2 cores, the follow-ups of answers-users.tsv: 700 -> 219 tokens read, first token 2.05 s; 400 -> 131 tokens, 1.42 s (a fresh prompt: 457, 3.31 s)
     conversation_tokens: int = 1800  # a follow-up extends the conversation's own prompt (the LLM server reuses what it read) while it and the answer fit in this many tokens; then a fresh prompt. Keep it within the LLM's context per conversation (llm.embedded_ctx for the embedded model)
     embed_batch_size: int = 32  # chunks embedded (and written) per batch while indexing
     max_upload_mb: float = 20.0  # a document uploaded in the app larger than this is refused (a 300-page PDF is ~5 MB)
