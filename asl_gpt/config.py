@@ -71,6 +71,8 @@ class RagConfig:
     hybrid: bool = True  # fuse BM25 keyword ranks with dense ranks (reciprocal rank fusion); the gate stays dense
     correct_queries: bool = True  # spell-correct each query word against the indexed vocabulary + English
     history_turns: int = 3  # previous question/answer pairs given to the LLM and used for follow-up retrieval
+    follow_up_chars: int = 400  # the passages a follow-up adds to its conversation, in characters in all (the best one always; the others cut to what is left, or left out): the LLM reads them before its first token. Quiet 2 cores, the follow-ups of answers-users.tsv: 700 -> 219 tokens read, first token 2.05 s; 400 -> 131 tokens, 1.42 s (a fresh prompt: 457, 3.31 s)
+    conversation_tokens: int = 1800  # a follow-up extends the conversation's own prompt (the LLM server reuses what it read) while it and the answer fit in this many tokens; then a fresh prompt. Keep it within the LLM's context per conversation (llm.embedded_ctx for the embedded model)
     embed_batch_size: int = 32  # chunks embedded (and written) per batch while indexing
     max_upload_mb: float = 20.0  # a document uploaded in the app larger than this is refused (a 300-page PDF is ~5 MB)
     max_upload_files: int = 20  # documents per upload in the app; the rest are refused with a message
@@ -93,7 +95,12 @@ class LLMConfig:
     embedded_threads: int = 1  # llama.cpp threads writing the answer (token by token)
     embedded_batch_threads: int = 2  # llama.cpp threads reading the prompt (0: as embedded_threads)
     embedded_nice: int = 10  # the embedded model's process runs this much lower in CPU priority (0: as the app)
-    embedded_ctx: int = 4096  # context window of the embedded model
+    embedded_ctx: int = 4096  # context window of each slot of the embedded model (a conversation: its prompt, history and answer)
+    # Questions the embedded model answers at once (llama.cpp slots of embedded_ctx tokens, ~50 MiB each; the app
+    # lets as many answers stream at once). Measured (docs/load.md): 4 slots served 4 simultaneous questions fairly
+    # without a camera (first tokens 15-21 s instead of 6-37 s) but answered none of 4 sessions' questions within
+    # 240 s beside 4 cameras (1 slot: 2 of 6), so 1 stays the default.
+    embedded_parallel: int = 1
     embedded_model: str = "qwen2.5-coder-0.5b-instruct"  # bundled: qwen2.5-coder-0.5b-instruct or -1.5b-instruct (optional packages: docs/answers.md), or a .gguf path
     start_timeout_s: float = 120.0  # the embedded server must answer /health within this
 

@@ -217,7 +217,7 @@ def test_the_prompt_holds_sentence_windows_not_whole_chunks(tmp_path):
 
 
 def test_titles_do_not_end_sentences_when_citations_are_attributed():
-    from asl_gpt.rag.chain import Source, finalize_citations
+    from asl_gpt.rag.context import Source, finalize_citations
 
     src = (Source(1, "a.md", "Stokoe", "", "William C. Stokoe Jr. published Sign Language Structure in 1960.", 0.6),)
     text, _ = finalize_citations("William C. Stokoe Jr. published Sign Language Structure in 1960.", src)
@@ -225,7 +225,7 @@ def test_titles_do_not_end_sentences_when_citations_are_attributed():
 
 
 def test_leading_citation_runs_are_reattributed():
-    from asl_gpt.rag.chain import Source, finalize_citations
+    from asl_gpt.rag.context import Source, finalize_citations
 
     src = (Source(1, "a.md", "History", "Schools", "The school opened in Hartford in 1817.", 0.6),
            Source(2, "b.md", "Letters", "Z", "Z is a zigzag.", 0.5))
@@ -235,7 +235,7 @@ def test_leading_citation_runs_are_reattributed():
 
 
 def test_echoed_passage_labels_are_removed():
-    from asl_gpt.rag.chain import Source, finalize_citations
+    from asl_gpt.rag.context import Source, finalize_citations
 
     src = (Source(1, "a.md", "Everyday Signs", "YES", "YES: make an S hand and nod it.", 0.6),)
     text, _ = finalize_citations('(from "Everyday Signs", section "YES"): [1] YES: make an S hand and nod it.', src)

@@ -134,6 +134,35 @@ def test_the_same_code_path_works_against_an_openai_compatible_url(assistant, se
     assert answer.status == "answered" and answer.text
 
 
+def test_a_follow_up_makes_the_llm_read_only_its_new_turn(assistant):
+    """llama.cpp's own counts: the follow-up's prompt starts with everything the first request read and wrote,
+    so the server takes that from its cache and reads only the new turn."""
+    first = assistant.ask("what is fingerspelling")
+    assert first.status == "answered" and not first.quoted, first.text
+    history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.text}]
+    second = assistant.ask("how fast should i go", history=history)
+    assert second.status == "answered"
+    first_prompt = first.timings["prompt_tokens"] + first.timings["cached_tokens"]
+    assert second.timings["cached_tokens"] > first_prompt + first.timings["tokens"] // 2  # the prompt and the answer
+    assert second.timings["prompt_tokens"] < first_prompt
+    assert {s.n for s in second.sources} - {s.n for s in first.sources}  # new passages numbered on
+
+
+def test_several_questions_are_answered_at_once(assistant, settings):
+    """The embedded server has llm.embedded_parallel slots of llm.embedded_ctx tokens each; questions asked from
+    several threads at once are all answered."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = assistant.llm.base_url().removesuffix("/v1")
+    slots = json.loads(urllib.request.urlopen(f"{url}/slots", timeout=10).read())
+    assert [s["n_ctx"] for s in slots] == [settings.llm.embedded_ctx] * settings.llm.embedded_parallel
+    questions = [q for q, _, _ in QUESTIONS[:3]]
+    with ThreadPoolExecutor(len(questions)) as pool:
+        answers = list(pool.map(assistant.ask, questions))
+    assert [a.status for a in answers] == ["answered"] * len(questions), [a.error for a in answers]
+
+
 def test_close_stops_the_embedded_server(assistant):
     url = assistant.llm.base_url().removesuffix("/v1")
     assert urllib.request.urlopen(f"{url}/health", timeout=5).status == 200

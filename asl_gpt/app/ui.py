@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.5  # UI refresh of the pending text, caption and status
 CAPTION_REM = 2.25  # the caption's text size until the user picks one (style.css and page.js take it from here)
-LLM_CONCURRENCY = 2  # answers streaming at once (all sessions); the embedded LLM serves one at a time anyway
+LLM_CONCURRENCY = 2  # answers streaming at once (all sessions); more when the embedded LLM has more slots
 
 # Gradio 6.31 still draws its "processing | 0.0s" strip over HTML and Markdown outputs of an event
 # with show_progress="hidden" (a timer's flickered every tick); no progress targets at all hides it.
@@ -54,6 +54,12 @@ QUIET = dict(concurrency_limit=None, show_progress="hidden", show_progress_on=[]
 # The chat status line says in words what is happening; Gradio's own strip ("queue: 1/1 | 0.2/1.2s",
 # "processing | 0.1s", drawn after the old status) is hidden on every output of an answer.
 ANSWER = dict(concurrency_id="llm", concurrency_limit=LLM_CONCURRENCY, show_progress="hidden", show_progress_on=[])
+
+
+def answer_events(settings) -> dict:
+    """`ANSWER`, with at least as many answers at once as the embedded LLM has slots (llm.embedded_parallel)."""
+    llm = settings.llm
+    return {**ANSWER, "concurrency_limit": max(LLM_CONCURRENCY, 1 if llm.base_url else llm.embedded_parallel)}
 # Send, Clear, Restore and a video's utterance hand the pending box back to recognition (page.js).
 HANDS_BACK_JS = "(...inputs) => window.aslGptHandsBack(...inputs)"
 
@@ -450,8 +456,9 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> None:
         for chat_, hist_, status in answer_turn(assistant, Turn(text, "typed"), chat, hist):
             yield chat_, hist_, status, ""
 
+    answer_args = answer_events(sh.services.settings)
     typed_args = dict(fn=on_typed, inputs=[question, chatbot, turns], outputs=[chatbot, turns, chat_md, question],
-                      **ANSWER)
+                      **answer_args)
     question.submit(**typed_args)
     ask_btn.click(**typed_args)
 
@@ -462,7 +469,7 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> None:
             for chat, hist, status in answer_turn(backend(), Turn(**t), chat, hist):
                 yield chat, hist, status
 
-    signed_q.change(on_signed, [signed_q, chatbot, turns], [chatbot, turns, chat_md], **ANSWER)
+    signed_q.change(on_signed, [signed_q, chatbot, turns], [chatbot, turns, chat_md], **answer_args)
     new_chat_btn.click(lambda: ([], [], ""), None, [chatbot, turns, chat_md], **QUIET)
     chatbot.clear(lambda: ([], ""), None, [turns, chat_md], **QUIET)  # its trash button: a new conversation too
     question.change(None, question, None, js="(v) => window.aslGptCount(v)")  # also when Ask empties it

@@ -103,6 +103,13 @@ def summarize(results: list[dict]) -> dict:
            "first_token_s_median": _median([r["first_token_s"] for r in answered if not r["follow_up"]]),
            "follow_up_first_token_s_median": _median([r["first_token_s"] for r in answered if r["follow_up"]]),
            "total_s_median": _median([r["total_s"] for r in answered]),
+           # llama.cpp's own counts (no other server sends them): load-independent evidence of prompt cache reuse
+           "prompt_tokens_median": _median([r["prompt_tokens"] for r in answered
+                                            if not r["follow_up"] and r.get("prompt_tokens") is not None]),
+           "follow_up_prompt_tokens_median": _median([r["prompt_tokens"] for r in answered
+                                                      if r["follow_up"] and r.get("prompt_tokens") is not None]),
+           "follow_up_cached_tokens_median": _median([r["cached_tokens"] for r in answered
+                                                      if r["follow_up"] and r.get("cached_tokens") is not None]),
            "quoted": sum(r["quoted"] for r in results), "right": {}}
     groups: dict[str, list[bool]] = {}
     ranks: dict[str, list[int | None]] = {}
@@ -205,7 +212,8 @@ def run(args, settings) -> int:
                  if q.sources else None,
                  "source_rank": source_rank([s.path for s in answer.sources], q.sources) if q.sources else None,
                  "first_token_s": round(first, 3) if first is not None else None, "total_s": round(total, 3),
-                 "tokens": answer.timings.get("tokens"),
+                 "tokens": answer.timings.get("tokens"), "prompt_tokens": answer.timings.get("prompt_tokens"),
+                 "cached_tokens": answer.timings.get("cached_tokens"),
                  "right": None if no_llm and not q.out_of_scope else judge(q, answer.status, answer.text, cited)}
             results.append(r)
             history = [{"role": "user", "content": answer.question}, {"role": "assistant", "content": answer.text}]
@@ -225,6 +233,10 @@ def run(args, settings) -> int:
     print(f"\nfirst token, median: {summary['first_token_s_median']} s (first questions), "
           f"{summary['follow_up_first_token_s_median']} s (follow-ups); total median {summary['total_s_median']} s; "
           f"{summary['quoted']} answers quoted")
+    if summary["prompt_tokens_median"] is not None:
+        print(f"prompt tokens the LLM read (llama.cpp's count), median: {summary['prompt_tokens_median']} (first "
+              f"questions), {summary['follow_up_prompt_tokens_median']} (follow-ups, "
+              f"{summary['follow_up_cached_tokens_median']} more taken from its cache)")
     for key, v in summary["right"].items():
         print(f"right {key}: {v['right']}/{v['total']} ({100 * v['share']:.0f}%)")
     for key, v in summary["recall"].items():

@@ -15,6 +15,7 @@ Modules, one per concern (each external system behind one of them):
                  and checked by sha256
   server.py      the embedded llama.cpp server (xllamacpp) in a child process
   llm.py         the LLM endpoint: the embedded server or any OpenAI-compatible one, one client for both
+  conversation.py  a follow-up extends its conversation's own prompt, so llama.cpp reads only the new turn
   chain.py       `Assistant`: correct → retrieve → gate → prompt | LLM (streaming) → `Answer`
   evaluation.py  noise model and hit rate, for the benchmark and tests
 
@@ -42,7 +43,11 @@ Public API (import from the modules; nothing heavy is imported by this package):
         Token(text)                              # streamed answer pieces
         Answer(question, text, sources, status, error, correction, timings, quoted)   # last
     # history: Gradio-style [{"role": "user"|"assistant", "content": str}, ...] (messages with
-    #   `metadata`, e.g. a "Sources" message, are skipped) or (role, content) tuples.
+    #   `metadata`, e.g. a "Sources" message, are skipped) or (role, content) tuples. A history that ends
+    #   with an exchange this assistant answered ({"user": Answer.question}, {"assistant": Answer.text})
+    #   continues that conversation's own prompt (the LLM reads only the new turn): its new passages are
+    #   numbered on ([4], [5]; a passage given before keeps its number) and Answer.sources lists this
+    #   turn's passages, then earlier ones the answer cites. Any other history: a fresh prompt.
     # raw: the fingerspelled string a question came from: it is corrected (Answer.correction keeps
     #   raw and corrected) and the corrected text is asked unless `question` differs from raw.
     # status: "answered"; "not_found" (nothing passed the relevance gate: the LLM was NOT called, text
@@ -50,6 +55,8 @@ Public API (import from the modules; nothing heavy is imported by this package):
     #   labelled as passages, not as an answer; text holds whatever streamed before a failure).
     # quoted: the model's text was unusable (only citation marks, or words/numbers the passages lack), so
     #   text quotes the passages' best sentences, labelled as quotes; status stays "answered".
+    # timings: retrieval_s, first_token_s, total_s, tokens; prompt_tokens and cached_tokens are llama.cpp's
+    #   own counts of the prompt tokens it read and took from its cache (absent for other servers).
     # Answer.text is final: citations [n] were checked and, where the model gave none, attributed by
     #   code, so the UI should replace the streamed text with it. Source(n, path, title, section,
     #   passage, score, cited); Answer.cited_sources.

@@ -11,6 +11,9 @@
 - spelling correction is only kept when it finds passages the uncorrected words do not (and a typed
   question that finds nothing is tried corrected), so it never turns an answerable question into a refusal;
 - the LLM reads sentence windows of the passages (context.py), not whole chunks: a shorter prompt;
+- a follow-up of a conversation this assistant answered extends that conversation's own prompt (conversation.py):
+  the previous request, the model's raw answer, then only the new passages (numbered on) and the question, so
+  the LLM server reads only the new turn (llama.cpp's prompt cache); citations may name any passage given;
 - citations are numbered by the code (passage n is [n]), markers that point at no passage are removed;
 - an answer that is only citation marks, or whose words or numbers the passages do not contain, is
   replaced by the passages' best sentences, labelled as quotes (`Answer.quoted`);
@@ -30,10 +33,12 @@ from typing import Protocol
 from asl_gpt.errors import AslGptError, Fix, InputError, LLMError
 from asl_gpt.rag.answerability import GENERIC, MIN_COMMON, acronyms, drop_ungrounded, missing_terms, present
 from asl_gpt.rag.context import (ContextOptions, Source, best_sentences, context_options, finalize_citations,
-                                  quoted_answer, substantive, supported, to_sources, window)
+                                  quoted_answer, substantive, supported, window)
+from asl_gpt.rag.conversation import (CHARS_PER_TOKEN, Request, Transcript, Transcripts, ai_message, count_prompt,
+                                      follow_up_request, fresh_request, history_turns, shown_sources)
 from asl_gpt.rag.correction import STOPWORDS, Correction, Corrector, tokenize, weighted_distance
 from asl_gpt.rag.index import IndexStats, KnowledgeBase
-from asl_gpt.rag.prompts import PROMPT, format_passages
+from asl_gpt.rag.prompts import PROMPT
 from asl_gpt.rag.retrieval import Passage
 
 log = logging.getLogger(__name__)
@@ -100,23 +105,9 @@ Event = Retrieved | Token | Answer
 
 
 def _history_messages(history, turns: int) -> list[tuple[str, str]]:
-    """(role, content) pairs from Gradio-style dicts or (role, content) tuples; source messages skipped."""
-    out: list[tuple[str, str]] = []
-    for m in history or []:
-        if isinstance(m, dict):
-            if m.get("metadata"):
-                continue  # e.g. the collapsible "Sources" message of the chat UI
-            role, content = m.get("role"), m.get("content")
-        else:
-            role, content = m[0], m[1]
-        if role in ("user", "human"):
-            role = "human"
-        elif role in ("assistant", "ai"):
-            role = "ai"
-        else:
-            continue
-        if isinstance(content, str) and content.strip():
-            out.append((role, content if len(content) <= 800 else content[:800] + " …"))
+    """(role, content) pairs from Gradio-style dicts or (role, content) tuples; source messages skipped;
+    the last `turns` exchanges, each message cut at 800 characters."""
+    out = [(role, content if len(content) <= 800 else content[:800] + " …") for role, content in history_turns(history)]
     return out[-2 * turns:] if turns > 0 else []
 
 
@@ -191,6 +182,7 @@ class Assistant:
         self.context = context or context_options(settings)
         self._corrector: tuple[int, Corrector] | None = None
         self._llm_failed = False  # the last request failed: check the LLM before the next one
+        self.transcripts = Transcripts()  # conversations a follow-up extends (llama.cpp's cache reused)
 
     # -- pieces the UI may call on their own --------------------------------------------------------
     def correct_query(self, raw: str) -> Correction:
@@ -358,6 +350,25 @@ class Assistant:
         return question, query, ([] if unknown else passages), unknown, correction
 
     # -- the chain --------------------------------------------------------------------------------
+    def _request(self, question: str, query: str, passages: list[Passage], windows: list[str], history) -> Request:
+        """The follow-up of a known conversation extends its prompt while it fits `rag.conversation_tokens`, with
+        new passages as windows within `rag.follow_up_chars`; any other question (a first one, an unknown history,
+        a long conversation) gets a fresh prompt."""
+        t = self.transcripts.find(history)
+        if t is not None:
+            vocab = self.kb.vocabulary()
+            ctx = self.context
+            # no whole sections here: the conversation holds the first answer's context already
+            short = [window(p.text, query, ctx, vocab) for p in passages]
+            r = follow_up_request(t, question, passages, short, self.settings.rag.follow_up_chars,
+                                  lambda p, chars: window(p.text, query, ctx, vocab, chars))
+            tokens = sum(len(m.content) for m in r.messages) // CHARS_PER_TOKEN + self.context.answer_tokens
+            if tokens <= self.settings.rag.conversation_tokens:
+                return r
+            log.info("the conversation would need about %d tokens (rag.conversation_tokens %d): a fresh prompt",
+                     tokens, self.settings.rag.conversation_tokens)
+        return fresh_request(question, passages, windows, _history_messages(history, self.settings.rag.history_turns))
+
     def ask_stream(self, question: str, history=None, raw: str | None = None) -> Iterator[Event]:
         """Events for one question: Retrieved, Token..., Answer.
 
@@ -368,8 +379,14 @@ class Assistant:
         """
         t0 = time.perf_counter()
         question, query, passages, unknown, correction = self.find(question, history, raw)
-        sources = to_sources(passages)
         timings = {"retrieval_s": round(time.perf_counter() - t0, 3)}
+        vocab = self.kb.vocabulary()
+        # The best passage may be a whole short section; the others are windows. Sentences are chosen for the
+        # query searched (a follow-up rewritten with its topic) and the kind of fact asked for.
+        windows = [window(p.text, query, self.context, vocab, self.context.first_chars if i == 0 else None)
+                   for i, p in enumerate(passages)]
+        request = self._request(question, query, passages, windows, history) if passages else None
+        sources = request.sources if request is not None else ()  # numbered as given in the conversation
         yield Retrieved(question, sources, correction)
         if not passages:
             n = self.kb.stats().documents
@@ -381,16 +398,7 @@ class Assistant:
             return
         parts: list[str] = []  # the text shown so far (tokens yielded)
         t1 = time.perf_counter()
-        vocab = self.kb.vocabulary()
-        # The best passage may be a whole short section; the others are windows. Sentences are chosen for the
-        # query searched (a follow-up rewritten with its topic) and the kind of fact asked for.
-        windows = [window(p.text, query, self.context, vocab, self.context.first_chars if i == 0 else None)
-                   for i, p in enumerate(passages)]
-        inputs = {"passages": format_passages(passages, texts=windows), "question": question,
-                  "history": _history_messages(history, self.settings.rag.history_turns)}
         got: list[str] = []
-        from langchain_core.output_parsers import StrOutputParser
-
         from asl_gpt.rag.llm import is_llm_failure
 
         try:
@@ -401,7 +409,9 @@ class Assistant:
             # Tokens are held back until the answer has a few real words: a degenerate answer (a bare
             # list of citations) is never shown; the passages' best sentences replace it below.
             released = False
-            for piece in (PROMPT | model | StrOutputParser()).stream(inputs):
+            for chunk in model.stream(list(request.messages)):
+                count_prompt(chunk, timings)
+                piece = chunk.content if isinstance(chunk.content, str) else ""
                 if not piece:
                     continue
                 timings.setdefault("first_token_s", round(time.perf_counter() - t1, 3))
@@ -428,26 +438,32 @@ class Assistant:
             return
         text = "".join(got)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
-        texts = [p.text for p in passages]
+        texts = [s.passage for s in sources]  # the passages of this turn the model was given
+        # Every passage given in the conversation may be cited (a follow-up may answer from an earlier turn's [2]).
+        given = {g.source.n: g.source for g in request.given} | {s.n: s for s in sources}
+        everything = tuple(given[n] for n in sorted(given))
+        read = [g.text for g in request.given] + [s.passage for s in everything]
         # A short answer ("1817 [1].") is usable once it is over; it was held back while it streamed.
         # A sentence whose names, numbers or rare words no stretch of its cited passage holds is dropped first;
         # what is left must still be supported as a whole, or the passages are quoted instead.
-        final, final_sources = finalize_citations(text, sources)
-        kept, dropped = drop_ungrounded(final, {s.n: f"{s.title}. {s.section}. {s.passage}" for s in sources})
+        final, _ = finalize_citations(text, everything)
+        kept, dropped = drop_ungrounded(final, {s.n: f"{s.title}. {s.section}. {s.passage}" for s in everything})
         if dropped:
             log.info("dropped %d answer sentence(s) no passage holds", dropped)
             timings["dropped_sentences"] = dropped
-        if substantive(kept, min_words=1) and supported(kept, windows + texts, question, self.context):
-            final, final_sources = finalize_citations(kept, sources)
+        if substantive(kept, min_words=1) and supported(kept, read, question, self.context):
+            final, final_sources = finalize_citations(kept, everything)
             if not parts:
                 yield Token(final)
-            yield Answer(question, final, final_sources, "answered", correction=correction, timings=timings)
+            self.transcripts.put(question, final, Transcript(request.messages + (ai_message(text),), request.given))
+            yield Answer(question, final, shown_sources(sources, final_sources), "answered", correction=correction,
+                         timings=timings)
             return
         log.info("unusable answer (%r): quoting the passages instead", text.strip()[:80])
         picks = best_sentences(query, texts, self.context.quote_sentences, vocab, self.context)
-        cited = {pi + 1 for pi, _ in picks}
+        cited = {sources[pi].n for pi, _ in picks}
         sources = tuple(Source(**{**s.__dict__, "cited": s.n in cited}) for s in sources)
-        quotes = quoted_answer(picks)
+        quotes = quoted_answer([(sources[pi].n - 1, q) for pi, q in picks])  # cited [n] as numbered in the turn
         if not parts:  # nothing of the model's was shown: the quotes stream like an answer
             yield Token(quotes)
         yield Answer(question, quotes, sources, "answered", correction=correction, timings=timings,

@@ -369,12 +369,16 @@ class Source:
     cited: bool = False  # the answer cites [n]
 
 
-def to_sources(passages: list[Passage]) -> tuple[Source, ...]:
-    """The passages numbered for citing, from 1, their paths as the user reads them."""
+def source_of(n: int, p: Passage) -> Source:
+    """Passage `p` as source [n], its path as the user reads it."""
     from asl_gpt.rag.index import display_path  # lazily: the index imports retrieval, which imports this module
 
-    return tuple(Source(n, display_path(p.source), p.title, p.section, p.text, round(p.score, 4))
-                 for n, p in enumerate(passages, 1))
+    return Source(n, display_path(p.source), p.title, p.section, p.text, round(p.score, 4))
+
+
+def to_sources(passages: list[Passage]) -> tuple[Source, ...]:
+    """The passages numbered for citing, from 1."""
+    return tuple(source_of(n, p) for n, p in enumerate(passages, 1))
 
 
 def attribute_sentences(text: str, sources: tuple[Source, ...], min_overlap: float = 0.5) -> str:

@@ -126,16 +126,14 @@ class LLMEndpoint:
     def _server(self, path: Path) -> EmbeddedServer:
         c = self.cfg
         return EmbeddedServer(path, c.embedded_threads, c.embedded_ctx, c.start_timeout_s, c.embedded_nice,
-                              c.embedded_batch_threads)
+                              c.embedded_batch_threads, c.embedded_parallel)
 
     def chat_model(self, max_tokens: int | None = None):
         """A streaming `ChatOpenAI` for the endpoint (the same client for every OpenAI-compatible server),
         capped at `max_tokens` when given (never above `llm.max_tokens`)."""
         url = self.base_url()
         if self._chat is None or self._chat_url != url:
-            from langchain_openai import ChatOpenAI
-
-            self._chat = ChatOpenAI(model=self.model_name, base_url=url, api_key=self.cfg.api_key or "not-needed",
+            self._chat = _chat_openai()(model=self.model_name, base_url=url, api_key=self.cfg.api_key or "not-needed",
                                     temperature=self.cfg.temperature, max_tokens=self.cfg.max_tokens,
                                     timeout=self.cfg.timeout_s, max_retries=1, streaming=True)
             self._chat_url = url
@@ -200,6 +198,22 @@ class LLMEndpoint:
                 self._embedded.stop()
                 self._embedded = None
             self._chat = None
+
+
+def _chat_openai():
+    """langchain-openai's `ChatOpenAI`, keeping llama.cpp's `timings` (prompt tokens read, `prompt_n`, and taken
+    from its cache, `cache_n`) in the streamed chunk's `response_metadata`: the client drops fields it does not
+    know. Other servers send none; nothing changes for them."""
+    from langchain_openai import ChatOpenAI
+
+    class ChatOpenAIWithTimings(ChatOpenAI):
+        def _convert_chunk_to_generation_chunk(self, chunk, default_chunk_class, base_generation_info):
+            gen = super()._convert_chunk_to_generation_chunk(chunk, default_chunk_class, base_generation_info)
+            if gen is not None and isinstance(chunk, dict) and isinstance(chunk.get("timings"), dict):
+                gen.message.response_metadata["timings"] = chunk["timings"]
+            return gen
+
+    return ChatOpenAIWithTimings
 
 
 class ChatModelLLM:

@@ -26,14 +26,28 @@ PROMPT = ChatPromptTemplate.from_messages([
 ])
 
 
-def format_passages(passages, max_chars: int = 1400, texts: list[str] | None = None) -> str:
-    """`Passage [n] (from "Title", section "Section"):` then its text, numbered from 1 in the given order.
+def follow_up_turn(question: str, passages: str) -> str:
+    """The user turn of a follow-up that extends the conversation's own prompt (chain.py): the question, its best
+    passage (under its number when given before) and the passages not given before (numbered on from the earlier
+    ones), and the question again.
+
+    Measured on Qwen2.5-Coder-0.5B (first question then follow-up, 3 pairs): "More passages: ... Question: q"
+    made the model repeat its previous answer for "how fast should i go"; naming the question as new, before
+    and after the passages, answered it (1-3 letters per second [4])."""
+    if not passages:
+        return f"New question: {question}"
+    return f"New question: {question}\n\nPassages for it:\n{passages}\n\nAnswer the new question: {question}"
+
+
+def format_passages(passages, max_chars: int = 1400, texts: list[str] | None = None, first: int = 1) -> str:
+    """`Passage [n] (from "Title", section "Section"):` then its text, numbered from `first` in the given order.
 
     `texts` replaces the passages' own texts (the sentence windows of `context.window`)."""
     blocks = []
-    for n, p in enumerate(passages, 1):
+    for i, p in enumerate(passages):
+        n = first + i
         where = f'from "{p.title}"' + (f', section "{p.section}"' if p.section else "")
-        text = texts[n - 1] if texts is not None else p.text
+        text = texts[i] if texts is not None else p.text
         text = text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + " …"
         blocks.append(f"Passage [{n}] ({where}):\n{text}")
     return "\n\n".join(blocks)

@@ -19,10 +19,11 @@ from asl_gpt.errors import LLMError
 log = logging.getLogger(__name__)
 
 
-def _serve(model_path: str, threads: int, ctx: int, nice: int = 0, batch_threads: int = 0) -> None:
+def _serve(model_path: str, threads: int, ctx: int, nice: int = 0, batch_threads: int = 0, parallel: int = 1) -> None:
     """The embedded server's own process (`python -c`, see `EmbeddedServer.start`): llama.cpp's server on
     127.0.0.1, one JSON line on stdout with its address (or the error), then it serves until stdin closes
-    (the app stopped it, or the app is gone). `nice`: its lower CPU priority (llm.embedded_nice)."""
+    (the app stopped it, or the app is gone). `nice`: its lower CPU priority (llm.embedded_nice). `parallel`:
+    questions answered at once (llm.embedded_parallel), each in a slot of `ctx` tokens of its own."""
     import sys
 
     if nice > 0:
@@ -47,15 +48,27 @@ def _serve(model_path: str, threads: int, ctx: int, nice: int = 0, batch_threads
         return
     p = xlc.CommonParams()
     p.model.path = model_path
-    p.n_ctx = ctx
-    p.n_parallel = 1  # one conversation at a time: all of the context for it
+    # Slots answer at once, their tokens batched together (continuous batching). Without a unified KV cache
+    # llama.cpp divides n_ctx among the slots: each gets `ctx`. A request goes to the idle slot whose cached
+    # prompt it shares most of (slot_prompt_similarity), so a follow-up finds its conversation; a slot taken
+    # over by another conversation is kept in llama.cpp's host-memory prompt cache (cache_ram_mib) and loaded
+    # back from there.
+    p.n_parallel = max(1, parallel)
+    p.n_ctx = ctx * p.n_parallel
+    p.kv_unified = False
+    # With several slots, waiting threads sleep instead of spinning (llama.cpp polls at 50 by default): a batch is
+    # then a few tokens, many short steps each, and on two busy cores a spinning thread held the core its partner
+    # needed (4 answers at once, 2 batch threads: 170 s for all; sleeping: 44 s; one at a time: 42 s; docs/load.md).
+    if p.n_parallel > 1:
+        p.cpuparams.poll = 0
+        p.cpuparams_batch.poll = 0
     p.cpuparams.n_threads = threads
     p.cpuparams_batch.n_threads = batch_threads or threads
     p.hostnames = ["127.0.0.1"]
     p.port = 0  # the server picks a free port
     p.ui = False
     p.verbosity = 0
-    p.cache_prompt = True  # follow-ups reuse the shared prompt prefix
+    p.cache_prompt = True  # follow-ups reuse their conversation's prompt (chain.py extends it)
     try:
         server = xlc.Server(p)
     except Exception as e:  # noqa: BLE001 - xllamacpp raises plain RuntimeError/ValueError
@@ -91,8 +104,9 @@ class EmbeddedServer:
     """
 
     def __init__(self, model_path: Path, threads: int = 2, ctx: int = 4096, start_timeout_s: float = 120.0,
-                 nice: int = 0, batch_threads: int = 0):
+                 nice: int = 0, batch_threads: int = 0, parallel: int = 1):
         self.model_path = Path(model_path)
+        self.parallel = parallel
         self.threads = threads
         self.batch_threads = batch_threads
         self.nice = nice
@@ -120,9 +134,9 @@ class EmbeddedServer:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
                                                                          os.environ.get("PYTHONPATH", "")]))}
         code = ("import sys; from asl_gpt.rag.server import _serve; "
-                "_serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))")
+                "_serve(sys.argv[1], *map(int, sys.argv[2:]))")
         t0 = time.perf_counter()
-        args = [str(self.model_path), str(self.threads), str(self.ctx), str(self.nice), str(self.batch_threads)]
+        args = [str(self.model_path), *map(str, (self.threads, self.ctx, self.nice, self.batch_threads, self.parallel))]
         self._proc = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=self._log, env=env)
         deadline = time.monotonic() + self.start_timeout_s

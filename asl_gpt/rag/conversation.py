@@ -1,0 +1,187 @@
+"""A conversation the embedded LLM's prompt cache can extend.
+
+llama.cpp reuses the longest prefix its slot already holds. A follow-up built like a first question puts new
+passages in the system turn (the first message) and the shown, post-processed answers in the history, so nothing
+is reused and the whole prompt is read again. A follow-up of a known conversation instead sends exactly the
+previous request, the model's raw answer and one new user turn: only that turn is read (docs/answers.md has the
+tokens read and the first-token times, before and after).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from asl_gpt.rag.context import Source, sentences, source_of, to_sources
+from asl_gpt.rag.prompts import PROMPT, follow_up_turn, format_passages
+from asl_gpt.rag.retrieval import Passage
+
+
+def history_turns(history) -> list[tuple[str, str]]:
+    """Every ("human" | "ai", content) message of the history, whole; source messages skipped."""
+    out: list[tuple[str, str]] = []
+    for m in history or []:
+        if isinstance(m, dict):
+            if m.get("metadata"):
+                continue  # e.g. the collapsible "Sources" message of the chat UI
+            role, content = m.get("role"), m.get("content")
+        else:
+            role, content = m[0], m[1]
+        if role in ("user", "human"):
+            role = "human"
+        elif role in ("assistant", "ai"):
+            role = "ai"
+        else:
+            continue
+        if isinstance(content, str) and content.strip():
+            out.append((role, content))
+    return out
+
+
+@dataclass(frozen=True)
+class Given:
+    """A passage the model was given in a conversation: the text it read and its source, numbered as given."""
+
+    id: str
+    text: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A conversation as the LLM saw it: the messages of its last request then its raw answer, and every passage
+    given so far (numbered 1, 2, ... in the order given)."""
+
+    messages: tuple  # LangChain messages
+    given: tuple[Given, ...]
+
+    @property
+    def chars(self) -> int:
+        return sum(len(m.content) for m in self.messages)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one question sends: the messages, the passages given so far, this turn's sources (numbered as given)."""
+
+    messages: tuple
+    given: tuple[Given, ...]
+    sources: tuple[Source, ...]
+    extends: bool  # continues a known conversation (its prompt is a prefix of this one)
+
+
+# Characters per token for the context budget: English runs at about 4 with Qwen's tokenizer; 3 leaves a margin.
+CHARS_PER_TOKEN = 3
+
+
+class Transcripts:
+    """The latest conversations (bounded, least recently used dropped), keyed by their last exchange as callers keep
+    it (the question answered and the final answer text, as in `Answer`): a history that ends with that exchange
+    continues that conversation. The CLI, the app and the benchmarks pass histories; nothing else is needed."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], Transcript] = OrderedDict()
+        self._lock = threading.Lock()  # one Assistant serves every session of the app
+
+    def put(self, question: str, answer: str, transcript: Transcript) -> None:
+        with self._lock:
+            self._items[(question.strip(), answer.strip())] = transcript
+            self._items.move_to_end((question.strip(), answer.strip()))
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def find(self, history) -> Transcript | None:
+        turns = history_turns(history)
+        if len(turns) < 2 or turns[-2][0] != "human" or turns[-1][0] != "ai":
+            return None
+        key = (turns[-2][1].strip(), turns[-1][1].strip())
+        with self._lock:
+            t = self._items.get(key)
+            if t is not None:
+                self._items.move_to_end(key)
+            return t
+
+
+def _pieces(text: str) -> set[str]:
+    return {x.strip(" …") for x in sentences(text.replace("…", "\n"))} - {""}
+
+
+def fresh_request(question: str, passages: list[Passage], windows: list[str], history: list[tuple[str, str]]) -> Request:
+    """A first question's prompt (prompts.py): the passages numbered 1..k in the system turn, the shown history."""
+    sources = to_sources(passages)
+    messages = PROMPT.format_messages(passages=format_passages(passages, texts=windows), question=question,
+                                      history=history)
+    given = tuple(Given(p.id, w, s) for p, w, s in zip(passages, windows, sources))
+    return Request(tuple(messages), given, sources, False)
+
+
+def follow_up_request(t: Transcript, question: str, passages: list[Passage], windows: list[str],
+                      max_chars: int | None = None, cut=None) -> Request:
+    """The conversation's own messages, then a user turn with the passages not given before (numbered on: [4],
+    [5], ...) and the question. A passage given before keeps its number when the model has read what this question
+    needs of it (its window now is within the texts given then); otherwise it is given again, as a new number.
+    The best passage is always in the new turn, repeated under its number when given before: the small model
+    answers from the passages beside the question ("what about nicaragua" after a question whose third passage
+    was Nicaragua's was answered from the new passage [4], about something else).
+
+    `max_chars`: the new passages' texts in all (the server reads every one before the first token); the best new
+    passage is always given, the next ones cut to what is left (`cut(passage, chars)`, e.g. a shorter window) or
+    left out when too little is left. A passage left out is no source of this turn: the model never read it."""
+    from langchain_core.messages import HumanMessage
+
+    read: dict[str, set[str]] = {}
+    latest: dict[str, Given] = {}
+    for g in t.given:
+        read.setdefault(g.id, set()).update(_pieces(g.text))
+        latest[g.id] = g
+    sources: list[Source] = []
+    new: list[Given] = []
+    left = max_chars
+    shown: list[Given] = []  # the new turn's passages: the best one (new or repeated), then new ones
+    for p, w in zip(passages, windows):
+        if p.id in read and _pieces(w) <= read[p.id]:
+            sources.append(Source(**{**latest[p.id].source.__dict__, "score": round(p.score, 4), "cited": False}))
+            if not shown:
+                shown.append(Given(p.id, w, sources[-1]))
+                left = None if left is None else left - len(w)
+            continue
+        if shown and left is not None:
+            if len(w) > left and cut is not None and left >= MIN_CUT_CHARS:
+                w = cut(p, left)
+            if len(w) > left:
+                continue
+        if left is not None:
+            left -= len(w)
+        new.append(Given(p.id, w, source_of(len(t.given) + len(new) + 1, p)))
+        shown.append(new[-1])
+        sources.append(new[-1].source)
+    block = "\n\n".join(format_passages([g.source], texts=[g.text], first=g.source.n) for g in shown)
+    turn = HumanMessage(follow_up_turn(question, block))
+    return Request(t.messages + (turn,), t.given + tuple(new), tuple(sources), True)
+
+
+MIN_CUT_CHARS = 150  # a passage cut shorter than this says too little to be worth its tokens
+
+
+def ai_message(text: str):
+    from langchain_core.messages import AIMessage
+
+    return AIMessage(text)
+
+
+def shown_sources(turn: tuple[Source, ...], final: tuple[Source, ...]) -> tuple[Source, ...]:
+    """The answer's sources: this turn's passages (cited or not), then the earlier turns' passages it cites."""
+    by_n = {s.n: s for s in final}
+    ns = [s.n for s in turn]
+    return tuple(by_n[n] for n in ns) + tuple(s for s in final if s.cited and s.n not in ns)
+
+
+def count_prompt(chunk, timings: dict) -> None:
+    """llama.cpp's own count of the prompt tokens it read and those it took from its cache (in the stream's last
+    chunk, `llm.py`): load-independent evidence that a follow-up reused the conversation."""
+    t = (getattr(chunk, "response_metadata", None) or {}).get("timings")
+    if t:
+        timings["prompt_tokens"] = t.get("prompt_n")
+        timings["cached_tokens"] = t.get("cache_n")
