@@ -164,18 +164,14 @@ class LlamaCppBackend:
         except ImportError as e:
             raise IndexError_("a .gguf embedding model needs the package xllamacpp "
                               "(pip install -r requirements.lock)") from e
-        p = xlc.CommonParams()
-        p.model.path = str(path)
+        from asl_gpt.rag.server import local_params
+
+        p = local_params(xlc, str(path), threads)  # it also listens on 127.0.0.1 (a free port); nothing here uses it
         p.embedding = True
         p.pooling_type = xlc.llama_pooling_type.LLAMA_POOLING_TYPE_UNSPECIFIED  # the model's own (nomic: mean)
         # A text is embedded in one batch (the encoder sees all of it at once): room for the longest chunk.
         p.n_ctx = p.n_batch = p.n_ubatch = 2048
         p.n_parallel = 1
-        p.cpuparams.n_threads = p.cpuparams_batch.n_threads = threads
-        p.hostnames = ["127.0.0.1"]  # it also listens there (on a free port); nothing here uses it
-        p.port = 0
-        p.ui = False
-        p.verbosity = 0
         try:
             self._server = xlc.Server(p)
         except Exception as e:  # noqa: BLE001 - xllamacpp raises plain RuntimeError/ValueError

@@ -46,8 +46,7 @@ def _serve(model_path: str, threads: int, ctx: int, nice: int = 0, batch_threads
     except ImportError:
         say(error="the embedded LLM needs the package xllamacpp (pip install -r requirements.lock)")
         return
-    p = xlc.CommonParams()
-    p.model.path = model_path
+    p = local_params(xlc, model_path, threads, batch_threads)
     # Slots answer at once, their tokens batched together (continuous batching). Without a unified KV cache
     # llama.cpp divides n_ctx among the slots: each gets `ctx`. A request goes to the idle slot whose cached
     # prompt it shares most of (slot_prompt_similarity), so a follow-up finds its conversation; a slot taken
@@ -62,13 +61,7 @@ def _serve(model_path: str, threads: int, ctx: int, nice: int = 0, batch_threads
     if p.n_parallel > 1:
         p.cpuparams.poll = 0
         p.cpuparams_batch.poll = 0
-    p.cpuparams.n_threads = threads
-    p.cpuparams_batch.n_threads = batch_threads or threads
-    p.hostnames = ["127.0.0.1"]
-    p.port = 0  # the server picks a free port
-    p.ui = False
-    p.verbosity = 0
-    p.cache_prompt = True  # follow-ups reuse their conversation's prompt (chain.py extends it)
+    p.cache_prompt = True  # follow-ups reuse their conversation's prompt (conversation.py extends it)
     try:
         server = xlc.Server(p)
     except Exception as e:  # noqa: BLE001 - xllamacpp raises plain RuntimeError/ValueError
@@ -77,6 +70,21 @@ def _serve(model_path: str, threads: int, ctx: int, nice: int = 0, batch_threads
     say(ready=server.listening_address)
     sys.stdin.read()  # returns at EOF
     del server  # xllamacpp stops the HTTP server and frees the model when the object goes
+
+
+def local_params(xlc, model_path: str, threads: int, batch_threads: int = 0):
+    """llama.cpp's parameters for a model served on 127.0.0.1 only, on a port it picks, quietly (no web UI, no
+    logging), with `threads` writing and `batch_threads` reading prompts: the LLM here, the nomic embedder
+    (embeddings.py). `xlc`: the imported xllamacpp."""
+    p = xlc.CommonParams()
+    p.model.path = str(model_path)
+    p.cpuparams.n_threads = threads
+    p.cpuparams_batch.n_threads = batch_threads or threads
+    p.hostnames = ["127.0.0.1"]
+    p.port = 0  # the server picks a free port
+    p.ui = False
+    p.verbosity = 0
+    return p
 
 
 def healthy(base_url: str, timeout_s: float) -> bool:
