@@ -355,7 +355,7 @@ def test_a_read_only_index_is_searched_from_a_copy_and_never_written(kb, setting
 
     kb.close()
     SharedSystemClient.clear_system_cache()
-    monkeypatch.setattr(store_mod, "_writable", lambda folder: False)  # as on a read-only mount
+    monkeypatch.setattr(store_mod, "writable", lambda folder: False)  # as on a read-only mount
     ro = KnowledgeBase(settings, embeddings=HashEmbeddings())
     hits = ro.search(QUESTION)
     assert hits and hits[0].section == "Z" and ro.store.reading_copy

@@ -156,7 +156,7 @@ def test_landmark_cache_is_keyed_by_path_size_and_mtime(tmp_path, monkeypatch):
         return spelled("ab"), np.arange(64) * 33.3
 
     monkeypatch.setattr("asl_gpt.landmarks.holistic.extract_video", fake_extract)
-    monkeypatch.setattr(real, "_frame_wh", lambda path: (720, 1280))
+    monkeypatch.setattr(real, "video_wh", lambda path: (720, 1280))
     d, cache = tmp_path / "set", tmp_path / "cache"
     (d / "test_word_original").mkdir(parents=True)
     video = d / "test_word_original" / "AB.mp4"

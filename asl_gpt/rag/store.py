@@ -143,7 +143,7 @@ class ChromaStore:
                                   "start it with `chroma run --path DIR --port PORT` or clear rag.chroma_url") from e
             return client
         path = self.persist_dir
-        self._on_copy = path.is_dir() and (self._copy_reads or not _writable(path))
+        self._on_copy = path.is_dir() and (self._copy_reads or not writable(path))
         if self._on_copy:
             path = self._read_only_copy()
         try:
@@ -406,7 +406,7 @@ class ChromaStore:
 _READ_ONLY_COPIES: dict[tuple[str, str], Path] = {}  # (index folder, generation) -> its private copy
 
 
-def _writable(folder: Path) -> bool:
+def writable(folder: Path) -> bool:
     """Can this process write the index's files? (access(2) says no on a read-only mount, even to root.)"""
     files = [folder, *(p for p in (folder / "chroma.sqlite3",) if p.exists())]
     return all(os.access(p, os.W_OK) for p in files)

@@ -116,7 +116,8 @@ def item_landmarks(item: RealItem, cache_dir: Path | None) -> tuple[np.ndarray, 
     return s.frames, s.times_ms
 
 
-def _frame_wh(path: Path) -> tuple[int, int] | None:
+def video_wh(path: Path) -> tuple[int, int] | None:
+    """The video's width and height from its header (None when unreadable)."""
     from asl_gpt.landmarks.video import probe
 
     info = probe(path)
@@ -137,7 +138,7 @@ def item_sample(item: RealItem, cache_dir: Path | None) -> RealSample:
     if cache is not None and cache.is_file():
         try:
             with np.load(cache) as d:
-                wh = tuple(int(v) for v in d["frame_wh"]) if "frame_wh" in d.files else _frame_wh(item.path)
+                wh = tuple(int(v) for v in d["frame_wh"]) if "frame_wh" in d.files else video_wh(item.path)
                 wh = wh if wh and all(wh) else None
                 return sample(d["frames"].astype(np.float32, copy=False),
                               d["times_ms"].astype(np.float64, copy=False), wh)
@@ -146,7 +147,7 @@ def item_sample(item: RealItem, cache_dir: Path | None) -> RealSample:
     from asl_gpt.landmarks.holistic import extract_video
 
     frames, times = extract_video(item.path, max_side=MAX_SIDE)
-    wh = _frame_wh(item.path)
+    wh = video_wh(item.path)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(cache.name + ".tmp.npz")  # never leave a half-written file under the real name
