@@ -56,10 +56,6 @@ class Transcript:
     messages: tuple  # LangChain messages
     given: tuple[Given, ...]
 
-    @property
-    def chars(self) -> int:
-        return sum(len(m.content) for m in self.messages)
-
 
 @dataclass(frozen=True)
 class Request:
@@ -73,6 +69,7 @@ class Request:
 
 # Characters per token for the context budget: English runs at about 4 with Qwen's tokenizer; 3 leaves a margin.
 CHARS_PER_TOKEN = 3
+MIN_CUT_CHARS = 150  # a follow-up's passage cut shorter than this says too little to be worth its tokens
 
 
 class Transcripts:
@@ -160,9 +157,6 @@ def follow_up_request(t: Transcript, question: str, passages: list[Passage], win
     block = "\n\n".join(format_passages([g.source], texts=[g.text], first=g.source.n) for g in shown)
     turn = HumanMessage(follow_up_turn(question, block))
     return Request(t.messages + (turn,), t.given + tuple(new), tuple(sources), True)
-
-
-MIN_CUT_CHARS = 150  # a passage cut shorter than this says too little to be worth its tokens
 
 
 def ai_message(text: str):

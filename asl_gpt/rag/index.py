@@ -88,7 +88,7 @@ class _Corpus:
     pairs: Counter = field(default_factory=Counter)  # adjacent word pairs ("deaf", "president"): phrase correction
     texts: dict = field(default_factory=dict)  # chunk id -> (section, text): definitions and headings looked up in all
     preferred: dict = field(default_factory=dict)  # query -> ids of chunks answering it by form (retrieval.preferred)
-    acronyms: frozenset = frozenset()  # words the documents write in capitals ("rid" for RID): names, however typed
+    acronyms: frozenset = frozenset()  # abbreviations the documents introduce ("rid" for RID): names, however typed
 
 
 class KnowledgeBase:
@@ -262,7 +262,8 @@ class KnowledgeBase:
             return self._load_corpus().vocabulary
 
     def acronyms(self) -> frozenset[str]:
-        """The words the indexed text writes in capitals (lower-cased): "rid" names the RID, however typed."""
+        """The abbreviations the indexed text introduces in parentheses, lower-cased: "rid" names the RID, however
+        typed (answerability.acronyms_of)."""
         with self._read():
             return self._load_corpus().acronyms
 

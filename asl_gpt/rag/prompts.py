@@ -27,7 +27,7 @@ PROMPT = ChatPromptTemplate.from_messages([
 
 
 def follow_up_turn(question: str, passages: str) -> str:
-    """The user turn of a follow-up that extends the conversation's own prompt (chain.py): the question, its best
+    """The user turn of a follow-up that extends the conversation's own prompt (conversation.py): the question, its best
     passage (under its number when given before) and the passages not given before (numbered on from the earlier
     ones), and the question again.
 
