@@ -72,6 +72,34 @@ def test_a_second_knowledge_base_object_sees_the_same_index(kb_factory, kb_dir):
     assert {d.title for d in other.documents()} == {"Manual alphabet", "Deaf history"}
 
 
+def test_a_search_right_after_indexing_finds_the_new_chunks_whatever_chromas_own_query_returns(kb_factory, kb_dir,
+                                                                                              tmp_path):
+    """Nearest chunks come from the embeddings the index holds in memory (exact, reloaded when the index changes),
+    not from Chroma's vector query, which once answered from before an upload in the app (the new chunks missing)."""
+    from asl_gpt.rag.store import ChromaStore
+
+    class StaleQuery:  # a collection whose vector query knows none of the chunks
+        def __init__(self, col):
+            self.col = col
+
+        def __getattr__(self, name):
+            return getattr(self.col, name)
+
+        def query(self, **kw):
+            return {"ids": [[]], "documents": [[]], "metadatas": [[]], "distances": [[]]}
+
+    settings = kb_factory().settings
+    kb = kb_factory()
+    kb.index()
+    store = ChromaStore(settings.paths.state_dir, kb.store.name, embedding_model=kb.store.embedding_model,
+                        wrap_collection=StaleQuery)
+    stale = KnowledgeBase(settings, embeddings=HashEmbeddings(), store=store)
+    write(kb_dir / "interpreters.md", DOC_C)
+    stale.index()
+    found = stale.search("qualified interpreters access right", min_relevance=0.0)
+    assert found and found[0].source.endswith("interpreters.md")
+
+
 def test_reader_sees_writes_of_another_process(kb_factory, kb_dir, tmp_path):
     import subprocess
     import sys

@@ -280,7 +280,15 @@ class KnowledgeBase:
         hybrid = self.rag.hybrid if hybrid is None else hybrid
         qvec = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
         with self._read():
-            dense = self.store.query(qvec.tolist(), self.rag.fetch_k)
+            # Nearest chunks from the embeddings in memory (exact, and as current as the keyword index: in the
+            # app a search right after an upload once missed the new chunks through Chroma's own vector query);
+            # Chroma's query only for a corpus without embeddings.
+            near = self._load_corpus().keyword.nearest(qvec, self.rag.fetch_k)
+            if near is None:
+                dense = self.store.query(qvec.tolist(), self.rag.fetch_k)
+            else:
+                got = {c.id: c for c in self.store.get([cid for cid, _ in near])}
+                dense = [(got[cid], score) for cid, score in near if cid in got]
             by_id = {c.id: (c, s) for c, s in dense}
             order = [c.id for c, _ in dense]
             if hybrid and dense:

@@ -55,6 +55,15 @@ class KeywordIndex:
         order = np.argsort(-scores)[:n]
         return [self.ids[i] for i in order if scores[i] > 0]
 
+    def nearest(self, query_vec: np.ndarray, n: int) -> list[tuple[str, float]] | None:
+        """The `n` chunks most similar to `query_vec` with their cosine, best first, over every chunk (exact: a few
+        thousand dot products); None without embeddings."""
+        if self.embeddings is None or not len(self.ids):
+            return None
+        scores = self.embeddings @ query_vec
+        order = np.argsort(-scores, kind="stable")[:n]
+        return [(self.ids[i], float(scores[i])) for i in order]
+
     def cosine(self, cid: str, query_vec: np.ndarray) -> float | None:
         if self.embeddings is None or cid not in self.pos:
             return None
