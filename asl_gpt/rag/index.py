@@ -283,7 +283,8 @@ class KnowledgeBase:
             # Nearest chunks from the embeddings in memory (exact, and as current as the keyword index: in the
             # app a search right after an upload once missed the new chunks through Chroma's own vector query);
             # Chroma's query only for a corpus without embeddings.
-            near = self._load_corpus().keyword.nearest(qvec, self.rag.fetch_k)
+            corpus = self._load_corpus()  # once per search: each load checks the index's generation and count
+            near = corpus.keyword.nearest(qvec, self.rag.fetch_k)
             if near is None:
                 dense = self.store.query(qvec.tolist(), self.rag.fetch_k)
             else:
@@ -292,7 +293,6 @@ class KnowledgeBase:
             by_id = {c.id: (c, s) for c, s in dense}
             order = [c.id for c, _ in dense]
             if hybrid and dense:
-                corpus = self._load_corpus()
                 keyword = corpus.keyword.top(query, self.rag.fetch_k)
                 missing = [cid for cid in keyword if cid not in by_id]
                 if missing:  # keyword-only candidates: their text from the store, their cosine from memory
@@ -303,7 +303,6 @@ class KnowledgeBase:
                 order = fuse(order, [c for c in keyword if c in by_id])
             first: list[str] = []
             if dense:
-                corpus = self._load_corpus()
                 if query not in corpus.preferred:
                     if len(corpus.preferred) > 1000:
                         corpus.preferred.clear()

@@ -34,7 +34,8 @@ def bm25_tokens(text: str) -> list[str]:
 
 
 class KeywordIndex:
-    """BM25 over the chunk texts (title and section included), plus their embeddings for cosine scores."""
+    """BM25 over the chunk texts (title and section included), plus their embeddings for the nearest chunks and
+    cosine scores."""
 
     def __init__(self, ids: list[str], texts: list[str], embeddings: np.ndarray | None):
         from rank_bm25 import BM25Okapi
