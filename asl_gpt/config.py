@@ -39,14 +39,14 @@ class PathsConfig:
 @dataclass(frozen=True)
 class RecognizerConfig:
     model: str = "default"  # a name under models_dir, or a path to a .tflite
-    # The streaming schedule (asl_gpt.streaming.StreamOptions takes its defaults from these):
+    # The streaming schedule (asl_gpt.recognition.streaming.StreamOptions takes its defaults from these):
     stride_frames: int = 8  # re-decode the current segment every this many frames
     min_segment_frames: int = 6  # shorter hand-up segments are ignored (noise)
     drop_frames: int = 6  # frames without hands that close a segment (tracking flickers for a frame or two)
     threads: int = 1  # LiteRT interpreter threads (leave a core for MediaPipe)
     max_fps: float = 15.0  # frames reach the model at most this often (0: all): the rate the training spans (15-30 fps)
     trim_rise_drop: bool = True  # read only from the hand's first hold in signing space to its last: a rise from rest and a drop to rest are not letters
-    # The utterance buffer (asl_gpt.buffer.BufferOptions takes its defaults from these; its threshold is the model's):
+    # The utterance buffer (asl_gpt.recognition.buffer.BufferOptions takes its defaults from these; its threshold is the model's):
     end_pause_ms: float = 1500.0  # hands out of view this long ends the utterance
     still_pause_ms: float = 6000.0  # pending text unchanged this long (hand up) ends it too: well past a learner's hold of one letter (2-3.5 s) or a held double letter
     auto_send: bool = True  # commit on the pauses above; off: only an explicit send commits

@@ -75,7 +75,7 @@ def tiny_model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def shipped():
     """The shipped model (models/default), loaded once; its letter signatures are what profiles adapt."""
-    from asl_gpt.recognizer import load_recognizer
+    from asl_gpt.recognition.recognizer import load_recognizer
 
     rec = load_recognizer("default", load_settings().paths.models_dir)
     if not rec.calibratable:

@@ -17,7 +17,7 @@ from asl_gpt.config import PathsConfig, RecognizerConfig, Settings
 from asl_gpt.errors import InputError
 from asl_gpt.landmarks import layout
 from asl_gpt.rag.correction import tokenize
-from asl_gpt.recognizer import Hypothesis
+from asl_gpt.recognition.recognizer import Hypothesis
 from asl_gpt.words import ALPHABET
 
 
@@ -68,8 +68,8 @@ class LetterRecognizer:
     """Spells one letter per 5 hand frames it is given; optionally slow."""
 
     def __init__(self, delay_s: float = 0.0, confidence: float = 0.9):
-        from asl_gpt.contract import ModelContract
-        from asl_gpt.features import hand_columns
+        from asl_gpt.recognition.contract import ModelContract
+        from asl_gpt.recognition.features import hand_columns
 
         self.contract = ModelContract("fake", hand_columns(), 32, 8, min_confidence=0.5)
         self.delay_s, self.confidence, self.calls = delay_s, confidence, []
@@ -86,7 +86,7 @@ class LinearReader:
     """A stand-in letter head: logits are a fixed linear map of the invariants (no weights needed)."""
 
     def __init__(self, seed: int = 0):
-        from asl_gpt import features
+        from asl_gpt.recognition import features
 
         self.w = 0.1 * np.random.default_rng(seed).normal(size=(features.N_INVARIANTS, 26)).astype(np.float32)
 
@@ -107,7 +107,7 @@ def letter_shapes(seed=0):
 
 def toy_profile(n=12, seed=1, letters=ALPHABET):
     """A calibration profile of `n` takes of each of `letters`, for a model named "toy"."""
-    from asl_gpt import calibration as cal
+    from asl_gpt.recognition import calibration as cal
 
     rng, shapes = np.random.default_rng(seed), letter_shapes()
     p = cal.Profile("toy", "abc123")
@@ -183,7 +183,7 @@ class FakeAssistant:
 
 
 class FakeServices:
-    """asl_gpt.services' surface over the fakes, with real Settings (a fast streaming schedule)."""
+    """asl_gpt.app.services' surface over the fakes, with real Settings (a fast streaming schedule)."""
 
     def __init__(self, tmp_path):
         self.settings = Settings(paths=PathsConfig(knowledge_dir=tmp_path, state_dir=tmp_path),

@@ -103,7 +103,7 @@ def app(tmp_path_factory, signing_videos):
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     from asl_gpt.app import build_demo, launch
     from asl_gpt.config import load_settings
-    from asl_gpt.services import build_services
+    from asl_gpt.app.services import build_services
 
     state = tmp_path_factory.mktemp("state")
     services = build_services(load_settings(paths={"state_dir": state}))
@@ -182,7 +182,7 @@ class _Silent:
         self.contract = contract
 
     def recognize(self, frames, t_start=0.0, t_end=0.0):
-        from asl_gpt.recognizer import Hypothesis
+        from asl_gpt.recognition.recognizer import Hypothesis
 
         return Hypothesis("", 0.0, t_start, t_end)
 
@@ -271,7 +271,7 @@ def test_fake_camera_frames_come_back_annotated(page, app, test_output):
     assert s.camera_on and s.frames_received >= 10 and s.frames_processed >= 5, s
     assert s.frames_with_hands > 0, s
     # The page drew the frames it sent back with the landmarks the server found in them.
-    from asl_gpt.overlay import GREEN, ORANGE
+    from asl_gpt.recognition.overlay import GREEN, ORANGE
 
     drawn = page.evaluate("""([g, o]) => {
         const c = document.querySelector('#cam-canvas');

@@ -1,6 +1,6 @@
 """Every rule of the utterance buffer, with time passed in."""
 
-from asl_gpt.buffer import BufferOptions, Committed, Partial, Rejected, UtteranceBuffer
+from asl_gpt.recognition.buffer import BufferOptions, Committed, Partial, Rejected, UtteranceBuffer
 
 
 def make(**kw) -> UtteranceBuffer:

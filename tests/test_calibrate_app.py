@@ -8,12 +8,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from asl_gpt import calibration as cal
+from asl_gpt.recognition import calibration as cal
 from asl_gpt.app import calibrate as calib
 from asl_gpt.app.live import LiveOptions, LiveSession
-from asl_gpt.buffer import BufferOptions
+from asl_gpt.recognition.buffer import BufferOptions
 from asl_gpt.errors import InputError
-from asl_gpt.streaming import StreamOptions
+from asl_gpt.recognition.streaming import StreamOptions
 from fakes import FakeClock, FakeExtractor, FakeRecognizer, LinearReader, feed, toy_profile
 
 
@@ -86,7 +86,7 @@ class ShippedServices:
 
 
 def test_two_sessions_two_profiles_no_cross_talk(tmp_path, shipped):
-    from asl_gpt.recognizer import CalibratedRecognizer
+    from asl_gpt.recognition.recognizer import CalibratedRecognizer
 
     services = ShippedServices(tmp_path, shipped)
     fitted = cal.fit_profile(toy_profile(n=6), shipped)

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from asl_gpt import calibration as cal
-from asl_gpt import features
+from asl_gpt.recognition import calibration as cal
+from asl_gpt.recognition import features
 from asl_gpt.landmarks import layout
 from fakes import LinearReader, hand_take, letter_shapes, toy_profile
 
@@ -139,7 +139,7 @@ def test_guided_capture_asks_again_flags_keeps_and_skips():
 
 def test_a_neutral_profile_reads_exactly_as_the_shipped_model(shipped):
     """The calibrated path (letters -> adapter -> encode_letters) with a zero adapter is the plain encode."""
-    from asl_gpt.recognizer import CalibratedRecognizer
+    from asl_gpt.recognition.recognizer import CalibratedRecognizer
 
     rng, shapes = np.random.default_rng(0), letter_shapes()
     frames = np.stack([_frame(hand_take(rng, shapes["abc"[i // 15]], 0.01)) for i in range(45)])
@@ -153,7 +153,7 @@ def test_a_neutral_profile_reads_exactly_as_the_shipped_model(shipped):
 
 
 def test_with_profile_falls_back_with_one_line(shipped):
-    from asl_gpt.recognizer import CalibratedRecognizer, with_profile
+    from asl_gpt.recognition.recognizer import CalibratedRecognizer, with_profile
 
     other = cal.Profile("default", "0" * 64)
     rec, problem = with_profile(shipped, other)

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from asl_gpt.contract import ContractError, ModelContract
-from asl_gpt.decoding import greedy_decode
-from asl_gpt.features import hand_columns
-from asl_gpt.tokenizer import Tokenizer
+from asl_gpt.recognition.contract import ContractError, ModelContract
+from asl_gpt.recognition.decoding import greedy_decode
+from asl_gpt.recognition.features import hand_columns
+from asl_gpt.recognition.tokenizer import Tokenizer
 
 TOK = Tokenizer()
 
@@ -70,7 +70,7 @@ def test_contract_round_trip_and_validation(tmp_path):
 
 # --- word-aware decoding ----------------------------------------------------------------------------
 
-from asl_gpt.decoding import WordPrior, sequence_logprob, word_aware  # noqa: E402
+from asl_gpt.recognition.decoding import WordPrior, sequence_logprob, word_aware  # noqa: E402
 from asl_gpt.words import edits1  # noqa: E402
 
 PRIOR = WordPrior.from_counts({"dog": 500, "cat": 800, "do": 900, "hello": 300, "a": 5000})
@@ -155,7 +155,7 @@ def evidence_step(columns: list[dict[str, float]], length: int = 32):
 
 
 def _read(step, raw: str, prior_words: dict[str, int]):
-    from asl_gpt.decoding import Lexicon, WordPrior, lexicon_beam, sequence_logprob, word_aware
+    from asl_gpt.recognition.decoding import Lexicon, WordPrior, lexicon_beam, sequence_logprob, word_aware
     from asl_gpt.words import ALPHABET, edits1
 
     prior = WordPrior.from_counts(prior_words)
@@ -182,7 +182,7 @@ def test_lexicon_beam_repairs_a_word_two_edits_away():
             {"b": 0.55, "o": 0.45}, {"e": 0.55, "o": 0.45}]
     raw = "kangarbe"
     assert _read(evidence_step(cols), raw, WORDS) == "kangaroo"
-    from asl_gpt.decoding import WordPrior, word_aware
+    from asl_gpt.recognition.decoding import WordPrior, word_aware
     from asl_gpt.words import edits1
     prior = WordPrior.from_counts(WORDS)
     one_edit = word_aware(raw, lambda t: 0.0, prior, 0.3, edits1)  # today's decoding: no neighbour one edit away
@@ -196,7 +196,7 @@ def test_lexicon_beam_keeps_a_clearly_read_name():
 
 
 def test_lexicon_beam_only_ends_on_lexicon_words():
-    from asl_gpt.decoding import Lexicon, lexicon_beam
+    from asl_gpt.recognition.decoding import Lexicon, lexicon_beam
     from asl_gpt.words import ALPHABET
 
     cols = [{"c": 0.9}, {"a": 0.9}, {"r": 0.9}, {"x": 0.9}]

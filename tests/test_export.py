@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from asl_gpt.config import load_settings
-from asl_gpt.contract import ModelContract
+from asl_gpt.recognition.contract import ModelContract
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +39,8 @@ def test_export_parity_and_contract(exported_tiny):
 @pytest.mark.slow
 def test_exported_model_runs_in_the_runtime(exported_tiny):
     from asl_gpt.model.fingerspeller import greedy_decode, load_checkpoint
-    from asl_gpt.recognizer import load_recognizer
-    from asl_gpt.tokenizer import Tokenizer
+    from asl_gpt.recognition.recognizer import load_recognizer
+    from asl_gpt.recognition.tokenizer import Tokenizer
 
     tflite, _, _ = exported_tiny
     rec = load_recognizer(tflite, tflite.parent)
@@ -53,7 +53,7 @@ def test_exported_model_runs_in_the_runtime(exported_tiny):
     # the same greedy transcript as torch
     import torch
 
-    from asl_gpt import features
+    from asl_gpt.recognition import features
 
     model, _ = load_checkpoint(tflite.with_name("tiny.pt"))
     x, m = features.prepare(frames, rec.contract.features)
@@ -69,11 +69,11 @@ def test_signing_hand_model_exports_and_reads_the_same_in_the_runtime(tmp_path):
     the frame's aspect included (the letter head is part of the exported encoder)."""
     torch = pytest.importorskip("torch")
     pytest.importorskip("litert_torch")
-    from asl_gpt import features
+    from asl_gpt.recognition import features
     from asl_gpt.model.fingerspeller import Fingerspeller, greedy_decode, save_checkpoint
     from asl_gpt.model.presets import get_preset
-    from asl_gpt.recognizer import load_recognizer
-    from asl_gpt.tokenizer import Tokenizer
+    from asl_gpt.recognition.recognizer import load_recognizer
+    from asl_gpt.recognition.tokenizer import Tokenizer
     from asl_gpt.training.export import export
 
     torch.manual_seed(1)
@@ -104,7 +104,7 @@ def test_shipped_default_model_loads_in_the_runtime():
     models = settings.paths.models_dir
     if not (models / "default.tflite").is_file():
         pytest.fail("models/default.tflite is missing: the project ships a default model")
-    from asl_gpt.recognizer import load_recognizer
+    from asl_gpt.recognition.recognizer import load_recognizer
 
     rec = load_recognizer("default", models)
     c = rec.contract

@@ -342,7 +342,7 @@ def test_a_chroma_server_stopped_then_restarted_is_one_line_then_serves_again(tm
 
 def test_an_uploads_folder_that_cannot_be_created_is_one_line(tmp_path):
     from asl_gpt.errors import AslGptError
-    from asl_gpt.services import build_services
+    from asl_gpt.app.services import build_services
 
     (tmp_path / "state").write_text("a file where the state folder should be")
     services = build_services(load_settings(env={}, paths={"state_dir": tmp_path / "state"}))

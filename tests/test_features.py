@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from asl_gpt import features
-from asl_gpt.features import FeatureSpec
+from asl_gpt.recognition import features
+from asl_gpt.recognition.features import FeatureSpec
 from asl_gpt.landmarks import io, layout
 
 

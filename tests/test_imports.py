@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 # `asl-gpt recognize` and `live`, and what the app's camera runs: MediaPipe + LiteRT, never torch.
-RECOGNITION_MODULES = ["asl_gpt.cli", "asl_gpt.commands.recognize", "asl_gpt.commands.live", "asl_gpt.recognizer",
-                       "asl_gpt.pipeline", "asl_gpt.streaming", "asl_gpt.landmarks.holistic", "asl_gpt.landmarks.video",
+RECOGNITION_MODULES = ["asl_gpt.cli", "asl_gpt.commands.recognize", "asl_gpt.commands.live", "asl_gpt.recognition.recognizer",
+                       "asl_gpt.recognition.pipeline", "asl_gpt.recognition.streaming", "asl_gpt.landmarks.holistic", "asl_gpt.landmarks.video",
                        "asl_gpt.app.live", "asl_gpt.app.camera"]
 HEAVY = ("torch", "sentence_transformers", "transformers", "litert_torch")
 

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from asl_gpt import features
+from asl_gpt.recognition import features
 from asl_gpt.errors import InputError
 from asl_gpt.landmarks import layout
 

@@ -7,7 +7,7 @@ torch = pytest.importorskip("torch", reason="the training extra (torch) fits the
 
 
 def test_perturbed_hands_keep_their_letter_shape():
-    from asl_gpt import features
+    from asl_gpt.recognition import features
     from asl_gpt.training.letters import LetterHeadOptions, perturb_hands
 
     rng = np.random.default_rng(0)

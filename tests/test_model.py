@@ -6,7 +6,7 @@ torch = pytest.importorskip("torch")
 
 from asl_gpt.model.fingerspeller import Fingerspeller, greedy_decode, load_checkpoint, save_checkpoint  # noqa: E402
 from asl_gpt.model.presets import PRESETS, get_preset  # noqa: E402
-from asl_gpt.tokenizer import Tokenizer  # noqa: E402
+from asl_gpt.recognition.tokenizer import Tokenizer  # noqa: E402
 
 
 def _inputs(c, b=3):

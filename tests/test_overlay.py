@@ -3,7 +3,7 @@
 import numpy as np
 
 from asl_gpt.landmarks import layout
-from asl_gpt.overlay import draw_landmarks, draw_status
+from asl_gpt.recognition.overlay import draw_landmarks, draw_status
 
 
 def test_draws_hand_and_status(test_output):

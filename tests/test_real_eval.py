@@ -6,12 +6,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from asl_gpt.buffer import BufferOptions
+from asl_gpt.recognition.buffer import BufferOptions
 from asl_gpt.errors import InputError
 from asl_gpt.landmarks import layout
 from asl_gpt.landmarks.io import write_parquet
-from asl_gpt.recognizer import Hypothesis
-from asl_gpt.streaming import StreamOptions
+from asl_gpt.recognition.recognizer import Hypothesis
+from asl_gpt.recognition.streaming import StreamOptions
 from asl_gpt.training import letter_eval as letters
 from asl_gpt.training import real
 
@@ -80,8 +80,8 @@ def test_video_score_is_normalized_levenshtein():
 
 def updates_of(*segments):
     """Streaming updates of a run: each segment (text, confidence) as a partial then its final."""
-    from asl_gpt.recognizer import Hypothesis
-    from asl_gpt.streaming import Update
+    from asl_gpt.recognition.recognizer import Hypothesis
+    from asl_gpt.recognition.streaming import Update
 
     ups, t = [], 0.0
     for k, (text, conf) in enumerate(segments):
@@ -92,8 +92,8 @@ def updates_of(*segments):
 
 
 def test_segment_readings_are_each_segments_last_word():
-    from asl_gpt.recognizer import Hypothesis
-    from asl_gpt.streaming import Update
+    from asl_gpt.recognition.recognizer import Hypothesis
+    from asl_gpt.recognition.streaming import Update
 
     ups = updates_of(("dog", 0.3), ("cat", 0.8))
     assert real.segment_readings(ups) == [("dog", 0.3), ("cat", pytest.approx(0.8))]

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from asl_gpt.contract import ModelContract
+from asl_gpt.recognition.contract import ModelContract
 from asl_gpt.errors import ModelError
-from asl_gpt.recognizer import load_recognizer
+from asl_gpt.recognition.recognizer import load_recognizer
 
 pytestmark = pytest.mark.slow
 

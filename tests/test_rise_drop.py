@@ -4,9 +4,9 @@ recognizer reads only what is held in signing space (features.signing_span)."""
 
 import numpy as np
 
-from asl_gpt import features
+from asl_gpt.recognition import features
 from asl_gpt.landmarks import layout
-from asl_gpt.streaming import StreamingRecognizer, StreamOptions
+from asl_gpt.recognition.streaming import StreamingRecognizer, StreamOptions
 from asl_gpt.training.handshapes import HELD_OUT_SIGNER
 from asl_gpt.training.synth import SynthOptions, Synthesizer
 
@@ -137,8 +137,8 @@ def test_two_handed_signing_is_not_read_as_fingerspelling():
 def test_a_segment_not_read_closes_with_an_empty_last_word():
     """A partial read while the segment looked like spelling must not stay pending when the final decode
     finds the segment is not spelling (here: the other hand comes up beside the signing hand)."""
-    from asl_gpt.contract import ModelContract
-    from asl_gpt.recognizer import Hypothesis
+    from asl_gpt.recognition.contract import ModelContract
+    from asl_gpt.recognition.recognizer import Hypothesis
 
     class Reader:
         contract = ModelContract("fake", features.hand_columns(), 32, 8, min_confidence=0.5)

@@ -264,7 +264,7 @@ def test_a_network_address_needs_a_login_or_insecure(capsys, tmp_path, monkeypat
     check_exposure("0.0.0.0", [], True)
     monkeypatch.setenv("ASL_GPT_PATHS_STATE_DIR", str(tmp_path))
     built = []
-    monkeypatch.setattr("asl_gpt.services.build_services", lambda s: built.append(s))
+    monkeypatch.setattr("asl_gpt.app.services.build_services", lambda s: built.append(s))
     assert main(["serve", "--host", "0.0.0.0", "--no-initial-index"]) == 2
     err = capsys.readouterr().err
     assert err == ("error: --host 0.0.0.0 shows the app to the network: add --auth USER:PASSWORD (or --auth-file "

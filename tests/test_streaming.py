@@ -5,12 +5,12 @@ import time
 
 import numpy as np
 
-from asl_gpt.buffer import BufferOptions, Committed, Partial
+from asl_gpt.recognition.buffer import BufferOptions, Committed, Partial
 from asl_gpt.landmarks import layout
 from asl_gpt.landmarks.video import Frame
-from asl_gpt.pipeline import RecognitionSession
-from asl_gpt.recognizer import Hypothesis
-from asl_gpt.streaming import StreamingRecognizer, StreamOptions
+from asl_gpt.recognition.pipeline import RecognitionSession
+from asl_gpt.recognition.recognizer import Hypothesis
+from asl_gpt.recognition.streaming import StreamingRecognizer, StreamOptions
 from fakes import LetterRecognizer
 
 
@@ -164,7 +164,7 @@ def test_a_commit_with_the_hand_still_up_is_not_read_again():
 
 
 def test_frames_reach_the_model_at_most_max_fps():
-    from asl_gpt.streaming import rate_limited
+    from asl_gpt.recognition.streaming import rate_limited
 
     t30 = [i * 1000 / 30 for i in range(10)]
     assert rate_limited(t30, 15.0) == [0, 2, 4, 6, 8]

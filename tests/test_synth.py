@@ -5,7 +5,7 @@ import dataclasses
 
 import numpy as np
 
-from asl_gpt import features
+from asl_gpt.recognition import features
 from asl_gpt.landmarks import layout
 from asl_gpt.training.handshapes import HELD_OUT_SIGNER, canonicalise
 from asl_gpt.training.synth import SynthOptions, Synthesizer

@@ -91,7 +91,7 @@ def test_records_from_parquet_and_npy(competition_dir):
 
 
 def test_targets_encoding():
-    from asl_gpt.tokenizer import Tokenizer
+    from asl_gpt.recognition.tokenizer import Tokenizer
 
     tok = Tokenizer()
     tin, tgt = D.encode_targets(["ab", ""], tok, 4)

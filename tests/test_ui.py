@@ -17,9 +17,9 @@ from asl_gpt.app.chat import answer_turn, sources_messages, user_message
 from asl_gpt.app.live import FrameReply, LiveOptions, LiveSession, LiveState
 from asl_gpt.app.status import caption_html, camera_line, full_status, hands_line, IndexStatus, LLMInfo
 from asl_gpt.app.pending import Turn
-from asl_gpt.buffer import BufferOptions
+from asl_gpt.recognition.buffer import BufferOptions
 from asl_gpt.errors import InputError
-from asl_gpt.streaming import StreamOptions
+from asl_gpt.recognition.streaming import StreamOptions
 from fakes import FakeAssistant, FakeClock, FakeExtractor, FakeRecognizer, FakeServices, feed, frame, landmarks, wait
 
 
@@ -472,7 +472,7 @@ def test_uploaded_video_is_recognised_and_offered(tmp_path, signing_videos):
 
 def test_a_missing_model_is_retried_later(monkeypatch):
     from asl_gpt.errors import ModelError
-    from asl_gpt.services import _Lazy
+    from asl_gpt.app.services import _Lazy
 
     calls = []
 

@@ -1,6 +1,6 @@
 """The Calibrate panel's logic: guided capture over the live session's frames, profiles saved and chosen.
 
-The panel (asl_gpt.app.ui) calls these; the capture itself is asl_gpt.calibration.GuidedCapture,
+The panel (asl_gpt.app.ui) calls these; the capture itself is asl_gpt.recognition.calibration.GuidedCapture,
 fed by the session's worker with each frame's landmarks (asl_gpt.app.live). A profile chosen here is
 used by this browser session only: its LiveSession reads through a CalibratedRecognizer over the
 shared model, other sessions keep theirs.
@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from asl_gpt import calibration as cal
+from asl_gpt.recognition import calibration as cal
 from asl_gpt.errors import AslGptError, InputError
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ def save_and_use(services, live, capture: cal.GuidedCapture, name: str) -> str:
 def use_profile(services, live, name: str) -> str:
     """Read this session with the named profile (NONE: the shipped model). Never raises: a profile that
     cannot be used leaves the shipped model reading and says why."""
-    from asl_gpt.recognizer import with_profile_file
+    from asl_gpt.recognition.recognizer import with_profile_file
 
     try:
         rec = services.recognizer()

@@ -2,7 +2,7 @@
 // At most MAX_IN_FLIGHT frames are unanswered at a time: the next frame's encode and transfer
 // overlap recognition of this one, and the browser never sends faster than recognition answers.
 // ASL_GPT_DRAW (skeleton edges and colours, the same as `asl-gpt live` draws, MAX_SIDE, MAX_IN_FLIGHT and the JPEG
-// QUALITY) is defined before this script by asl_gpt/app/camera.py, from asl_gpt/overlay.py and its own constants.
+// QUALITY) is defined before this script by asl_gpt/app/camera.py, from asl_gpt/recognition/overlay.py and its own constants.
 (() => {
   const {MAX_SIDE, MAX_IN_FLIGHT, QUALITY} = ASL_GPT_DRAW;
   const {HAND, POSE} = ASL_GPT_DRAW;

@@ -157,7 +157,7 @@ def script(max_side: int = RecognizerConfig.max_side) -> str:
     """camera.js for the page's <head>, after the skeleton edges and colours it shares with overlay.py, the
     size the browser shrinks frames to (the server's `recognizer.max_side`: it would shrink them anyway), and
     its JPEG quality and frames in flight (which `asl-gpt bench load` sends as the page does)."""
-    from asl_gpt import overlay
+    from asl_gpt.recognition import overlay
 
     draw = {"HAND": overlay.HAND_EDGES, "POSE": overlay.POSE_EDGES, "GREEN": overlay.GREEN,
             "ORANGE": overlay.ORANGE, "GREY": overlay.GREY, "RED": overlay.RED, "MAX_SIDE": int(max_side),

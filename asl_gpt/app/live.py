@@ -1,6 +1,6 @@
 """One browser's live recognition: frames in from the camera socket, landmarks and buffer state out.
 
-One `RecognitionSession` (asl_gpt.pipeline) owns frames -> landmarks -> text -> buffer and the
+One `RecognitionSession` (asl_gpt.recognition.pipeline) owns frames -> landmarks -> text -> buffer and the
 frame counters; `LiveSession` puts a mailbox and a worker thread around it and the pending box
 beside it. The browser sends JPEG frames over a WebSocket (asl_gpt.app.camera) with at most two in
 flight. `submit` only drops the newest frame into a one-slot `Mailbox` (asl_gpt.app.mailbox: a frame
@@ -32,11 +32,11 @@ import numpy as np
 
 from asl_gpt.app.mailbox import Mailbox, Rate
 from asl_gpt.app.pending import Decision, PendingText, Phase, Turn
-from asl_gpt.buffer import BufferOptions, Committed, Event, Rejected
+from asl_gpt.recognition.buffer import BufferOptions, Committed, Event, Rejected
 from asl_gpt.config import RecognizerConfig
 from asl_gpt.errors import AslGptError, InputError
 from asl_gpt.landmarks.video import Frame
-from asl_gpt.pipeline import RecognitionSession
+from asl_gpt.recognition.pipeline import RecognitionSession
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class LiveSession:
         self._camera_on = False
         self._camera_error = ""
         self._last_state = LiveState()
-        self._capture = None  # a GuidedCapture while the user calibrates (asl_gpt.calibration)
+        self._capture = None  # a GuidedCapture while the user calibrates (asl_gpt.recognition.calibration)
         self.capture_name = ""  # the profile name it is kept under
         self.capture_saved = ""  # the letters of it already kept on disk (asl_gpt.app.calibrate.autosave)
         self.capture_letters = ""  # the letters it asks for (the panel counts its progress over these)
@@ -370,7 +370,7 @@ class LiveSession:
 
     # -- calibration (the Calibrate panel) ------------------------------------------------------
     def start_calibration(self, capture, name: str = "", letters: str | None = None) -> None:
-        """Frames go to `capture` (asl_gpt.calibration.GuidedCapture) instead of recognition until stopped;
+        """Frames go to `capture` (asl_gpt.recognition.calibration.GuidedCapture) instead of recognition until stopped;
         `name`: the profile it will be saved as; `letters`: those asked (default: the capture's queue now)."""
         with self._lock:
             self._capture, self.capture_name, self.capture_saved = capture, name, capture.profile.letters

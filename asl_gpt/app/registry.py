@@ -45,7 +45,7 @@ class LiveRegistry:
             return s
 
     def _new(self) -> LiveSession:
-        from asl_gpt.pipeline import buffer_options, stream_options
+        from asl_gpt.recognition.pipeline import buffer_options, stream_options
 
         settings = self.services.settings
         try:

@@ -38,8 +38,8 @@ from asl_gpt.app.registry import LiveRegistry
 from asl_gpt.app.pending import Turn
 from asl_gpt.app.status import StatusProbe, caption_html, full_status, live_status
 from asl_gpt.app.wording import web_text
-from asl_gpt.buffer import BufferOptions
-from asl_gpt.calibration import LETTERS
+from asl_gpt.recognition.buffer import BufferOptions
+from asl_gpt.recognition.calibration import LETTERS
 from asl_gpt.errors import AslGptError
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class _Shared:
 
 
 def build_demo(services, live_options: LiveOptions | None = None, initial_index: bool = True) -> App:
-    """The app over injected services (see asl_gpt.services). Nothing heavy happens here; with
+    """The app over injected services (see asl_gpt.app.services). Nothing heavy happens here; with
     `initial_index` an empty index is built from the knowledge folder in the background (first run)
     and the model and assistant are loaded in the background."""
 

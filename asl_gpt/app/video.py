@@ -10,7 +10,7 @@ def recognize_upload(services, path: str, min_confidence: float, progress=None,
     (None: it has no model, so the shared one, whose loading error is the answer). Raises AslGptError
     (unreadable video, no model); its message may name `path`, which the app shortens to the file's name."""
     from asl_gpt.landmarks.video import probe
-    from asl_gpt.pipeline import buffer_options, recognize_video, stream_options
+    from asl_gpt.recognition.pipeline import buffer_options, recognize_video, stream_options
 
     info = probe(path)  # InputError for a file OpenCV cannot read, before the model loads
     rec = recognizer if recognizer is not None else services.recognizer()

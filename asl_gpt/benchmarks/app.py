@@ -50,7 +50,7 @@ def run(args, settings) -> int:
     from asl_gpt.benchmarks import machine_description
     from asl_gpt.benchmarks.browser import _fit, browser, chromium_path, write_y4m
     from asl_gpt.landmarks.video import read_video
-    from asl_gpt.services import build_services
+    from asl_gpt.app.services import build_services
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     if chromium_path() is None:

@@ -15,7 +15,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args, settings) -> int:
     from asl_gpt.benchmarks import machine_description
-    from asl_gpt.recognizer import recognizer_from_settings
+    from asl_gpt.recognition.recognizer import recognizer_from_settings
     from asl_gpt.training.evaluate import latency  # numpy + LiteRT only, no torch
 
     threads = args.threads or settings.recognizer.threads

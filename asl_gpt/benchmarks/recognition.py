@@ -31,9 +31,9 @@ def _frames_640x480(path: Path):
 
 def run(args, settings) -> int:
     from asl_gpt.benchmarks import machine_description
-    from asl_gpt.pipeline import buffer_options, build_runtime, stream_options
+    from asl_gpt.recognition.pipeline import buffer_options, build_runtime, stream_options
     from asl_gpt.landmarks.holistic import HolisticExtractor
-    from asl_gpt.pipeline import RecognitionSession
+    from asl_gpt.recognition.pipeline import RecognitionSession
 
     videos = [Path(v) for v in args.videos] or sorted((settings.paths.data_dir / "signing-video").glob("*.mp4"))
     if not videos:

@@ -33,8 +33,8 @@ def apply_profile(rec, value: str | None, settings):
     stderr and recognition goes on with the shipped model."""
     if not value:
         return rec
-    from asl_gpt.calibration import resolve_profile
-    from asl_gpt.recognizer import with_profile_file
+    from asl_gpt.recognition.calibration import resolve_profile
+    from asl_gpt.recognition.recognizer import with_profile_file
 
     out, problem = with_profile_file(rec, resolve_profile(value, settings.paths.state_dir))
     if problem:
@@ -45,7 +45,7 @@ def apply_profile(rec, value: str | None, settings):
 def calibratable_recognizer(settings, model: str | None = None):
     """The recognizer per settings (or `model`); InputError when it exposes no letter evidence to calibrate."""
     from asl_gpt.errors import InputError
-    from asl_gpt.recognizer import recognizer_from_settings
+    from asl_gpt.recognition.recognizer import recognizer_from_settings
 
     rec = recognizer_from_settings(settings, model)
     if not rec.calibratable:
@@ -54,7 +54,7 @@ def calibratable_recognizer(settings, model: str | None = None):
 
 
 def run(args, settings) -> int:
-    from asl_gpt import calibration as cal
+    from asl_gpt.recognition import calibration as cal
     from asl_gpt.errors import InputError
 
     rec = calibratable_recognizer(settings, args.model)
@@ -81,7 +81,7 @@ def run(args, settings) -> int:
 def _from_videos(files: list[str], rec, profile, settings):
     from pathlib import Path
 
-    from asl_gpt import calibration as cal
+    from asl_gpt.recognition import calibration as cal
     from asl_gpt.errors import InputError
     from asl_gpt.landmarks.holistic import extract_video
     from asl_gpt.landmarks.video import probe
@@ -110,10 +110,10 @@ def _from_videos(files: list[str], rec, profile, settings):
 def _from_camera(camera: int, letters: str, rec, profile, settings):
     import cv2
 
-    from asl_gpt import calibration as cal
+    from asl_gpt.recognition import calibration as cal
     from asl_gpt.landmarks.holistic import HolisticExtractor
     from asl_gpt.landmarks.video import read_camera
-    from asl_gpt.overlay import draw_landmarks
+    from asl_gpt.recognition.overlay import draw_landmarks
 
     todo = "".join(c for c in letters.lower() if c in cal.LETTERS and c not in profile.samples) or letters.lower()
     capture = cal.GuidedCapture(rec, profile, todo)

@@ -50,7 +50,7 @@ def run(args, settings) -> int:
     from pathlib import Path
 
     from asl_gpt.errors import InputError
-    from asl_gpt.recognizer import recognizer_from_settings
+    from asl_gpt.recognition.recognizer import recognizer_from_settings
     from asl_gpt.training import evaluate as ev
 
     rec = recognizer_from_settings(settings, args.model)
@@ -109,7 +109,7 @@ def _record_real(rec, figures: dict, args) -> None:
     import datetime
     import sys
 
-    from asl_gpt.contract import ModelContract
+    from asl_gpt.recognition.contract import ModelContract
 
     path = rec.path.with_suffix(".json")
     c = ModelContract.load(path)
@@ -132,7 +132,7 @@ def _record(rec, figures: dict, args) -> None:
     """Keep the headline figures with the model: they travel in its contract."""
     import datetime
 
-    from asl_gpt.contract import ModelContract
+    from asl_gpt.recognition.contract import ModelContract
 
     path = rec.path.with_suffix(".json")
     c = ModelContract.load(path)
@@ -165,7 +165,7 @@ def _real_words(rec, args, settings) -> dict:
     from pathlib import Path
 
     from asl_gpt.errors import InputError
-    from asl_gpt.pipeline import buffer_options, stream_options
+    from asl_gpt.recognition.pipeline import buffer_options, stream_options
     from asl_gpt.training import real
 
     if not args.source:

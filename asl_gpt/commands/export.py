@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from asl_gpt.buffer import BufferOptions
+from asl_gpt.recognition.buffer import BufferOptions
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args, settings) -> int:
     import numpy as np
 
-    from asl_gpt import features
+    from asl_gpt.recognition import features
     from asl_gpt.landmarks.holistic import extract_video
     from asl_gpt.landmarks.io import write_parquet
 

@@ -23,10 +23,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args, settings) -> int:
-    from asl_gpt.buffer import Committed, Rejected
-    from asl_gpt.pipeline import buffer_options, build_runtime, stream_options
+    from asl_gpt.recognition.buffer import Committed, Rejected
+    from asl_gpt.recognition.pipeline import buffer_options, build_runtime, stream_options
     from asl_gpt.landmarks.video import probe, read_camera, read_video
-    from asl_gpt.pipeline import RecognitionSession
+    from asl_gpt.recognition.pipeline import RecognitionSession
 
     if args.video:
         probe(args.video)
@@ -64,7 +64,7 @@ def run(args, settings) -> int:
                 elif isinstance(e, Rejected) and e.text and args.no_window:
                     print(f"rejected: {e.text!r} ({e.reason})", flush=True)
             if cv2 is not None:
-                from asl_gpt.overlay import draw_landmarks, draw_status
+                from asl_gpt.recognition.overlay import draw_landmarks, draw_status
 
                 img = draw_landmarks(frame.rgb.copy(), r.landmarks)
                 p = session.partial()

@@ -53,11 +53,11 @@ def run(args, settings) -> int:
     import json
 
     from asl_gpt.errors import InputError
-    from asl_gpt.pipeline import buffer_options, recognize_landmarks, stream_options
+    from asl_gpt.recognition.pipeline import buffer_options, recognize_landmarks, stream_options
 
     landmarks = Path(args.video).suffix.lower() == ".parquet"
     if landmarks:
-        from asl_gpt.recognizer import recognizer_from_settings
+        from asl_gpt.recognition.recognizer import recognizer_from_settings
 
         frames, times = read_landmark_file(args.video, args.fps)  # a bad file fails before the model loads
         if not len(frames):
@@ -65,7 +65,7 @@ def run(args, settings) -> int:
         rec = recognizer_from_settings(settings, args.model)
     else:
         from asl_gpt.landmarks.video import probe
-        from asl_gpt.pipeline import build_runtime
+        from asl_gpt.recognition.pipeline import build_runtime
 
         probe(args.video)  # a bad file fails before the model loads
         rec, extractor = build_runtime(settings, args.model)
@@ -77,7 +77,7 @@ def run(args, settings) -> int:
         result = recognize_landmarks(frames, times, rec, stream_options(settings), bo, args.aspect,
                                      progress=not args.no_progress)
     else:
-        from asl_gpt.pipeline import recognize_video
+        from asl_gpt.recognition.pipeline import recognize_video
 
         try:
             result = recognize_video(args.video, rec, extractor, stream_options(settings), bo,

@@ -76,7 +76,7 @@ def run(args, settings) -> int:
     check_exposure(args.host, logins, args.insecure)  # before anything heavy starts
 
     from asl_gpt.app import build_demo, launch
-    from asl_gpt.services import build_services
+    from asl_gpt.app.services import build_services
 
     services = build_services(settings)
     app = build_demo(services, initial_index=not args.no_initial_index)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asl_gpt import features
+from asl_gpt.recognition import features
 from asl_gpt.model.presets import ModelConfig
 
 NEG = -1e4  # additive attention bias for masked positions (finite: fp16/TFLite friendly)
@@ -109,7 +109,7 @@ class TimeReduction(nn.Module):
 
 class HandFrame(nn.Module):
     """Append each hand's points in the hand's own frame: minus the wrist, over the wrist->middle-MCP
-    length. The window-level normalisation (asl_gpt.features) keeps position and size in the
+    length. The window-level normalisation (asl_gpt.recognition.features) keeps position and size in the
     inputs; this makes the handshape itself easy to read (a division a linear layer cannot learn).
     A missing hand (all zeros after features.normalise) stays zero."""
 
@@ -141,7 +141,7 @@ class HandFrame(nn.Module):
 
 
 class LetterHead(nn.Module):
-    """Per-frame letter evidence from the signing hand's invariants (asl_gpt.features.hand_invariants).
+    """Per-frame letter evidence from the signing hand's invariants (asl_gpt.recognition.features.hand_invariants).
 
     Trained first on real static handshapes (asl_gpt.training.letters), then frozen: the encoder
     reads its log-probabilities, not the raw geometry, so what it learns from synthesised motion
@@ -176,7 +176,7 @@ class HandInput(nn.Module):
 
     def forward(self, x, logits=None):  # [B, T, C] (+ letter logits [B, T, n_letters]) -> [B, T, n_letters + extra]
         """`logits`: the letter evidence to use instead of the head's own (a user's calibration
-        profile adjusts it outside the model, asl_gpt.calibration)."""
+        profile adjusts it outside the model, asl_gpt.recognition.calibration)."""
         extra = x[..., features.N_INVARIANTS:]
         present = extra[..., :1]
         logp = torch.log_softmax(self.letter_logits(x) if logits is None else logits, dim=-1) * present

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from asl_gpt import features
+from asl_gpt.recognition import features
 from asl_gpt.landmarks import layout
-from asl_gpt.tokenizer import Tokenizer
+from asl_gpt.recognition.tokenizer import Tokenizer
 
 # The 1st-place solution's 130 landmarks (kaggle-format/inference_args.json, Apache-2.0): 40 lip and
 # 36 eye/nose face points, both hands, pose 11..22. Columns are all x, then all y, then all z.
@@ -41,7 +41,7 @@ COLUMN_SETS = {
 @dataclass(frozen=True)
 class ModelConfig:
     column_set: str = "hands_pose"  # key of COLUMN_SETS: which landmark columns the model reads
-    features: str = features.COLUMNS  # input kind (asl_gpt.features): normalised columns or the signing hand
+    features: str = features.COLUMNS  # input kind (asl_gpt.recognition.features): normalised columns or the signing hand
     letter_head: int = 0  # hidden width of the per-frame letter head on the hand invariants (0: none)
     n_letters: int = 26  # classes of the letter head (a..z)
     window: int = 128  # fixed input frames (longer segments are resampled, shorter padded)

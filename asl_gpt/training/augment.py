@@ -1,5 +1,5 @@
 """Augmentations from the design, on raw frames float32[T, 543, 3] (NaN = not tracked), before
-asl_gpt.features, so that training sees exactly what the runtime would have seen.
+asl_gpt.recognition.features, so that training sees exactly what the runtime would have seen.
 
 CutMix within a signer, finger dropout, face/pose dropout, time stretch, spatial affine, left/right
 flip (competition symmetry.csv), and decoder input masking (on token ids).

@@ -6,7 +6,7 @@ Competition layout (Google "ASL Fingerspelling Recognition", and the 1st-place p
       sequence_id, columns frame, x_face_0 ... z_right_hand_20
   or DIR/train_landmarks_npy/<sequence_id>.npy: float[T, 390] in the 1st-place column order
       (kaggle-format inference_args.json), float[T, 1629] (all columns), or float[T, 543, 3]
-Folds are split by participant. Every sample becomes model input through asl_gpt.features.prepare,
+Folds are split by participant. Every sample becomes model input through asl_gpt.recognition.features.prepare,
 the same function the runtime calls.
 """
 
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from asl_gpt import features
+from asl_gpt.recognition import features
 from asl_gpt.landmarks import layout
-from asl_gpt.tokenizer import Tokenizer
+from asl_gpt.recognition.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Evaluate an exported model through the runtime path (LiteRT via asl_gpt.recognizer, never torch).
+"""Evaluate an exported model through the runtime path (LiteRT via asl_gpt.recognition.recognizer, never torch).
 
 Three evaluations:
 - held-out signer (synth): single letters and synthesised phrases spelled with the real handshapes
@@ -87,7 +87,7 @@ def video_landmarks(video: Path, cache_dir: Path | None) -> tuple[np.ndarray, np
 
 def silence(recognizer, videos: list[Path], cache_dir: Path | None = None, stride_frames: int = 8) -> dict:
     """Stream each video's landmarks as the app does; count decodes that stay silent (low confidence)."""
-    from asl_gpt.streaming import StreamingRecognizer, StreamOptions
+    from asl_gpt.recognition.streaming import StreamingRecognizer, StreamOptions
 
     thr = recognizer.contract.min_confidence
     per_video, silent, decodes = {}, 0, 0

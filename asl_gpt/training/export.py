@@ -1,7 +1,7 @@
 """Checkpoint -> `models/<name>.tflite` (two fixed-shape signatures, no Flex ops) + its JSON contract.
 
 Conversion goes through litert-torch (no TensorFlow needed). The signatures are the ones
-asl_gpt.contract documents and asl_gpt.recognizer runs:
+asl_gpt.recognition.contract documents and asl_gpt.recognition.recognizer runs:
   encode(inputs[1, window, C], mask[1, window]) -> memory[1, S, E], memory_mask[1, S], confidence[1, 1]
   decode(memory[1, S, E], memory_mask[1, S], tokens int32[1, max_output + 1]) -> logits[1, L, V]
 and, for letter-head models, the two that a user's calibration profile goes through:
@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from asl_gpt.buffer import BufferOptions
-from asl_gpt.contract import ModelContract
+from asl_gpt.recognition.buffer import BufferOptions
+from asl_gpt.recognition.contract import ModelContract
 from asl_gpt.model.fingerspeller import Fingerspeller, load_checkpoint
-from asl_gpt.tokenizer import Tokenizer
+from asl_gpt.recognition.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
 

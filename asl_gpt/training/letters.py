@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from asl_gpt import features
+from asl_gpt.recognition import features
 from asl_gpt.training.handshapes import HandshapeBank
 from asl_gpt.words import ALPHABET as LETTERS
 

@@ -183,7 +183,7 @@ THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 def segment_readings(updates) -> list[tuple[str, float]]:
     """The raw reading of each segment, accepted or rejected, from the streaming updates in order
-    (asl_gpt.streaming.Update): its final hypothesis (text, confidence); for a segment that ended without
+    (asl_gpt.recognition.streaming.Update): its final hypothesis (text, confidence); for a segment that ended without
     a final decode, its last partial."""
     out, open_ = [], None
     for u in updates:
@@ -235,7 +235,7 @@ def run_sample(recognizer, sample: RealSample, stream_options, buffer_options, n
     """Stream one recording through the app's path (pipeline.recognize_landmarks: RecognitionSession, streaming +
     buffer), deterministically: after each frame every scheduled decode runs and reaches the buffer at that
     frame's time, with the frame's aspect (width / height) where it is known."""
-    from asl_gpt.pipeline import recognize_landmarks
+    from asl_gpt.recognition.pipeline import recognize_landmarks
 
     updates: list = []
     result = recognize_landmarks(sample.frames, sample.times_ms, recognizer, stream_options, buffer_options,

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from asl_gpt.landmarks import layout
 from asl_gpt.model.fingerspeller import Fingerspeller, greedy_decode, load_checkpoint, save_checkpoint
 from asl_gpt.model.presets import ModelConfig, get_preset
-from asl_gpt.tokenizer import Tokenizer
+from asl_gpt.recognition.tokenizer import Tokenizer
 from asl_gpt.training import augment as aug
 from asl_gpt.training import metrics
 from asl_gpt.training.data import Batch, CompetitionSource, Record, make_batch, read_oof, scan_competition
@@ -192,7 +192,7 @@ def compute_loss(model: Fingerspeller, b: Batch, opts: TrainOptions, tok: Tokeni
 @torch.no_grad()
 def predict(model: Fingerspeller, records: list[Record], cfg: ModelConfig, batch_size: int = 64,
             device: str = "cpu") -> tuple[list[str], np.ndarray]:
-    """Greedy transcripts and confidences of records (torch; the TFLite path is asl_gpt.recognizer)."""
+    """Greedy transcripts and confidences of records (torch; the TFLite path is asl_gpt.recognition.recognizer)."""
     model.eval()
     spec, tok = cfg.spec, Tokenizer()
     texts, confs = [], []

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asl_gpt import features
+from asl_gpt.recognition import features
 from asl_gpt.landmarks import layout
 from asl_gpt.training.real import RealSample
 

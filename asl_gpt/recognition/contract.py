@@ -10,8 +10,8 @@ The TFLite file holds two signatures (fixed shapes: dynamic lengths do not conve
   decode(memory float32[1, S, D], memory_mask float32[1, S], tokens int32[1, L])
       -> logits float32[1, L, vocab_size]
 with L = max_output + 1 (SOS then up to max_output characters). Greedy decoding runs the decode
-signature once per output character (asl_gpt.decoding). A model with a per-frame letter head also
-exposes it, so that a user's calibration profile (asl_gpt.calibration) can adjust its evidence:
+signature once per output character (asl_gpt.recognition.decoding). A model with a per-frame letter head also
+exposes it, so that a user's calibration profile (asl_gpt.recognition.calibration) can adjust its evidence:
   letters(inputs float32[1, window, C]) -> logits float32[1, window, n_letters]
   encode_letters(letters float32[1, window, n_letters], inputs, mask) -> as encode
 """
@@ -22,19 +22,19 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asl_gpt import features as feats
-from asl_gpt.buffer import BufferOptions
-from asl_gpt.features import FeatureSpec
+from asl_gpt.recognition import features as feats
+from asl_gpt.recognition.buffer import BufferOptions
+from asl_gpt.recognition.features import FeatureSpec
 from asl_gpt.landmarks import layout
-from asl_gpt.tokenizer import Tokenizer
+from asl_gpt.recognition.tokenizer import Tokenizer
 
 FORMAT = "asl-gpt-fingerspelling/1"
 
 
 _NORMALISATION = {
-    feats.COLUMNS: "per-axis mean/std over present values, NaN->0 (asl_gpt.features)",
+    feats.COLUMNS: "per-axis mean/std over present values, NaN->0 (asl_gpt.recognition.features)",
     feats.SIGNING_HAND: "signing hand (raised), mirrored to a right hand, true proportions (x, z times the frame's "
-                        "width/height), palm-frame invariants + presence, height, motion (asl_gpt.features)",
+                        "width/height), palm-frame invariants + presence, height, motion (asl_gpt.recognition.features)",
 }
 
 
@@ -52,7 +52,7 @@ class ModelContract:
     confidence: str = "probability that the transcript is right, from the confidence head, 0..1"
     min_confidence: float = BufferOptions.min_confidence  # the threshold the model was calibrated for; the buffer's default
     metadata: dict = field(default_factory=dict, compare=False)  # training data, metrics, card link
-    feature_kind: str = feats.COLUMNS  # how columns become model input (asl_gpt.features.KINDS)
+    feature_kind: str = feats.COLUMNS  # how columns become model input (asl_gpt.recognition.features.KINDS)
     n_letters: int = 0  # classes of the letters/encode_letters signatures (a..z); 0: not calibratable
 
     @property

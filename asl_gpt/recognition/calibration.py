@@ -26,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-from asl_gpt import features
+from asl_gpt.recognition import features
 from asl_gpt.errors import InputError
 from asl_gpt.words import ALPHABET as LETTERS
 
@@ -99,7 +99,7 @@ class SelfCheck:
 @dataclass(frozen=True)
 class Profile:
     model: str  # the model's name
-    model_id: str  # fingerprint of the model file it was fitted for (asl_gpt.recognizer.fingerprint)
+    model_id: str  # fingerprint of the model file it was fitted for (asl_gpt.recognition.recognizer.fingerprint)
     samples: dict[str, np.ndarray] = field(default_factory=dict)  # letter -> float32[n, 21, 3] signing hand points
     adapter: Adapter | None = None
     check: SelfCheck | None = None

@@ -15,12 +15,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from asl_gpt import features
-from asl_gpt.buffer import BufferOptions, Committed, Event, Partial, Rejected, UtteranceBuffer
+from asl_gpt.recognition import features
+from asl_gpt.recognition.buffer import BufferOptions, Committed, Event, Partial, Rejected, UtteranceBuffer
 from asl_gpt.config import RecognizerConfig
 from asl_gpt.landmarks.video import Frame
-from asl_gpt.recognizer import Hypothesis, Recognizer
-from asl_gpt.streaming import StreamingRecognizer, StreamOptions, Update
+from asl_gpt.recognition.recognizer import Hypothesis, Recognizer
+from asl_gpt.recognition.streaming import StreamingRecognizer, StreamOptions, Update
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +327,7 @@ def build_runtime(settings, model: str | None = None):
 
     ModelError when the model is missing or does not match its contract."""
     from asl_gpt.landmarks.holistic import HolisticExtractor, needs_face
-    from asl_gpt.recognizer import recognizer_from_settings
+    from asl_gpt.recognition.recognizer import recognizer_from_settings
 
     rec = recognizer_from_settings(settings, model)
     return rec, HolisticExtractor(face=needs_face(rec.contract.columns))

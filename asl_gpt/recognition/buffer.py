@@ -19,7 +19,7 @@ from asl_gpt.config import RecognizerConfig as _Cfg
 
 @dataclass(frozen=True)
 class BufferOptions:
-    """Built from the settings (asl_gpt.pipeline.buffer_options); the defaults are the settings' (RecognizerConfig)."""
+    """Built from the settings (asl_gpt.recognition.pipeline.buffer_options); the defaults are the settings' (RecognizerConfig)."""
     min_confidence: float = 0.5  # below this a segment is rejected and never sent automatically (a model's contract names its own)
     end_pause_ms: float = _Cfg.end_pause_ms  # hands out of view this long ends the utterance
     still_pause_ms: float = _Cfg.still_pause_ms  # pending text unchanged this long (hand up) ends it too

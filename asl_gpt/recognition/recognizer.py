@@ -1,6 +1,6 @@
 """Run a fingerspelling model: `models/<name>.tflite` + its JSON contract, through LiteRT. Never torch.
 
-`load_recognizer("default")` finds the shipped model; any model honouring asl_gpt.contract works.
+`load_recognizer("default")` finds the shipped model; any model honouring asl_gpt.recognition.contract works.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Protocol
 
 import numpy as np
 
-from asl_gpt import features
-from asl_gpt.contract import ContractError, ModelContract
+from asl_gpt.recognition import features
+from asl_gpt.recognition.contract import ContractError, ModelContract
 from asl_gpt.config import RecognizerConfig
-from asl_gpt.decoding import Lexicon, WordPrior, greedy_decode, lexicon_beam, sequence_logprob, word_aware
+from asl_gpt.recognition.decoding import Lexicon, WordPrior, greedy_decode, lexicon_beam, sequence_logprob, word_aware
 from asl_gpt.errors import ModelError
 from asl_gpt.words import ALPHABET, edits1, english_frequencies, knowledge_words
 
@@ -140,7 +140,7 @@ class TFLiteRecognizer:
 
     @property
     def calibratable(self) -> bool:
-        """The model exposes its per-frame letter evidence (asl_gpt.calibration can adapt it)."""
+        """The model exposes its per-frame letter evidence (asl_gpt.recognition.calibration can adapt it)."""
         return self._letters is not None
 
     @property
@@ -178,7 +178,7 @@ class TFLiteRecognizer:
     def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0, aspect: float = 1.0,
                   adapter=None) -> Hypothesis:
         """`aspect`: the frames' width / height where known (1.0: frames already in true proportions).
-        `adapter`: a user's calibration (asl_gpt.calibration.Adapter) for its letter evidence."""
+        `adapter`: a user's calibration (asl_gpt.recognition.calibration.Adapter) for its letter evidence."""
         if frames.shape[0] == 0 or not features.hands_present(frames).any():
             return Hypothesis("", 0.0, t_start, t_end)  # nothing to read: never run the model on no hands
         c, tok = self.contract, self.contract.tokenizer
@@ -233,7 +233,7 @@ class CalibratedRecognizer:
 def with_profile(recognizer: TFLiteRecognizer, profile) -> tuple[Recognizer, str]:
     """(the recognizer to use, '' or one line on why the profile is not applied). Never raises: a
     profile that does not fit this model leaves the shipped model reading, and says so."""
-    from asl_gpt.calibration import check_model
+    from asl_gpt.recognition.calibration import check_model
 
     if not recognizer.calibratable:
         return recognizer, f"model {recognizer.contract.name!r} cannot be calibrated: the profile is not applied"
@@ -247,7 +247,7 @@ def with_profile(recognizer: TFLiteRecognizer, profile) -> tuple[Recognizer, str
 
 def with_profile_file(recognizer: TFLiteRecognizer, path: str | Path) -> tuple[Recognizer, str]:
     """`with_profile` for a profile file: a missing, corrupt or foreign file is one line too, never raised."""
-    from asl_gpt.calibration import ProfileError, load_profile
+    from asl_gpt.recognition.calibration import ProfileError, load_profile
 
     try:
         profile = load_profile(path)

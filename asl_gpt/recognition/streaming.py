@@ -20,16 +20,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asl_gpt import features
+from asl_gpt.recognition import features
 from asl_gpt.config import RecognizerConfig as _Cfg
-from asl_gpt.recognizer import Hypothesis, Recognizer
+from asl_gpt.recognition.recognizer import Hypothesis, Recognizer
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class StreamOptions:
-    """Built from the settings (asl_gpt.pipeline.stream_options); the defaults are the settings' (RecognizerConfig)."""
+    """Built from the settings (asl_gpt.recognition.pipeline.stream_options); the defaults are the settings' (RecognizerConfig)."""
     stride_frames: int = _Cfg.stride_frames  # re-decode the open segment every this many frames
     drop_frames: int = _Cfg.drop_frames  # this many frames without hands close the segment (tracking flickers)
     min_segment_frames: int = _Cfg.min_segment_frames  # segments with fewer hand frames are noise: not decoded

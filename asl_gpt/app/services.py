@@ -101,7 +101,7 @@ class AppServices:
 
     # -- recognition ----------------------------------------------------------------------------
     def _load_recognizer(self):
-        from asl_gpt.recognizer import recognizer_from_settings
+        from asl_gpt.recognition.recognizer import recognizer_from_settings
 
         return recognizer_from_settings(self.settings)
 
