@@ -54,7 +54,7 @@ class ModelError(AslGptError):
     """A recognizer model that is missing, corrupt or does not match its contract."""
 
 
-class IndexError_(AslGptError):
+class IndexStoreError(AslGptError):
     """The knowledge index is missing, corrupt, locked or unreachable."""
 
 

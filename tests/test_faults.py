@@ -11,7 +11,7 @@ import os
 import pytest
 
 from asl_gpt.config import load_settings
-from asl_gpt.errors import IndexError_, LLMError
+from asl_gpt.errors import IndexStoreError, LLMError
 from asl_gpt.rag import bundle as bundle_mod
 from asl_gpt.rag import llm as llm_mod
 from asl_gpt.rag import store as store_mod
@@ -258,7 +258,7 @@ def _refuse_writes(monkeypatch, err: int):
 def test_a_read_only_state_folder_still_answers_and_refuses_indexing_in_one_line(kb, settings, monkeypatch):
     _refuse_writes(monkeypatch, errno.EROFS)
     assert kb.search(QUESTION)  # nobody can write: reading needs no lock
-    with pytest.raises(IndexError_, match="cannot write in the state folder .*ASL_GPT_PATHS_STATE_DIR"):
+    with pytest.raises(IndexStoreError, match="cannot write in the state folder .*ASL_GPT_PATHS_STATE_DIR"):
         kb.index()
 
 
@@ -296,10 +296,10 @@ def test_store_failures_are_one_line_and_bugs_are_not(kb, settings):
     fault: dict = {}
     store = _store_with(settings, kb, fault)
     fault["with"] = OSError(errno.ENOSPC, "No space")
-    with pytest.raises(IndexError_, match="is full.*run `asl-gpt index` again"):
+    with pytest.raises(IndexStoreError, match="is full.*run `asl-gpt index` again"):
         store.count()
     fault["with"] = InternalError("Failed to apply logs")
-    with pytest.raises(IndexError_, match="failed while counting chunks"):
+    with pytest.raises(IndexStoreError, match="failed while counting chunks"):
         store.count()
     fault["with"] = TypeError("a bug")
     with pytest.raises(TypeError):
@@ -331,7 +331,7 @@ def test_a_chroma_server_stopped_then_restarted_is_one_line_then_serves_again(tm
         assistant = build_assistant(s, kb, fake_chat("Z is a zigzag [1].", "Z is a zigzag [1]."))
         assert assistant.ask(QUESTION).status == "answered"
         stop_process(server)
-        with pytest.raises(IndexError_, match="lost the Chroma server|cannot reach the Chroma server"):
+        with pytest.raises(IndexStoreError, match="lost the Chroma server|cannot reach the Chroma server"):
             assistant.ask(QUESTION)
         server = start_chroma(port, data)
         answer = assistant.ask(QUESTION)
@@ -360,7 +360,7 @@ def test_a_read_only_index_is_searched_from_a_copy_and_never_written(kb, setting
     hits = ro.search(QUESTION)
     assert hits and hits[0].section == "Z" and ro.store.reading_copy
     write(settings.paths.knowledge_dir / "more.md", "# More\n\nThe letter J traces a hook.\n")
-    with pytest.raises(IndexError_, match="read-only: it can be searched, not changed"):
+    with pytest.raises(IndexStoreError, match="read-only: it can be searched, not changed"):
         ro.index()
 
 

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from asl_gpt.config import load_settings
-from asl_gpt.errors import IndexError_
+from asl_gpt.errors import IndexStoreError
 from asl_gpt.rag.index import KnowledgeBase
 from test_rag_helpers import HashEmbeddings, write
 
@@ -179,7 +179,7 @@ def test_unreadable_and_binary_files_are_skipped_not_fatal(kb_factory, kb_dir):
 
 def test_empty_folder_is_a_clear_error(kb_factory, tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(IndexError_, match="no documents to index"):
+    with pytest.raises(IndexStoreError, match="no documents to index"):
         kb_factory().index([tmp_path / "empty"])
 
 
@@ -205,7 +205,7 @@ def test_second_writer_gets_a_clear_message(kb_factory, kb_dir, tmp_path):
         f.flush()
         # another open file description = another process, as far as flock is concerned
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        with pytest.raises(IndexError_, match="being updated by process 4242"):
+        with pytest.raises(IndexStoreError, match="being updated by process 4242"):
             kb.index()
 
 
@@ -219,7 +219,7 @@ def test_corrupt_index_is_reported_and_rebuild_recovers(kb_factory, kb_dir, tmp_
     db = tmp_path / "state" / "chroma" / "chroma.sqlite3"
     db.write_bytes(b"this is not a database" * 100)
     kb = kb_factory()
-    with pytest.raises(IndexError_, match="rebuild"):
+    with pytest.raises(IndexStoreError, match="rebuild"):
         kb.documents()
     s = kb.index(rebuild=True)
     assert s.added == 2 and s.chunks_total == 3
@@ -230,7 +230,7 @@ def test_other_embedding_model_requires_rebuild(kb_factory, kb_dir):
     kb = kb_factory()
     kb.embeddings.name = "another-model"
     kb.store.embedding_model = "another-model"
-    with pytest.raises(IndexError_, match="--rebuild"):
+    with pytest.raises(IndexStoreError, match="--rebuild"):
         kb.search("letter j")
 
 
@@ -240,7 +240,7 @@ def test_reader_waits_then_reports_a_running_update(kb_factory, kb_dir, tmp_path
     kb.read_wait_s = 0.5
     with open(tmp_path / "state" / "index.lock", "a+") as f:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        with pytest.raises(IndexError_, match="being updated"):
+        with pytest.raises(IndexStoreError, match="being updated"):
             kb.documents()
     assert len(kb.documents()) == 2
 

@@ -6,7 +6,7 @@ import pytest
 
 from asl_gpt.benchmarks.procs import free_port, start_chroma, stop_process
 from asl_gpt.config import load_settings
-from asl_gpt.errors import IndexError_
+from asl_gpt.errors import IndexStoreError
 from asl_gpt.rag.index import KnowledgeBase
 from test_rag_helpers import write
 
@@ -45,5 +45,5 @@ def test_index_and_search_through_a_chroma_server(chroma_server, tmp_path):
 def test_unreachable_chroma_server_is_one_clear_error(tmp_path):
     s = load_settings(env={}, paths={"state_dir": tmp_path / "state"},
                       rag={"chroma_url": f"http://127.0.0.1:{free_port()}"})
-    with pytest.raises(IndexError_, match="cannot reach the Chroma server"):
+    with pytest.raises(IndexStoreError, match="cannot reach the Chroma server"):
         KnowledgeBase(s).documents()

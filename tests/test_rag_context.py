@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from asl_gpt.rag.context import (ContextOptions, best_sentences, quoted_answer, sentences, support, supported,
-                                 unsupported_numbers, window)
+from asl_gpt.rag.citations import quoted_answer
+from asl_gpt.rag.grounding import support, supported, unsupported_numbers
+from asl_gpt.rag.text import sentences
+from asl_gpt.rag.windows import ContextOptions, best_sentences, window
 
 PASSAGE = ("The school opened in Hartford, Connecticut, in April 1817. It was first called the Connecticut Asylum. "
            "Gallaudet was its principal. Clerc was its head teacher. Dr. I. King Jordan came much later. "

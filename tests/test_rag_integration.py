@@ -182,7 +182,7 @@ def test_what_is_fingerspelling_gets_the_defining_passage_first(assistant):
 
 
 def test_the_founders_question_keeps_the_names_in_the_prompt(assistant, kb):
-    from asl_gpt.rag.context import window
+    from asl_gpt.rag.windows import window
 
     _, query, passages, _, _ = _found(assistant, "who founded the first school for the deaf in america")
     windows = [window(p.text, query, assistant.context, kb.vocabulary(), assistant.context.first_chars if i == 0

@@ -377,12 +377,12 @@ def test_messages_and_status_text():
 
 def test_messages_speak_of_the_knowledge_tab_and_never_show_server_paths():
     from asl_gpt.app.wording import WEB_FIXES, web_text
-    from asl_gpt.errors import Fix, IndexError_, InputError, advised
+    from asl_gpt.errors import Fix, IndexStoreError, InputError, advised
 
     # The error names its fix; the CLI (str) and the page each word it.
     assert advised("I could not find anything.", Fix.ADD_DOCUMENTS, WEB_FIXES) == \
         "I could not find anything. Try other words, or add documents in the **Knowledge** tab."
-    corrupt = IndexError_("the index is corrupt", Fix.REBUILD_INDEX)
+    corrupt = IndexStoreError("the index is corrupt", Fix.REBUILD_INDEX)
     assert "`asl-gpt index --rebuild`" in str(corrupt) and "`" not in web_text(corrupt)
     up = "/tmp/gradio/0a1b2c/my clip.mp4"
     assert web_text(f"cannot read video {up}: OpenCV does not recognise its format", (up,)) == \
@@ -436,12 +436,12 @@ def test_an_unreadable_video_is_a_one_line_error(tmp_path):
 def test_knowledge_tab_reports_index_failures(tmp_path):
     from asl_gpt.app import knowledge as kn
     from asl_gpt.app.status import StatusProbe
-    from asl_gpt.errors import IndexError_
+    from asl_gpt.errors import IndexStoreError
 
     services = FakeServices(tmp_path)
 
     def broken_index(*a, **k):
-        raise IndexError_("the index is locked by another process")
+        raise IndexStoreError("the index is locked by another process")
 
     services.knowledge = lambda: SimpleNamespace(index=broken_index, documents=lambda: [],
                                                  stats=lambda: SimpleNamespace(documents=0, chunks=0))

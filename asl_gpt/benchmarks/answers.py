@@ -141,7 +141,7 @@ def source_rank(paths: list[str], expected: tuple[str, ...]) -> int | None:
 def _found(assistant, q: EvalQuestion, history):
     """What `--no-llm` records for a question: the passages an answer would be given, or the refusal."""
     from asl_gpt.rag.chain import REFUSAL_MARK, Answer
-    from asl_gpt.rag.context import to_sources
+    from asl_gpt.rag.sources import to_sources
 
     question, _, passages, unknown, correction = assistant.find(
         "" if q.fingerspelled else q.question, history, q.question if q.fingerspelled else None)

@@ -1,23 +1,37 @@
 """Knowledge base and cited answers: the API that `asl-gpt index`, `asl-gpt ask` and the app all call.
 
-Modules, one per concern (each external system behind one of them):
-  documents.py   loaders (Markdown, text, PDF, HTML) and heading-aware chunking with stable ids
-  embeddings.py  the embedders over bundled weights, offline (LangChain `Embeddings`): sentence-transformers, or
-                 llama.cpp for a GGUF (nomic-embed-text-v1.5, with its task prefixes)
-  store.py       Chroma (embedded persistent store, or a `chroma run` server) + the single-writer lock
-  retrieval.py   BM25 + reciprocal rank fusion; `Passage`
-  index.py       `KnowledgeBase`: incremental indexing and hybrid search
-  correction.py  word-by-word correction of fingerspelled queries
-  context.py     sentence windows for the prompt (entries kept whole, the fact asked for kept), support checks, quotes
-  answerability.py  specific words of the question the passages lack; answer sentences no passage holds
-  prompts.py     the answer prompt
-  bundle.py      weights split across registry packages, joined once (a file, or files out of a split zip)
-                 and checked by sha256
-  server.py      the embedded llama.cpp server (xllamacpp) in a child process
-  llm.py         the LLM endpoint: the embedded server or any OpenAI-compatible one, one client for both
-  conversation.py  a follow-up extends its conversation's own prompt, so llama.cpp reads only the new turn
-  chain.py       `Assistant`: correct → retrieve → gate → prompt | LLM (streaming) → `Answer`
-  evaluation.py  noise model and hit rate, for the benchmark and tests
+Modules, one job each, imports only going down. A question's trip enters each stage once, in this order:
+
+  shared by every stage (pure code over strings)
+    lexicon.py       every hand-tuned word list, each named and explained
+    correction.py    tokenizing; word-by-word correction of fingerspelled queries
+    text.py          sentences, list items, stems, content words, names and numbers, a word's presence
+    questions.py     what a question asks: kind of fact, defined term, letter, specific words, follow-ups
+  retrieve
+    documents.py     loaders (Markdown, text, PDF, HTML) and heading-aware chunking with stable ids
+    bundle.py        weights split across registry packages, joined once and checked by sha256
+    embeddings.py    the embedders over bundled weights, offline (LangChain `Embeddings`)
+    store.py         Chroma, the storage (embedded persistent store, or a `chroma run` server) + the writer lock
+    retrieval.py     `SearchIndex`: BM25 and the nearest chunks by cosine over the embeddings held in memory
+                     (not Chroma's query); reciprocal rank fusion; `Passage`
+    index.py         `KnowledgeBase`: incremental indexing into Chroma, hybrid search over the loaded corpus
+    search.py        the query for a question (follow-ups rewritten, corrections kept only when needed)
+  select
+    answerability.py passages for every specific word the question names, or a refusal naming it
+    windows.py       the sentences the LLM reads of each passage; the quotes that stand in for the model
+    sources.py       a passage numbered for the prompt and the citations (`Source`)
+  generate
+    prompts.py       the answer prompt
+    conversation.py  a follow-up extends its conversation's own prompt, so llama.cpp reads only the new turn
+    server.py        the embedded llama.cpp server (xllamacpp) in a child process
+    llm.py           the LLM endpoint: the embedded server or any OpenAI-compatible one, one client for both
+    generation.py    the request for a question and the model's streamed answer (held back until it has words)
+  check
+    grounding.py     each answer sentence held by the passage it cites; unusable answers detected
+  cite
+    citations.py     markers completed and checked, sources marked, quotes formatted
+  chain.py           `Assistant`: the trip, one call per stage (`ask_stream`)
+  evaluation.py      noise model and hit rate, for the benchmark and tests
 
 Public API (import from the modules; nothing heavy is imported by this package):
 
@@ -27,7 +41,7 @@ Public API (import from the modules; nothing heavy is imported by this package):
         # paths: files/folders (default settings.paths.knowledge_dir); progress: True (tqdm) or
         # callable(done_chunks, total_chunks). IndexSummary(added, updated, removed, unchanged,
         # chunks_embedded, chunks_deleted, chunks_total, skipped=((path, reason), ...), seconds, embed_seconds)
-        # Raises IndexError_ when locked by another writer, for an empty folder, a corrupt index
+        # Raises IndexStoreError when locked by another writer, for an empty folder, a corrupt index
         # (message says `asl-gpt index --rebuild`) or an unreachable Chroma server.
     kb.documents() -> list[DocumentInfo(source, path, title, chunks)]
     kb.stats() -> IndexStats(documents, chunks, location, collection, embedding_model)
@@ -60,7 +74,7 @@ Public API (import from the modules; nothing heavy is imported by this package):
     # Answer.text is final: citations [n] were checked and, where the model gave none, attributed by
     #   code, so the UI should replace the streamed text with it. Source(n, path, title, section,
     #   passage, score, cited); Answer.cited_sources.
-    # Raises InputError (empty / longer than rag.max_question_chars, before any work) and IndexError_.
+    # Raises InputError (empty / longer than rag.max_question_chars, before any work) and IndexStoreError.
     assistant.ask(question, history=None, raw=None) -> Answer     # the same, not streamed
     assistant.validate(question) -> str                          # InputError or the stripped question
     assistant.find(question, history=None, raw=None)             # everything before the LLM:

@@ -13,7 +13,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from asl_gpt.rag.context import Source, sentences, source_of, to_sources
+from asl_gpt.rag.sources import Source, source_of, to_sources
+from asl_gpt.rag.text import sentences
 from asl_gpt.rag.prompts import PROMPT, follow_up_turn, format_passages
 from asl_gpt.rag.retrieval import Passage
 

@@ -8,7 +8,7 @@ substitutions and doubled letters cost less. Words of the knowledge base are pre
 English ones: they are what retrieval needs. A word the lexicon knows is never changed. Run-together
 words ("wherecan") are split into two common words when no single word is one edit away. The raw
 string is always kept beside the correction, and the chain keeps a correction only when it finds
-passages the raw words do not (chain.py).
+passages the raw words do not (search.py).
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from asl_gpt.rag.lexicon import STOPWORDS
 from asl_gpt.words import edits1, english_frequencies
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Groups of manual-alphabet letters whose handshapes are confused by signers' viewers and recognisers.
 CONFUSABLE_GROUPS = ("asmnte", "eo", "co", "kvp", "uvr", "kv", "gh", "pq", "ij", "iy", "dz", "df", "xt")
 _CONFUSABLE = {(a, b) for g in CONFUSABLE_GROUPS for a in g for b in g if a != b}
-STOPWORDS = frozenset("""a an and are as at be by can do does for from has have how i in is it its me my of on or
-that the their them there these this to was what when where which who why will with you your""".split())
 
 
 def tokenize(text: str) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from asl_gpt.errors import IndexError_
+from asl_gpt.errors import IndexStoreError
 from asl_gpt.rag.bundle import BundledModel, assemble
 
 log = logging.getLogger(__name__)
@@ -91,14 +91,14 @@ def embedder_for(model: str) -> Embedder:
         return Embedder(model, "sentence-transformers")
     except (ImportError, AttributeError):
         pass
-    raise IndexError_(f"unknown embedding model {model!r}: use one of {', '.join(EMBEDDERS)}, a sentence-transformers "
+    raise IndexStoreError(f"unknown embedding model {model!r}: use one of {', '.join(EMBEDDERS)}, a sentence-transformers "
                       "folder or a .gguf file")
 
 
 def resolve_model_path(embedder: Embedder, cache_dir: Path) -> Path:
     """The model's folder or file on disk: assembled from its packages, a package's own folder, or the path."""
     if embedder.bundle is not None:
-        return assemble(embedder.bundle, cache_dir, IndexError_)
+        return assemble(embedder.bundle, cache_dir, IndexStoreError)
     p = Path(os.path.expanduser(embedder.name))
     if p.exists():
         return p
@@ -106,7 +106,7 @@ def resolve_model_path(embedder: Embedder, cache_dir: Path) -> Path:
         mod = importlib.import_module(embedder.name.replace("-", "_"))
         return Path(mod.get_model_path())
     except (ImportError, AttributeError) as e:
-        raise IndexError_(f"embedding model {embedder.name!r} is not installed "
+        raise IndexStoreError(f"embedding model {embedder.name!r} is not installed "
                           f"({embedder.install or 'pip install ' + embedder.name})") from e
 
 
@@ -162,7 +162,7 @@ class LlamaCppBackend:
         try:
             import xllamacpp as xlc
         except ImportError as e:
-            raise IndexError_("a .gguf embedding model needs the package xllamacpp "
+            raise IndexStoreError("a .gguf embedding model needs the package xllamacpp "
                               "(pip install -r requirements.lock)") from e
         from asl_gpt.rag.server import local_params
 
@@ -175,12 +175,12 @@ class LlamaCppBackend:
         try:
             self._server = xlc.Server(p)
         except Exception as e:  # noqa: BLE001 - xllamacpp raises plain RuntimeError/ValueError
-            raise IndexError_(f"llama.cpp could not load the embedding model {path} ({type(e).__name__}: {e})") from e
+            raise IndexStoreError(f"llama.cpp could not load the embedding model {path} ({type(e).__name__}: {e})") from e
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         res = self._server.handle_embeddings({"input": [t[:self.max_chars] or " " for t in texts]})
         if not isinstance(res, dict) or "data" not in res:
-            raise IndexError_(f"llama.cpp could not embed {len(texts)} texts ({str(res)[:160]})")
+            raise IndexStoreError(f"llama.cpp could not embed {len(texts)} texts ({str(res)[:160]})")
         return [d["embedding"] for d in sorted(res["data"], key=lambda d: d["index"])]
 
 

@@ -1,5 +1,9 @@
 """The knowledge base: incremental indexing of document folders into Chroma, and hybrid search.
 
+Chroma is the storage (chunks, metadata, embeddings); a search runs over the corpus loaded into memory
+(`retrieval.SearchIndex`: BM25 and the nearest chunks by cosine over the embeddings), Chroma's own vector
+query only for a corpus stored without embeddings.
+
 Incremental by content: chunk ids are derived from each file's chunks, so a file whose expected ids
 equal the stored ids for its path is unchanged (nothing is embedded), a changed file gets only its new
 chunks embedded and its stale ones deleted (new first, then stale: a killed run leaves extra chunks
@@ -22,9 +26,11 @@ import numpy as np
 
 from asl_gpt import resources
 from asl_gpt.config import PROJECT_ROOT
-from asl_gpt.errors import IndexError_
+from asl_gpt.errors import IndexStoreError
 from asl_gpt.rag.documents import TEXT_SUFFIXES, Chunk, SkipDocument, chunk_document, discover, load_document
-from asl_gpt.rag.retrieval import KeywordIndex, Passage, fuse, preferred
+from asl_gpt.rag.correction import pairs_of, vocabulary_of
+from asl_gpt.rag.questions import acronyms_of
+from asl_gpt.rag.retrieval import Passage, SearchIndex, fuse, preferred
 from asl_gpt.rag.store import ChromaStore, IndexLock
 
 log = logging.getLogger(__name__)
@@ -83,7 +89,7 @@ def display_path(source: str) -> str:
 class _Corpus:
     generation: str
     count: int
-    keyword: KeywordIndex
+    keyword: SearchIndex  # BM25 and the embeddings, in memory: both searches run over it
     vocabulary: Counter = field(default_factory=Counter)
     pairs: Counter = field(default_factory=Counter)  # adjacent word pairs ("deaf", "president"): phrase correction
     texts: dict = field(default_factory=dict)  # chunk id -> (section, text): definitions and headings looked up in all
@@ -142,7 +148,7 @@ class KnowledgeBase:
         under = [s for s in existing if _is_under(s, roots)]
         if not files and not under:
             exts = ", ".join(sorted(set(TEXT_SUFFIXES)))
-            raise IndexError_(f"no documents to index in {', '.join(map(str, roots))} (looked for {exts} files)")
+            raise IndexStoreError(f"no documents to index in {', '.join(map(str, roots))} (looked for {exts} files)")
         skipped = [(str(p), why) for p, why in skipped]
         counts = Counter()
         to_embed: list[Chunk] = []
@@ -248,11 +254,8 @@ class KnowledgeBase:
             texts.append(Chunk(chunk.id, chunk.text, chunk.metadata).embed_text)
             vecs.append(chunk.embedding)
             parts[chunk.id] = (str(chunk.metadata.get("section", "")), chunk.text)
-        from asl_gpt.rag.answerability import acronyms_of
-        from asl_gpt.rag.correction import pairs_of, vocabulary_of
-
         emb = np.asarray(vecs, dtype=np.float32) if vecs else None
-        self._corpus = _Corpus(gen, count, KeywordIndex(ids, texts, emb), vocabulary_of(texts), pairs_of(texts), parts,
+        self._corpus = _Corpus(gen, count, SearchIndex(ids, texts, emb), vocabulary_of(texts), pairs_of(texts), parts,
                                acronyms=frozenset(acronyms_of(texts)))
         return self._corpus
 
@@ -263,7 +266,7 @@ class KnowledgeBase:
 
     def acronyms(self) -> frozenset[str]:
         """The abbreviations the indexed text introduces in parentheses, lower-cased: "rid" names the RID, however
-        typed (answerability.acronyms_of)."""
+        typed (questions.acronyms_of)."""
         with self._read():
             return self._load_corpus().acronyms
 

@@ -6,7 +6,7 @@ before the time limit, 1817, J, Stokoe, Jordan, topic-comment); the same text in
 model copy whole passages (median 519 characters) or list bare citations ("[1] [2] [3]"), 4/8 right.
 On a tiny 6-document test set the order was reversed (user turn 6-7/8, system turn 4-5/8). A second
 LLM call with the other layout, for answers with no words, cost a second wait; the chain now quotes the
-passages' best sentences instead (context.py). A worked example in the instruction
+passages' best sentences instead (windows.py). A worked example in the instruction
 made the model copy the example (2-3/8): there is none. Refusal and citation numbering are enforced in
 code (chain.py), not left to the prompt.
 """
@@ -42,7 +42,7 @@ def follow_up_turn(question: str, passages: str) -> str:
 def format_passages(passages, max_chars: int = 1400, texts: list[str] | None = None, first: int = 1) -> str:
     """`Passage [n] (from "Title", section "Section"):` then its text, numbered from `first` in the given order.
 
-    `texts` replaces the passages' own texts (the sentence windows of `context.window`)."""
+    `texts` replaces the passages' own texts (the sentence windows of `windows.window`)."""
     blocks = []
     for i, p in enumerate(passages):
         n = first + i

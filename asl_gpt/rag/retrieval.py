@@ -1,7 +1,8 @@
-"""Hybrid ranking: dense (cosine) candidates from Chroma fused with BM25 keyword candidates.
+"""Hybrid ranking: dense (cosine) candidates from the embeddings held in memory fused with BM25 keyword candidates.
 
 Reciprocal rank fusion orders the candidates; the relevance gate uses the dense cosine similarity only,
-because BM25 scores are not comparable across queries. Pure code over arrays; no Chroma here.
+because BM25 scores are not comparable across queries. Pure code over arrays; no Chroma here (it stores the
+chunks and their embeddings; `index.py` loads them into a `SearchIndex`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asl_gpt.rag.correction import STOPWORDS, tokenize
+from asl_gpt.rag.correction import tokenize
+from asl_gpt.rag.lexicon import HOW_TO_SIGN, STOPWORDS
+from asl_gpt.rag.questions import asked_letter, defined_term, definition_position
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: dampens the weight of the very first ranks
 
@@ -33,9 +36,9 @@ def bm25_tokens(text: str) -> list[str]:
     return [w for w in tokenize(text) if w not in STOPWORDS]
 
 
-class KeywordIndex:
-    """BM25 over the chunk texts (title and section included), plus their embeddings for the nearest chunks and
-    cosine scores."""
+class SearchIndex:
+    """The whole corpus in memory, searched two ways: BM25 over the chunk texts (title and section included) and
+    the nearest chunks by cosine over their embeddings (Chroma stores them; the search runs here)."""
 
     def __init__(self, ids: list[str], texts: list[str], embeddings: np.ndarray | None):
         from rank_bm25 import BM25Okapi
@@ -81,65 +84,6 @@ def fuse(dense: list[str], keyword: list[str]) -> list[str]:
     return sorted(score, key=lambda c: (-score[c], order[c]))
 
 
-# "what is fingerspelling", "whats a loan sign", "what are classifiers", "what does CODA mean", "define X"; the
-# misspellings of "what" that signed questions keep ("wat" is an English word, so the corrector leaves it).
-_DEFINITION_QUESTION = re.compile(
-    r"^\s*(?:(?:what|wat|wht|whta|waht)(?:'s|s)?|define)\s+(?:(?:is|are|was|were|does|do)\s+)?(?:(?:a|an|the)\s+)?"
-    r"(?P<x>.+?)(?:\s+(?:mean|means|stand for))?\s*\??\s*$", re.IGNORECASE)
-# "how do you sign the letter I", "j letter?", "what is the letter P"
-_LETTER_QUESTION = re.compile(r"\bletter\s+([a-z])\b|^\s*([a-z])\s+letter\b", re.IGNORECASE)
-
-
-_NOT_DEFINED = frozenset("year years date day time century sign signs difference best way kind type happened "
-                         "happens percentage".split())
-
-
-def defined_term(question: str) -> list[str]:
-    """The words a definition question asks about ("what is fingerspelling" -> ["fingerspelling"]), or []."""
-    m = _DEFINITION_QUESTION.match(question or "")
-    if not m:
-        return []
-    words = [w for w in tokenize(m.group("x")) if w not in STOPWORDS]
-    if words and words[0] in _NOT_DEFINED:  # "what year was dpn", "what sign means yes": not "what is X"
-        return []
-    return words if 1 <= len(words) <= 3 else []
-
-
-def asked_letter(question: str) -> str:
-    """The one letter of the manual alphabet a question asks about ("the letter I" -> "i"), or ""."""
-    found = {(a or b).lower() for a, b in _LETTER_QUESTION.findall(question or "")}
-    return found.pop() if len(found) == 1 else ""
-
-
-def _form(word: str) -> str:
-    """A regex for a word and its close forms: "fingerspelling" also matches "fingerspell"."""
-    base = re.sub(r"(?:ing|s)$", "", word) if len(word) > 5 else word
-    return re.escape(base) + r"\w*"
-
-
-def definition_position(text: str, term: list[str]) -> int | None:
-    """Index of the first sentence of `text` that defines `term` ("Fingerspelling is ...", "X are ...", "...
-    to fingerspell, which means ..."), or None. Only a sentence that opens with the term counts, so
-    "Lexicalized fingerspelling is ..." does not define fingerspelling."""
-    from asl_gpt.rag.context import units
-
-    x = r"\s+".join(_form(w) for w in term)
-    opens = re.compile(rf"^(?:(?:the|a|an)\s+)?{x}\s*(?:\([^)]*\)\s*)?,?\s+(?:is|are|means|refers to)\b", re.I)
-    which = re.compile(rf"\b{x},?\s+which\s+(?:means|is)\b", re.I)
-    for i, u in enumerate(units(text)):
-        if opens.search(u.text) or which.search(u.text):
-            return i
-    return None
-
-
-def states_meaning(sentence: str, term: list[str]) -> bool:
-    """Does the sentence say what the term means ("to fingerspell, which means spelling ...", "X means ...",
-    "X refers to ...")? Stronger than "X is ...", which often only says something about X."""
-    x = r"\s+".join(_form(w) for w in term)
-    return bool(re.search(rf"\b{x},?\s+(?:which\s+)?(?:means|refers to)\b", sentence, re.I))
-
-
-_HOW_TO_SIGN = frozenset("sign signs say whats word asl".split())
 _ENTRY = re.compile(r"^\s*[-*+]\s+\*\*([A-Z][A-Z -]*[A-Z])\*\*", re.M)  # "- **THANK-YOU**: ..." (a sign's entry)
 
 
@@ -165,7 +109,7 @@ def preferred(question: str, texts: dict[str, tuple[str, str]]) -> list[str]:
         return [cid for cid, (section, _) in texts.items() if names_letter(section, letter)]
     words = set(tokenize(question))
     if words & {"sign", "signs"}:  # "sign for please": the chunk with the dictionary entry **PLEASE**
-        topic = words - STOPWORDS - _HOW_TO_SIGN  # the entry must be all it asks about
+        topic = words - STOPWORDS - HOW_TO_SIGN  # the entry must be all it asks about
         return [cid for cid, (_, t) in texts.items() if any(
             topic and set(tokenize(e)) - STOPWORDS == topic for e in _ENTRY.findall(t))]
     return []

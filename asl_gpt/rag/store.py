@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-from asl_gpt.errors import Fix, IndexError_
+from asl_gpt.errors import Fix, IndexStoreError
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class IndexLock:
     @contextlib.contextmanager
     def _flock(self, mode: int, wait_s: float, what: str = "updated"):
         if not self._thread_lock.acquire(timeout=max(wait_s, 0.01)):
-            raise IndexError_(f"the index in {self.path.parent} is being {what} by this program; "
+            raise IndexStoreError(f"the index in {self.path.parent} is being {what} by this program; "
                               "try again when it has finished")
         try:
             with self._flock_file(mode, wait_s, what) as f:
@@ -69,7 +69,7 @@ class IndexLock:
             f = open(self.path, "a+")
         except OSError as e:
             if mode == fcntl.LOCK_EX or not _read_only(e):
-                raise IndexError_(f"cannot write in the state folder {self.path.parent} ({e.strerror or e}): "
+                raise IndexStoreError(f"cannot write in the state folder {self.path.parent} ({e.strerror or e}): "
                                   "indexing needs it writable; set ASL_GPT_PATHS_STATE_DIR to a writable "
                                   "folder") from e
             # A read-only state folder: nobody can write the index, so reading needs no lock.
@@ -90,7 +90,7 @@ class IndexLock:
                         f.seek(0)
                         holder = f.read().strip()
                         who = f" by process {holder}" if holder.isdigit() else ""
-                        raise IndexError_(f"the index in {self.path.parent} is being {what}{who}; "
+                        raise IndexStoreError(f"the index in {self.path.parent} is being {what}{who}; "
                                           "try again when it has finished") from None
                     time.sleep(0.2)
             yield f
@@ -139,7 +139,7 @@ class ChromaStore:
                                              ssl=u.scheme == "https", settings=settings)
                 client.heartbeat()
             except Exception as e:  # chromadb raises assorted connection/value errors
-                raise IndexError_(f"cannot reach the Chroma server at {self.url} ({type(e).__name__}); "
+                raise IndexStoreError(f"cannot reach the Chroma server at {self.url} ({type(e).__name__}); "
                                   "start it with `chroma run --path DIR --port PORT` or clear rag.chroma_url") from e
             return client
         path = self.persist_dir
@@ -151,8 +151,8 @@ class ChromaStore:
             return chromadb.PersistentClient(path=str(path), settings=settings)
         except Exception as e:
             if _is_store_failure(e) and (_read_only(e) or _disk_full(e, self.persist_dir)):
-                raise IndexError_(*self._describe(e, "opening the index")) from e
-            raise IndexError_(f"the index in {self.persist_dir} is corrupt or unreadable ({type(e).__name__}: "
+                raise IndexStoreError(*self._describe(e, "opening the index")) from e
+            raise IndexStoreError(f"the index in {self.persist_dir} is corrupt or unreadable ({type(e).__name__}: "
                               f"{str(e)[:120]})", Fix.REBUILD_INDEX) from e
 
     def _read_only_copy(self) -> Path:
@@ -188,22 +188,22 @@ class ChromaStore:
                         metadata={"embedding_model": self.embedding_model})
                 else:
                     self._col = self._client.get_collection(self.name, embedding_function=None)
-            except IndexError_:
+            except IndexStoreError:
                 raise
             except Exception as e:
                 if not create and _is_not_found(e):
                     return None
                 if _is_store_failure(e) and (self.url or _read_only(e) or _disk_full(e, self.persist_dir)):
                     self._reset_client()
-                    raise IndexError_(*self._describe(e, "opening the collection")) from e
-                raise IndexError_(f"cannot open the collection {self.name!r} ({type(e).__name__}: {str(e)[:120]})",
+                    raise IndexStoreError(*self._describe(e, "opening the collection")) from e
+                raise IndexStoreError(f"cannot open the collection {self.name!r} ({type(e).__name__}: {str(e)[:120]})",
                                   Fix.REBUILD_INDEX) from e
             if self._wrap is not None:
                 self._col = self._wrap(self._col)
             built_with = (self._col.metadata or {}).get("embedding_model")
             if built_with and self.embedding_model and built_with != self.embedding_model:
                 self._col = None
-                raise IndexError_(f"the index was built with the embedding model {built_with!r}, the settings say "
+                raise IndexStoreError(f"the index was built with the embedding model {built_with!r}, the settings say "
                                   f"{self.embedding_model!r}", Fix.REBUILD_INDEX)
         return self._col
 
@@ -247,7 +247,7 @@ class ChromaStore:
             client = self._client or self._connect()
             with contextlib.suppress(Exception):
                 client.delete_collection(self.name)
-        except IndexError_:
+        except IndexStoreError:
             if self.url:
                 raise
             log.warning("removing the unreadable index folder %s", self.persist_dir)
@@ -262,18 +262,18 @@ class ChromaStore:
 
     # -- data -------------------------------------------------------------------------------------
     # Every call below goes through `_guard`: Chroma failing (a server gone, a full or read-only disk)
-    # becomes one IndexError_ and a fresh client for the next call; a bug here stays what it is.
+    # becomes one IndexStoreError and a fresh client for the next call; a bug here stays what it is.
     @contextlib.contextmanager
     def _guard(self, doing: str):
         try:
             yield
-        except IndexError_:
+        except IndexStoreError:
             raise
         except Exception as e:
             if not _is_store_failure(e):
                 raise
             self._reset_client()
-            raise IndexError_(*self._describe(e, doing)) from e
+            raise IndexStoreError(*self._describe(e, doing)) from e
 
     def _read(self, doing: str, body):
         """`body()` under `_guard`; when the disk is full, Chroma cannot even read (it applies its log
@@ -281,7 +281,7 @@ class ChromaStore:
         try:
             with self._guard(doing):
                 return body()
-        except IndexError_ as e:
+        except IndexStoreError as e:
             cause = e.__cause__
             if self.url or self._on_copy or not isinstance(cause, Exception) or not _disk_full(cause, self.persist_dir):
                 raise
@@ -362,7 +362,7 @@ class ChromaStore:
     def _writable_collection(self, create: bool = True):
         col = self._collection(create=create)
         if self._on_copy:
-            raise IndexError_(f"the index in {self.persist_dir} is read-only: it can be searched, not changed; "
+            raise IndexStoreError(f"the index in {self.persist_dir} is read-only: it can be searched, not changed; "
                               "set ASL_GPT_PATHS_STATE_DIR to a writable folder to index")
         return col
 

@@ -1,0 +1,66 @@
+"""Every hand-tuned word list of the answer path, each named and explained, in one place.
+
+Pure data. The lists were written for English questions about ASL and tuned on knowledge/ with
+`asl-gpt bench answers`; a word added here changes what the stage that reads the list decides, named beside it.
+"""
+
+from __future__ import annotations
+
+# -- every stage: words that say nothing about a topic -------------------------------------------------------
+# Function words skipped by BM25, the vocabulary, content words and topic words (correction.py, text.py).
+STOPWORDS = frozenset("""a an and are as at be by can do does for from has have how i in is it its me my of on or
+that the their them there these this to was what when where which who why will with you your""".split())
+
+# Question words that name no topic ("how fast should i go", "can you tell me"): never a reason to refuse
+# (questions.key_terms) nor a content word an answer sentence must share with its passage (grounding).
+GENERIC = frozenset("""should would could might must shall go goes going get gets make makes made know tell need
+want use used like please mean means meaning whats what's hows who's thing things way ways good best someone people
+person something anything really just also very much many more most some any about into does did done doing say
+says said ask asked give show explain called call there here one ones got getting ppl pls plz thx
+wat wht whta waht hw""".split())  # the last: "what" and "how" as they are often typed or signed
+
+# -- retrieve: follow-ups -------------------------------------------------------------------------------------
+# Words by which a question points back at the conversation instead of naming its topic (search.py).
+FOLLOW_UP_WORDS = frozenset("it its they them their theirs that this those these he she his her him one ones "
+                            "same there".split())
+# Openings of a question that continues the previous one ("and why", "what about J").
+FOLLOW_UP_OPENERS = ("and ", "what about", "how about", "also", "so ", "then ", "but ")
+
+# -- select: what kind of fact a sentence holds ---------------------------------------------------------------
+# Capitalised words that name no person or place in these documents (languages, the Deaf community, glosses):
+# a "who" sentence needs a real name (text.names).
+NOT_NAMES = frozenset("i asl deaf american sign language languages english french british the a an it this that "
+                      "these they he she we you in on at for when where who how what america north south east west "
+                      "united states new england europe".split())
+# Words that date a sentence without a year ("in April", "a century ago"): it can answer "when".
+WHEN_WORDS = frozenset("january february march april may june july august september october november december "
+                       "century centuries decade decades ago".split())
+# A preposition before a capitalised word places something ("in Hartford"): it can answer "where".
+PLACE_PREPOSITIONS = frozenset("in at from to near on".split())
+# Words that state a quantity: a sentence holding one can answer "how many/much/fast".
+NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten dozen hundred thousand half most few "
+                         "per second seconds minute minutes".split())
+# First words after "what is" that make it no definition question ("what year was dpn", "what sign means yes").
+NOT_DEFINED = frozenset("year years date day time century sign signs difference best way kind type happened "
+                        "happens percentage".split())
+# Words of "how do I sign X" that are not X: the dictionary entry must be all that is left (retrieval.preferred).
+HOW_TO_SIGN = frozenset("sign signs say whats word asl".split())
+# Words by which a "who" sentence says what made a person known (a deed), not only their job or year.
+DEEDS = frozenset("founded found founder started created invented wrote published publish led became elected "
+                  "named appointed opened brought taught established discovered proved won protest protested "
+                  "first".split())
+# Words that name the differing detail in a "difference between X and Y" sentence.
+DIFFERENCE_WORDS = frozenset("differ differs different difference unlike whereas while but instead only "
+                             "distinguish distinguishes apart tell".split())
+
+# -- check: polarity ------------------------------------------------------------------------------------------
+# Words that negate a clause ("does not", "never"); with a contraction the "n't" is its own mark (text.polarity).
+NEGATIONS = frozenset("not no never neither nor none cannot without n't nothing nobody".split())
+# Words that say two things are the same / differ: "X is the same as Y" against "X and Y differ".
+SAME_WORDS = frozenset("same identical alike equal equivalent universal".split())
+DIFFERENT_WORDS = frozenset("different differ differs differently distinct unlike separate own varies vary".split())
+# Obligation: "must/required" against its denial "need not/not required/optional".
+MUST_WORDS = frozenset("must required require requires mandatory obligated obliged".split())
+OPTIONAL_WORDS = frozenset("optional voluntary".split())
+# The verbs a yes/no question opens with ("is X the same as Y", "do I need", "can I").
+YES_NO_OPENERS = frozenset("is are was were do does did can could should must may will would has have am".split())

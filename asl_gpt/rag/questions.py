@@ -1,0 +1,179 @@
+"""What a question asks: the kind of fact (who, when, where, a definition, a number, steps), the term it defines,
+the letter it names, its specific words (names and terms the passages must hold), and whether it leans on the
+previous question.
+
+Pure code over strings; every stage reads the question through these functions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from asl_gpt.rag.correction import tokenize
+from asl_gpt.rag.lexicon import (FOLLOW_UP_OPENERS, FOLLOW_UP_WORDS, GENERIC, NOT_DEFINED, NOT_NAMES, NUMBER_WORDS,
+                                 PLACE_PREPOSITIONS, STOPWORDS, WHEN_WORDS)
+from asl_gpt.rag.text import NUMBER, YEAR, names, present, units
+from asl_gpt.words import english_frequencies
+
+MIN_COMMON = 2000  # an English word this frequent (pyspellchecker counts) names no specific thing
+
+# "what is fingerspelling", "whats a loan sign", "what are classifiers", "what does CODA mean", "define X"; the
+# misspellings of "what" that signed questions keep ("wat" is an English word, so the corrector leaves it).
+_DEFINITION_QUESTION = re.compile(
+    r"^\s*(?:(?:what|wat|wht|whta|waht)(?:'s|s)?|define)\s+(?:(?:is|are|was|were|does|do)\s+)?(?:(?:a|an|the)\s+)?"
+    r"(?P<x>.+?)(?:\s+(?:mean|means|stand for))?\s*\??\s*$", re.IGNORECASE)
+# "how do you sign the letter I", "j letter?", "what is the letter P"
+_LETTER_QUESTION = re.compile(r"\bletter\s+([a-z])\b|^\s*([a-z])\s+letter\b", re.IGNORECASE)
+
+
+def defined_term(question: str) -> list[str]:
+    """The words a definition question asks about ("what is fingerspelling" -> ["fingerspelling"]), or []."""
+    m = _DEFINITION_QUESTION.match(question or "")
+    if not m:
+        return []
+    words = [w for w in tokenize(m.group("x")) if w not in STOPWORDS]
+    if words and words[0] in NOT_DEFINED:  # "what year was dpn", "what sign means yes": not "what is X"
+        return []
+    return words if 1 <= len(words) <= 3 else []
+
+
+def asked_letter(question: str) -> str:
+    """The one letter of the manual alphabet a question asks about ("the letter I" -> "i"), or ""."""
+    found = {(a or b).lower() for a, b in _LETTER_QUESTION.findall(question or "")}
+    return found.pop() if len(found) == 1 else ""
+
+
+def _form(word: str) -> str:
+    """A regex for a word and its close forms: "fingerspelling" also matches "fingerspell"."""
+    base = re.sub(r"(?:ing|s)$", "", word) if len(word) > 5 else word
+    return re.escape(base) + r"\w*"
+
+
+def definition_position(text: str, term: list[str]) -> int | None:
+    """Index of the first sentence of `text` that defines `term` ("Fingerspelling is ...", "X are ...", "...
+    to fingerspell, which means ..."), or None. Only a sentence that opens with the term counts, so
+    "Lexicalized fingerspelling is ..." does not define fingerspelling."""
+    x = r"\s+".join(_form(w) for w in term)
+    opens = re.compile(rf"^(?:(?:the|a|an)\s+)?{x}\s*(?:\([^)]*\)\s*)?,?\s+(?:is|are|means|refers to)\b", re.I)
+    which = re.compile(rf"\b{x},?\s+which\s+(?:means|is)\b", re.I)
+    for i, u in enumerate(units(text)):
+        if opens.search(u.text) or which.search(u.text):
+            return i
+    return None
+
+
+def states_meaning(sentence: str, term: list[str]) -> bool:
+    """Does the sentence say what the term means ("to fingerspell, which means spelling ...", "X means ...",
+    "X refers to ...")? Stronger than "X is ...", which often only says something about X."""
+    x = r"\s+".join(_form(w) for w in term)
+    return bool(re.search(rf"\b{x},?\s+(?:which\s+)?(?:means|refers to)\b", sentence, re.I))
+
+
+def question_kind(question: str) -> str:
+    """What kind of fact answers the question: "what" (a definition: "what is X"), "who" (people), "when" (dates),
+    "where" (places), "how" (steps), "number" (how many/much/fast/old), or "" (anything)."""
+    if defined_term(question):
+        return "what"
+    words = tokenize(question)
+    for i, w in enumerate(words):
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w in ("who", "whom", "whose"):
+            return "who"
+        if w == "when" or (w in ("what", "which") and nxt in ("year", "date", "day", "century")):
+            return "when"
+        if w == "where":
+            return "where"
+        if w == "how":
+            return "number" if nxt in ("many", "much", "fast", "old", "long", "far", "often") else "how"
+    return ""
+
+
+def answers_kind(sentence: str, kind: str, item: bool = False, question: str = "") -> bool:
+    """Does the sentence hold the kind of fact the question asks for?"""
+    if kind == "what":
+        return definition_position(sentence, defined_term(question)) is not None
+    if kind == "who":
+        return bool(names(sentence))
+    if kind == "when":
+        return bool(YEAR.search(sentence)) or bool(set(tokenize(sentence)) & WHEN_WORDS)
+    if kind == "where":
+        toks = re.findall(r"[A-Za-z]+", sentence)
+        return any(a.lower() in PLACE_PREPOSITIONS and b[0].isupper() and b.lower() not in NOT_NAMES
+                   for a, b in zip(toks, toks[1:]))
+    if kind == "number":
+        return bool(NUMBER.search(sentence)) or bool(set(tokenize(sentence)) & NUMBER_WORDS)
+    if kind == "how":
+        return item
+    return False
+
+
+# -- specific words: what the passages must hold --------------------------------------------------------------
+def specific(word: str, english: dict[str, int] | None = None) -> bool:
+    """A word that names a specific thing: not a stopword or generic word, and a number of 3+ digits or a word
+    that is not common English (names, terms, acronyms, misspellings)."""
+    if word in STOPWORDS or word in GENERIC:
+        return False
+    if word.isdigit():
+        return len(word) >= 3
+    if len(word) < 3 or not word.isalpha():
+        return False
+    english = english_frequencies() if english is None else english
+    return english.get(word, 0) < MIN_COMMON
+
+
+def acronyms(question: str, known: frozenset[str] | set[str] = frozenset()) -> set[str]:
+    """Words typed in capitals ("What is the RID?"): names of things even when they spell a common word. Also an
+    abbreviation of the documents (`known`, see `acronyms_of`) typed in lower case ("whats rid", as signed) when it
+    is the question's only topic: in "any idea who won the cup" the word is the English one."""
+    typed = {w.lower() for w in re.findall(r"\b[A-Z]{3,6}\b", question or "")
+             if not re.fullmatch(r"[IVXLC]+", w)}  # not Roman numerals ("World War II")
+    topic = [w for w in tokenize(question or "") if w not in STOPWORDS and w not in GENERIC]
+    if len(topic) == 1 and topic[0] in known:
+        typed.add(topic[0])
+    return typed - {"asl"}  # the topic of everything here: names nothing in particular
+
+
+def acronyms_of(texts) -> set[str]:
+    """The abbreviations `texts` introduce in parentheses after what they stand for ("Registry of Interpreters
+    for the Deaf (RID)"), lower-cased. Not every word in capitals: glosses (DOG, THANK-YOU) are common words."""
+    return {w.lower() for t in texts for w in re.findall(r"\(([A-Z]{2,6})s?\)", t)}
+
+
+def key_terms(question: str, english: dict[str, int] | None = None,
+              known: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """The question's specific words (and acronyms, typed in capitals or `known` to the documents), in order,
+    once each."""
+    caps = acronyms(question, known)
+    out: list[str] = []
+    for w in tokenize(question):
+        w = w.split("'")[0]
+        if w not in out and (specific(w, english) or w in caps):
+            out.append(w)
+    return out
+
+
+def missing_terms(question: str, passages: list[str], english: dict[str, int] | None = None,
+                  known: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """The question's specific words that no passage contains (spelling variants count as contained)."""
+    words = set(tokenize(" ".join(passages)))
+    return [t for t in key_terms(question, english, known) if not present(t, words)]
+
+
+# -- follow-ups -----------------------------------------------------------------------------------------------
+def topic_words(text: str) -> list[str]:
+    """The words of a question that say what it is about, in order, once each."""
+    out: list[str] = []
+    for w in tokenize(text):
+        if w not in STOPWORDS and w not in FOLLOW_UP_WORDS and w not in GENERIC and len(w) > 1 and w not in out:
+            out.append(w)
+    return out
+
+
+def leans_on_history(question: str) -> bool:
+    """Does the question need the previous one to be understood? ("when did it open", "what about J",
+    "why") A question that names its own topic ("what is the capital of France") does not: it is
+    searched, and gated, on its own words."""
+    words = tokenize(question)
+    topic = [w for w in words if w not in STOPWORDS and w not in FOLLOW_UP_WORDS]
+    return (bool(set(words) & FOLLOW_UP_WORDS) or question.strip().lower().startswith(FOLLOW_UP_OPENERS)
+            or len(topic) <= 1)

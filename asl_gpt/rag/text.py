@@ -1,0 +1,138 @@
+"""The words and sentences of passages and answers: the one sentence splitter, citation marker, stem and
+content-words function of rag/, the names and numbers a sentence states, and a word's presence among others.
+
+Pure code over strings, below every stage: retrieval, selection, grounding and citing all read text the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from asl_gpt.rag.correction import tokenize, weighted_distance
+from asl_gpt.rag.lexicon import NOT_NAMES, STOPWORDS
+from asl_gpt.words import english_frequencies
+
+# Sentence breaks: after . ! ? and before white space, unless the dot ends an initial ("I. King Jordan") or a
+# title ("Stokoe Jr. was"), and after every line break (list items and headings are sentences of their own).
+# A break is an empty match, so the pieces of a split join back into the text (an answer is rebuilt with its
+# citations); readers of passages strip them.
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:Dr|Mr|Ms|St|Jr|Sr)\.)(?<!\bMrs\.)(?=\s)|(?<=\n)")
+CITATION = re.compile(r"\[(\d+)\]")  # a citation marker: [n] cites passage n
+NUMBER = re.compile(r"\b\d[\d,.]*\b")
+YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
+ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")  # a list item's mark
+HEADING_LINE = re.compile(r"^\s*#+\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences and list items of a passage, Markdown bullets and heading marks removed."""
+    out = []
+    for s in SENTENCE_BREAK.split(text or ""):
+        s = re.sub(r"^\s*(?:[-*+]|\d+[.)]|#+)\s+", "", s).strip()
+        if s:
+            out.append(s)
+    return out
+
+
+def stem(word: str) -> str:
+    """A crude shared form: "founded", "founder", "founding" -> "found"; short words stay whole."""
+    return word[:5] if len(word) > 5 else word
+
+
+def content_words(text: str, stem_words: bool = True, shortest: int = 3, letters_only: bool = True,
+                  ignore: frozenset[str] = frozenset()) -> set[str]:
+    """The words of `text` that say what it is about: no citation markers, stopwords (nor the words in `ignore`)
+    or words shorter than `shortest`; with `letters_only`, no numbers or contractions; with `stem_words`, in their
+    crude shared form ("founded" and "founder" are one word)."""
+    return {stem(w) if stem_words else w for w in tokenize(CITATION.sub(" ", text))
+            if len(w) >= shortest and w not in STOPWORDS and w not in ignore and (w.isalpha() or not letters_only)}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence of a passage and the block it belongs to: one list item (a dictionary entry, a step) or one
+    paragraph. The sentences of a list item are kept or dropped together; a neighbour is never taken from
+    another item, so one entry (THANK-YOU) never runs into the next (PLEASE, SORRY)."""
+
+    text: str
+    block: int
+    item: bool
+
+
+def units(text: str) -> list[Unit]:
+    out: list[Unit] = []
+    block = -1
+    for line in (text or "").split("\n"):
+        if not line.strip():
+            continue
+        item = bool(ITEM.match(line))
+        block += 1  # every line is a block: list items, headings and paragraphs are one line each here
+        body = HEADING_LINE.sub("", ITEM.sub("", line, count=1)).strip()
+        for s in SENTENCE_BREAK.split(body):
+            s = s.strip()
+            if s:
+                out.append(Unit(s, block, item))
+    return out
+
+
+def names(sentence: str) -> set[str]:
+    """Capitalised words that are not common English words: people and places ("Gallaudet", "Clerc", "Hartford";
+    not "School" or "United States")."""
+    found = set()
+    for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*", sentence):
+        w = m.group(0)
+        parts = w.lower().split("'")[0].split("-")  # "Deaf-Mute" is a name only if each part could be one
+        if w[0].isupper() and not w.isupper() and all(p and p not in NOT_NAMES and rare(p) for p in parts):
+            found.add("-".join(parts))
+    return found
+
+
+def rare(word: str) -> bool:
+    """Not a common English word."""
+    return english_frequencies().get(word, 0) < 5000
+
+
+def forms(word: str) -> set[str]:
+    """The word, its crude stem and its singular: "classifiers" also matches "classifier" and "classif"."""
+    out = {word, stem(word)}
+    for suffix in ("es", "s", "ed", "ing"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            out.add(word[:-len(suffix)])
+    return out
+
+
+def present(term: str, words: set[str]) -> bool:
+    """Is `term` (or a spelling one or two cheap edits away) among `words`? Numbers must match exactly."""
+    if term.isdigit():
+        return term in words
+    if forms(term) & (words | {stem(w) for w in words}):
+        return True
+    if len(term) >= 4 and any(w.startswith(term) for w in words):  # "fast" in "faster"
+        return True
+    limit = 1.0 if len(term) <= 4 else 1.5 if len(term) <= 6 else 2.0
+    return any(abs(len(w) - len(term)) <= limit and weighted_distance(term, w, limit) <= limit
+               for w in words if w.isalpha() and len(w) >= 3)
+
+
+def substantive(text: str, min_words: int = 4) -> bool:
+    """Has the answer real words beyond citation markers and "Passage" labels? (Numbers count: "1817 [1].")"""
+    words = [w for w in tokenize(CITATION.sub(" ", text)) if (w.isalpha() and w != "passage") or w.isdigit()]
+    return len(words) >= min_words
+
+
+def tidy_markers(text: str, valid: set[int]) -> str:
+    """The answer without the prompt's passage labels the model echoed, marker runs that cite nothing in
+    particular, and markers that name no passage in `valid`."""
+    # Small models echo the prompt's passage labels ('(from "Title", section "S"): [1] ...',
+    # "Passage [1] states that ..."): the label is not part of the answer.
+    text = re.sub(rf'(?m)^\s*(?:Passage {CITATION.pattern} )?\(from "[^"\n]*"(?:, section "[^"\n]*")?\):?\s*', "",
+                  text)
+    text = re.sub(rf"(?im)^\s*passage {CITATION.pattern} (?:states|says|explains|mentions) that\s+(\w)",
+                  lambda m: m.group(2).upper(), text)
+    # A run of markers opening the answer or a line ("[1] The letter…") cites nothing in particular:
+    # drop it and let the sentence be attributed from its words.
+    text = re.sub(rf"(?m)^(\s*{CITATION.pattern}\s*)+", "", text)
+    cleaned = CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
+    cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
+    return cleaned
