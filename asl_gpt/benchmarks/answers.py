@@ -205,6 +205,7 @@ def run(args, settings) -> int:
             r = {"question": q.question, "part": q.part, "kind": q.kind, "follow_up": q.follow_up,
                  "asked": answer.question, "status": answer.status, "answer": answer.text or answer.error,
                  "quoted": answer.quoted,
+                 "verification": dataclasses.asdict(answer.verification) if answer.verification else None,
                  "sources": [{"n": s.n, "path": s.path, "section": s.section, "score": s.score, "cited": s.cited}
                              for s in answer.sources],
                  "expected_source": list(q.sources),
@@ -233,6 +234,12 @@ def run(args, settings) -> int:
     print(f"\nfirst token, median: {summary['first_token_s_median']} s (first questions), "
           f"{summary['follow_up_first_token_s_median']} s (follow-ups); total median {summary['total_s_median']} s; "
           f"{summary['quoted']} answers quoted")
+    verified = [r["verification"] for r in results if r.get("verification")]
+    if verified:  # claim precision: answer sentences their passage supports / all checked (the check stage's count)
+        n, ok = sum(v["checked"] for v in verified), sum(v["supported"] for v in verified)
+        fixed = sum(bool(v["repaired"] or v["added"]) for v in verified)
+        print(f"claim precision: {ok}/{n} answer sentences supported ({100 * ok / max(1, n):.0f}%); "
+              f"answers repaired: {fixed}/{len(verified)} ({100 * fixed / len(verified):.0f}%)")
     if summary["prompt_tokens_median"] is not None:
         print(f"prompt tokens the LLM read (llama.cpp's count), median: {summary['prompt_tokens_median']} (first "
               f"questions), {summary['follow_up_prompt_tokens_median']} (follow-ups, "

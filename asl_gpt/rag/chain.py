@@ -5,7 +5,8 @@
     select     answerability.py (passages for every term the question names, or a refusal), windows.py (the
                sentences the LLM reads, the quotes that stand in for it), sources.py (passages numbered)
     generate   generation.py (the prompt, fresh or its conversation's own; the model's streamed answer)
-    check      grounding.py (each answer sentence held by the passage it cites)
+    check      verification.py (each answer sentence verified against its passage: words, names, numbers,
+               polarity; repaired or dropped), over grounding.py
     cite       citations.py (markers completed, sources marked, quotes formatted)
 
 `Assistant.ask_stream` yields `Retrieved` (the passages, before any token), then `Token`s, then one final
@@ -26,12 +27,12 @@ from asl_gpt.rag.citations import cite
 from asl_gpt.rag.conversation import Transcript, Transcripts, ai_message
 from asl_gpt.rag.correction import Correction, Corrector
 from asl_gpt.rag.generation import LLM, Draft, Writer, conversation_sources, read_texts, request_for
-from asl_gpt.rag.grounding import check
 from asl_gpt.rag.index import KnowledgeBase
 from asl_gpt.rag.prompts import PROMPT
 from asl_gpt.rag.retrieval import Passage
 from asl_gpt.rag.search import REFUSAL_MARK, Retriever, retrieve, search
 from asl_gpt.rag.sources import Source
+from asl_gpt.rag.verification import Verification, check
 from asl_gpt.rag.windows import ContextOptions, context_options, select_sentences
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Answer:
     timings: dict = field(default_factory=dict)  # retrieval_s, first_token_s, total_s, tokens
     quoted: bool = False  # the text quotes the passages because the model's own answer was unusable
     fix: Fix | None = None  # for "not_found": what the user can do, which each surface words (errors.advised)
+    verification: Verification | None = None  # for "answered": sentences checked, supported, repaired (check stage)
 
     @property
     def cited_sources(self) -> tuple[Source, ...]:
@@ -180,14 +182,13 @@ class Assistant:
             return
         given = conversation_sources(request)
         checked = check(draft.text, given, read_texts(request), question, self.context)  # check
-        if checked.dropped:
-            timings["dropped_sentences"] = checked.dropped
-        text, sources, quoted = cite(checked.text, given, request.sources, selection.quotes)  # cite
+        text, sources, quoted = cite(checked, given, request.sources, selection.quotes)  # cite
         if not draft.shown:  # nothing of the model's was shown: the final text streams like an answer
             yield Token(text)
         if not quoted:
             self.transcripts.put(question, text, Transcript(request.messages + (ai_message(draft.text),), request.given))
-        yield Answer(question, text, sources, "answered", correction=correction, timings=timings, quoted=quoted)
+        yield Answer(question, text, sources, "answered", correction=correction, timings=timings, quoted=quoted,
+                     verification=checked.verification)
 
     def ask(self, question: str, history=None, raw: str | None = None) -> Answer:
         """The final Answer of `ask_stream` (no streaming)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from asl_gpt.rag.conversation import shown_sources
 from asl_gpt.rag.grounding import attribute_sentences
 from asl_gpt.rag.sources import Source
+from asl_gpt.rag.verification import Checked
 from asl_gpt.rag.text import CITATION, tidy_markers
 
 
@@ -30,13 +31,19 @@ def quoted_answer(picks: list[tuple[int, str]]) -> str:
     return "Quoted from the knowledge base (the model's own answer was not usable):\n" + "\n".join(lines)
 
 
-def cite(checked: str, given: tuple[Source, ...], turn: tuple[Source, ...],
+CORRECTED = "(Corrected against the source: {} the passages do not support {} replaced by the passage's own words or removed.)"
+
+
+def cite(checked: Checked, given: tuple[Source, ...], turn: tuple[Source, ...],
          quotes: list[tuple[str, str]]) -> tuple[str, tuple[Source, ...], bool]:
     """(final text, sources, quoted): the checked answer with its citations completed and its sources (this
-    turn's passages, then the earlier ones it cites); with no usable answer, the selected quotes, each cited as
-    its passage is numbered in this turn."""
-    if checked:
-        final, final_sources = finalize_citations(checked, given)
+    turn's passages, then the earlier ones it cites), saying so when the check corrected it; with no usable
+    answer, the selected quotes, each cited as its passage is numbered in this turn."""
+    if checked.text:
+        final, final_sources = finalize_citations(checked.text, given)
+        n = checked.verification.repaired
+        if n:
+            final += "\n\n" + CORRECTED.format("a sentence" if n == 1 else f"{n} sentences", "was" if n == 1 else "were")
         return final, shown_sources(turn, final_sources), False
     number = {s.passage: s.n for s in turn}
     picks = [(number[text] - 1, q) for text, q in quotes if text in number]

@@ -12,20 +12,15 @@ or is within the corrector's small edit distance of it.
 
 from __future__ import annotations
 
-import logging
 import re
-from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize
 from asl_gpt.rag.lexicon import GENERIC, STOPWORDS
 from asl_gpt.rag.questions import specific
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.text import (CITATION, NUMBER, SENTENCE_BREAK, content_words, names, present, stem, substantive,
-                              tidy_markers, units)
+from asl_gpt.rag.text import CITATION, NUMBER, SENTENCE_BREAK, content_words, names, present, stem, units
 from asl_gpt.rag.windows import ContextOptions
 from asl_gpt.words import english_frequencies
-
-log = logging.getLogger(__name__)
 
 
 def support(answer: str, passages: list[str], question: str = "") -> float:
@@ -48,7 +43,7 @@ def supported(answer: str, passages: list[str], question: str = "", opts: Contex
     return support(answer, passages, question) >= opts.min_support and not unsupported_numbers(answer, passages, question)
 
 
-def _specifics(sentence: str, english: dict[str, int]) -> set[str]:
+def specifics(sentence: str, english: dict[str, int]) -> set[str]:
     """What a sentence asserts that must come from a passage: numbers, names and uncommon words."""
     text = CITATION.sub(" ", sentence)
     out = {n.rstrip(".,") for n in NUMBER.findall(text)}
@@ -57,7 +52,7 @@ def _specifics(sentence: str, english: dict[str, int]) -> set[str]:
     return out
 
 
-def _stretches(passage: str, size: int = 3) -> list[set[str]]:
+def stretches(passage: str, size: int = 3) -> list[set[str]]:
     """Word sets of every run of `size` consecutive sentences of a passage (a fact and its context)."""
     toks = [set(tokenize(u.text)) for u in units(passage)]
     if len(toks) <= size:
@@ -70,12 +65,12 @@ def grounded(sentence: str, passages: list[str], english: dict[str, int] | None 
     """Does one stretch of a passage hold every number, name and uncommon word of the sentence together with at
     least `min_share` of its content words? A sentence with none of those is left to the overall support check."""
     english = english_frequencies() if english is None else english
-    spec = _specifics(sentence, english)
+    spec = specifics(sentence, english)
     if not spec:
         return True
     content = content_words(sentence, ignore=GENERIC)
     for p in passages:
-        for words in _stretches(p):
+        for words in stretches(p):
             stems = {stem(w) for w in words}
             if all(present(s, words) for s in spec) and (
                     not content or len(content & stems) / len(content) >= min_share):
@@ -122,26 +117,3 @@ def attribute_sentences(text: str, sources: tuple[Source, ...], min_overlap: flo
                 body = f"{body[:m.start()]} [{n}]{m.group(0)}" if m else f"{body} [{n}]"
         out.append(body + sentence[len(sentence.rstrip()):])
     return "".join(out)
-
-
-@dataclass(frozen=True)
-class Checked:
-    """The check stage's verdict on the model's answer."""
-
-    text: str  # the answer that passed, markers tidied and uncited sentences attributed; "" when unusable
-    dropped: int = 0  # sentences no passage holds, removed
-
-
-def check(text: str, given: tuple[Source, ...], read: list[str], question: str, opts: ContextOptions) -> Checked:
-    """The model's answer checked against every passage given in the conversation (`given`; `read`: all the
-    texts the model read). A short answer ("1817 [1].") is usable once it is over. A sentence whose names,
-    numbers or rare words no stretch of its cited passage holds is dropped first; what is left must still be
-    supported as a whole, or the answer is unusable ("")."""
-    final = attribute_sentences(tidy_markers(text, {s.n for s in given}), given)
-    kept, dropped = drop_ungrounded(final, {s.n: f"{s.title}. {s.section}. {s.passage}" for s in given})
-    if dropped:
-        log.info("dropped %d answer sentence(s) no passage holds", dropped)
-    if substantive(kept, min_words=1) and supported(kept, read, question, opts):
-        return Checked(kept, dropped)
-    log.info("unusable answer (%r): quoting the passages instead", text.strip()[:80])
-    return Checked("", dropped)

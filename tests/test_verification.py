@@ -1,0 +1,72 @@
+"""The check stage without an LLM: polarity, per-sentence verification, repairs (pure)."""
+
+from __future__ import annotations
+
+from asl_gpt.rag.citations import cite
+from asl_gpt.rag.sources import Source
+from asl_gpt.rag.verification import Checked, Verification, check, polarity, verify
+from asl_gpt.rag.windows import ContextOptions
+
+LANGUAGES = Source(1, "knowledge/22.md", "Other sign languages", "Not universal",
+                   "Sign language is not universal. ASL and British Sign Language (BSL) are different languages. "
+                   "BSL uses a two-handed alphabet, while ASL uses a one-handed alphabet.", 0.8)
+LAW = Source(2, "knowledge/21.md", "Access rights", "Hospitals",
+             "Under the ADA, a hospital must provide a qualified interpreter at no cost to the patient. "
+             "The patient does not have to pay for the interpreter.", 0.7)
+HISTORY = Source(3, "knowledge/15.md", "Deaf history", "Schools",
+                 "The American School for the Deaf opened in Hartford in 1817. Laurent Clerc was its first teacher.", 0.7)
+GIVEN = (LANGUAGES, LAW, HISTORY)
+
+
+def test_polarity_reads_negation_sameness_and_obligation():
+    assert polarity("ASL is the same as BSL.").same is True
+    assert polarity("ASL is not the same as BSL.").same is False
+    assert polarity("ASL and BSL are different languages.").same is False
+    assert polarity("Sign language is not universal.").same is False
+    assert polarity("The patient must pay.").must is True
+    assert polarity("The patient does not have to pay and is not required to.").must is False
+    assert polarity("An interpreter is optional.").must is False
+    assert polarity("It doesn’t open on Sundays.").negated and not polarity("It opens on Sundays.").negated
+    assert polarity("No, ASL is not the same as BSL.").same is False  # the opener is decided elsewhere
+
+
+def test_a_supported_sentence_is_kept_and_counted():
+    text, v = verify("The American School for the Deaf opened in Hartford in 1817 [3].", GIVEN,
+                     "when did the american school for the deaf open")
+    assert text == "The American School for the Deaf opened in Hartford in 1817 [3]."
+    assert v == Verification(checked=1, supported=1, repaired=0)
+
+
+def test_a_flipped_sentence_is_replaced_by_the_passage_sentence_it_misstates():
+    text, v = verify("Yes, ASL is the same as BSL [1].", GIVEN, "is asl the same as bsl")
+    assert "same as BSL" not in text
+    assert '"ASL and British Sign Language (BSL) are different languages." [1]' in text
+    assert v.checked == 1 and v.supported == 0 and v.repaired == 1
+
+
+def test_an_invented_requirement_is_dropped():
+    text, v = verify("Under the ADA, a hospital must provide an interpreter [2]. The law requires deaf people to "
+                     "have a disability insurance policy [2].", GIVEN, "who pays for an interpreter at a hospital")
+    assert "insurance" not in text and text.startswith("Under the ADA, a hospital must provide an interpreter [2].")
+    assert v.checked == 2 and v.supported == 1 and v.repaired == 1
+
+
+def test_a_denied_obligation_is_a_contradiction():
+    text, v = verify("The patient has to pay for the interpreter and must pay [2].", GIVEN,
+                     "does the patient pay for the interpreter")
+    assert v.repaired == 1 and "must pay" not in text
+
+
+def test_the_final_answer_says_it_was_corrected_and_an_answer_with_nothing_held_is_quoted():
+    opts = ContextOptions()
+    read = [s.passage for s in GIVEN]
+    checked = check("Sign language is not universal [1]. Yes, ASL is the same as BSL [1].", GIVEN, read,
+                    "is asl the same as bsl", opts)
+    assert checked.verification.repaired == 1 and checked.verification.supported == 1
+    text, sources, quoted = cite(checked, GIVEN, GIVEN, [])
+    assert not quoted and "Corrected against the source" in text and sources[0].cited
+    none_held = check("ASL is the same as BSL [1].", GIVEN, read, "is asl the same as bsl", opts)
+    assert none_held == Checked("", Verification(1, 0, 1))
+    quotes = [(LANGUAGES.passage, "Sign language is not universal.")]
+    text, _, quoted = cite(none_held, GIVEN, GIVEN, quotes)
+    assert quoted and '"Sign language is not universal." [1]' in text
