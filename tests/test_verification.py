@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from asl_gpt.rag.citations import cite
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.verification import Checked, Verification, check, polarity, verify
+from asl_gpt.rag.text import polarity
+from asl_gpt.rag.verification import Checked, Verification, check, verify
 from asl_gpt.rag.windows import ContextOptions
 
 LANGUAGES = Source(1, "knowledge/22.md", "Other sign languages", "Not universal",
@@ -65,7 +66,7 @@ def test_the_final_answer_says_it_was_corrected_and_an_answer_with_nothing_held_
     assert checked.verification.repaired == 1 and checked.verification.supported == 1
     text, sources, quoted = cite(checked, GIVEN, GIVEN, [])
     assert not quoted and "Corrected against the source" in text and sources[0].cited
-    none_held = check("ASL is the same as BSL [1].", GIVEN, read, "is asl the same as bsl", opts)
+    none_held = check("ASL is the same as BSL [1].", GIVEN, read, "tell me about asl and bsl", opts)
     assert none_held == Checked("", Verification(1, 0, 1))
     quotes = [(LANGUAGES.passage, "Sign language is not universal.")]
     text, _, quoted = cite(none_held, GIVEN, GIVEN, quotes)

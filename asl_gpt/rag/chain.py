@@ -169,7 +169,7 @@ class Assistant:
                          correction=correction, timings=timings, fix=Fix.ADD_DOCUMENTS)
             return
         vocab = self.kb.vocabulary()
-        selection = select_sentences(passages, query, self.context, vocab)  # select: what the LLM reads
+        selection = select_sentences(passages, query, self.context, vocab, question)  # select: what the LLM reads
         request = request_for(self.transcripts, self.settings.rag, self.context, question, query, passages,
                               selection.windows, history, vocab)  # generate: the prompt
         yield Retrieved(question, request.sources, correction)
@@ -181,7 +181,7 @@ class Assistant:
                          correction=correction, timings=timings)
             return
         given = conversation_sources(request)
-        checked = check(draft.text, given, read_texts(request), question, self.context)  # check
+        checked = check(draft.text, given, read_texts(request), question, self.context, selection.fact)  # check
         text, sources, quoted = cite(checked, given, request.sources, selection.quotes)  # cite
         if not draft.shown:  # nothing of the model's was shown: the final text streams like an answer
             yield Token(text)

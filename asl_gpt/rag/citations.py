@@ -31,7 +31,9 @@ def quoted_answer(picks: list[tuple[int, str]]) -> str:
     return "Quoted from the knowledge base (the model's own answer was not usable):\n" + "\n".join(lines)
 
 
-CORRECTED = "(Corrected against the source: {} the passages do not support {} replaced by the passage's own words or removed.)"
+# Said in the final answer when the check changed it (the page replaces the streamed text with it).
+CORRECTED = ("(Corrected against the source: {} the passages do not support {} replaced by the passage's own words "
+             "or removed.)")
 
 
 def cite(checked: Checked, given: tuple[Source, ...], turn: tuple[Source, ...],

@@ -60,7 +60,9 @@ NEGATIONS = frozenset("not no never neither nor none cannot without n't nothing 
 SAME_WORDS = frozenset("same identical alike equal equivalent universal".split())
 DIFFERENT_WORDS = frozenset("different differ differs differently distinct unlike separate own varies vary".split())
 # Obligation: "must/required" against its denial "need not/not required/optional".
-MUST_WORDS = frozenset("must required require requires mandatory obligated obliged".split())
+MUST_WORDS = frozenset("must need needs required require requires mandatory obligated obliged".split())
 OPTIONAL_WORDS = frozenset("optional voluntary".split())
+# Question words of a choice question that name no option ("should I use A or B": "use" is asked of both).
+CHOICE_FILLER = frozenset("better rather prefer preferred instead either".split())
 # The verbs a yes/no question opens with ("is X the same as Y", "do I need", "can I").
 YES_NO_OPENERS = frozenset("is are was were do does did can could should must may will would has have am".split())

@@ -8,10 +8,11 @@ Pure code over strings; every stage reads the question through these functions.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize
-from asl_gpt.rag.lexicon import (FOLLOW_UP_OPENERS, FOLLOW_UP_WORDS, GENERIC, NOT_DEFINED, NOT_NAMES, NUMBER_WORDS,
-                                 PLACE_PREPOSITIONS, STOPWORDS, WHEN_WORDS)
+from asl_gpt.rag.lexicon import (CHOICE_FILLER, FOLLOW_UP_OPENERS, FOLLOW_UP_WORDS, GENERIC, NOT_DEFINED, NOT_NAMES,
+                                 NUMBER_WORDS, PLACE_PREPOSITIONS, STOPWORDS, WHEN_WORDS, YES_NO_OPENERS)
 from asl_gpt.rag.text import NUMBER, YEAR, names, present, units
 from asl_gpt.words import english_frequencies
 
@@ -177,3 +178,67 @@ def leans_on_history(question: str) -> bool:
     topic = [w for w in words if w not in STOPWORDS and w not in FOLLOW_UP_WORDS]
     return (bool(set(words) & FOLLOW_UP_WORDS) or question.strip().lower().startswith(FOLLOW_UP_OPENERS)
             or len(topic) <= 1)
+
+
+# -- choices: yes/no, either/or, which of ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Choice:
+    """A question whose answer is a choice: "yes_no" ("is X the same as Y", "do I need", "can I"), or "options"
+    ("A or B", "which of A, B or C"), each option as asked and its distinguishing words."""
+
+    kind: str  # "yes_no" | "options"
+    options: tuple[str, ...] = ()
+    words: tuple[frozenset[str], ...] = ()  # per option: its content words no other option has
+
+
+def _option_words(option: str) -> set[str]:
+    return {w for w in tokenize(option) if w not in STOPWORDS and w not in CHOICE_FILLER}
+
+
+def _phrase_words(text: str) -> list[str]:
+    """The words of a phrase as written (hyphenated words whole: "one-handed"), stopwords left out."""
+    words = [w.strip(".,;:!?\"'()").lower() for w in text.split()]
+    return [w for w in words if w and w not in STOPWORDS]
+
+
+def choice(question: str) -> Choice | None:
+    """The choice a question asks for, or None (a what/how/who question)."""
+    q = (question or "").strip().rstrip("?").strip()
+    words = tokenize(q)
+    if not words or words[1:2] == ["you"]:  # "can you tell me", "do you know": a request, not a choice
+        return None
+    if " or " in f" {q.lower()} " and (words[0] in YES_NO_OPENERS or "which" in words):
+        head, _, last = q.rpartition(" or ")
+        head = re.split(r"\bwhich of(?: the(?:se)?)?\b|:", head, flags=re.I)[-1]
+        parts = [x.strip() for x in re.split(r",\s*", head) if x.strip()]
+        if len(parts) == 1:  # "A or B": one word each side ("chin or shoulder"), two with a shared last one
+            before, after = _phrase_words(parts[0]), _phrase_words(last)  # ("left hand or right hand")
+            if not before or not after:
+                return None
+            k = 2 if len(before) >= 2 and len(after) >= 2 and after[1] == before[-1] else 1
+            options = [" ".join(before[-k:]), " ".join(after[:k])]
+        else:
+            options = [*parts, " ".join(_phrase_words(last))]
+        sets = [_option_words(o) for o in options]
+        distinct = [frozenset(s - set().union(*(t for j, t in enumerate(sets) if j != i))) for i, s in enumerate(sets)]
+        if len(options) >= 2 and all(distinct):
+            return Choice("options", tuple(options), tuple(distinct))
+        return None
+    if words[0] in YES_NO_OPENERS:
+        return Choice("yes_no")
+    return None
+
+
+_DIFFERENCE = re.compile(r"\bdifferen(?:ce|t)\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s*\??$|"
+                         r"\btell\s+(?P<c>.+?)\s+and\s+(?P<d>.+?)\s+apart\b|"
+                         r"\bhow\s+(?:do|does|are)\s+(?P<e>.+?)\s+and\s+(?P<f>.+?)\s+differ\b", re.I)
+
+
+def difference_pair(question: str) -> tuple[str, str] | None:
+    """The two things a "difference between X and Y" question compares ("tell M and N apart", "how do X and Y
+    differ"), or None."""
+    m = _DIFFERENCE.search(question or "")
+    if not m:
+        return None
+    a, b = [x for x in m.groups() if x is not None][:2]
+    return a.strip(), b.strip()

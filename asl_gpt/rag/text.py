@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize, weighted_distance
-from asl_gpt.rag.lexicon import NOT_NAMES, STOPWORDS
+from asl_gpt.rag.lexicon import (DIFFERENT_WORDS, MUST_WORDS, NEGATIONS, NOT_NAMES, OPTIONAL_WORDS, SAME_WORDS,
+                                 STOPWORDS)
 from asl_gpt.words import english_frequencies
 
 # Sentence breaks: after . ! ? and before white space, unless the dot ends an initial ("I. King Jordan") or a
@@ -23,6 +24,7 @@ NUMBER = re.compile(r"\b\d[\d,.]*\b")
 YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
 ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")  # a list item's mark
 HEADING_LINE = re.compile(r"^\s*#+\s+")
+OPENER = re.compile(r"^\s*(?:yes|no)\b[,:.!]?\s*", re.I)  # "Yes, ...", "No: ...": a choice, decided on its own
 
 
 def sentences(text: str) -> list[str]:
@@ -136,3 +138,42 @@ def tidy_markers(text: str, valid: set[int]) -> str:
     cleaned = CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
     cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
     return cleaned
+
+
+# -- polarity: what a sentence asserts beyond its words --------------------------------------------------------
+@dataclass(frozen=True)
+class Polarity:
+    """What a sentence asserts, beyond its words: negated or not, same or different, required or not."""
+
+    negated: bool
+    same: bool | None = None  # says the things are the same (True) or differ (False); None: neither
+    must: bool | None = None  # says it is required (True) or not (False); None: neither
+
+
+def _denied(words: list[str], i: int, span: int = 3) -> bool:
+    """Is words[i] negated by a negation within `span` words before it ("does not have to", "not the same")?"""
+    return any(w in NEGATIONS or w.endswith("n't") for w in words[max(0, i - span):i])
+
+
+def polarity(sentence: str) -> Polarity:
+    """The sentence's polarity ("not the same" differs; "does not have to" is not required; "No," is decided
+    elsewhere and ignored here). Same/different and must are read where they are said, negation over the sentence."""
+    words = tokenize(OPENER.sub("", CITATION.sub(" ", sentence.replace("’", "'"))))
+    negated = sum(w in NEGATIONS or w.endswith("n't") for w in words) % 2 == 1
+    same = must = None
+    for i, w in enumerate(words):
+        if same is None and (w in SAME_WORDS or w in DIFFERENT_WORDS):
+            same = (w in SAME_WORDS) != _denied(words, i)
+        obliges = w in MUST_WORDS or (w in ("have", "has", "had") and words[i + 1:i + 2] == ["to"])
+        if must is None and (obliges or w in OPTIONAL_WORDS):
+            must = obliges and not _denied(words, i)
+    return Polarity(negated, same, must)
+
+
+def contradicts(a: Polarity, b: Polarity, same_claim: bool) -> bool:
+    """Do two sentences about one thing say opposite things? Negation alone counts only for the same claim."""
+    if a.same is not None and b.same is not None and a.same != b.same:
+        return True
+    if a.must is not None and b.must is not None and a.must != b.must:
+        return True
+    return same_claim and a.negated != b.negated and a.same is None and b.same is None

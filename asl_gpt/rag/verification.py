@@ -12,14 +12,16 @@ is unusable and the selected quotes stand in for it. `Verification` counts what 
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from asl_gpt.rag.correction import tokenize
+from asl_gpt.rag.decisions import answer_choice, decide
 from asl_gpt.rag.grounding import attribute_sentences, grounded, supported
-from asl_gpt.rag.lexicon import (DIFFERENT_WORDS, GENERIC, MUST_WORDS, NEGATIONS, OPTIONAL_WORDS, SAME_WORDS)
+from asl_gpt.rag.lexicon import GENERIC
+from asl_gpt.rag.questions import choice, question_kind
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.text import CITATION, SENTENCE_BREAK, content_words, stem, substantive, tidy_markers, units
+from asl_gpt.rag.text import (CITATION, NUMBER, OPENER, SENTENCE_BREAK, YEAR, content_words, contradicts, names,
+                              polarity, substantive, tidy_markers, units)
 from asl_gpt.rag.windows import ContextOptions
 from asl_gpt.words import english_frequencies
 
@@ -28,7 +30,6 @@ log = logging.getLogger(__name__)
 MIN_SHARE = 0.6  # of a sentence's content words, in its stretch of the passage or the question
 MIN_NEW = 0.5  # of the words it adds to the question's (or all of them, when it adds none), in the passage itself
 SAME_CLAIM = 0.7  # sharing this much of each other's words, two sentences state the same claim
-_OPENER = re.compile(r"^\s*(?:yes|no)\b[,:.!]?\s*", re.I)  # "Yes, ...", "No: ..." (decided in the choice check)
 
 
 @dataclass(frozen=True)
@@ -43,44 +44,6 @@ class Verification:
     @property
     def changed(self) -> bool:
         return bool(self.repaired or self.added)
-
-
-@dataclass(frozen=True)
-class Polarity:
-    """What a sentence asserts, beyond its words: negated or not, same or different, required or not."""
-
-    negated: bool
-    same: bool | None = None  # says the things are the same (True) or differ (False); None: neither
-    must: bool | None = None  # says it is required (True) or not (False); None: neither
-
-
-def _denied(words: list[str], i: int, span: int = 3) -> bool:
-    """Is words[i] negated by a negation within `span` words before it ("does not have to", "not the same")?"""
-    return any(w in NEGATIONS or w.endswith("n't") for w in words[max(0, i - span):i])
-
-
-def polarity(sentence: str) -> Polarity:
-    """The sentence's polarity ("not the same" differs; "does not have to" is not required; "No," is decided
-    elsewhere and ignored here). Same/different and must are read where they are said, negation over the sentence."""
-    words = tokenize(_OPENER.sub("", CITATION.sub(" ", sentence.replace("’", "'"))))
-    negated = sum(w in NEGATIONS or w.endswith("n't") for w in words) % 2 == 1
-    same = must = None
-    for i, w in enumerate(words):
-        if same is None and (w in SAME_WORDS or w in DIFFERENT_WORDS):
-            same = (w in SAME_WORDS) != _denied(words, i)
-        obliges = w in MUST_WORDS or (w in ("have", "has", "had") and words[i + 1:i + 2] == ["to"])
-        if must is None and (obliges or w in OPTIONAL_WORDS):
-            must = obliges and not _denied(words, i)
-    return Polarity(negated, same, must)
-
-
-def contradicts(a: Polarity, b: Polarity, same_claim: bool) -> bool:
-    """Do two sentences about one thing say opposite things? Negation alone counts only for the same claim."""
-    if a.same is not None and b.same is not None and a.same != b.same:
-        return True
-    if a.must is not None and b.must is not None and a.must != b.must:
-        return True
-    return same_claim and a.negated != b.negated and a.same is None and b.same is None
 
 
 @dataclass(frozen=True)
@@ -99,7 +62,7 @@ def _passage_units(s: Source) -> list[str]:
 
 def verify_sentence(body: str, cited: list[Source], question: str) -> Support:
     """Is one answer sentence held by a stretch (a sentence and its neighbours) of a passage it cites?"""
-    words = content_words(_OPENER.sub("", body), ignore=GENERIC)
+    words = content_words(OPENER.sub("", body), ignore=GENERIC)
     asked = content_words(question, ignore=GENERIC)
     base = (words - asked) or words
     mine = polarity(body)
@@ -136,7 +99,7 @@ def verify(text: str, given: tuple[Source, ...], question: str) -> tuple[str, Ve
     checked = held = repaired = 0
     for piece in SENTENCE_BREAK.split(text):
         body = piece.strip()
-        if not body or not content_words(_OPENER.sub("", body), ignore=GENERIC):
+        if not body or not content_words(OPENER.sub("", body), ignore=GENERIC):
             out.append(piece)  # "Yes." or a bare marker: nothing to check here
             continue
         checked += 1
@@ -162,14 +125,48 @@ class Checked:
     verification: Verification = Verification()
 
 
-def check(text: str, given: tuple[Source, ...], read: list[str], question: str, opts: ContextOptions) -> Checked:
+def holds_fact(answer: str, fact: str, question: str) -> bool:
+    """Does the answer state the fact sentence's news? For "when", its year; for "where", a place it names; else
+    its numbers and half of the words it adds to the question (a deed, a definition, the differing detail)."""
+    said = set(tokenize(CITATION.sub(" ", answer)))
+    kind = question_kind(question)
+    years = [y.rstrip("s") for y in YEAR.findall(fact)]
+    if kind == "when" and years:
+        return any(y in said for y in years)
+    places = names(fact) - names(question)
+    if kind == "where" and places:
+        return bool(places & said)
+    if any(n.rstrip(".,") not in said for n in NUMBER.findall(fact)):
+        return False
+    news = content_words(fact) - content_words(question)
+    return not news or len(news & content_words(answer)) / len(news) >= MIN_NEW
+
+
+def check(text: str, given: tuple[Source, ...], read: list[str], question: str, opts: ContextOptions,
+          fact: tuple[str, str] | None = None) -> Checked:
     """The model's answer checked against every passage given in the conversation (`given`; `read`: all the
     texts the model read). A short answer ("1817 [1].") is usable once it is over. What is left after the
-    sentences are verified must still be supported as a whole, or the answer is unusable ("")."""
+    sentences are verified must still be supported as a whole, or the answer is unusable (""). A choice is
+    decided by the passages and said first (decisions.py); the fact the question asks for (`fact`: passage text,
+    sentence, from the select stage) is added, cited, when the answer left it out."""
     english_frequencies()  # loaded once here, not inside the loop
     final = attribute_sentences(tidy_markers(text, {s.n for s in given}), given)
     kept, v = verify(final, given, question)
-    if (v.supported or not v.checked) and substantive(kept, min_words=1) and supported(kept, read, question, opts):
+    usable = (v.supported or not v.checked) and substantive(kept, min_words=1) and supported(kept, read, question, opts)
+    ch = choice(question)
+    if ch is not None:
+        d = decide(ch, question, given)
+        if usable or d.word:
+            kept, added = answer_choice(kept if usable else "", ch, d)
+            log.info("choice question %r: %s", question[:80], d.word or "not decided by the passages")
+            return Checked(kept, replace(v, added=v.added + added))
+    if usable and fact is not None and not holds_fact(kept, fact[1], question):
+        n = next((g.n for g in given if g.passage == fact[0]), 0)
+        if n:
+            log.info("the answer left out the fact asked for: adding it from [%d]", n)
+            kept = f"{kept} {fact[1].rstrip().rstrip('.!?')} [{n}]."
+            v = replace(v, added=v.added + 1)
+    if usable:
         return Checked(kept, v)
     log.info("unusable answer (%r): quoting the passages instead", text.strip()[:80])
     return Checked("", v)

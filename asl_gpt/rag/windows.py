@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from asl_gpt.config import LLMConfig as _LLM
 from asl_gpt.rag.correction import tokenize
-from asl_gpt.rag.questions import answers_kind, defined_term, question_kind, states_meaning
+from asl_gpt.rag.lexicon import DEEDS, DIFFERENCE_WORDS, STOPWORDS
+from asl_gpt.rag.questions import answers_kind, defined_term, difference_pair, question_kind, states_meaning
 from asl_gpt.rag.text import Unit, content_words, stem, units
 
 
@@ -202,10 +203,68 @@ class Selection:
     passages: list
     windows: list[str]
     quotes: list[tuple[str, str]]  # (passage text, sentence), best first
+    fact: tuple[str, str] | None = None  # (passage text, sentence): the fact asked for, which the answer must hold
 
 
-def select_sentences(passages: list, query: str, opts: ContextOptions, vocabulary: dict[str, int] | None) -> Selection:
-    """The windows the LLM reads and the fallback quotes, both chosen for the query searched."""
+def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | None = None,
+                  opts: ContextOptions = ContextOptions()) -> tuple[int, str] | None:
+    """(passage index, sentence) carrying the fact a who/when/where/what-is/difference question asks for: a name
+    with a deed for "who" (what made the person known, not only their job), a date for "when", a place, a
+    definition, the differing detail for "difference between X and Y"; None for other questions or none found."""
+    kind, pair = question_kind(question), difference_pair(question)
+    if kind not in ("who", "when", "where", "what") and not pair:
+        return None
+    sides = [_side_words(x) for x in pair] if pair else []
+    best: tuple[tuple[bool, float], int, str] | None = None
+    for pi, text in enumerate(texts):
+        us = units(text)
+        for u, sc in zip(us, score_units(us, question, vocabulary, opts.kind_bonus)):
+            words = set(tokenize(u.text))
+            if sc <= 0 or len(words) < 4:
+                continue
+            if pair:
+                named = sum(bool(s & words) for s in sides)
+                if not named or not (words & DIFFERENCE_WORDS or named == 2):
+                    continue
+                sc *= 1.0 + 0.5 * named
+            elif not answers_kind(u.text, kind, u.item, question):
+                continue
+            # First a sentence that says how the two differ ("while for N ...") over one that names both; for who,
+            # a sentence with a deed ("founded the first school") over any without ("was a teacher in 1817").
+            deed = kind == "who" and bool({stem(w) for w in words} & _DEED_STEMS)
+            first = bool(words & DIFFERENCE_WORDS) if pair else deed
+            key = (first, sc)
+            if best is None or key > best[0]:
+                best = (key, pi, u.text)
+    return (best[1], best[2]) if best else None
+
+
+_DEED_STEMS = frozenset(stem(w) for w in DEEDS)
+
+
+def _side_words(phrase: str) -> set[str]:
+    """The words naming one side of a comparison ("the letters M" -> {"m"}; single letters kept)."""
+    return {w for w in tokenize(phrase) if w not in STOPWORDS and w not in ("letter", "letters", "sign", "signs")}
+
+
+def _fact_first(window_text: str, fact: str) -> str:
+    """The window with the fact sentence at its start (moved there, or added when the window left it out)."""
+    if window_text.startswith(fact):
+        return window_text
+    rest = window_text.replace(fact, "").replace("…  …", "…").strip()
+    return f"{fact} … {rest}" if rest else fact
+
+
+def select_sentences(passages: list, query: str, opts: ContextOptions, vocabulary: dict[str, int] | None,
+                     question: str = "") -> Selection:
+    """The windows the LLM reads and the fallback quotes, both chosen for the query searched; the sentence with
+    the fact the question asks for opens its passage's window."""
     texts = [p.text for p in passages]
     quotes = [(texts[pi], s) for pi, s in best_sentences(query, texts, opts.quote_sentences, vocabulary, opts)]
-    return Selection(passages, context_windows(passages, query, opts, vocabulary), quotes)
+    windows = context_windows(passages, query, opts, vocabulary)
+    found = fact_sentence(question or query, texts, vocabulary, opts)
+    if found is None:
+        return Selection(passages, windows, quotes)
+    pi, fact = found
+    windows[pi] = _fact_first(windows[pi], fact)
+    return Selection(passages, windows, quotes, (texts[pi], fact))

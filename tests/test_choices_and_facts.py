@@ -1,0 +1,107 @@
+"""Choice questions decided by the passage, and the fact asked for put first and kept (pure, no LLM)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from asl_gpt.rag.decisions import Decision, answer_choice, decide
+from asl_gpt.rag.questions import Choice, choice, difference_pair
+from asl_gpt.rag.verification import check, holds_fact
+from asl_gpt.rag.windows import ContextOptions, fact_sentence, select_sentences
+from test_verification import GIVEN, HISTORY
+
+
+@pytest.mark.parametrize("question, kind, options", [
+    ("Is ASL the same as BSL?", "yes_no", ()),
+    ("do i need to pay for an interpreter", "yes_no", ()),
+    ("can I fingerspell with my left hand", "yes_no", ()),
+    ("should I fingerspell with my left hand or my right hand", "options", ("left hand", "right hand")),
+    ("do I sign it near the chin or the shoulder?", "options", ("chin", "shoulder")),
+    ("which of these is a loan sign: car, job or dog?", "options", ("car", "job", "dog")),
+    ("does ASL use a one-handed or a two-handed alphabet", "options", ("one-handed", "two-handed")),
+])
+def test_choice_questions_are_recognised(question, kind, options):
+    c = choice(question)
+    assert c is not None and c.kind == kind and c.options == options
+
+
+@pytest.mark.parametrize("question", ["what is fingerspelling", "who was Laurent Clerc", "can you tell me about BSL",
+                                      "how do I sign thank you"])
+def test_other_questions_are_no_choice(question):
+    assert choice(question) is None
+
+
+def _decide(q):
+    return decide(choice(q), q, GIVEN)
+
+
+def test_yes_no_is_decided_by_the_polarity_of_the_passage_sentence():
+    assert _decide("Is ASL the same as BSL?") == Decision(
+        "No", 1, "ASL and British Sign Language (BSL) are different languages.")
+    assert _decide("is sign language universal").word == "No"
+    assert _decide("do I have to pay for the interpreter at the hospital") == Decision(
+        "No", 2, "The patient does not have to pay for the interpreter.")
+    assert _decide("did the american school for the deaf open in hartford").word == "Yes"
+    assert _decide("is asl used in france").word == ""  # nothing in the passages states it
+
+
+def test_either_or_is_the_option_a_passage_states():
+    d = _decide("did the american school for the deaf open in hartford or boston")
+    assert d.word == "Hartford" and d.n == 3
+    # both options in one sentence ("BSL ... two-handed, while ASL ... one-handed"): not decided alone
+    assert _decide("does ASL use a one-handed or a two-handed alphabet").word == ""
+
+
+def test_the_choice_is_said_first_then_the_sentence_then_the_model_s_other_sentences():
+    d = Decision("No", 1, "ASL and British Sign Language (BSL) are different languages.")
+    text, added = answer_choice("Yes, they are related [1]. BSL uses two hands [1].", Choice("yes_no"), d)
+    assert added and text == ("No: ASL and British Sign Language (BSL) are different languages [1]. "
+                              "They are related [1]. BSL uses two hands [1].")
+    text, added = answer_choice("Yes, you should do A or B [2].", Choice("options", ("patient", "hospital")),
+                                Decision(""))
+    assert not added and text.startswith('The passages do not decide between "patient" and "hospital".')
+    assert "Yes," not in text
+
+
+def test_a_flipped_yes_becomes_the_passage_s_no_in_the_final_check():
+    read = [s.passage for s in GIVEN]
+    checked = check("Yes, ASL is the same as BSL [1].", GIVEN, read, "Is ASL the same as BSL?", ContextOptions())
+    assert checked.text == "No: ASL and British Sign Language (BSL) are different languages [1]."
+    assert checked.verification.added == 1 and checked.verification.repaired == 1
+
+
+PEOPLE = ("Laurent Clerc was a teacher from France. He arrived in 1816. "
+          "Clerc co-founded the first school for the deaf in America with Thomas Gallaudet.")
+LETTERS = ("The letters M and N both fold the fingers over the thumb. "
+           "For M the thumb is under three fingers, while for N it is under two.")
+
+
+def test_the_fact_sentence_is_the_one_that_answers():
+    assert fact_sentence("who was Laurent Clerc", [PEOPLE]) == (0, PEOPLE.split(". ")[2])
+    assert fact_sentence("when did the american school for the deaf open", [HISTORY.passage]) == (
+        0, "The American School for the Deaf opened in Hartford in 1817.")
+    assert fact_sentence("what is the difference between the letters M and N", [LETTERS]) == (
+        0, "For M the thumb is under three fingers, while for N it is under two.")
+    assert difference_pair("how do I tell M and N apart") == ("M", "N")
+    assert fact_sentence("how do I sign thank you", [PEOPLE]) is None  # not a fact question
+
+
+def test_the_fact_opens_its_passage_window():
+    passages = [SimpleNamespace(text=PEOPLE + " " + " ".join(["He taught many students in Hartford."] * 12))]
+    sel = select_sentences(passages, "who was laurent clerc", ContextOptions(window_chars=200, first_chars=200), None,
+                           "who was laurent clerc")
+    assert sel.fact == (passages[0].text, PEOPLE.split(". ")[2]) and sel.windows[0].startswith("Clerc co-founded")
+
+
+def test_an_answer_without_the_fact_gets_it_cited():
+    assert holds_fact("It opened in 1817 [3].", HISTORY.passage.split(". ")[0], "when did the school open")
+    assert not holds_fact("He was a teacher from France [1].", PEOPLE.split(". ")[2], "who was laurent clerc")
+    given = (HISTORY.__class__(1, "k/p.md", "People", "Clerc", PEOPLE, 0.8),)
+    fact = (PEOPLE, "Clerc co-founded the first school for the deaf in America with Thomas Gallaudet.")
+    checked = check("Laurent Clerc was a teacher from France [1].", given, [PEOPLE], "who was laurent clerc",
+                    ContextOptions(), fact)
+    assert checked.text == ("Laurent Clerc was a teacher from France [1]. Clerc co-founded the first school for the "
+                            "deaf in America with Thomas Gallaudet [1].")
+    assert checked.verification.added == 1 and checked.verification.repaired == 0
