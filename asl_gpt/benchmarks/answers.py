@@ -151,6 +151,17 @@ def _found(assistant, q: EvalQuestion, history):
     return Answer(question, "(not asked: --no-llm)", to_sources(passages), "answered", correction=correction)
 
 
+def _print_verification(results: list[dict]) -> None:
+    """Claim precision (answer sentences their passage supports / all checked) and the share of answers the check
+    stage repaired (a sentence replaced or dropped, a choice or a fact put in)."""
+    verified = [r["verification"] for r in results if r.get("verification")]
+    if verified:
+        n, ok = sum(v["checked"] for v in verified), sum(v["supported"] for v in verified)
+        fixed = sum(bool(v["repaired"] or v["added"]) for v in verified)
+        print(f"claim precision: {ok}/{n} answer sentences supported ({100 * ok / max(1, n):.0f}%); "
+              f"answers repaired: {fixed}/{len(verified)} ({100 * fixed / len(verified):.0f}%)")
+
+
 def run(args, settings) -> int:
     import dataclasses
 
@@ -234,12 +245,7 @@ def run(args, settings) -> int:
     print(f"\nfirst token, median: {summary['first_token_s_median']} s (first questions), "
           f"{summary['follow_up_first_token_s_median']} s (follow-ups); total median {summary['total_s_median']} s; "
           f"{summary['quoted']} answers quoted")
-    verified = [r["verification"] for r in results if r.get("verification")]
-    if verified:  # claim precision: answer sentences their passage supports / all checked (the check stage's count)
-        n, ok = sum(v["checked"] for v in verified), sum(v["supported"] for v in verified)
-        fixed = sum(bool(v["repaired"] or v["added"]) for v in verified)
-        print(f"claim precision: {ok}/{n} answer sentences supported ({100 * ok / max(1, n):.0f}%); "
-              f"answers repaired: {fixed}/{len(verified)} ({100 * fixed / len(verified):.0f}%)")
+    _print_verification(results)
     if summary["prompt_tokens_median"] is not None:
         print(f"prompt tokens the LLM read (llama.cpp's count), median: {summary['prompt_tokens_median']} (first "
               f"questions), {summary['follow_up_prompt_tokens_median']} (follow-ups, "

@@ -18,7 +18,8 @@ Modules, one job each, imports only going down. A question's trip enters each st
     search.py        the query for a question (follow-ups rewritten, corrections kept only when needed)
   select
     answerability.py passages for every specific word the question names, or a refusal naming it
-    windows.py       the sentences the LLM reads of each passage; the quotes that stand in for the model
+    windows.py       the sentences the LLM reads of each passage (the fact asked for first); the quotes that
+                     stand in for the model
     sources.py       a passage numbered for the prompt and the citations (`Source`)
   generate
     prompts.py       the answer prompt
@@ -27,7 +28,10 @@ Modules, one job each, imports only going down. A question's trip enters each st
     llm.py           the LLM endpoint: the embedded server or any OpenAI-compatible one, one client for both
     generation.py    the request for a question and the model's streamed answer (held back until it has words)
   check
-    grounding.py     each answer sentence held by the passage it cites; unusable answers detected
+    grounding.py     support and grounding primitives: a sentence's names, numbers and words in one stretch of a passage
+    decisions.py     a choice question (yes/no, A or B, which of) decided by the passage and said first
+    verification.py  every answer sentence verified against its passage (words, names, numbers, polarity), repaired
+                     or dropped; the asked-for fact added when left out; `Verification` counts
   cite
     citations.py     markers completed and checked, sources marked, quotes formatted
   chain.py           `Assistant`: the trip, one call per stage (`ask_stream`)
@@ -55,7 +59,7 @@ Public API (import from the modules; nothing heavy is imported by this package):
     for event in assistant.ask_stream(question, history=None, raw=None):
         Retrieved(query, sources, correction)   # first: the passages (before any token)
         Token(text)                              # streamed answer pieces
-        Answer(question, text, sources, status, error, correction, timings, quoted)   # last
+        Answer(question, text, sources, status, error, correction, timings, quoted, fix, verification)   # last
     # history: Gradio-style [{"role": "user"|"assistant", "content": str}, ...] (messages with
     #   `metadata`, e.g. a "Sources" message, are skipped) or (role, content) tuples. A history that ends
     #   with an exchange this assistant answered ({"user": Answer.question}, {"assistant": Answer.text})
@@ -69,6 +73,9 @@ Public API (import from the modules; nothing heavy is imported by this package):
     #   labelled as passages, not as an answer; text holds whatever streamed before a failure).
     # quoted: the model's text was unusable (only citation marks, or words/numbers the passages lack), so
     #   text quotes the passages' best sentences, labelled as quotes; status stays "answered".
+    # verification: Verification(checked, supported, repaired, added) for "answered": answer sentences checked against
+    #   the passages they cite, held, replaced or dropped; passage sentences put in (a choice decided, a fact asked
+    #   for). Claim precision is supported / checked. A changed answer says "Corrected against the source".
     # timings: retrieval_s, first_token_s, total_s, tokens; prompt_tokens and cached_tokens are llama.cpp's
     #   own counts of the prompt tokens it read and took from its cache (absent for other servers).
     # Answer.text is final: citations [n] were checked and, where the model gave none, attributed by

@@ -6,7 +6,7 @@
                sentences the LLM reads, the quotes that stand in for it), sources.py (passages numbered)
     generate   generation.py (the prompt, fresh or its conversation's own; the model's streamed answer)
     check      verification.py (each answer sentence verified against its passage: words, names, numbers,
-               polarity; repaired or dropped), over grounding.py
+               polarity; repaired or dropped; a choice decided by decisions.py; the fact asked for kept)
     cite       citations.py (markers completed, sources marked, quotes formatted)
 
 `Assistant.ask_stream` yields `Retrieved` (the passages, before any token), then `Token`s, then one final
