@@ -105,3 +105,32 @@ def test_an_answer_without_the_fact_gets_it_cited():
     assert checked.text == ("Laurent Clerc was a teacher from France [1]. Clerc co-founded the first school for the "
                             "deaf in America with Thomas Gallaudet [1].")
     assert checked.verification.added == 1 and checked.verification.repaired == 0
+
+
+def _given(*texts):
+    return tuple(HISTORY.__class__(i, f"k/{i}.md", "T", "S", t, 0.5) for i, t in enumerate(texts, 1))
+
+
+def test_a_yes_no_is_not_decided_by_a_sentence_about_something_else():
+    offline = _given("ASL GPT is not an interpreter. It cannot replace a qualified human interpreter.",
+                     "By default, everything in ASL GPT runs on your own computer, with no internet connection "
+                     "needed once it is installed.")
+    assert decide(choice("does asl gpt need internet"), "does asl gpt need internet", offline) == Decision(
+        "No", 2, offline[1].passage)  # "internet" is not "interpreter", though both stem to "inter"
+    hospital = _given("The hospital must provide and pay for a qualified interpreter.")
+    q = "do i need to pay for an interpreter"
+    assert decide(choice(q), q, hospital).word == ""  # who must pay is the hospital, not the one asking
+    bounce = _given("## No bouncing on each letter\n\nMany beginners bounce the hand slightly with every letter. "
+                    "The fingers should do the work while the hand stays in one small area.")
+    assert decide(choice("should my hand bounce"), "should my hand bounce", bounce).word == ""  # advice: not a fact
+    world = _given("Sign language is not universal. International Sign is used when Deaf people from different "
+                   "countries meet at the World Federation of the Deaf.")
+    q = "is sign language the same all over the world"
+    assert decide(choice(q), q, world) == Decision("No", 1, "Sign language is not universal.")
+
+
+def test_an_undecided_yes_no_takes_back_only_a_guess():
+    assert answer_choice("Eye contact matters [1].", Choice("yes_no"), Decision("")) == ("Eye contact matters [1].",
+                                                                                        False)
+    text, _ = answer_choice("Yes, it matters [1].", Choice("yes_no"), Decision(""))
+    assert text == "The passages do not say yes or no to that directly. It matters [1]."

@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize
-from asl_gpt.rag.lexicon import GENERIC
+from asl_gpt.rag.lexicon import DIFFERENT_WORDS, GENERIC, MUST_WORDS, PERSON_WORDS, SAME_WORDS, STOPWORDS
 from asl_gpt.rag.questions import Choice
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.text import CITATION, OPENER, SENTENCE_BREAK, content_words, polarity, present, units
+from asl_gpt.rag.text import (CITATION, HEADING_LINE, OPENER, SENTENCE_BREAK, content_words, forms, polarity, units)
 
 MIN_CLAIM = 0.5  # of the question's content words a passage sentence must state to decide yes or no
-MIN_ASPECT = 0.34  # ... when it also says same/different or must/need not, as the question asks
+MIN_ASPECT = 0.3  # ... when it also says same/different or must/need not, as the question asks
 SAME_CLAIM = 0.6  # a sentence this close to the question decides by negation alone
 MARGIN = 0.25  # how much better one option's sentence must match the question than another's
 
@@ -34,29 +34,78 @@ class Decision:
 
 
 def _sentences(given: tuple[Source, ...]) -> list[tuple[int, str]]:
-    return [(s.n, u.text) for s in given for u in units(s.passage) if len(tokenize(u.text)) >= 3]
+    """(passage number, sentence) of every passage, headings left out: a heading names a topic, it decides nothing."""
+    out = []
+    for s in given:
+        headings = {HEADING_LINE.sub("", x).strip() for x in s.passage.split("\n") if HEADING_LINE.match(x)}
+        out += [(s.n, u.text) for u in units(s.passage) if len(tokenize(u.text)) >= 3 and u.text not in headings]
+    return out
+
+
+def subject(text: str) -> tuple[set[str], list[str]]:
+    """(the content words before a sentence's same/different or must word: who must, what is the same; those after
+    it, in order: what must be done), the one asking and the one addressed as one ("person"); empty without such a
+    word."""
+    words = tokenize(OPENER.sub("", text.replace("’", "'")))
+
+    def keep(xs):
+        return ["person" if x in PERSON_WORDS else x for x in xs
+                if x in PERSON_WORDS or (x not in STOPWORDS and x not in GENERIC and len(x) > 2)]
+
+    for i, w in enumerate(words):
+        has_to = w in ("have", "has") and words[i + 1:i + 2] == ["to"]
+        if w in MUST_WORDS or w in SAME_WORDS or w in DIFFERENT_WORDS or has_to:
+            return set(keep(words[:i])), [x for x in keep(words[i + 1:]) if x != "person"]
+    return set(), []
+
+
+def _does(action: list[str], words: set[str]) -> bool:
+    """Does a sentence name what the question asks be done: its first word (the verb) and half of the rest?"""
+    if not action:
+        return True
+    rest = action[1:]
+    return _has(action[0], words) and (not rest or sum(_has(w, words) for w in rest) / len(rest) >= 0.5)
+
+
+def _has(word: str, words: set[str]) -> bool:
+    """The word itself or one of its forms ("names" in "name", "sign" in "signing"), not a crude stem or a near
+    spelling: "internet" is not "interpreter" here."""
+    return bool(forms(word) & words) or (len(word) >= 4 and any(w.startswith(word) for w in words))
+
+
+def _share(asked: set[str], text: str) -> float:
+    words = set(tokenize(text))
+    return sum(_has(w, words) for w in asked) / len(asked)
 
 
 def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
-    asked = content_words(question, ignore=GENERIC)
+    asked = content_words(question, stem_words=False, ignore=GENERIC | SAME_WORDS | DIFFERENT_WORDS | MUST_WORDS)
     if not asked:
         return Decision("")
-    qp = polarity(question)
-    tokens = set(tokenize(question))
+    qp, (who, action) = polarity(question), subject(question)
+    # A question of sameness or obligation ("is X the same as Y", "should I") is decided only by a sentence that
+    # says what is the same or what must be done, not by one that merely shares its words.
+    aspect_only = qp.same is not None or qp.must is not None
     best, best_score = None, 0.0
     for n, text in _sentences(given):
         sp = polarity(text)
-        aspect = (qp.same is not None and sp.same is not None) or (qp.must is not None and sp.must is not None)
-        overlap = len(asked & content_words(text)) / len(asked)
-        # ties go to the sentence sharing more of the question's own words ("have to pay", not "must provide")
-        score = overlap + 0.5 * aspect + 0.01 * len(tokens & set(tokenize(text)))
-        if overlap >= (MIN_ASPECT if aspect else MIN_CLAIM) and score > best_score:
-            best, best_score = (n, text, sp, aspect, overlap), score
+        same = qp.same is not None and sp.same is not None
+        must = qp.must is not None and sp.must is not None
+        if must:  # "the hospital must pay" does not answer "do I need to pay"; "the fingers should" not "bounce"
+            s_who = subject(text)[0]
+            words = set(tokenize(text))
+            if (who and s_who and not who & s_who) or not _does(action, words):
+                continue  # about someone or something else: it decides nothing
+        aspect = same or must
+        overlap = _share(asked, text)
+        score = overlap + 0.5 * aspect - 0.001 * len(text)  # ties go to the shorter, more focused sentence
+        if (aspect or not aspect_only) and overlap >= (MIN_ASPECT if aspect else MIN_CLAIM) and score > best_score:
+            best, best_score = (n, text, sp, same, must, overlap), score
     if best is None:
         return Decision("")
-    n, text, sp, aspect, overlap = best
-    if aspect:
-        agrees = qp.same == sp.same if (qp.same is not None and sp.same is not None) else qp.must == sp.must
+    n, text, sp, same, must, overlap = best
+    if same or must:
+        agrees = qp.same == sp.same if same else qp.must == sp.must
     elif overlap >= SAME_CLAIM:
         agrees = qp.negated == sp.negated
     else:
@@ -69,7 +118,7 @@ def _option(ch: Choice, question: str, given: tuple[Source, ...]) -> Decision:
     best: dict[int, tuple[float, int, str]] = {}
     for n, text in _sentences(given):
         words = set(tokenize(text))
-        holds = [i for i, ws in enumerate(ch.words) if all(present(w, words) for w in ws)]
+        holds = [i for i, ws in enumerate(ch.words) if all(_has(w, words) for w in ws)]
         if len(holds) != 1 or polarity(text).negated:
             continue  # a sentence naming both options, or denying one, decides nothing alone
         score = len(rest & content_words(text)) / len(rest) if rest else 1.0
@@ -96,7 +145,8 @@ def _cited(sentence: str, n: int) -> str:
 
 def answer_choice(text: str, ch: Choice, d: Decision) -> tuple[str, bool]:
     """(the answer with the decision first, whether a passage sentence was put in): "No: <the sentence that
-    decides it> [n]." and the model's other sentences, its own yes/no dropped; undecided, it says so."""
+    decides it> [n]." and the model's other sentences, its own yes/no dropped. Undecided, it says so in place of
+    the model's guess (a yes/no answer left as it was when it guessed nothing)."""
     rest = []
     for piece in SENTENCE_BREAK.split(text):
         body = OPENER.sub("", piece.strip()) if not rest else piece.strip()
@@ -104,6 +154,8 @@ def answer_choice(text: str, ch: Choice, d: Decision) -> tuple[str, bool]:
             rest.append(body[:1].upper() + body[1:])
     if d.word:
         return " ".join([f"{d.word}: {_cited(d.sentence, d.n)}", *rest]).strip(), True
+    if ch.kind == "yes_no" and not OPENER.match(text):
+        return text, False  # no guess to take back
     if ch.kind == "yes_no":
         head = "The passages do not say yes or no to that directly."
     else:

@@ -16,7 +16,8 @@ that the their them there these this to was what when where which who why will w
 GENERIC = frozenset("""should would could might must shall go goes going get gets make makes made know tell need
 want use used like please mean means meaning whats what's hows who's thing things way ways good best someone people
 person something anything really just also very much many more most some any about into does did done doing say
-says said ask asked give show explain called call there here one ones got getting ppl pls plz thx
+says said ask asked give show explain called call there here one ones got getting ppl pls plz thx all over every
+everywhere
 wat wht whta waht hw""".split())  # the last: "what" and "how" as they are often typed or signed
 
 # -- retrieve: follow-ups -------------------------------------------------------------------------------------
@@ -46,9 +47,9 @@ NOT_DEFINED = frozenset("year years date day time century sign signs difference 
 # Words of "how do I sign X" that are not X: the dictionary entry must be all that is left (retrieval.preferred).
 HOW_TO_SIGN = frozenset("sign signs say whats word asl".split())
 # Words by which a "who" sentence says what made a person known (a deed), not only their job or year.
-DEEDS = frozenset("founded found founder started created invented wrote published publish led became elected "
-                  "named appointed opened brought taught established discovered proved won protest protested "
-                  "first".split())
+DEEDS = frozenset("founded found founder started created invented developed designed coined wrote published publish "
+                  "led became elected named appointed opened brought taught established discovered proved won "
+                  "protest protested first".split())
 # Words that name the differing detail in a "difference between X and Y" sentence.
 DIFFERENCE_WORDS = frozenset("differ differs different difference unlike whereas while but instead only "
                              "distinguish distinguishes apart tell".split())
@@ -58,10 +59,15 @@ DIFFERENCE_WORDS = frozenset("differ differs different difference unlike whereas
 NEGATIONS = frozenset("not no never neither nor none cannot without n't nothing nobody".split())
 # Words that say two things are the same / differ: "X is the same as Y" against "X and Y differ".
 SAME_WORDS = frozenset("same identical alike equal equivalent universal".split())
-DIFFERENT_WORDS = frozenset("different differ differs differently distinct unlike separate own varies vary".split())
+DIFFERENT_WORDS = frozenset("different difference differences differ differs differently distinct unlike separate varies "
+                            "vary".split())
 # Obligation: "must/required" against its denial "need not/not required/optional".
-MUST_WORDS = frozenset("must need needs required require requires mandatory obligated obliged".split())
-OPTIONAL_WORDS = frozenset("optional voluntary".split())
+MUST_WORDS = frozenset("must need needs needed should required require requires mandatory obligated obliged".split())
+OPTIONAL_WORDS = frozenset("optional voluntary avoid".split())  # "avoid X": X is what one should not do
+# Words that name the one asking or the one addressed: "do I need" and "you do not need" have the same subject.
+# The roles the one asking takes in these documents count as them ("the patient does not have to pay").
+PERSON_WORDS = frozenset("i me my we us our you your one someone people person signer signers patient patients "
+                         "student students user users".split())
 # Question words of a choice question that name no option ("should I use A or B": "use" is asked of both).
 CHOICE_FILLER = frozenset("better rather prefer preferred instead either".split())
 # The verbs a yes/no question opens with ("is X the same as Y", "do I need", "can I").

@@ -145,7 +145,7 @@ def tidy_markers(text: str, valid: set[int]) -> str:
 class Polarity:
     """What a sentence asserts, beyond its words: negated or not, same or different, required or not."""
 
-    negated: bool
+    negated: bool  # a negation anywhere (double negatives are rare in these documents; "not ... no" is not one)
     same: bool | None = None  # says the things are the same (True) or differ (False); None: neither
     must: bool | None = None  # says it is required (True) or not (False); None: neither
 
@@ -159,7 +159,7 @@ def polarity(sentence: str) -> Polarity:
     """The sentence's polarity ("not the same" differs; "does not have to" is not required; "No," is decided
     elsewhere and ignored here). Same/different and must are read where they are said, negation over the sentence."""
     words = tokenize(OPENER.sub("", CITATION.sub(" ", sentence.replace("’", "'"))))
-    negated = sum(w in NEGATIONS or w.endswith("n't") for w in words) % 2 == 1
+    negated = any(w in NEGATIONS or w.endswith("n't") for w in words)  # "does not ... and has no": still negative
     same = must = None
     for i, w in enumerate(words):
         if same is None and (w in SAME_WORDS or w in DIFFERENT_WORDS):

@@ -21,8 +21,8 @@ from asl_gpt.rag.lexicon import GENERIC
 from asl_gpt.rag.questions import choice, question_kind
 from asl_gpt.rag.sources import Source
 from asl_gpt.rag.text import (CITATION, NUMBER, OPENER, SENTENCE_BREAK, YEAR, content_words, contradicts, names,
-                              polarity, substantive, tidy_markers, units)
-from asl_gpt.rag.windows import ContextOptions
+                              polarity, stem, substantive, tidy_markers, units)
+from asl_gpt.rag.windows import DEED_STEMS, ContextOptions
 from asl_gpt.words import english_frequencies
 
 log = logging.getLogger(__name__)
@@ -126,16 +126,19 @@ class Checked:
 
 
 def holds_fact(answer: str, fact: str, question: str) -> bool:
-    """Does the answer state the fact sentence's news? For "when", its year; for "where", a place it names; else
-    its numbers and half of the words it adds to the question (a deed, a definition, the differing detail)."""
+    """Does the answer state the kind of fact the question asks for, or the fact sentence's news? For "when", a
+    year; for "where", a place; for "who", a name with a deed; else the fact's numbers and half of the words it
+    adds to the question (a definition, the differing detail). The model may have answered from another sentence:
+    any such fact counts, so a right answer never gets a second, different one."""
     said = set(tokenize(CITATION.sub(" ", answer)))
     kind = question_kind(question)
-    years = [y.rstrip("s") for y in YEAR.findall(fact)]
-    if kind == "when" and years:
-        return any(y in said for y in years)
-    places = names(fact) - names(question)
-    if kind == "where" and places:
-        return bool(places & said)
+    new_names = names(CITATION.sub(" ", answer)) - set(tokenize(question))
+    if kind == "when" and YEAR.search(fact):
+        return bool(YEAR.search(answer))
+    if kind == "where" and names(fact) - set(tokenize(question)):
+        return bool(new_names)
+    if kind == "who" and new_names and {stem(w) for w in said} & DEED_STEMS:
+        return True
     if any(n.rstrip(".,") not in said for n in NUMBER.findall(fact)):
         return False
     news = content_words(fact) - content_words(question)

@@ -15,7 +15,7 @@ from asl_gpt.config import LLMConfig as _LLM
 from asl_gpt.rag.correction import tokenize
 from asl_gpt.rag.lexicon import DEEDS, DIFFERENCE_WORDS, STOPWORDS
 from asl_gpt.rag.questions import answers_kind, defined_term, difference_pair, question_kind, states_meaning
-from asl_gpt.rag.text import Unit, content_words, stem, units
+from asl_gpt.rag.text import HEADING_LINE, Unit, content_words, names, stem, units
 
 
 @dataclass(frozen=True)
@@ -218,10 +218,11 @@ def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | 
     best: tuple[tuple[bool, float], int, str] | None = None
     for pi, text in enumerate(texts):
         us = units(text)
+        headings = {HEADING_LINE.sub("", line).strip() for line in text.split("\n") if HEADING_LINE.match(line)}
         for u, sc in zip(us, score_units(us, question, vocabulary, opts.kind_bonus)):
             words = set(tokenize(u.text))
-            if sc <= 0 or len(words) < 4:
-                continue
+            if sc <= 0 or len(words) < 4 or u.text in headings:
+                continue  # a heading names a topic; it states no fact
             if pair:
                 named = sum(bool(s & words) for s in sides)
                 if not named or not (words & DIFFERENCE_WORDS or named == 2):
@@ -229,9 +230,11 @@ def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | 
                 sc *= 1.0 + 0.5 * named
             elif not answers_kind(u.text, kind, u.item, question):
                 continue
+            elif kind == "who" and not names(u.text) - set(tokenize(question)):
+                continue  # only the names the question already gives ("who made Cued Speech"): not who
             # First a sentence that says how the two differ ("while for N ...") over one that names both; for who,
             # a sentence with a deed ("founded the first school") over any without ("was a teacher in 1817").
-            deed = kind == "who" and bool({stem(w) for w in words} & _DEED_STEMS)
+            deed = kind == "who" and bool({stem(w) for w in words} & DEED_STEMS)
             first = bool(words & DIFFERENCE_WORDS) if pair else deed
             key = (first, sc)
             if best is None or key > best[0]:
@@ -239,7 +242,7 @@ def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | 
     return (best[1], best[2]) if best else None
 
 
-_DEED_STEMS = frozenset(stem(w) for w in DEEDS)
+DEED_STEMS = frozenset(stem(w) for w in DEEDS)
 
 
 def _side_words(phrase: str) -> set[str]:
@@ -247,9 +250,10 @@ def _side_words(phrase: str) -> set[str]:
     return {w for w in tokenize(phrase) if w not in STOPWORDS and w not in ("letter", "letters", "sign", "signs")}
 
 
-def _fact_first(window_text: str, fact: str) -> str:
-    """The window with the fact sentence at its start (moved there, or added when the window left it out)."""
-    if window_text.startswith(fact):
+def _fact_first(window_text: str, fact: str, whole: bool) -> str:
+    """The window with the fact sentence at its start (moved there, or added when the window left it out); a whole
+    short section that holds it stays as written (its sentences lean on each other)."""
+    if window_text.startswith(fact) or (whole and fact in window_text):
         return window_text
     rest = window_text.replace(fact, "").replace("…  …", "…").strip()
     return f"{fact} … {rest}" if rest else fact
@@ -266,5 +270,5 @@ def select_sentences(passages: list, query: str, opts: ContextOptions, vocabular
     if found is None:
         return Selection(passages, windows, quotes)
     pi, fact = found
-    windows[pi] = _fact_first(windows[pi], fact)
+    windows[pi] = _fact_first(windows[pi], fact, windows[pi] == texts[pi].strip())
     return Selection(passages, windows, quotes, (texts[pi], fact))
