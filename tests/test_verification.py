@@ -71,3 +71,9 @@ def test_the_final_answer_says_it_was_corrected_and_an_answer_with_nothing_held_
     quotes = [(LANGUAGES.passage, "Sign language is not universal.")]
     text, _, quoted = cite(none_held, GIVEN, GIVEN, quotes)
     assert quoted and '"Sign language is not universal." [1]' in text
+
+
+def test_two_sentences_misstating_one_passage_sentence_bring_it_back_once():
+    text, v = verify("Yes, ASL is the same as BSL [1]. ASL and BSL are the same language [1].", GIVEN,
+                     "is asl the same as bsl")
+    assert text.count("are different languages") == 1 and v.repaired == 2

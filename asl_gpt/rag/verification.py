@@ -112,7 +112,7 @@ def verify(text: str, given: tuple[Source, ...], question: str) -> tuple[str, Ve
         repaired += 1
         log.info("answer sentence not held by its passage (%s): %r", "replaced" if support.sentence else "dropped",
                  body[:80])
-        if support.overlap >= MIN_NEW and support.sentence not in text and _quote(support) not in out:
+        if support.overlap >= MIN_NEW and support.sentence not in text and _quote(support) not in "".join(out):
             out.append(" " + _quote(support))
     return "".join(out).strip(), Verification(checked, held, repaired)
 
