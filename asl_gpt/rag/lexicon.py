@@ -27,6 +27,15 @@ FOLLOW_UP_WORDS = frozenset("it its they them their theirs that this those these
 # Openings of a question that continues the previous one ("and why", "what about J").
 FOLLOW_UP_OPENERS = ("and ", "what about", "how about", "also", "so ", "then ", "but ")
 
+# -- what a question asks (questions.question_kind) ---------------------------------------------------------------
+WHO_WORDS = frozenset("who whom whose".split())  # a question about people
+# "what year", "which century": a question about a date, like "when".
+WHEN_NOUNS = frozenset("year date day century".split())
+# "how many/much/fast/old...": a question about a quantity, not about steps.
+HOW_QUANTITY = frozenset("many much fast old long far often".split())
+# Words naming the kind of thing compared, not the thing ("the letters M and N": M and N are compared).
+COMPARED_KINDS = frozenset("letter letters sign signs".split())
+
 # -- select: what kind of fact a sentence holds ---------------------------------------------------------------
 # Capitalised words that name no person or place in these documents (languages, the Deaf community, glosses):
 # a "who" sentence needs a real name (text.names).

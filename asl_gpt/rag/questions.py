@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize
-from asl_gpt.rag.lexicon import (CHOICE_FILLER, FOLLOW_UP_OPENERS, FOLLOW_UP_WORDS, GENERIC, NOT_DEFINED, NOT_NAMES,
-                                 NUMBER_WORDS, PLACE_PREPOSITIONS, STOPWORDS, WHEN_WORDS, YES_NO_OPENERS)
+from asl_gpt.rag.lexicon import (CHOICE_FILLER, FOLLOW_UP_OPENERS, FOLLOW_UP_WORDS, GENERIC, HOW_QUANTITY,
+                                 NOT_DEFINED, NOT_NAMES, NUMBER_WORDS, PLACE_PREPOSITIONS, STOPWORDS, WHEN_NOUNS,
+                                 WHEN_WORDS, WHO_WORDS, YES_NO_OPENERS)
 from asl_gpt.rag.text import NUMBER, YEAR, names, present, units
 from asl_gpt.words import english_frequencies
 
@@ -78,14 +79,14 @@ def question_kind(question: str) -> str:
     words = tokenize(question)
     for i, w in enumerate(words):
         nxt = words[i + 1] if i + 1 < len(words) else ""
-        if w in ("who", "whom", "whose"):
+        if w in WHO_WORDS:
             return "who"
-        if w == "when" or (w in ("what", "which") and nxt in ("year", "date", "day", "century")):
+        if w == "when" or (w in ("what", "which") and nxt in WHEN_NOUNS):
             return "when"
         if w == "where":
             return "where"
         if w == "how":
-            return "number" if nxt in ("many", "much", "fast", "old", "long", "far", "often") else "how"
+            return "number" if nxt in HOW_QUANTITY else "how"
     return ""
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from asl_gpt.config import LLMConfig as _LLM
 from asl_gpt.rag.correction import tokenize
-from asl_gpt.rag.lexicon import DEEDS, DIFFERENCE_WORDS, STOPWORDS
+from asl_gpt.rag.lexicon import COMPARED_KINDS, DEEDS, DIFFERENCE_WORDS, STOPWORDS
 from asl_gpt.rag.questions import answers_kind, defined_term, difference_pair, question_kind, states_meaning
 from asl_gpt.rag.text import HEADING_LINE, Unit, content_words, names, stem, units
 
@@ -247,7 +247,7 @@ DEED_STEMS = frozenset(stem(w) for w in DEEDS)
 
 def _side_words(phrase: str) -> set[str]:
     """The words naming one side of a comparison ("the letters M" -> {"m"}; single letters kept)."""
-    return {w for w in tokenize(phrase) if w not in STOPWORDS and w not in ("letter", "letters", "sign", "signs")}
+    return {w for w in tokenize(phrase) if w not in STOPWORDS and w not in COMPARED_KINDS}
 
 
 def _fact_first(window_text: str, fact: str, whole: bool) -> str:
