@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from asl_gpt.commands import add_reading_arguments
+from asl_gpt.commands import add_reading_arguments, read_with_profile
 
 ESC, ENTER, BACKSPACE = 27, 13, 8
 
@@ -35,9 +35,7 @@ def run(args, settings) -> int:
         frames = read_camera(args.camera)
         frames = _first_then(frames)  # opens the camera now: InputError before any window appears
     rec, extractor = build_runtime(settings, args.model)
-    from asl_gpt.commands.calibrate import apply_profile
-
-    rec = apply_profile(rec, args.profile, settings)
+    rec = read_with_profile(rec, args, settings)
     session = RecognitionSession(rec, extractor, stream_options(settings),
                                  buffer_options(settings, rec, args.min_confidence))
     cv2 = None if args.no_window else _window()
