@@ -159,3 +159,25 @@ def test_threshold_change_applies_to_next_segment():
     b = make()
     b.set_options(BufferOptions(min_confidence=0.95))
     assert isinstance(b.push("asl", 0.9, 0, 100, now_ms=100, final=True)[0], Rejected)
+
+
+def test_runtime_options_take_every_setting_of_the_same_name():
+    """An option is declared once (RecognizerConfig) and reaches StreamOptions/BufferOptions/LiveOptions by name."""
+    from dataclasses import fields
+
+    from asl_gpt.app.live import LiveOptions
+    from asl_gpt.config import load_settings
+    from asl_gpt.recognition.pipeline import buffer_options, options_from, stream_options
+    from asl_gpt.recognition.streaming import StreamOptions
+
+    settings = load_settings(env={}, recognizer={"stride_frames": 3, "drop_frames": 9, "min_segment_frames": 2,
+                                                 "max_fps": 20.0, "trim_rise_drop": False, "end_pause_ms": 700.0,
+                                                 "still_pause_ms": 4000.0, "auto_send": False, "max_chars": 80,
+                                                 "max_side": 320})
+    cfg = settings.recognizer
+    for opts in (stream_options(settings), buffer_options(settings, min_confidence=0.3),
+                 options_from(LiveOptions, cfg)):
+        shared = [f.name for f in fields(opts) if hasattr(cfg, f.name)]
+        assert shared and all(getattr(opts, n) == getattr(cfg, n) for n in shared), (type(opts), shared)
+    assert buffer_options(settings, min_confidence=0.3).min_confidence == 0.3
+    assert StreamOptions().stride_frames == type(cfg)().stride_frames  # the defaults are the settings' own

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from asl_gpt.app.live import LiveState
+from asl_gpt.app.services import Services
 from asl_gpt.app.wording import web_text
 from asl_gpt.errors import AslGptError
 
@@ -40,7 +41,7 @@ class LLMInfo:
 class StatusProbe:
     """Index and LLM status for everyone, each cached for `ttl_s` seconds."""
 
-    def __init__(self, services, ttl_s: float = 5.0, clock=time.monotonic):
+    def __init__(self, services: Services, ttl_s: float = 5.0, clock=time.monotonic):
         self.services = services
         self.ttl_s = ttl_s
         self._clock = clock

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -305,21 +305,25 @@ def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer: Re
     return _drive(session, zip(frames, times_ms), step, len(frames), progress)
 
 
+def options_from(cls, section, **given):
+    """An option object (`StreamOptions`, `BufferOptions`, ...) from a settings section: each field the section
+    also has takes the section's value, so an option is declared once (its config field) and mapped by name
+    here, never by hand; `given` sets the rest (a threshold that is the model's, not a setting)."""
+    names = {f.name for f in fields(cls)} - set(given)
+    return cls(**{n: getattr(section, n) for n in names if hasattr(section, n)}, **given)
+
+
 def stream_options(settings) -> StreamOptions:
     """Streaming schedule from the recognizer settings."""
-    cfg = settings.recognizer
-    return StreamOptions(stride_frames=cfg.stride_frames, min_segment_frames=cfg.min_segment_frames,
-                         drop_frames=cfg.drop_frames, max_fps=cfg.max_fps, trim_rise_drop=cfg.trim_rise_drop)
+    return options_from(StreamOptions, settings.recognizer)
 
 
 def buffer_options(settings, recognizer: Recognizer | None = None, min_confidence: float | None = None) -> BufferOptions:
     """The utterance buffer's options from the recognizer settings. Its threshold: `min_confidence` where the
     user gave one, else the model's own (its contract), else the default (no model)."""
-    cfg = settings.recognizer
     if min_confidence is None:
         min_confidence = recognizer.contract.min_confidence if recognizer is not None else BufferOptions.min_confidence
-    return BufferOptions(min_confidence=min_confidence, end_pause_ms=cfg.end_pause_ms,
-                         still_pause_ms=cfg.still_pause_ms, auto_send=cfg.auto_send, max_chars=cfg.max_chars)
+    return options_from(BufferOptions, settings.recognizer, min_confidence=min_confidence)
 
 
 def build_runtime(settings, model: str | None = None):
