@@ -135,10 +135,10 @@ class LiveSession:
         self._camera_error = ""
         self._last_state = LiveState()
         self._capture = None  # a GuidedCapture while the user calibrates (asl_gpt.recognition.calibration)
-        self.capture_name = ""  # the profile name it is kept under
-        self.capture_saved = ""  # the letters of it already kept on disk (asl_gpt.app.calibrate.autosave)
-        self.capture_letters = ""  # the letters it asks for (the panel counts its progress over these)
-        self.profile: str | None = None  # the name of the calibration profile this session reads with (None: none)
+        self._capture_name = ""  # the profile name it is kept under
+        self._capture_saved = ""  # the letters of it already kept on disk (asl_gpt.app.calibrate.autosave)
+        self._capture_letters = ""  # the letters it asks for (the panel counts its progress over these)
+        self._profile: str | None = None  # the name of the calibration profile this session reads with (None: none)
 
     # -- frames ------------------------------------------------------------------------------------
     def submit(self, frame: np.ndarray | bytes | None, reply: Reply | None = None) -> None:
@@ -237,7 +237,7 @@ class LiveSession:
         turns = []
         for e in events:
             if isinstance(e, Committed):
-                turns += self._apply(self._pending.committed(e.text, e.confidence, e.low_confidence, self._now_ms()))
+                turns += self._carry_out(self._pending.committed(e.text, e.confidence, e.low_confidence, self._now_ms()))
         return turns
 
     def _sync(self) -> None:
@@ -245,7 +245,8 @@ class LiveSession:
         p = self._session.partial()
         self._pending.recognised(p.text, p.confidence, p.low_confidence, self._now_ms())
 
-    def _apply(self, d: Decision) -> list[Turn]:
+    def _carry_out(self, d: Decision) -> list[Turn]:
+        """Do what the pending box decided to the buffer; returns the turn it sends, if any."""
         if d.hold is not None:
             self._session.hold(d.hold)
         if d.clear_buffer:
@@ -302,22 +303,22 @@ class LiveSession:
     # -- the user's hands on the pending box (each passes the box's text as the browser has it) ----
     def focus(self, text: str) -> None:
         with self._lock:
-            self._apply(self._pending.focus(text or "", self._now_ms()))
+            self._carry_out(self._pending.focus(text or "", self._now_ms()))
 
     def blur(self, text: str) -> None:
         with self._lock:
-            self._apply(self._pending.blur(text or "", self._now_ms()))
+            self._carry_out(self._pending.blur(text or "", self._now_ms()))
 
     def edit(self, text: str) -> None:
         """The user typed: the box's text is theirs until they send or clear it."""
         with self._lock:
-            self._apply(self._pending.edit(text or "", self._now_ms()))
+            self._carry_out(self._pending.edit(text or "", self._now_ms()))
 
     def send(self, text: str) -> Turn | str:
         """Send what the box holds now: the turn, or why nothing was sent."""
         with self._lock:
             d = self._pending.send(text or "", self._now_ms())
-            turns = self._apply(d)
+            turns = self._carry_out(d)
             if not d.commit_buffer:
                 return turns[0] if turns else d.reason
             events = self._session.send(self._session.last_t_ms)
@@ -330,13 +331,13 @@ class LiveSession:
 
     def clear(self) -> None:
         with self._lock:
-            self._apply(self._pending.clear(self._now_ms()))
+            self._carry_out(self._pending.clear(self._now_ms()))
 
     def delete_last_word(self, text: str) -> str:
         """The box's text without its last word; returns the new text."""
         with self._lock:
             new, d = self._pending.delete_last_word(text or "", self._now_ms())
-            self._apply(d)
+            self._carry_out(d)
             if d.drop_last_word:
                 self._session.delete_last_word()
                 self._sync()
@@ -354,7 +355,7 @@ class LiveSession:
         """An utterance recognised in an uploaded video replaces what is pending, as recognised text
         (gated like any segment; Send labels it signed, with its confidence). Returns the box's text."""
         with self._lock:
-            self._apply(self._pending.clear(self._now_ms()))
+            self._carry_out(self._pending.clear(self._now_ms()))
             self._session.push(text, confidence, final=True)
             self._sync()
             return self._pending.view().box
@@ -365,7 +366,7 @@ class LiveSession:
             if not self._session.restore_rejected():
                 return None
             p = self._session.partial()
-            self._apply(self._pending.restored(p.text, p.confidence, self._now_ms()))
+            self._carry_out(self._pending.restored(p.text, p.confidence, self._now_ms()))
             return p.text
 
     # -- calibration (the Calibrate panel) ------------------------------------------------------
@@ -373,12 +374,35 @@ class LiveSession:
         """Frames go to `capture` (asl_gpt.recognition.calibration.GuidedCapture) instead of recognition until stopped;
         `name`: the profile it will be saved as; `letters`: those asked (default: the capture's queue now)."""
         with self._lock:
-            self._capture, self.capture_name, self.capture_saved = capture, name, capture.profile.letters
-            self.capture_letters = "".join(capture.queue) if letters is None else letters
+            self._capture, self._capture_name, self._capture_saved = capture, name, capture.profile.letters
+            self._capture_letters = "".join(capture.queue) if letters is None else letters
 
     @property
     def capture(self):
         return self._capture
+
+    @property
+    def capture_name(self) -> str:
+        """The profile name the running (or last) capture is kept under."""
+        return self._capture_name
+
+    @property
+    def capture_letters(self) -> str:
+        """The letters the capture asks for (the panel counts its progress over these)."""
+        return self._capture_letters
+
+    def unsaved_letters(self) -> str:
+        """The capture's letters not yet kept on disk ('' when none, or not calibrating)."""
+        with self._lock:
+            cap = self._capture
+            if cap is None or not cap.profile.samples or cap.profile.letters == self._capture_saved:
+                return ""
+            return cap.profile.letters
+
+    def capture_kept(self, letters: str) -> None:
+        """These letters of the capture are now on disk (asl_gpt.app.calibrate.autosave)."""
+        with self._lock:
+            self._capture_saved = letters
 
     def with_capture(self, fn):
         """fn(capture) under the session's lock (the worker feeds the same capture); None when not calibrating."""
@@ -401,7 +425,12 @@ class LiveSession:
         named `profile` gives."""
         with self._lock:
             self._session.use_recognizer(recognizer)
-            self.profile = profile
+            self._profile = profile
+
+    @property
+    def profile(self) -> str | None:
+        """The name of the calibration profile this session reads with (None: the shipped model)."""
+        return self._profile
 
     def set_options(self, min_confidence: float | None = None, end_pause_ms: float | None = None,
                     auto_send: bool | None = None) -> BufferOptions:

@@ -113,7 +113,7 @@ class RecognitionSession:
         signing = hands and bool(features.raised_hands(landmarks[None], self.aspect)[0])
         result = FrameResult(t_ms, landmarks, hands)
         if self.stream is not None:
-            result.events += self._apply(self.stream.push(t_ms, landmarks, signing), t_ms)
+            result.events += self._to_buffer(self.stream.push(t_ms, landmarks, signing), t_ms)
         result.events += self._buffer.tick(t_ms, signing)
         self._consumed(result.events)
         result.hypothesis = self.latest
@@ -175,7 +175,8 @@ class RecognitionSession:
             self.stream.cut()  # committed signing is not read again
             self.latest = None
 
-    def _apply(self, updates: list[Update], now_ms: float) -> list[Event]:
+    def _to_buffer(self, updates: list[Update], now_ms: float) -> list[Event]:
+        """Decodes into the buffer (partial ones replace each other, a final one closes its segment)."""
         events: list[Event] = []
         for u in updates:
             if self.on_update is not None:
@@ -187,11 +188,11 @@ class RecognitionSession:
 
     def poll(self) -> list[Event]:
         """Updates that finished after the last frame (the app polls between frames)."""
-        return self._apply(self.stream.poll(), self.last_t_ms) if self.stream is not None else []
+        return self._to_buffer(self.stream.poll(), self.last_t_ms) if self.stream is not None else []
 
     def finish(self) -> list[Event]:
         """End of stream: decode the open segment, then send whatever is pending."""
-        events = self._apply(self.stream.flush(), self.last_t_ms) if self.stream is not None else []
+        events = self._to_buffer(self.stream.flush(), self.last_t_ms) if self.stream is not None else []
         if self._buffer.text:
             events += self._buffer.send(self.last_t_ms)
         return events
@@ -263,12 +264,14 @@ def recognize_video(path: str | Path, recognizer: Recognizer, extractor: Extract
             on_result(frame, r)
         return r.events
 
-    return _drive(session, _prefetch(read_video(path, max_side=max_side)), step, info.frames or None, progress)
+    return drive(session, _prefetch(read_video(path, max_side=max_side)), step, info.frames or None, progress)
 
 
-def _drive(session: RecognitionSession, items, step: Callable[..., list[Event]], total: int | None,
-           progress: bool) -> VideoRecognition:
-    """The one session loop of a file: each item through `step`, then the end of the stream; closed always."""
+def drive(session: RecognitionSession, items, step: Callable[..., list[Event]], total: int | None = None,
+          progress: bool = False, on_events: Callable[[list[Event]], None] | None = None) -> VideoRecognition:
+    """The one frame loop (files, landmark files, the OpenCV window, the benchmark): each item through `step`,
+    then the end of the stream; the session is closed always. `on_events` sees each step's events as they come,
+    and the end's (a window prints them live); the loop ends early when `items` does (the window's ESC)."""
     import time
 
     if progress:
@@ -279,8 +282,14 @@ def _drive(session: RecognitionSession, items, step: Callable[..., list[Event]],
     t0 = time.perf_counter()
     try:
         for item in items:
-            events += step(item)
-        events += session.finish()
+            new = step(item)
+            events += new
+            if on_events is not None and new:
+                on_events(new)
+        new = session.finish()
+        events += new
+        if on_events is not None and new:
+            on_events(new)
     finally:
         session.close()
     return VideoRecognition.of(events, session, time.perf_counter() - t0)
@@ -302,7 +311,7 @@ def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer: Re
         session.stream.wait()
         return events + session.poll()
 
-    return _drive(session, zip(frames, times_ms), step, len(frames), progress)
+    return drive(session, zip(frames, times_ms), step, len(frames), progress)
 
 
 def options_from(cls, section, **given):
