@@ -123,6 +123,31 @@ def test_recognition_never_overwrites_or_sends_an_edit_in_progress():
         live.close()
 
 
+def test_stop_then_start_camera_keeps_the_pending_text_unsent_until_the_user_acts(fake_recognizer):
+    live, clock = _session(fake_recognizer)
+    try:
+        feed(live, clock, [True] * 8)  # spelling, hand still up: "hello" pending, not sent
+        wait(lambda: live.state().box == "hello")
+        live.camera_event(on=False)
+        s = live.state()
+        assert (s.phase, s.box, s.sends_in_s) == ("kept", "hello", None) and "before the camera stopped" in caption_html(s)
+        live.camera_event(on=True)
+        feed(live, clock, [True] * 8 + [False] * 12)  # a new word, then hands down well past the pause
+        clock.advance(0.3)
+        feed(live, clock, [False] * 3, gap_s=0.05)
+        s = live.state()
+        assert live.take_outgoing() == [] and (s.phase, s.box) == ("kept", "hello")  # never sent by itself
+        assert s.text == "hello"  # the new word: in the caption, not joined to the kept text
+        assert live.send("hello") == Turn("hello", "signed", "hello", 0.9, False)  # the kept reading, as read
+        got, deadline = [], time.monotonic() + 5
+        while not got and time.monotonic() < deadline:  # the new word is its own utterance, sent by the pause
+            feed(live, clock, [False], gap_s=0.05)
+            got += live.take_outgoing()
+        assert got == [Turn("hello", "signed", "hello", 0.9, False)]
+    finally:
+        live.close()
+
+
 def test_hands_state_is_held_briefly_and_unknown_when_the_camera_stops():
     clock = FakeClock(100.0)
     live = LiveSession(None, FakeExtractor, StreamOptions(), BufferOptions(),
@@ -150,7 +175,12 @@ def test_lowering_the_hands_after_signing_says_what_happens_to_the_question():
     down = dict(streaming=True, hands_visible=False, camera_on=True, last_frame_age_s=0.1, frames_received=9)
     assert "not in view" in hands_line(LiveState(**down))  # nothing signed: at rest
     pending = dict(down, text="what is asl", confidence=0.9, phase="recognised")
-    assert hands_line(LiveState(**pending)) == "Hands: lowered: sending your question…"
+    assert hands_line(LiveState(**pending, sends_in_s=0.2)) == "Hands: lowered: sending your question…"
+    assert hands_line(LiveState(**pending, sends_in_s=1.4)) == "Hands: lowered: sending your question in 1 s…"
+    # Nothing will send it (the buffer says so): never "sending", and a next word's joining is said.
+    assert "not sent yet" in hands_line(LiveState(**pending)) and "added to it" in hands_line(LiveState(**pending))
+    assert "added to the pending question" in hands_line(LiveState(**dict(pending, hands_visible=True)))
+    assert "before the camera stopped" in hands_line(LiveState(**dict(down, phase="kept", box="what is")))
     assert "press **Send**" in hands_line(LiveState(**pending, auto_send=False))
     assert "below the threshold" in hands_line(LiveState(**dict(pending, low_confidence=True)))
     assert "was sent" in hands_line(LiveState(**dict(down, phase="sent", sent="what is asl")))

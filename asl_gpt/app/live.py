@@ -78,6 +78,7 @@ class LiveState:
     camera_error: str = ""  # why the browser could not open the camera (permission denied, none found)
     said: tuple[str, ...] = ()  # the last few committed utterances (shown over the video)
     auto_send: bool = BufferOptions.auto_send  # a pause (lowering the hands) sends the pending text
+    sends_in_s: float | None = None  # a pause sends the pending text in this many seconds; None: nothing will send it
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,12 @@ class LiveSession:
         if on is not None:
             self._camera_on = on
             self._stopped = not on
+        if on is False:
+            with self._lock:
+                d = self._pending.camera_stopped(self._now_ms())
+                if d.clear_buffer:
+                    self._session.restart_reading()  # signing after a restart is read afresh, not joined to this
+                self._carry_out(d)
         if error is not None:
             self._camera_error = error[:200]
 
@@ -292,7 +299,8 @@ class LiveSession:
             model_error=self._model_error,
             last_rejected=f"{rej.text} ({rej.reason})" if rej else "", error=self._error,
             camera_on=self._camera_on, camera_error=self._camera_error, said=tuple(self._said),
-            auto_send=self._session.options.auto_send)
+            auto_send=self._session.options.auto_send,
+            sends_in_s=None if (ms := self._session.sends_in()) is None or v.phase is not Phase.RECOGNISED else ms / 1000)
 
     def take_outgoing(self) -> list[Turn]:
         """Turns auto-sent (the signer paused) since the last call."""

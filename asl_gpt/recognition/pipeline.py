@@ -139,6 +139,17 @@ class RecognitionSession:
         """The pending text, its confidence and whether it is below the threshold (decided here, once)."""
         return self._buffer.partial()
 
+    def restart_reading(self) -> None:
+        """Drop the open segment and the decodes in flight (the camera stopped): what is signed next is read
+        from its own first frame, not joined to the segment that was open."""
+        if self.stream is not None:
+            self.stream.cut()
+            self.latest = None
+
+    def sends_in(self) -> float | None:
+        """Milliseconds (from the last frame) until a pause sends the pending text by itself; None: it will not."""
+        return self._buffer.sends_in(self.last_t_ms)
+
     def hold(self, on: bool) -> None:
         """Hold auto-send (the user edits the text elsewhere) or release it."""
         self._buffer.held = on
