@@ -142,13 +142,20 @@ def wait(cond, timeout_s: float = 5.0) -> None:
 
 
 def feed(live, clock: FakeClock, hands: list[bool], gap_s: float = 0.04) -> None:
-    """Frames to a LiveSession one at a time (none is dropped as stale), `gap_s` of its clock apart (25 fps:
-    enough frames reach the model at its 15 fps to read a segment of 8)."""
+    """Frames to a LiveSession one at a time (none is dropped as stale; each waits for its reply), `gap_s` of its
+    clock apart (25 fps: enough frames reach the model at its 15 fps to read a segment of 8)."""
     for h in hands:
-        n = live.state().frames_received + 1
-        live.submit(frame(h))
-        wait(lambda: live.state().frames_processed >= n)
+        answer(live, frame(h))
         clock.advance(gap_s)
+
+
+def answer(live, rgb) -> object:
+    """Submit one frame and wait for its FrameReply (read, or kept while the session rests)."""
+    got: list = []
+    done = threading.Event()
+    live.submit(rgb, lambda r: (got.append(r), done.set()))
+    assert done.wait(10.0), "no reply to a frame"
+    return got[0]
 
 
 # -- the app's services ------------------------------------------------------------------------------

@@ -520,3 +520,41 @@ def test_a_missing_model_is_retried_later(monkeypatch):
     assert len(calls) == 1
     time.sleep(0.06)
     assert lazy.get() == "model" and lazy.get() == "model" and len(calls) == 2
+
+
+def _resting_session(rec, rest_fps: float) -> tuple[LiveSession, FakeClock]:
+    clock = FakeClock()
+    return LiveSession(rec, FakeExtractor, StreamOptions(max_fps=0, stride_frames=2, drop_frames=2, min_segment_frames=2),
+                       BufferOptions(min_confidence=0.5, end_pause_ms=60_000, still_pause_ms=60_000),
+                       LiveOptions(idle_stop_s=5.0, rest_after_s=0.5, rest_fps=rest_fps, catch_up_fps=1000.0),
+                       clock=clock), clock
+
+
+def test_with_no_hand_raised_recognition_rests_and_a_rise_loses_no_frame():
+    """Resting, a few frames a second are read and the others kept; the read that finds a raised hand reads the
+    kept ones first, so the first letter (here: every hand frame counts) reads as without resting."""
+    from fakes import LetterRecognizer, answer
+
+    texts = []
+    for rest_fps in (0.0, 4.0):  # 0: never rests (the reference reading)
+        live, clock = _resting_session(LetterRecognizer(), rest_fps)
+        try:
+            feed(live, clock, [False] * 20, gap_s=0.05)  # 1 s with no hand raised
+            s = live.state()
+            assert s.resting == (rest_fps > 0) and s.frames_received == 20
+            assert s.frames_processed == 20 if not rest_fps else s.frames_processed < 16
+            replies = []
+            for h in [True] * 12:  # the rise: kept until the next read (every 0.25 s) finds the hand
+                replies.append(answer(live, frame(h)))
+                clock.advance(0.05)
+            feed(live, clock, [True] * 8, gap_s=0.05)
+            s = live.state()
+            assert not s.resting and s.frames_with_hands == 20  # every frame of the rise was read
+            if rest_fps:
+                assert replies[0].resting and replies[0].landmarks is None and not replies[-1].resting
+            live.send(s.box)
+            wait(lambda: live.state().said)
+            texts.append(live.state().said[-1])
+        finally:
+            live.close()
+    assert texts[0] == texts[1] and len(texts[0]) >= 3, texts  # one letter per 5 hand frames: none lost

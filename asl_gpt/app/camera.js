@@ -1,10 +1,13 @@
 // ASL GPT camera: getUserMedia -> JPEG frames on a WebSocket -> landmarks and buffer state drawn back.
 // At most MAX_IN_FLIGHT frames are unanswered at a time: the next frame's encode and transfer
 // overlap recognition of this one, and the browser never sends faster than recognition answers.
+// The page draws its own video at the camera's rate, with the latest landmarks and text over it, so the
+// preview stays smooth whatever recognition's rate. While the server rests (no hand raised for a while:
+// asl_gpt.app.live) the page sends REST_FPS frames a second; the server keeps them and reads them on a rise.
 // ASL_GPT_DRAW (skeleton edges and colours, the same as `asl-gpt live` draws, MAX_SIDE, MAX_IN_FLIGHT and the JPEG
 // QUALITY) is defined before this script by asl_gpt/app/camera.py, from asl_gpt/recognition/overlay.py and its own constants.
 (() => {
-  const {MAX_SIDE, MAX_IN_FLIGHT, QUALITY} = ASL_GPT_DRAW;
+  const {MAX_SIDE, MAX_IN_FLIGHT, QUALITY, REST_FPS} = ASL_GPT_DRAW;
   const {HAND, POSE} = ASL_GPT_DRAW;
   const rgb = (c) => `rgb(${c.join(',')})`;
   const GREEN = rgb(ASL_GPT_DRAW.GREEN), ORANGE = rgb(ASL_GPT_DRAW.ORANGE), GREY = rgb(ASL_GPT_DRAW.GREY),
@@ -71,7 +74,8 @@
     try { await video.play(); } catch (e) { /* autoplay of a muted stream is allowed */ }
     const ws = new WebSocket(socketUrl(k));
     ws.binaryType = 'arraybuffer';
-    st = {stream, video, ws, pending: [], pool: [], shown: 0, lastSay: 0};
+    st = {stream, video, ws, pending: [], pool: [], shown: 0, read: 0, lastSay: 0, last: null, t: -1, timer: 0};
+    paint(st);
     buttons(true);
     say('Camera on: connecting…');
     ws.onopen = () => { for (let i = 0; i < MAX_IN_FLIGHT; i++) sendFrame(); };
@@ -83,6 +87,7 @@
   function stop(message) {
     if (!st) return;
     const s = st; st = null;
+    clearTimeout(s.timer);
     s.stream.getTracks().forEach((t) => t.stop());
     s.video.remove();
     try { s.ws.close(); } catch (e) { /* already closed */ }
@@ -121,15 +126,25 @@
   function onReply(r) {
     if (!st) return;
     const c = st.pending.shift();
-    if (c && !r.dropped && !r.error) draw(c, r);
     if (c) st.pool.push(c);
+    if (!r.dropped && !r.error) {  // text and meter from every answer; landmarks from frames that were read
+      const keep = r.left_hand !== undefined ? r : (st.last || {});
+      st.last = Object.assign({}, r, {left_hand: keep.left_hand, right_hand: keep.right_hand, pose: keep.pose,
+                                      pose_index: keep.pose_index});
+      if (r.left_hand !== undefined) { st.read += 1; $('cam-canvas').dataset.read = String(st.read); }
+    }
     const now = performance.now();
     // Only the camera's own news here: whether hands are in view is the overlay's and the status
     // line's to say (both from the server's one debounced state), so the three never disagree.
     if (r.error) say('Camera on: ' + r.error);
     else if (now - st.lastSay > 1000) {
       st.lastSay = now;
-      say('Camera on: ' + r.fps.toFixed(1) + ' frames/s recognised.');
+      say(r.resting ? 'Camera on: resting until a hand is raised (recognition reads a few frames a second).'
+        : 'Camera on: ' + r.fps.toFixed(1) + ' frames/s recognised.');
+    }
+    if (r.resting) {  // one frame every 1/REST_FPS s: enough to see a rise, little to encode
+      if (!st.timer) st.timer = setTimeout(() => { if (st) { st.timer = 0; sendFrame(); } }, 1000 / REST_FPS);
+      return;
     }
     while (st && st.pending.length < MAX_IN_FLIGHT) {
       const before = st.pending.length;
@@ -138,20 +153,31 @@
     }
   }
 
+  function paint(s) {  // the page's own video, every new camera frame, with the latest answer drawn over it
+    if (st !== s) return;
+    const v = s.video;
+    if (v.videoWidth && v.currentTime !== s.t) {
+      s.t = v.currentTime;
+      draw(v, s.last || {}, v.videoWidth, v.videoHeight);
+    }
+    requestAnimationFrame(() => paint(s));
+  }
+
   function line(g, p, a, b, w) {
     if (p[a] && p[b]) { g.beginPath(); g.moveTo(p[a][0] * w.x, p[a][1] * w.y); g.lineTo(p[b][0] * w.x, p[b][1] * w.y); g.stroke(); }
   }
 
-  function draw(src, r) {  // the frame that was sent, mirrored like a mirror, with what was found in it
+  function draw(src, r, sw, sh) {  // the camera's frame, mirrored like a mirror, with what was last found
     const out = $('cam-canvas');
     if (!out) return;
-    const W = src.width, H = src.height;
+    const scale = Math.min(1, MAX_SIDE / Math.max(sw, sh));
+    const W = Math.round(sw * scale), H = Math.round(sh * scale);
     if (out.width !== W || out.height !== H) { out.width = W; out.height = H; }
     const g = out.getContext('2d');
     const w = {x: W, y: H};
     g.save();
     g.translate(W, 0); g.scale(-1, 1);
-    g.drawImage(src, 0, 0);
+    g.drawImage(src, 0, 0, W, H);
     g.lineWidth = 2;
     if (r.pose) {
       const p = {};
@@ -178,7 +204,8 @@
     g.strokeStyle = GREY; g.lineWidth = 1; g.strokeRect(x0, y0, bw, bh);
     g.fillStyle = low ? RED : GREEN; g.fillRect(x0, y0, bw * Math.max(0, Math.min(1, r.confidence)), bh);
     g.strokeStyle = '#fff'; g.lineWidth = 2;
-    g.beginPath(); g.moveTo(x0 + bw * r.threshold, y0 - 4); g.lineTo(x0 + bw * r.threshold, y0 + bh + 4); g.stroke();
+    const th = r.threshold === undefined ? 0.5 : r.threshold;
+    g.beginPath(); g.moveTo(x0 + bw * th, y0 - 4); g.lineTo(x0 + bw * th, y0 + bh + 4); g.stroke();
     g.font = `${Math.round(22 * s)}px sans-serif`;
     (r.said || []).slice(-3).forEach((u, i) => {
       const t = u.slice(-48), y = (28 + 26 * i) * s, tw = g.measureText(t).width;

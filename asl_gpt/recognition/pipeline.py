@@ -34,6 +34,7 @@ class FrameResult:
     hands_visible: bool
     events: list[Event] = field(default_factory=list)
     hypothesis: Hypothesis | None = None  # the latest decode of the open segment, if any arrived
+    signing: bool = False  # a hand is raised in signing space (features.raised_hands): what opens segments
     error: str | None = None  # a frame that failed (the loop goes on)
 
 
@@ -111,7 +112,7 @@ class RecognitionSession:
         self.frames_with_hands += hands
         # Segments and utterances follow the *signing* hand: one resting low in view is not signing.
         signing = hands and bool(features.raised_hands(landmarks[None], self.aspect)[0])
-        result = FrameResult(t_ms, landmarks, hands)
+        result = FrameResult(t_ms, landmarks, hands, signing=signing)
         if self.stream is not None:
             result.events += self._to_buffer(self.stream.push(t_ms, landmarks, signing), t_ms)
         result.events += self._buffer.tick(t_ms, signing)
@@ -138,6 +139,11 @@ class RecognitionSession:
     def partial(self) -> Partial:
         """The pending text, its confidence and whether it is below the threshold (decided here, once)."""
         return self._buffer.partial()
+
+    def signing(self, landmarks: np.ndarray, aspect: float | None = None) -> bool:
+        """Whether these landmarks hold a raised hand (what opens a segment), without reading them."""
+        return bool(features.hands_present(landmarks[None])[0]) and \
+            bool(features.raised_hands(landmarks[None], aspect or self.aspect)[0])
 
     def restart_reading(self) -> None:
         """Drop the open segment and the decodes in flight (the camera stopped): what is signed next is read
