@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from fakes import wait
 from test_browser import (_contrast_failures, _contrast_failures_on_every_tab, _live, _new_conversation,  # noqa: F401
                           _silence_camera_recognition, app, chromium, page, y4m)  # the fixtures too
 
@@ -145,9 +146,7 @@ def test_lowering_the_hands_after_signing_says_the_question_is_being_sent(chromi
         p.locator("#question textarea").wait_for()
         live = _live(p, demo)
         p.locator("#cam-start").click()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and live.state().frames_processed < 5:
-            p.wait_for_timeout(200)
+        wait(lambda: live.state().frames_processed >= 5, 60, every_s=0.2)
         _silence_camera_recognition(live)
         p.wait_for_function("() => document.querySelector('#live-status').innerText.includes('Hands: not in view')",
                             timeout=30_000)

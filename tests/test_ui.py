@@ -20,7 +20,8 @@ from asl_gpt.app.pending import Turn
 from asl_gpt.recognition.buffer import BufferOptions
 from asl_gpt.errors import InputError
 from asl_gpt.recognition.streaming import StreamOptions
-from fakes import FakeAssistant, FakeClock, FakeExtractor, FakeRecognizer, FakeServices, feed, frame, landmarks, wait
+from fakes import (FakeAssistant, FakeClock, FakeExtractor, FakeRecognizer, FakeServices, feed, frame, landmarks,
+                   outgoing, wait)
 
 
 def _session(rec=None, **buffer) -> tuple[LiveSession, FakeClock]:
@@ -35,11 +36,7 @@ def test_live_session_recognises_and_auto_sends(fake_recognizer):
     live, clock = _session(fake_recognizer)
     try:
         feed(live, clock, [True] * 8 + [False] * 12)
-        deadline = time.monotonic() + 5
-        committed = []
-        while not committed and time.monotonic() < deadline:
-            feed(live, clock, [False], gap_s=0.05)
-            committed += live.take_outgoing()
+        committed = outgoing(live, clock)
         assert committed == [Turn("hello", "signed", "hello", 0.9, False)]
         s = live.state()
         assert s.frames_processed == s.frames_received and s.frames_with_hands == 8
@@ -114,10 +111,7 @@ def test_recognition_never_overwrites_or_sends_an_edit_in_progress():
         assert live.send("where can i") == Turn("where can i", "edited", "wherecan", 0.9, False)
         assert live.state().text == ""  # what was recognised while the user typed was not sent
         feed(live, clock, [True] * 8 + [False] * 12)  # signing again after the send: auto-send is back
-        got, deadline = [], time.monotonic() + 5
-        while not got and time.monotonic() < deadline:
-            feed(live, clock, [False], gap_s=0.05)
-            got += live.take_outgoing()
+        got = outgoing(live, clock)
         assert got == [Turn("wherecan", "signed", "wherecan", 0.9, False)]
     finally:
         live.close()
@@ -139,10 +133,7 @@ def test_stop_then_start_camera_keeps_the_pending_text_unsent_until_the_user_act
         assert live.take_outgoing() == [] and (s.phase, s.box) == ("kept", "hello")  # never sent by itself
         assert s.text == "hello"  # the new word: in the caption, not joined to the kept text
         assert live.send("hello") == Turn("hello", "signed", "hello", 0.9, False)  # the kept reading, as read
-        got, deadline = [], time.monotonic() + 5
-        while not got and time.monotonic() < deadline:  # the new word is its own utterance, sent by the pause
-            feed(live, clock, [False], gap_s=0.05)
-            got += live.take_outgoing()
+        got = outgoing(live, clock)  # the new word is its own utterance, sent by the pause
         assert got == [Turn("hello", "signed", "hello", 0.9, False)]
     finally:
         live.close()
