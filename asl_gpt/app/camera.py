@@ -173,8 +173,10 @@ def widget_html() -> str:
     """The camera panel's markup; camera.js drives it."""
     return """
 <div id="cam" class="cam">
-  <canvas id="cam-canvas" width="640" height="480" role="img"
-          aria-label="Your camera, mirrored, with the hands and body the recogniser found drawn over it"></canvas>
+  <div class="cam-view">
+    <canvas id="cam-canvas" width="640" height="480" role="img"
+            aria-label="Your camera, mirrored, with the hands and body the recogniser found drawn over it"></canvas>
+  </div>
   <div class="cam-bar">
     <button id="cam-start" class="lg primary cam-btn" type="button">Start camera</button>
     <button id="cam-stop" class="lg secondary cam-btn" type="button" disabled>Stop camera</button>
