@@ -133,22 +133,43 @@ class FakeClock:
             self.t += s
 
 
-def wait(cond, timeout_s: float = 5.0) -> None:
-    """Wait (real time: another thread does the work) until `cond()` holds; fail if it never does."""
+def wait(predicate, timeout_s: float = 5.0, every_s: float = 0.005):
+    """Call `predicate` (real time: another thread does the work) until it returns something true, and return
+    that; fail after `timeout_s`. The one polling loop of the tests: a predicate may act too (feed a frame)."""
     deadline = time.monotonic() + timeout_s
-    while not cond() and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert cond()
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not within {timeout_s:g} s: {getattr(predicate, '__qualname__', predicate)}")
+        time.sleep(every_s)
 
 
 def feed(live, clock: FakeClock, hands: list[bool], gap_s: float = 0.04) -> None:
-    """Frames to a LiveSession one at a time (none is dropped as stale), `gap_s` of its clock apart (25 fps:
-    enough frames reach the model at its 15 fps to read a segment of 8)."""
+    """Frames to a LiveSession one at a time (none is dropped as stale; each waits for its reply), `gap_s` of its
+    clock apart (25 fps: enough frames reach the model at its 15 fps to read a segment of 8)."""
     for h in hands:
-        n = live.state().frames_received + 1
-        live.submit(frame(h))
-        wait(lambda: live.state().frames_processed >= n)
+        answer(live, frame(h))
         clock.advance(gap_s)
+
+
+def outgoing(live, clock: FakeClock, timeout_s: float = 5.0) -> list:
+    """Frames without hands until the session auto-sends, and the turns it sent (the reading arrives on another
+    thread; a frame collects it)."""
+    def sent() -> list:
+        feed(live, clock, [False], gap_s=0.05)
+        return live.take_outgoing()
+    return wait(sent, timeout_s, every_s=0)
+
+
+def answer(live, rgb) -> object:
+    """Submit one frame and wait for its FrameReply (read, or kept while the session rests)."""
+    got: list = []
+    done = threading.Event()
+    live.submit(rgb, lambda r: (got.append(r), done.set()))
+    assert done.wait(10.0), "no reply to a frame"
+    return got[0]
 
 
 # -- the app's services ------------------------------------------------------------------------------

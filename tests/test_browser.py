@@ -21,6 +21,7 @@ import pytest
 
 from asl_gpt.benchmarks.browser import chromium_path
 from asl_gpt.benchmarks.procs import free_port
+from fakes import wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -111,10 +112,7 @@ def app(tmp_path_factory, signing_videos):
     port = free_port()
     launch(demo, port=port, prevent_thread_lock=True, quiet=True)
     try:
-        deadline = time.monotonic() + 300  # the first start indexes the knowledge folder
-        while time.monotonic() < deadline and not demo.probe.index().ok:
-            time.sleep(1.0)
-        assert demo.probe.index().ok, f"the knowledge folder was not indexed: {demo.probe.index()}"
+        wait(lambda: demo.probe.index().ok, 300, every_s=1.0)  # the first start indexes the knowledge folder
         yield f"http://127.0.0.1:{port}", demo
     finally:
         demo.close()
@@ -259,11 +257,7 @@ def test_typed_question_gets_streamed_answer_with_sources(page, test_output):
 def test_fake_camera_frames_come_back_annotated(page, app, test_output):
     _, demo = app
     page.locator("#cam-start").click()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and "Hands: detected" not in page.locator("#live-status").inner_text():
-        page.wait_for_timeout(250)
-    status = page.locator("#live-status").inner_text()
-    assert "Hands: detected" in status, status
+    wait(lambda: "Hands: detected" in page.locator("#live-status").inner_text(), 60, every_s=0.25)
     page.wait_for_timeout(3000)  # a few seconds of streaming for the frame rates shown
     sessions = demo.registry.sessions()
     live = max(sessions, key=lambda s: s.state().frames_processed)
@@ -288,10 +282,7 @@ def test_fake_camera_frames_come_back_annotated(page, app, test_output):
     page.screenshot(path=str(test_output / "browser-fake-camera.png"), full_page=True)
     print(f"fake camera: {s.received_fps:.1f} fps received, {s.processed_fps:.1f} fps recognised")
     page.locator("#cam-stop").click()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and live.state().camera_on:
-        page.wait_for_timeout(100)
-    assert not live.state().camera_on
+    wait(lambda: not live.state().camera_on, 10, every_s=0.1)
     assert "Camera off" in page.locator("#cam-msg").inner_text()
     # Stopped: no hands story any more (it said "detected" forever), in the status line as in the state.
     page.wait_for_function("() => document.querySelector('#live-status').innerText.includes('Hands: —')",
@@ -335,10 +326,12 @@ def test_uploaded_document_is_indexed_and_cited(page, tmp_path, test_output):
     page.locator("#kb-files input[type='file']").set_input_files(str(doc))
     page.wait_for_timeout(1000)
     page.locator("#upload-btn").click()
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and "Indexed:" not in page.locator("#kb-status").inner_text():
-        assert "⚠" not in page.locator("#kb-status").inner_text(), page.locator("#kb-status").inner_text()
-        page.wait_for_timeout(500)
+
+    def indexed() -> bool:
+        status = page.locator("#kb-status").inner_text()
+        assert "⚠" not in status, status
+        return "Indexed:" in status
+    wait(indexed, 180, every_s=0.5)
     assert "1 added" in page.locator("#kb-status").inner_text()
     assert "harbour-sign-club.md" in page.locator("#documents").inner_text()
     page.screenshot(path=str(test_output / "browser-knowledge-upload.png"), full_page=True)
@@ -412,10 +405,7 @@ def test_typing_in_the_pending_box_while_recognition_updates_arrive(page, app, t
     _, demo = app
     page.locator("#cam-start").click()  # the real camera path runs meanwhile (frames, ticks, pauses)
     live = _live(page, demo)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and live.state().frames_processed < 5:
-        page.wait_for_timeout(200)
-    assert live.state().frames_processed >= 5
+    wait(lambda: live.state().frames_processed >= 5, 60, every_s=0.2)
     # Updates are fed on cue, as the streaming recogniser would feed them. Auto-send stays on
     # (default); its pause only outlasts the setup.
     _silence_camera_recognition(live)

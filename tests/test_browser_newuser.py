@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from fakes import wait
 from test_browser import (_contrast_failures, _contrast_failures_on_every_tab, _live, _new_conversation,  # noqa: F401
                           _silence_camera_recognition, app, chromium, page, y4m)  # the fixtures too
 
@@ -145,9 +146,7 @@ def test_lowering_the_hands_after_signing_says_the_question_is_being_sent(chromi
         p.locator("#question textarea").wait_for()
         live = _live(p, demo)
         p.locator("#cam-start").click()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and live.state().frames_processed < 5:
-            p.wait_for_timeout(200)
+        wait(lambda: live.state().frames_processed >= 5, 60, every_s=0.2)
         _silence_camera_recognition(live)
         p.wait_for_function("() => document.querySelector('#live-status').innerText.includes('Hands: not in view')",
                             timeout=30_000)
@@ -267,5 +266,79 @@ def test_a_dark_system_theme_meets_contrast_too(chromium, app):
         p.wait_for_timeout(1000)
         assert p.evaluate("() => document.body.classList.contains('dark')")
         assert _contrast_failures(p) == []
+    finally:
+        ctx.close()
+
+
+def _camera_page(chromium, app):
+    """A page whose camera streams an empty grey picture, its live session silenced; (context, page, live)."""
+    _, demo = app
+    ctx = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    p = ctx.new_page()
+    p.add_init_script(EMPTY_CAMERA_JS)
+    p.goto(app[0], wait_until="load")
+    p.locator("#question textarea").wait_for()
+    live = _live(p, demo)
+    p.locator("#cam-start").click()
+    wait(lambda: live.state().frames_processed >= 3, 60, every_s=0.2)
+    _silence_camera_recognition(live)
+    return ctx, p, live
+
+
+def _box(p) -> str:
+    return p.evaluate("() => document.querySelector('#pending textarea').value")
+
+
+def test_sending_is_said_only_while_it_happens_and_the_next_word_starts_a_new_question(chromium, app, test_output):
+    """Issue 28 item 4: 'sending your question' is shown with the time left only while a pause will send it; it
+    is sent then, and the word spelled after it is a new question, not joined to the old one."""
+    ctx, p, live = _camera_page(chromium, app)
+    try:
+        live.set_options(end_pause_ms=60_000)  # a pause too long to send within the test: never "sending…" alone
+        live.push_hypothesis("what is asl", 0.9, final=True)
+        p.wait_for_function("() => document.querySelector('#live-status').innerText.includes('sending your question in')",
+                            timeout=15_000)
+        live.set_options(auto_send=False)
+        p.wait_for_function("() => document.querySelector('#live-status').innerText.includes('auto-send is off')",
+                            timeout=10_000)
+        assert "sending" not in _text(p, "#live-status") and p.locator("#chat [data-testid='user']").count() == 0
+        p.screenshot(path=str(test_output / "newuser-not-sending.png"), full_page=True)
+        live.set_options(auto_send=True, end_pause_ms=1500)  # now a pause sends it
+        wait(lambda: p.locator("#chat [data-testid='user']").count() == 1, 30, every_s=0.2)
+        assert "what is asl" in p.locator("#chat [data-testid='user']").first.inner_text()
+        live.set_options(end_pause_ms=60_000)
+        live.push_hypothesis("deaf", 0.9, final=True)  # the next word
+        wait(lambda: _box(p) == "deaf", 15, every_s=0.2)  # its own question: "what is asl" is not in front of it
+        live.clear()
+    finally:
+        ctx.close()
+
+
+def test_stop_then_start_camera_keeps_the_pending_text_unsent_until_the_user_acts(chromium, app, test_output):
+    """Issue 28 item 5: text pending when the camera stops stays in the box, unsent; signing after Start camera
+    is shown in the caption, never put behind it or sent by itself; Clear drops it."""
+    ctx, p, live = _camera_page(chromium, app)
+    try:
+        live.set_options(end_pause_ms=60_000)
+        live.push_hypothesis("where do i learn", 0.9)  # spelling, not sent yet
+        wait(lambda: _box(p) == "where do i learn", 15, every_s=0.2)
+        p.locator("#cam-stop").click()
+        p.wait_for_function("() => document.querySelector('#caption').innerText.includes('before the camera stopped')",
+                            timeout=15_000)
+        assert _box(p) == "where do i learn"
+        p.locator("#cam-start").click()
+        n = live.state().frames_processed
+        wait(lambda: live.state().frames_processed > n, 60, every_s=0.2)
+        live.set_options(end_pause_ms=500)  # a pause that would send at once, were it not kept
+        live.push_hypothesis("asl", 0.9, final=True)  # signed after the restart
+        p.wait_for_function("() => document.querySelector('#caption .caption-text').innerText.includes('asl')",
+                            timeout=15_000)
+        p.wait_for_timeout(2500)  # several pauses long
+        assert _box(p) == "where do i learn" and p.locator("#chat [data-testid='user']").count() == 0
+        assert "before the camera stopped" in _text(p, "#live-status")
+        p.screenshot(path=str(test_output / "newuser-kept-after-restart.png"), full_page=True)
+        p.locator("#clear-btn").click()
+        wait(lambda: _box(p) == "" and live.state().phase != "kept", 15, every_s=0.2)
+        assert p.locator("#chat [data-testid='user']").count() == 0
     finally:
         ctx.close()

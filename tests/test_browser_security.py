@@ -8,10 +8,10 @@ records.
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
+from fakes import wait
 from test_browser import _ask_in_a_new_conversation, _open_sources, app, chromium, page, y4m  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -76,9 +76,7 @@ def test_a_hostile_document_is_shown_as_text_and_nothing_in_it_runs(page, tmp_pa
     page.locator("#kb-files input[type='file']").set_input_files([str(md), str(html_doc), str(exe)])
     page.wait_for_timeout(1000)
     page.locator("#upload-btn").click()
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and "Indexed:" not in page.locator("#kb-status").inner_text():
-        page.wait_for_timeout(500)
+    wait(lambda: "Indexed:" in page.locator("#kb-status").inner_text(), 180, every_s=0.5)
     status = page.locator("#kb-status").inner_text()
     assert "2 added" in status, status
     assert "unsupported file type .exe" in status and status.count("⚠") == 1, status  # one line for the refused file

@@ -159,3 +159,44 @@ def test_threshold_change_applies_to_next_segment():
     b = make()
     b.set_options(BufferOptions(min_confidence=0.95))
     assert isinstance(b.push("asl", 0.9, 0, 100, now_ms=100, final=True)[0], Rejected)
+
+
+def test_runtime_options_take_every_setting_of_the_same_name():
+    """An option is declared once (RecognizerConfig) and reaches StreamOptions/BufferOptions/LiveOptions by name."""
+    from dataclasses import fields
+
+    from asl_gpt.app.live import LiveOptions
+    from asl_gpt.config import load_settings
+    from asl_gpt.recognition.pipeline import buffer_options, options_from, stream_options
+    from asl_gpt.recognition.streaming import StreamOptions
+
+    settings = load_settings(env={}, recognizer={"stride_frames": 3, "drop_frames": 9, "min_segment_frames": 2,
+                                                 "max_fps": 20.0, "trim_rise_drop": False, "end_pause_ms": 700.0,
+                                                 "still_pause_ms": 4000.0, "auto_send": False, "max_chars": 80,
+                                                 "max_side": 320})
+    cfg = settings.recognizer
+    for opts in (stream_options(settings), buffer_options(settings, min_confidence=0.3),
+                 options_from(LiveOptions, cfg)):
+        shared = [f.name for f in fields(opts) if hasattr(cfg, f.name)]
+        assert shared and all(getattr(opts, n) == getattr(cfg, n) for n in shared), (type(opts), shared)
+    assert buffer_options(settings, min_confidence=0.3).min_confidence == 0.3
+    assert StreamOptions().stride_frames == type(cfg)().stride_frames  # the defaults are the settings' own
+
+
+def test_sends_in_says_when_a_pause_will_send_and_none_when_nothing_will():
+    b = UtteranceBuffer(BufferOptions(min_confidence=0.5, end_pause_ms=1000))
+    assert b.sends_in(0) is None  # nothing pending
+    b.push("what", 0.9, 0, 100, 100, final=True)
+    b.tick(100, True)
+    assert b.sends_in(200) is None  # the hand is still up
+    b.tick(300, False)
+    assert b.sends_in(800) == 500.0
+    b.held = True
+    assert b.sends_in(800) is None  # the user edits: no pause sends
+    b.held = False
+    b.set_options(BufferOptions(min_confidence=0.95, end_pause_ms=1000))
+    assert b.sends_in(800) is None  # below the threshold: only Send sends it
+    b.set_options(BufferOptions(min_confidence=0.5, end_pause_ms=1000, auto_send=False))
+    assert b.sends_in(800) is None
+    b.set_options(BufferOptions(min_confidence=0.5, end_pause_ms=1000))
+    assert [type(e).__name__ for e in b.tick(1300, False)][0] == "Committed" and b.sends_in(1300) is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -14,7 +13,7 @@ from asl_gpt.app.live import LiveOptions, LiveSession
 from asl_gpt.recognition.buffer import BufferOptions
 from asl_gpt.errors import InputError
 from asl_gpt.recognition.streaming import StreamOptions
-from fakes import FakeClock, FakeExtractor, FakeRecognizer, LinearReader, feed, toy_profile
+from fakes import FakeClock, FakeExtractor, FakeRecognizer, LinearReader, feed, toy_profile, wait
 
 
 def test_every_letter_has_a_reference_handshape_where_the_thumb_can_be_told_apart():
@@ -68,10 +67,11 @@ def test_frames_teach_the_capture_and_are_not_read_while_calibrating():
     assert live.stop_calibration() is capture and live.capture is None
     assert live.with_capture(lambda c: c.skip()) is None
     feed(live, clock, [True] * 6 + [False] * 4)
-    deadline = time.monotonic() + 5
-    while "calibration" not in live.state().text + " ".join(live.state().said) and time.monotonic() < deadline:
-        feed(live, clock, [False], gap_s=0.05)  # the reading arrives on another thread; a frame collects it
-    assert "calibration" in live.state().text + " ".join(live.state().said)  # reading again
+
+    def read_again() -> bool:  # the reading arrives on another thread; a frame collects it
+        feed(live, clock, [False], gap_s=0.05)
+        return "calibration" in live.state().text + " ".join(live.state().said)
+    wait(read_again, every_s=0)  # reading again
     live.close()
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
-from asl_gpt.benchmarks.procs import free_port
 from asl_gpt.config import load_settings
 from asl_gpt.errors import InputError
 from asl_gpt.rag.chain import Answer, Retrieved, Token, build_assistant
@@ -74,17 +72,16 @@ def test_nothing_relevant_means_no_llm_call(settings, kb):
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 301, "word " * 2_000_000])
-def test_empty_and_oversized_questions_are_refused_quickly(settings, kb, question):
-    assistant = build_assistant(settings, kb, fake_chat())
+def test_empty_and_oversized_questions_are_refused_before_any_work(settings, kb, question):
+    assistant = build_assistant(settings, kb, fake_chat())  # fake_chat would raise if asked
     calls = kb.embeddings.calls
-    t = time.perf_counter()
     with pytest.raises(InputError, match="empty|limit"):
         list(assistant.ask_stream(question))
-    assert time.perf_counter() - t < 1.0 and kb.embeddings.calls == calls
+    assert kb.embeddings.calls == calls  # refused before anything was embedded or searched
 
 
-def test_unreachable_llm_gives_a_clear_error_and_the_passages(tmp_path, settings):
-    s = load_settings(env={"OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "OPENAI_MODEL": "m"},
+def test_unreachable_llm_gives_a_clear_error_and_the_passages(tmp_path, settings, port):
+    s = load_settings(env={"OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1", "OPENAI_MODEL": "m"},
                       paths={"state_dir": tmp_path / "state", "knowledge_dir": tmp_path / "kb"},
                       rag={"min_relevance": 0.3}, llm={"timeout_s": 5.0})
     kb = KnowledgeBase(s, embeddings=HashEmbeddings())

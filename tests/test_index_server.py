@@ -42,8 +42,8 @@ def test_index_and_search_through_a_chroma_server(chroma_server, tmp_path):
     assert not (tmp_path / "state" / "chroma").exists()  # nothing written to the embedded store
 
 
-def test_unreachable_chroma_server_is_one_clear_error(tmp_path):
+def test_unreachable_chroma_server_is_one_clear_error(tmp_path, port):
     s = load_settings(env={}, paths={"state_dir": tmp_path / "state"},
-                      rag={"chroma_url": f"http://127.0.0.1:{free_port()}"})
+                      rag={"chroma_url": f"http://127.0.0.1:{port}"})
     with pytest.raises(IndexStoreError, match="cannot reach the Chroma server"):
         KnowledgeBase(s).documents()

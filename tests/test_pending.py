@@ -117,3 +117,38 @@ def test_delete_word_clear_and_empty_send():
     d = p.clear(2010)
     assert d.clear_buffer and d.hold is False and p.view().box == "" and p.phase is Phase.LISTENING
     assert p.send("   ", 2020).reason.startswith("nothing to send")
+
+
+def test_text_pending_when_the_camera_stops_is_kept_unsent_until_the_user_acts():
+    p = make()
+    p.recognised("what is", 0.8, False, 0)
+    d = p.camera_stopped(10)
+    assert d == Decision(hold=True, clear_buffer=True) and p.phase is Phase.KEPT and p.view().box == "what is"
+    rev = p.view().box_rev
+    p.recognised("asl", 0.9, False, 20)  # signing after the camera restarts: the caption, never the box
+    p.tick(5000)
+    v = p.view()
+    assert (v.phase, v.box, v.box_rev, v.recognised) == (Phase.KEPT, "what is", rev, "asl")
+    assert p.camera_stopped(30) == Decision()  # stopping again changes nothing
+    p.focus("what is", 40)
+    assert p.blur("what is", 50) == Decision(hold=True) and p.phase is Phase.KEPT  # looked at, left unchanged
+    d = p.send("what is", 60)  # Send asks the kept reading as it was read
+    assert d.turn == Turn("what is", "signed", "what is", 0.8, False) and d.hold is False and not d.clear_buffer
+    assert not d.commit_buffer and p.phase is Phase.SENT
+    p.recognised("asl", 0.9, False, 70)  # what was signed meanwhile is the next utterance
+    assert p.view().box == "asl" and p.phase is Phase.RECOGNISED
+
+
+def test_kept_text_edited_is_sent_as_edited_and_clear_drops_it():
+    p = make()
+    p.recognised("wher is", 0.7, False, 0)
+    p.camera_stopped(10)
+    p.edit("where is", 20)
+    d = p.send("where is", 30)
+    assert d.turn == Turn("where is", "edited", "wher is", 0.7, False) and d.clear_buffer
+    p.recognised("abc", 0.9, False, 3000)
+    p.camera_stopped(3010)
+    d = p.clear(3020)
+    assert d.clear_buffer and p.phase is Phase.LISTENING and p.view().box == ""
+    assert p.send("", 3030).reason.startswith("nothing to send")
+    assert p.camera_stopped(3040) == Decision()  # nothing recognised: nothing to keep

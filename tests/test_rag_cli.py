@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
-from asl_gpt.benchmarks.procs import free_port
 from asl_gpt.cli import main
 from test_rag_helpers import HashEmbeddings, write
 
@@ -48,9 +46,8 @@ def test_index_reports_skipped_and_empty_folders(env, tmp_path, capsys):
 def test_ask_bad_questions_are_one_line_errors(env, capsys):
     assert main(["ask", ""]) == 2
     assert capsys.readouterr().err.strip() == "error: the question is empty"
-    t = time.perf_counter()
     assert main(["ask", "x" * 10_000_000]) == 2
-    assert time.perf_counter() - t < 2 and "limit is 2000" in capsys.readouterr().err
+    assert "limit is 2000" in capsys.readouterr().err
 
 
 def test_ask_out_of_scope_says_so(env, capsys):
@@ -59,8 +56,8 @@ def test_ask_out_of_scope_says_so(env, capsys):
     assert "indexing" in captured.err and "could not find" in captured.out
 
 
-def test_ask_with_unreachable_llm_prints_passages_then_the_error(env, monkeypatch, capsys):
-    port = free_port()  # nothing listens on it
+def test_ask_with_unreachable_llm_prints_passages_then_the_error(env, monkeypatch, capsys, port):
+    # nothing listens on `port`
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
     assert main(["ask", "how is the letter z traced zigzag"]) == 2
     captured = capsys.readouterr()

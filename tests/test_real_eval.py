@@ -176,7 +176,7 @@ def test_landmark_cache_is_keyed_by_path_size_and_mtime(tmp_path, monkeypatch):
 
 
 def test_read_landmark_file_times(tmp_path):
-    from asl_gpt.commands.recognize import read_landmark_file
+    from asl_gpt.landmarks.io import read_landmark_file
 
     write_parquet(spelled("ab")[:5], tmp_path / "a.parquet", frame_ids=np.array([14, 10, 11, 12, 13]))
     frames, times = read_landmark_file(tmp_path / "a.parquet")

@@ -197,3 +197,39 @@ def test_the_session_owns_its_buffer_and_offers_the_apps_operations():
         assert session.partial().text == ""
     finally:
         session.close()
+
+
+def test_a_final_reading_that_lands_after_the_pause_sent_the_word_is_not_read_again():
+    """The pause commits the last partial reading while the segment's final decode is still running (two busy
+    cores): that late final must not come back as a new pending utterance that joins the next word."""
+    gate = threading.Event()
+    gate.set()
+
+    class Gated(LetterRecognizer):
+        def recognize(self, frames, t_start=0.0, t_end=0.0):
+            gate.wait(5.0)
+            return super().recognize(frames, t_start, t_end)
+
+    session = RecognitionSession(Gated(), lambda rgb: None,
+                                 StreamOptions(max_fps=0, stride_frames=5, drop_frames=3, min_segment_frames=3),
+                                 BufferOptions(min_confidence=0.5, end_pause_ms=200))
+    try:
+        events, t = [], 0.0
+        for _ in range(15):
+            events += session.process_landmarks(t, frame(True)).events
+            session.stream.wait()
+            t += 33.0
+        assert session.partial().text
+        gate.clear()  # the final decode (submitted after drop_frames frames without a hand) now hangs
+        for _ in range(12):
+            events += session.process_landmarks(t, frame(False)).events
+            t += 33.0
+        said = [e.text for e in events if isinstance(e, Committed)]
+        assert said and session.partial().text == ""  # the pause sent the last partial reading
+        gate.set()
+        session.stream.wait()
+        events += session.poll()
+        assert session.partial().text == "" and [e.text for e in events if isinstance(e, Committed)] == said
+    finally:
+        gate.set()
+        session.close()

@@ -20,7 +20,8 @@ from asl_gpt.app.pending import Turn
 from asl_gpt.recognition.buffer import BufferOptions
 from asl_gpt.errors import InputError
 from asl_gpt.recognition.streaming import StreamOptions
-from fakes import FakeAssistant, FakeClock, FakeExtractor, FakeRecognizer, FakeServices, feed, frame, landmarks, wait
+from fakes import (FakeAssistant, FakeClock, FakeExtractor, FakeRecognizer, FakeServices, feed, frame, landmarks,
+                   outgoing, wait)
 
 
 def _session(rec=None, **buffer) -> tuple[LiveSession, FakeClock]:
@@ -35,11 +36,7 @@ def test_live_session_recognises_and_auto_sends(fake_recognizer):
     live, clock = _session(fake_recognizer)
     try:
         feed(live, clock, [True] * 8 + [False] * 12)
-        deadline = time.monotonic() + 5
-        committed = []
-        while not committed and time.monotonic() < deadline:
-            feed(live, clock, [False], gap_s=0.05)
-            committed += live.take_outgoing()
+        committed = outgoing(live, clock)
         assert committed == [Turn("hello", "signed", "hello", 0.9, False)]
         s = live.state()
         assert s.frames_processed == s.frames_received and s.frames_with_hands == 8
@@ -114,11 +111,30 @@ def test_recognition_never_overwrites_or_sends_an_edit_in_progress():
         assert live.send("where can i") == Turn("where can i", "edited", "wherecan", 0.9, False)
         assert live.state().text == ""  # what was recognised while the user typed was not sent
         feed(live, clock, [True] * 8 + [False] * 12)  # signing again after the send: auto-send is back
-        got, deadline = [], time.monotonic() + 5
-        while not got and time.monotonic() < deadline:
-            feed(live, clock, [False], gap_s=0.05)
-            got += live.take_outgoing()
+        got = outgoing(live, clock)
         assert got == [Turn("wherecan", "signed", "wherecan", 0.9, False)]
+    finally:
+        live.close()
+
+
+def test_stop_then_start_camera_keeps_the_pending_text_unsent_until_the_user_acts(fake_recognizer):
+    live, clock = _session(fake_recognizer)
+    try:
+        feed(live, clock, [True] * 8)  # spelling, hand still up: "hello" pending, not sent
+        wait(lambda: live.state().box == "hello")
+        live.camera_event(on=False)
+        s = live.state()
+        assert (s.phase, s.box, s.sends_in_s) == ("kept", "hello", None) and "before the camera stopped" in caption_html(s)
+        live.camera_event(on=True)
+        feed(live, clock, [True] * 8 + [False] * 12)  # a new word, then hands down well past the pause
+        clock.advance(0.3)
+        feed(live, clock, [False] * 3, gap_s=0.05)
+        s = live.state()
+        assert live.take_outgoing() == [] and (s.phase, s.box) == ("kept", "hello")  # never sent by itself
+        assert s.text == "hello"  # the new word: in the caption, not joined to the kept text
+        assert live.send("hello") == Turn("hello", "signed", "hello", 0.9, False)  # the kept reading, as read
+        got = outgoing(live, clock)  # the new word is its own utterance, sent by the pause
+        assert got == [Turn("hello", "signed", "hello", 0.9, False)]
     finally:
         live.close()
 
@@ -150,7 +166,12 @@ def test_lowering_the_hands_after_signing_says_what_happens_to_the_question():
     down = dict(streaming=True, hands_visible=False, camera_on=True, last_frame_age_s=0.1, frames_received=9)
     assert "not in view" in hands_line(LiveState(**down))  # nothing signed: at rest
     pending = dict(down, text="what is asl", confidence=0.9, phase="recognised")
-    assert hands_line(LiveState(**pending)) == "Hands: lowered: sending your question…"
+    assert hands_line(LiveState(**pending, sends_in_s=0.2)) == "Hands: lowered: sending your question…"
+    assert hands_line(LiveState(**pending, sends_in_s=1.4)) == "Hands: lowered: sending your question in 1 s…"
+    # Nothing will send it (the buffer says so): never "sending", and a next word's joining is said.
+    assert "not sent yet" in hands_line(LiveState(**pending)) and "added to it" in hands_line(LiveState(**pending))
+    assert "added to the pending question" in hands_line(LiveState(**dict(pending, hands_visible=True)))
+    assert "before the camera stopped" in hands_line(LiveState(**dict(down, phase="kept", box="what is")))
     assert "press **Send**" in hands_line(LiveState(**pending, auto_send=False))
     assert "below the threshold" in hands_line(LiveState(**dict(pending, low_confidence=True)))
     assert "was sent" in hands_line(LiveState(**dict(down, phase="sent", sent="what is asl")))
@@ -490,3 +511,41 @@ def test_a_missing_model_is_retried_later(monkeypatch):
     assert len(calls) == 1
     time.sleep(0.06)
     assert lazy.get() == "model" and lazy.get() == "model" and len(calls) == 2
+
+
+def _resting_session(rec, rest_fps: float) -> tuple[LiveSession, FakeClock]:
+    clock = FakeClock()
+    return LiveSession(rec, FakeExtractor, StreamOptions(max_fps=0, stride_frames=2, drop_frames=2, min_segment_frames=2),
+                       BufferOptions(min_confidence=0.5, end_pause_ms=60_000, still_pause_ms=60_000),
+                       LiveOptions(idle_stop_s=5.0, rest_after_s=0.5, rest_fps=rest_fps, catch_up_fps=1000.0),
+                       clock=clock), clock
+
+
+def test_with_no_hand_raised_recognition_rests_and_a_rise_loses_no_frame():
+    """Resting, a few frames a second are read and the others kept; the read that finds a raised hand reads the
+    kept ones first, so the first letter (here: every hand frame counts) reads as without resting."""
+    from fakes import LetterRecognizer, answer
+
+    texts = []
+    for rest_fps in (0.0, 4.0):  # 0: never rests (the reference reading)
+        live, clock = _resting_session(LetterRecognizer(), rest_fps)
+        try:
+            feed(live, clock, [False] * 20, gap_s=0.05)  # 1 s with no hand raised
+            s = live.state()
+            assert s.resting == (rest_fps > 0) and s.frames_received == 20
+            assert s.frames_processed == 20 if not rest_fps else s.frames_processed < 16
+            replies = []
+            for h in [True] * 12:  # the rise: kept until the next read (every 0.25 s) finds the hand
+                replies.append(answer(live, frame(h)))
+                clock.advance(0.05)
+            feed(live, clock, [True] * 8, gap_s=0.05)
+            s = live.state()
+            assert not s.resting and s.frames_with_hands == 20  # every frame of the rise was read
+            if rest_fps:
+                assert replies[0].resting and replies[0].landmarks is None and not replies[-1].resting
+            live.send(s.box)
+            wait(lambda: live.state().said)
+            texts.append(live.state().said[-1])
+        finally:
+            live.close()
+    assert texts[0] == texts[1] and len(texts[0]) >= 3, texts  # one letter per 5 hand frames: none lost

@@ -166,11 +166,12 @@ def autosave(services, live) -> None:
     """Keep the letters the session's capture has accepted so far (unfitted) under its profile name, so a
     closed tab loses nothing: Start with the same name resumes. A failure is logged; the capture goes on."""
     cap = live.capture
-    if cap is None or not cap.profile.samples or cap.profile.letters == live.capture_saved:
+    if cap is None or not live.unsaved_letters():
         return
     try:
-        cal.save_profile(cap.profile, profile_path(services, live.capture_name))
-        live.capture_saved = cap.profile.letters
+        profile = cap.profile
+        cal.save_profile(profile, profile_path(services, live.capture_name))
+        live.capture_kept(profile.letters)
     except (OSError, InputError) as e:
         log.warning("could not keep the calibration so far: %s", e)
 

@@ -1,10 +1,14 @@
 // ASL GPT camera: getUserMedia -> JPEG frames on a WebSocket -> landmarks and buffer state drawn back.
 // At most MAX_IN_FLIGHT frames are unanswered at a time: the next frame's encode and transfer
 // overlap recognition of this one, and the browser never sends faster than recognition answers.
+// The page shows the camera's own video (a mirrored <video> under the canvas: the browser draws it at the
+// camera's rate, no script per frame), and the canvas over it holds the latest landmarks and text, redrawn
+// per answer: the preview stays smooth whatever recognition's rate. While the server rests (no hand raised for a while:
+// asl_gpt.app.live) the page sends REST_FPS frames a second; the server keeps them and reads them on a rise.
 // ASL_GPT_DRAW (skeleton edges and colours, the same as `asl-gpt live` draws, MAX_SIDE, MAX_IN_FLIGHT and the JPEG
 // QUALITY) is defined before this script by asl_gpt/app/camera.py, from asl_gpt/recognition/overlay.py and its own constants.
 (() => {
-  const {MAX_SIDE, MAX_IN_FLIGHT, QUALITY} = ASL_GPT_DRAW;
+  const {MAX_SIDE, MAX_IN_FLIGHT, QUALITY, REST_FPS} = ASL_GPT_DRAW;
   const {HAND, POSE} = ASL_GPT_DRAW;
   const rgb = (c) => `rgb(${c.join(',')})`;
   const GREEN = rgb(ASL_GPT_DRAW.GREEN), ORANGE = rgb(ASL_GPT_DRAW.ORANGE), GREY = rgb(ASL_GPT_DRAW.GREY),
@@ -64,14 +68,16 @@
       report(k, why);
       return;
     }
-    const video = document.createElement('video');  // kept in the page (hidden): the canvas shows the frames
-    video.muted = true; video.playsInline = true; video.style.display = 'none'; video.srcObject = stream;
-    const box = $('cam');
-    if (box) box.appendChild(video);
+    const video = document.createElement('video');  // the preview: under the canvas, mirrored (style.css)
+    video.muted = true; video.playsInline = true; video.srcObject = stream;
+    video.setAttribute('aria-hidden', 'true');  // the canvas over it carries the description
+    const view = document.querySelector('#cam .cam-view') || $('cam');
+    if (view) view.insertBefore(video, $('cam-canvas'));
     try { await video.play(); } catch (e) { /* autoplay of a muted stream is allowed */ }
     const ws = new WebSocket(socketUrl(k));
     ws.binaryType = 'arraybuffer';
-    st = {stream, video, ws, pending: [], pool: [], shown: 0, lastSay: 0};
+    st = {stream, video, ws, pending: [], pool: [], shown: 0, read: 0, lastSay: 0, last: null, timer: 0, video_frames: 0};
+    count(st);
     buttons(true);
     say('Camera on: connecting…');
     ws.onopen = () => { for (let i = 0; i < MAX_IN_FLIGHT; i++) sendFrame(); };
@@ -83,6 +89,7 @@
   function stop(message) {
     if (!st) return;
     const s = st; st = null;
+    clearTimeout(s.timer);
     s.stream.getTracks().forEach((t) => t.stop());
     s.video.remove();
     try { s.ws.close(); } catch (e) { /* already closed */ }
@@ -95,6 +102,7 @@
     const out = $('cam-canvas');
     if (!out) return;
     const g = out.getContext('2d'), W = out.width, H = out.height;
+    out.classList.remove('live');
     g.fillStyle = '#111'; g.fillRect(0, 0, W, H);
     g.fillStyle = '#fff'; g.font = `600 ${Math.round(Math.max(18, W / 22))}px sans-serif`;
     g.textAlign = 'center'; g.fillText('Camera off', W / 2, H / 2); g.textAlign = 'start';
@@ -121,15 +129,25 @@
   function onReply(r) {
     if (!st) return;
     const c = st.pending.shift();
-    if (c && !r.dropped && !r.error) draw(c, r);
     if (c) st.pool.push(c);
+    if (!r.dropped && !r.error) {  // text and meter from every answer; landmarks from frames that were read
+      const keep = r.left_hand !== undefined ? r : (st.last || {});
+      st.last = Object.assign({}, r, {left_hand: keep.left_hand, right_hand: keep.right_hand, pose: keep.pose,
+                                      pose_index: keep.pose_index});
+      draw(st.last);
+    }
     const now = performance.now();
     // Only the camera's own news here: whether hands are in view is the overlay's and the status
     // line's to say (both from the server's one debounced state), so the three never disagree.
     if (r.error) say('Camera on: ' + r.error);
     else if (now - st.lastSay > 1000) {
       st.lastSay = now;
-      say('Camera on: ' + r.fps.toFixed(1) + ' frames/s recognised.');
+      say(r.resting ? 'Camera on: resting until a hand is raised (recognition reads a few frames a second).'
+        : 'Camera on: ' + r.fps.toFixed(1) + ' frames/s recognised.');
+    }
+    if (r.resting) {  // one frame every 1/REST_FPS s: enough to see a rise, little to encode
+      if (!st.timer) st.timer = setTimeout(() => { if (st) { st.timer = 0; sendFrame(); } }, 1000 / REST_FPS);
+      return;
     }
     while (st && st.pending.length < MAX_IN_FLIGHT) {
       const before = st.pending.length;
@@ -138,20 +156,32 @@
     }
   }
 
+  function count(s) {  // video frames the page showed (for tests and `asl-gpt bench app`)
+    if (st !== s || !s.video.requestVideoFrameCallback) return;
+    s.video.requestVideoFrameCallback(() => {
+      s.video_frames += 1;
+      const out = $('cam-canvas');
+      if (out) out.dataset.video = String(s.video_frames);
+      count(s);
+    });
+  }
+
   function line(g, p, a, b, w) {
     if (p[a] && p[b]) { g.beginPath(); g.moveTo(p[a][0] * w.x, p[a][1] * w.y); g.lineTo(p[b][0] * w.x, p[b][1] * w.y); g.stroke(); }
   }
 
-  function draw(src, r) {  // the frame that was sent, mirrored like a mirror, with what was found in it
-    const out = $('cam-canvas');
-    if (!out) return;
-    const W = src.width, H = src.height;
+  function draw(r) {  // over the video: what was last found, mirrored like the video, and the pending text
+    const out = $('cam-canvas'), v = st && st.video;
+    if (!out || !v || !v.videoWidth) return;
+    const scale = Math.min(1, MAX_SIDE / Math.max(v.videoWidth, v.videoHeight));
+    const W = Math.round(v.videoWidth * scale), H = Math.round(v.videoHeight * scale);
     if (out.width !== W || out.height !== H) { out.width = W; out.height = H; }
     const g = out.getContext('2d');
     const w = {x: W, y: H};
+    out.classList.add('live');  // transparent: the video shows through
+    g.clearRect(0, 0, W, H);
     g.save();
     g.translate(W, 0); g.scale(-1, 1);
-    g.drawImage(src, 0, 0);
     g.lineWidth = 2;
     if (r.pose) {
       const p = {};
@@ -178,7 +208,8 @@
     g.strokeStyle = GREY; g.lineWidth = 1; g.strokeRect(x0, y0, bw, bh);
     g.fillStyle = low ? RED : GREEN; g.fillRect(x0, y0, bw * Math.max(0, Math.min(1, r.confidence)), bh);
     g.strokeStyle = '#fff'; g.lineWidth = 2;
-    g.beginPath(); g.moveTo(x0 + bw * r.threshold, y0 - 4); g.lineTo(x0 + bw * r.threshold, y0 + bh + 4); g.stroke();
+    const th = r.threshold === undefined ? 0.5 : r.threshold;
+    g.beginPath(); g.moveTo(x0 + bw * th, y0 - 4); g.lineTo(x0 + bw * th, y0 + bh + 4); g.stroke();
     g.font = `${Math.round(22 * s)}px sans-serif`;
     (r.said || []).slice(-3).forEach((u, i) => {
       const t = u.slice(-48), y = (28 + 26 * i) * s, tw = g.measureText(t).width;
@@ -187,7 +218,7 @@
     });
     st.shown += 1;
     delete out.dataset.off;
-    out.dataset.frames = String(st.shown);  // for tests and the benchmark: frames drawn so far
+    out.dataset.frames = String(st.shown);  // for tests and the benchmark: answers drawn over the video so far
   }
 
   document.addEventListener('click', (e) => {

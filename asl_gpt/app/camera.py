@@ -5,9 +5,11 @@ the event queue as a base64 data URL, and every annotated frame came back as a J
 fetched and decoded, with the browser and Holistic sharing the same two cores. This path does less
 per frame: the page (camera.js) grabs 640x480 frames with getUserMedia, sends each as JPEG bytes on
 a socket with at most two in flight (so encoding and transfer overlap Holistic), and draws the
-landmarks, the pending text and the confidence meter that come back over the frame it sent. The
-server decodes only the frames it processes (a frame replaced while Holistic was busy is answered
-as dropped, never decoded). `asl-gpt bench app` measures it.
+latest landmarks, pending text and confidence meter that came back over its own video (drawn at the
+camera's rate, whatever recognition's). The server decodes only the frames it processes (a frame
+replaced while Holistic was busy is answered as dropped, never decoded); while it rests (no hand
+raised for a while) it answers at once, keeps the frame for a rise, and the page sends REST_FPS a
+second. `asl-gpt bench app` measures it.
 
 The socket is `/live/ws?key=TOKEN`; the token comes from the page's own Gradio session
 (`LiveRegistry.token`), so a socket reaches only that session's buffer. The route is not behind
@@ -39,6 +41,7 @@ PATH = "/live/ws"
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a 640x480 JPEG is ~40-80 KB; anything near this is not a camera frame
 MAX_IN_FLIGHT = 2  # frames the page sends before the first answer: the next one's encode and transfer overlap Holistic
 JPEG_QUALITY = 0.8  # the page's JPEG quality (toBlob): plenty for landmarks at a fraction of the bytes
+REST_FPS = 10.0  # frames/s the page sends while recognition rests (LiveOptions.rest_*): kept for a rise, cheap to encode
 # Pose points sent for drawing: the upper body (shoulders, elbows, wrists, hands) and the hips.
 POSE_POINTS = tuple(range(11, 25))
 
@@ -56,7 +59,7 @@ def _points(lm: np.ndarray, part: slice, index: tuple[int, ...] | None = None) -
 def frame_message(r: FrameReply) -> dict:
     """The JSON answer to one frame: what the page draws over it (coordinates normalised 0..1)."""
     s = r.state
-    msg = {"dropped": r.dropped, "text": s.text, "confidence": round(s.confidence, 3),
+    msg = {"dropped": r.dropped, "resting": r.resting or s.resting, "text": s.text, "confidence": round(s.confidence, 3),
            "threshold": round(s.threshold, 3), "low": s.low_confidence, "hands": s.hands_visible,
            "said": list(s.said), "fps": round(s.processed_fps, 1), "received_fps": round(s.received_fps, 1)}
     if r.error:
@@ -161,7 +164,7 @@ def script(max_side: int = RecognizerConfig.max_side) -> str:
 
     draw = {"HAND": overlay.HAND_EDGES, "POSE": overlay.POSE_EDGES, "GREEN": overlay.GREEN,
             "ORANGE": overlay.ORANGE, "GREY": overlay.GREY, "RED": overlay.RED, "MAX_SIDE": int(max_side),
-            "MAX_IN_FLIGHT": MAX_IN_FLIGHT, "QUALITY": JPEG_QUALITY}
+            "MAX_IN_FLIGHT": MAX_IN_FLIGHT, "QUALITY": JPEG_QUALITY, "REST_FPS": REST_FPS}
     js = resources.files("asl_gpt.app").joinpath("camera.js").read_text(encoding="utf-8")
     return f"const ASL_GPT_DRAW = {json.dumps(draw)};\n{js}"
 
@@ -170,8 +173,10 @@ def widget_html() -> str:
     """The camera panel's markup; camera.js drives it."""
     return """
 <div id="cam" class="cam">
-  <canvas id="cam-canvas" width="640" height="480" role="img"
-          aria-label="Your camera, mirrored, with the hands and body the recogniser found drawn over it"></canvas>
+  <div class="cam-view">
+    <canvas id="cam-canvas" width="640" height="480" role="img"
+            aria-label="Your camera, mirrored, with the hands and body the recogniser found drawn over it"></canvas>
+  </div>
   <div class="cam-bar">
     <button id="cam-start" class="lg primary cam-btn" type="button">Start camera</button>
     <button id="cam-stop" class="lg secondary cam-btn" type="button" disabled>Stop camera</button>

@@ -8,7 +8,9 @@ that arrives while Holistic is busy replaces the waiting one, which is answered 
 are never queued) and returns at once. The worker decodes the frame it takes and runs Holistic on it
 *outside* the session's lock (`RecognitionSession.extract` changes no state), then takes the lock
 only to apply the landmarks (streaming recognition, the buffer) and answers that frame with its
-landmarks and the buffer state, which the browser draws over the frame it sent. So the UI's
+landmarks and the buffer state, which the browser draws over its own video. With no hand raised for a
+while the session *rests* (LiveOptions.rest_*): it reads a few frames a second and keeps the others until
+the next read; a read that finds a raised hand first reads the kept ones, in order. So the UI's
 actions (state, focus, edit, send, clear, delete word, restore), which take the same lock, wait
 for at most that short apply, never for a frame. Who owns the box's text is decided by
 `asl_gpt.app.pending.PendingText`; this class applies its decisions through the session, which owns
@@ -48,6 +50,12 @@ class LiveOptions:
     fps_window_s: float = 3.0  # frame rates are measured over this window
     hands_hold_s: float = 0.6  # hands count as in view this long after the last frame that had them (no flicker)
     stale_s: float = 1.5  # no frame for this long: the camera is not streaming (hands unknown)
+    # Resting: with no hand raised for `rest_after_s` (the question is sent; the user reads the answer or types),
+    # Holistic reads `rest_fps` frames a second and leaves the cores to the LLM. The frames between two reads are
+    # kept, and read in order when a read finds a raised hand, so the rise and the first letter are not lost.
+    rest_after_s: float = 2.0  # past the end pause (RecognizerConfig.end_pause_ms): an utterance is sent first
+    rest_fps: float = 3.0  # frames read a second while resting (0: never rest); a rise is seen within 1/rest_fps s
+    catch_up_fps: float = RecognizerConfig.max_fps  # kept frames read on a rise at most this often (the model's rate)
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,8 @@ class LiveState:
     camera_error: str = ""  # why the browser could not open the camera (permission denied, none found)
     said: tuple[str, ...] = ()  # the last few committed utterances (shown over the video)
     auto_send: bool = BufferOptions.auto_send  # a pause (lowering the hands) sends the pending text
+    resting: bool = False  # no hand raised for a while: recognition reads `LiveOptions.rest_fps` frames a second
+    sends_in_s: float | None = None  # a pause sends the pending text in this many seconds; None: nothing will send it
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,7 @@ class FrameReply:
     state: LiveState
     landmarks: np.ndarray | None = None  # float32[543, 3], NaN where not found; None: not processed
     dropped: bool = False  # replaced by a newer frame before the worker took it
+    resting: bool = False  # kept, not read yet: recognition rests (read if a hand rises next)
     error: str = ""  # this frame could not be processed (unreadable JPEG, ...)
 
 
@@ -134,11 +145,14 @@ class LiveSession:
         self._camera_on = False
         self._camera_error = ""
         self._last_state = LiveState()
+        self._raised_at: float | None = None  # clock time of the last frame read with a raised hand
+        self._read_at: float | None = None  # clock time of the last frame read
+        self._kept: list[tuple[float, np.ndarray | bytes]] = []  # frames since the last read, while resting
         self._capture = None  # a GuidedCapture while the user calibrates (asl_gpt.recognition.calibration)
-        self.capture_name = ""  # the profile name it is kept under
-        self.capture_saved = ""  # the letters of it already kept on disk (asl_gpt.app.calibrate.autosave)
-        self.capture_letters = ""  # the letters it asks for (the panel counts its progress over these)
-        self.profile: str | None = None  # the name of the calibration profile this session reads with (None: none)
+        self._capture_name = ""  # the profile name it is kept under
+        self._capture_saved = ""  # the letters of it already kept on disk (asl_gpt.app.calibrate.autosave)
+        self._capture_letters = ""  # the letters it asks for (the panel counts its progress over these)
+        self._profile: str | None = None  # the name of the calibration profile this session reads with (None: none)
 
     # -- frames ------------------------------------------------------------------------------------
     def submit(self, frame: np.ndarray | bytes | None, reply: Reply | None = None) -> None:
@@ -169,6 +183,10 @@ class LiveSession:
             if item is None:
                 break
             now, frame, reply = item
+            if self._rests(now):
+                self._kept = self._kept[-self._max_kept():] + [(now, frame)]
+                _answer(reply, FrameReply(self.last_state, resting=True))
+                continue
             lm, error = None, ""
             try:
                 lm, error = self._process(now, frame)
@@ -177,12 +195,24 @@ class LiveSession:
                     log.exception("live frame failed")
                 error = self._error = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
             self._last_state = state = self.state()
-            if reply is not None:
-                try:
-                    reply(FrameReply(state, landmarks=lm, error=error))
-                except Exception:  # noqa: BLE001 - a closed socket must not end the worker
-                    log.debug("frame reply failed", exc_info=True)
+            _answer(reply, FrameReply(state, landmarks=lm, error=error))
         log.debug("live worker stopped")
+
+    def _rests(self, now: float) -> bool:
+        """Whether this frame is kept unread: resting (no hand raised for `rest_after_s`, not calibrating) and
+        read less than 1/rest_fps s ago."""
+        return self._read_at is not None and self._rests_now(now) and now - self._read_at < 1.0 / self.options.rest_fps
+
+    def _rests_now(self, now: float) -> bool:
+        """No hand raised for `rest_after_s` (since the first frame, when none ever was), not calibrating."""
+        if self.options.rest_fps <= 0 or self._capture is not None:
+            return False
+        quiet_since = self._raised_at if self._raised_at is not None else self._t0
+        return quiet_since is not None and now - quiet_since >= self.options.rest_after_s
+
+    def _max_kept(self) -> int:
+        """Frames kept between two resting reads (a 30 frames/s camera's, with room)."""
+        return max(1, int(30 / max(self.options.rest_fps, 0.1)))
 
     def _extract(self, rgb: np.ndarray) -> np.ndarray:
         """The session's extractor: Holistic, made on first use (only the worker calls it)."""
@@ -191,9 +221,27 @@ class LiveSession:
         return self._extractor(rgb)
 
     def _process(self, now: float, frame: np.ndarray | bytes) -> tuple[np.ndarray, str]:
-        """One frame: decode and Holistic without the lock, then the session's state under it."""
+        """One frame: decode and Holistic without the lock, then the session's state under it. A raised hand
+        after resting first reads the frames kept since the last read, in order (the rise, the first letter)."""
+        kept, self._kept = self._kept, []
+        self._read_at = now
+        f, (lm, err) = self._frame(now, frame)
+        if kept and lm is not None and self._session.signing(lm, _aspect(f)):
+            gap, last = 1.0 / max(self.options.catch_up_fps, 0.1), None
+            for t, older in kept:
+                if last is None or t - last >= gap:
+                    last = t
+                    self._read(*self._frame(t, older))
+        return self._read(f, (lm, err))
+
+    def _frame(self, now: float, frame: np.ndarray | bytes) -> tuple[Frame, tuple[np.ndarray | None, str | None]]:
+        """A frame at its arrival time, and its landmarks (Holistic: the slow part, outside the lock)."""
         f = Frame((now - (self._t0 or now)) * 1000.0, self._prepare(frame))
-        lm, err = self._session.extract(f)  # the slow part: UI handlers go on meanwhile
+        return f, self._session.extract(f)
+
+    def _read(self, f: Frame, found: tuple[np.ndarray | None, str | None]) -> tuple[np.ndarray, str]:
+        """A frame's landmarks into calibration or recognition, under the lock (UI handlers wait only this long)."""
+        lm, err = found
         with self._lock:
             if self._capture is not None and lm is not None:  # calibrating: the frames teach, they are not read
                 h, w = f.rgb.shape[:2]
@@ -206,6 +254,8 @@ class LiveSession:
             self._sync()
             if r.hands_visible:
                 self._hands_at = self._clock()
+            if r.signing:
+                self._raised_at = self._clock()
             self._px.tick(self._clock())
             if r.error:
                 self._error = r.error.splitlines()[0][:200]
@@ -226,6 +276,12 @@ class LiveSession:
         if on is not None:
             self._camera_on = on
             self._stopped = not on
+        if on is False:
+            with self._lock:
+                d = self._pending.camera_stopped(self._now_ms())
+                if d.clear_buffer:
+                    self._session.restart_reading()  # signing after a restart is read afresh, not joined to this
+                self._carry_out(d)
         if error is not None:
             self._camera_error = error[:200]
 
@@ -237,7 +293,7 @@ class LiveSession:
         turns = []
         for e in events:
             if isinstance(e, Committed):
-                turns += self._apply(self._pending.committed(e.text, e.confidence, e.low_confidence, self._now_ms()))
+                turns += self._carry_out(self._pending.committed(e.text, e.confidence, e.low_confidence, self._now_ms()))
         return turns
 
     def _sync(self) -> None:
@@ -245,7 +301,8 @@ class LiveSession:
         p = self._session.partial()
         self._pending.recognised(p.text, p.confidence, p.low_confidence, self._now_ms())
 
-    def _apply(self, d: Decision) -> list[Turn]:
+    def _carry_out(self, d: Decision) -> list[Turn]:
+        """Do what the pending box decided to the buffer; returns the turn it sends, if any."""
         if d.hold is not None:
             self._session.hold(d.hold)
         if d.clear_buffer:
@@ -291,7 +348,9 @@ class LiveSession:
             model_error=self._model_error,
             last_rejected=f"{rej.text} ({rej.reason})" if rej else "", error=self._error,
             camera_on=self._camera_on, camera_error=self._camera_error, said=tuple(self._said),
-            auto_send=self._session.options.auto_send)
+            resting=streaming and self._rests_now(now),
+            auto_send=self._session.options.auto_send,
+            sends_in_s=None if (ms := self._session.sends_in()) is None or v.phase is not Phase.RECOGNISED else ms / 1000)
 
     def take_outgoing(self) -> list[Turn]:
         """Turns auto-sent (the signer paused) since the last call."""
@@ -302,22 +361,22 @@ class LiveSession:
     # -- the user's hands on the pending box (each passes the box's text as the browser has it) ----
     def focus(self, text: str) -> None:
         with self._lock:
-            self._apply(self._pending.focus(text or "", self._now_ms()))
+            self._carry_out(self._pending.focus(text or "", self._now_ms()))
 
     def blur(self, text: str) -> None:
         with self._lock:
-            self._apply(self._pending.blur(text or "", self._now_ms()))
+            self._carry_out(self._pending.blur(text or "", self._now_ms()))
 
     def edit(self, text: str) -> None:
         """The user typed: the box's text is theirs until they send or clear it."""
         with self._lock:
-            self._apply(self._pending.edit(text or "", self._now_ms()))
+            self._carry_out(self._pending.edit(text or "", self._now_ms()))
 
     def send(self, text: str) -> Turn | str:
         """Send what the box holds now: the turn, or why nothing was sent."""
         with self._lock:
             d = self._pending.send(text or "", self._now_ms())
-            turns = self._apply(d)
+            turns = self._carry_out(d)
             if not d.commit_buffer:
                 return turns[0] if turns else d.reason
             events = self._session.send(self._session.last_t_ms)
@@ -330,13 +389,13 @@ class LiveSession:
 
     def clear(self) -> None:
         with self._lock:
-            self._apply(self._pending.clear(self._now_ms()))
+            self._carry_out(self._pending.clear(self._now_ms()))
 
     def delete_last_word(self, text: str) -> str:
         """The box's text without its last word; returns the new text."""
         with self._lock:
             new, d = self._pending.delete_last_word(text or "", self._now_ms())
-            self._apply(d)
+            self._carry_out(d)
             if d.drop_last_word:
                 self._session.delete_last_word()
                 self._sync()
@@ -354,7 +413,7 @@ class LiveSession:
         """An utterance recognised in an uploaded video replaces what is pending, as recognised text
         (gated like any segment; Send labels it signed, with its confidence). Returns the box's text."""
         with self._lock:
-            self._apply(self._pending.clear(self._now_ms()))
+            self._carry_out(self._pending.clear(self._now_ms()))
             self._session.push(text, confidence, final=True)
             self._sync()
             return self._pending.view().box
@@ -365,7 +424,7 @@ class LiveSession:
             if not self._session.restore_rejected():
                 return None
             p = self._session.partial()
-            self._apply(self._pending.restored(p.text, p.confidence, self._now_ms()))
+            self._carry_out(self._pending.restored(p.text, p.confidence, self._now_ms()))
             return p.text
 
     # -- calibration (the Calibrate panel) ------------------------------------------------------
@@ -373,12 +432,35 @@ class LiveSession:
         """Frames go to `capture` (asl_gpt.recognition.calibration.GuidedCapture) instead of recognition until stopped;
         `name`: the profile it will be saved as; `letters`: those asked (default: the capture's queue now)."""
         with self._lock:
-            self._capture, self.capture_name, self.capture_saved = capture, name, capture.profile.letters
-            self.capture_letters = "".join(capture.queue) if letters is None else letters
+            self._capture, self._capture_name, self._capture_saved = capture, name, capture.profile.letters
+            self._capture_letters = "".join(capture.queue) if letters is None else letters
 
     @property
     def capture(self):
         return self._capture
+
+    @property
+    def capture_name(self) -> str:
+        """The profile name the running (or last) capture is kept under."""
+        return self._capture_name
+
+    @property
+    def capture_letters(self) -> str:
+        """The letters the capture asks for (the panel counts its progress over these)."""
+        return self._capture_letters
+
+    def unsaved_letters(self) -> str:
+        """The capture's letters not yet kept on disk ('' when none, or not calibrating)."""
+        with self._lock:
+            cap = self._capture
+            if cap is None or not cap.profile.samples or cap.profile.letters == self._capture_saved:
+                return ""
+            return cap.profile.letters
+
+    def capture_kept(self, letters: str) -> None:
+        """These letters of the capture are now on disk (asl_gpt.app.calibrate.autosave)."""
+        with self._lock:
+            self._capture_saved = letters
 
     def with_capture(self, fn):
         """fn(capture) under the session's lock (the worker feeds the same capture); None when not calibrating."""
@@ -401,7 +483,12 @@ class LiveSession:
         named `profile` gives."""
         with self._lock:
             self._session.use_recognizer(recognizer)
-            self.profile = profile
+            self._profile = profile
+
+    @property
+    def profile(self) -> str | None:
+        """The name of the calibration profile this session reads with (None: the shipped model)."""
+        return self._profile
 
     def set_options(self, min_confidence: float | None = None, end_pause_ms: float | None = None,
                     auto_send: bool | None = None) -> BufferOptions:
@@ -420,6 +507,19 @@ class LiveSession:
             if self._extractor is not None and hasattr(self._extractor, "close"):
                 self._extractor.close()
             self._extractor = None
+
+
+def _aspect(f: Frame) -> float:
+    h, w = f.rgb.shape[:2]
+    return w / h if h else 1.0
+
+
+def _answer(reply: Reply | None, r: FrameReply) -> None:
+    if reply is not None:
+        try:
+            reply(r)
+        except Exception:  # noqa: BLE001 - a closed socket must not end the worker
+            log.debug("frame reply failed", exc_info=True)
 
 
 def _drop(item, state: LiveState) -> None:

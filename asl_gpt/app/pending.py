@@ -15,6 +15,10 @@
   are kept) or *typed* (it started empty: no confidence). Sending or clearing an edit clears the
   buffer: what was recognised while the user typed is not sent behind their back.
 - SENT: a turn just left; the box is empty. Recognition, focus or `sent_ms` end it.
+- KEPT: the camera stopped while recognised text was pending. The box keeps it, unsent, until the user
+  acts: Send asks it (labelled signed, with its confidence), Clear drops it, an edit makes it theirs.
+  Until then nothing is sent by itself and new signing stays in the caption (the buffer is held and
+  started afresh), so the old text is never put silently in front of the next utterance.
 
 The browser's box is the truth for what the user typed: every user action passes its current text,
 so an edit the server has not seen yet (events cross on the wire) is still an edit, never
@@ -33,6 +37,7 @@ class Phase(str, Enum):
     RECOGNISED = "recognised"
     EDITING = "editing"
     SENT = "sent"
+    KEPT = "kept"
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class PendingText:
     _sent: str = ""
     _sent_at: float | None = None
     _sent_turn: Turn | None = None
+    _kept: Turn | None = None  # the signed turn the box keeps since the camera stopped (KEPT, or an edit of it)
 
     # --- what the page shows ----------------------------------------------------------------
     def view(self) -> View:
@@ -108,8 +114,8 @@ class PendingText:
         text = _norm(text)
         self._recognised, self._conf, self._low = text, float(confidence), bool(low)
         self._expire(now_ms)
-        if self.phase is Phase.EDITING:
-            return Decision()  # shown in the caption only: the box is the user's
+        if self.phase in (Phase.EDITING, Phase.KEPT):
+            return Decision()  # shown in the caption only: the box is the user's (or kept for them)
         if self.phase is Phase.SENT and not text:
             return Decision()
         self._show(text)
@@ -120,7 +126,7 @@ class PendingText:
         """The buffer committed an utterance (a pause, or an explicit send this machine asked for)."""
         turn = Turn(_norm(text), "signed", _norm(text), float(confidence), bool(low))
         self._recognised, self._conf, self._low = "", 0.0, False
-        if self.phase is Phase.EDITING:
+        if self.phase in (Phase.EDITING, Phase.KEPT):
             # Committed before the user's first keystroke reached us: it was untouched signed text, and
             # the box (now the user's) keeps their edit, which still started from that reading.
             return Decision(turn=turn)
@@ -130,6 +136,16 @@ class PendingText:
     def tick(self, now_ms: float) -> Decision:
         self._expire(now_ms)
         return Decision()
+
+    def camera_stopped(self, now_ms: float) -> Decision:
+        """The camera stopped. Recognised text in the box is kept there, unsent, until the user acts; the
+        buffer is held and emptied, so what is signed after a restart starts its own utterance."""
+        if self.phase is not Phase.RECOGNISED or not _norm(self._box):
+            return Decision()
+        self._kept = Turn(_norm(self._box), "signed", _norm(self._box), self._conf, self._low)
+        self.phase = Phase.KEPT
+        self._recognised, self._conf, self._low = "", 0.0, False
+        return Decision(hold=True, clear_buffer=True)
 
     # --- the user's hands (each passes the box's text as the browser has it) -------------------
     def focus(self, text: str, now_ms: float) -> Decision:
@@ -156,6 +172,11 @@ class PendingText:
         self.edit(text, now_ms)
         if self._dirty:
             return Decision(hold=True)
+        if self._kept is not None:  # the kept text, unchanged: kept as before, still waiting for Send or Clear
+            self.phase = Phase.KEPT
+            self._base = ""
+            self._show(self._kept.text)
+            return Decision(hold=True)
         self.phase = Phase.LISTENING
         self.recognised(self._recognised, self._conf, self._low, now_ms)
         return Decision(hold=False)
@@ -176,6 +197,10 @@ class PendingText:
         norm = _norm(text)
         if not norm:
             return Decision(reason="nothing to send: sign or type something in the pending box first")
+        kept = self._kept
+        if kept is not None and norm == kept.text and (self.phase is Phase.KEPT or not self._dirty):
+            self._sent_out(kept, now_ms)  # the kept reading as it was read; what was signed since stays pending
+            return Decision(turn=kept, hold=False)
         if self._untouched(norm):
             return Decision(commit_buffer=True, hold=False)
         if self.phase is not Phase.EDITING:  # an edit we had not heard of yet
@@ -188,6 +213,7 @@ class PendingText:
         return Decision(turn=turn, hold=False, clear_buffer=True)
 
     def clear(self, now_ms: float) -> Decision:
+        self._kept = None
         self._recognised, self._conf, self._low = "", 0.0, False
         self.phase = Phase.LISTENING
         self._base, self._dirty = "", False
@@ -210,7 +236,9 @@ class PendingText:
 
     def _begin_edit(self, text: str, now_ms: float, shown: str | None = None) -> None:
         base = _norm(self._box if shown is None else shown)
-        if self.phase is Phase.RECOGNISED and base:
+        if self.phase is Phase.KEPT and self._kept is not None:
+            self._base, self._base_conf, self._base_low = self._kept.text, self._kept.confidence, self._kept.low_confidence
+        elif self.phase is Phase.RECOGNISED and base:
             self._base, self._base_conf, self._base_low = base, self._conf, self._low
         elif self.phase is Phase.SENT and self._sent_turn is not None and self._sent_turn.source != "typed" \
                 and len(os.path.commonprefix([_norm(text), self._sent])) * 2 >= len(self._sent) > 0:
@@ -232,6 +260,7 @@ class PendingText:
         return self.phase is Phase.SENT and bool(self._sent) and _norm(text) == self._sent
 
     def _sent_out(self, turn: Turn, now_ms: float) -> None:
+        self._kept = None
         self.phase = Phase.SENT
         self._sent, self._sent_at, self._sent_turn = turn.text, now_ms, turn
         self._base, self._dirty = "", False

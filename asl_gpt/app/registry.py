@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 
 from asl_gpt.app.live import LiveOptions, LiveSession
+from asl_gpt.app.services import Services
 from asl_gpt.errors import AslGptError
 
 
@@ -15,7 +16,7 @@ from asl_gpt.errors import AslGptError
 class LiveRegistry:
     """Live sessions keyed by Gradio's session hash; each browser tab gets its own, dropped on unload."""
 
-    services: object
+    services: Services
     options: LiveOptions = LiveOptions()
     _sessions: dict[str, LiveSession] = field(default_factory=dict)
     _tokens: dict[str, str] = field(default_factory=dict)  # camera-socket token -> session key

@@ -2,7 +2,8 @@
 the knowledge base and the assistant. Everything heavy is loaded lazily and at most once, so the
 app starts at once and shows what is missing (no model yet, no index, LLM down) instead of failing.
 
-The UI only sees the Protocols below; unit tests pass fakes, the product passes `build_services()`.
+The UI only sees the Protocols below (`Services` is its type: asl_gpt.app.ui.build_demo,
+LiveRegistry, StatusProbe); unit tests pass fakes, the product passes `build_services()`.
 The assistant and knowledge base are the same objects `asl-gpt ask` and `asl-gpt index` use.
 """
 

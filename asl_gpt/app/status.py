@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from asl_gpt.app.live import LiveState
+from asl_gpt.app.services import Services
 from asl_gpt.app.wording import web_text
 from asl_gpt.errors import AslGptError
 
@@ -40,7 +41,7 @@ class LLMInfo:
 class StatusProbe:
     """Index and LLM status for everyone, each cached for `ttl_s` seconds."""
 
-    def __init__(self, services, ttl_s: float = 5.0, clock=time.monotonic):
+    def __init__(self, services: Services, ttl_s: float = 5.0, clock=time.monotonic):
         self.services = services
         self.ttl_s = ttl_s
         self._clock = clock
@@ -106,21 +107,36 @@ def camera_line(s: LiveState) -> str:
             f"{s.processed_fps:.1f} frames/s reach recognition.")
 
 
+# The pending box holds text read before the camera stopped (asl_gpt.app.pending, Phase.KEPT).
+KEPT = ("The pending box keeps what you spelled before the camera stopped: Send asks it, Clear drops it. "
+        "Nothing is sent by itself, and new signing waits until you do one of them.")
+
+
 def hands_line(s: LiveState) -> str:
     """Whether hands are in view, and what lowering them does now: lowering the hands is how a signer sends,
     so hands out of view after signing are not a problem to report."""
     if not s.streaming:
         return "Hands: — (no frames arriving)" if s.frames_processed else "Hands: —"
     if s.hands_visible:
+        if s.phase == "kept":
+            return f"Hands: **detected**. {KEPT}"
+        if s.text and s.phase == "recognised":  # said, so a word after a pause never joins the question silently
+            return "Hands: **detected**: what you spell now is added to the pending question; lower your hands to send it."
         return "Hands: **detected**"
     if s.phase == "sent" and s.sent:
         return "Hands: lowered: your question was sent."
+    if s.phase == "kept":
+        return f"Hands: not in view. {KEPT}"
     if s.text and s.phase == "recognised":
         if s.low_confidence:
             return "Hands: lowered: the reading is below the threshold, so it is not sent by itself (press **Send**)."
-        if s.auto_send:
-            return "Hands: lowered: sending your question…"
-        return "Hands: lowered: press **Send** to ask it (auto-send is off)."
+        if not s.auto_send:
+            return "Hands: lowered: press **Send** to ask it (auto-send is off)."
+        if s.sends_in_s is not None:  # the buffer itself says a pause will send it: never claimed otherwise
+            return "Hands: lowered: sending your question…" if s.sends_in_s < 0.5 else \
+                f"Hands: lowered: sending your question in {s.sends_in_s:.0f} s…"
+        return ("Hands: lowered: your question is not sent yet: press **Send** to ask it; "
+                "a word you spell now is added to it.")
     return "Hands: not in view (raise a hand to spell, with your shoulders in view)"
 
 
@@ -164,7 +180,7 @@ def caption_html(s: LiveState) -> str:
 
     It follows the pending box's phase: while the user edits the box, what recognition reads
     meanwhile is shown here (and only here), marked as not going into their text."""
-    editing, sent = s.phase == "editing", s.phase == "sent" and s.sent
+    editing, sent, kept = s.phase == "editing", s.phase == "sent" and s.sent, s.phase == "kept"
     stopped = not s.streaming and s.frames_received > 0  # the camera stopped: nothing here is live any more
     if sent and not s.text:
         body = f"<span class='caption-note'>Sent:</span> {html.escape(s.sent)}"
@@ -174,14 +190,16 @@ def caption_html(s: LiveState) -> str:
         body = f"<span class='caption-empty'>({'camera off' if stopped else 'nothing signed yet'})</span>"
     pct = max(0.0, min(1.0, s.confidence)) * 100 if s.text else 0.0
     low = s.low_confidence and bool(s.text)
-    if editing:
+    if kept:
+        label = KEPT + (" What you sign meanwhile is shown above." if s.text else "")
+    elif editing:
         label = ("You are editing the pending box: auto-send is paused, and what is recognised meanwhile "
                  "(above) is not added to your text. Send or Clear the box to go back to signing.")
     elif low:
         label = f"confidence {s.confidence:.2f} — below the threshold {s.threshold:.2f}, will not be sent automatically"
     else:
         label = f"confidence {s.confidence:.2f}" if s.text else ""
-    if stopped and s.text and not editing:
+    if stopped and s.text and not editing and not kept:
         label += " · camera off: Send asks this, Clear drops it"
     cls = "caption" + (" low" if low else "") + (" editing" if editing else "")
     return (f"<div class='{cls}' data-phase='{s.phase}' role='status' aria-live='polite'>"

@@ -35,11 +35,13 @@ from asl_gpt.app import knowledge as kn
 from asl_gpt.app.chat import answer_turn
 from asl_gpt.app.live import LiveOptions, LiveSession, LiveState
 from asl_gpt.app.registry import LiveRegistry
+from asl_gpt.app.services import Services
 from asl_gpt.app.pending import Turn
 from asl_gpt.app.status import StatusProbe, caption_html, full_status, live_status
 from asl_gpt.app.wording import web_text
 from asl_gpt.recognition.buffer import BufferOptions
 from asl_gpt.recognition.calibration import LETTERS
+from asl_gpt.recognition.pipeline import options_from
 from asl_gpt.errors import AslGptError
 
 log = logging.getLogger(__name__)
@@ -102,7 +104,7 @@ class App:
 class _Shared:
     """What every panel's handlers share."""
 
-    services: object
+    services: Services
     registry: LiveRegistry
     probe: StatusProbe
 
@@ -111,13 +113,13 @@ class _Shared:
         return self.registry.get(_session(request))
 
 
-def build_demo(services, live_options: LiveOptions | None = None, initial_index: bool = True) -> App:
+def build_demo(services: Services, live_options: LiveOptions | None = None, initial_index: bool = True) -> App:
     """The app over injected services (see asl_gpt.app.services). Nothing heavy happens here; with
     `initial_index` an empty index is built from the knowledge folder in the background (first run)
     and the model and assistant are loaded in the background."""
 
     if live_options is None:  # the settings' frame size
-        live_options = LiveOptions(max_side=services.settings.recognizer.max_side)
+        live_options = options_from(LiveOptions, services.settings.recognizer)
     sh = _Shared(services, LiveRegistry(services, live_options), StatusProbe(services))
 
     with gr.Blocks(title="ASL GPT", delete_cache=(120, 300), analytics_enabled=False) as demo:

@@ -33,8 +33,7 @@ def run(args, settings) -> int:
     from asl_gpt.benchmarks import machine_description
     from asl_gpt.errors import InputError
     from asl_gpt.recognition.pipeline import buffer_options, stream_options
-    from asl_gpt.commands.calibrate import calibratable_recognizer
-    from asl_gpt.recognition.recognizer import with_profile
+    from asl_gpt.recognition.recognizer import calibratable_recognizer, with_profile
     from asl_gpt.training.real import default_cache_dir, item_sample, list_set, run_sample, summarise
 
     rec = calibratable_recognizer(settings, args.model)

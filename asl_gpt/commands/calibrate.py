@@ -28,34 +28,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_argument(p)
 
 
-def apply_profile(rec, value: str | None, settings):
-    """`--profile` of recognize/live: the recognizer to use. A profile that cannot be used is one line on
-    stderr and recognition goes on with the shipped model."""
-    if not value:
-        return rec
-    from asl_gpt.recognition.calibration import resolve_profile
-    from asl_gpt.recognition.recognizer import with_profile_file
-
-    out, problem = with_profile_file(rec, resolve_profile(value, settings.paths.state_dir))
-    if problem:
-        print(f"warning: {problem}", file=sys.stderr)
-    return out
-
-
-def calibratable_recognizer(settings, model: str | None = None):
-    """The recognizer per settings (or `model`); InputError when it exposes no letter evidence to calibrate."""
-    from asl_gpt.errors import InputError
-    from asl_gpt.recognition.recognizer import recognizer_from_settings
-
-    rec = recognizer_from_settings(settings, model)
-    if not rec.calibratable:
-        raise InputError(f"model {rec.contract.name!r} does not expose its letter evidence: it cannot be calibrated")
-    return rec
-
-
 def run(args, settings) -> int:
     from asl_gpt.recognition import calibration as cal
     from asl_gpt.errors import InputError
+    from asl_gpt.recognition.recognizer import calibratable_recognizer
 
     rec = calibratable_recognizer(settings, args.model)
     path = cal.resolve_profile(args.profile, settings.paths.state_dir)

@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
-from asl_gpt.commands import add_reading_arguments
-
-PARQUET_FPS = 30.0  # the competition's recordings: frame times when a file stores none
+from asl_gpt.commands import add_reading_arguments, read_with_profile
+from asl_gpt.landmarks.io import PARQUET_FPS
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,36 +20,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def read_landmark_file(path: str | Path, fps: float = PARQUET_FPS) -> tuple[np.ndarray, np.ndarray]:
-    """A competition-layout landmark .parquet -> (frames float32[T, 543, 3], times_ms float64[T]).
-
-    Times come from a `t_ms` column when the file has one, else from the `frame` column at `fps`, else
-    from the row order. InputError for a missing or unreadable file."""
-    import pandas as pd
-    import pyarrow.parquet as pq
-
-    from asl_gpt.landmarks.io import read_parquet
-
-    frames = read_parquet(path)  # checks the file; rows sorted by `frame`
-    names = set(pq.read_schema(path).names)
-    cols = [c for c in ("frame", "t_ms") if c in names]
-    df = pd.read_parquet(path, columns=cols) if cols else pd.DataFrame(index=range(len(frames)))
-    if "frame" in df.columns:
-        df = df.sort_values("frame", kind="stable")
-    if "t_ms" in df.columns:
-        times = df["t_ms"].to_numpy(np.float64)
-    elif "frame" in df.columns:
-        f = df["frame"].to_numpy(np.float64)
-        times = (f - f[0]) * 1000.0 / fps if len(f) else f
-    else:
-        times = np.arange(len(frames), dtype=np.float64) * 1000.0 / fps
-    return frames, times
-
-
 def run(args, settings) -> int:
     import json
 
     from asl_gpt.errors import InputError
+    from asl_gpt.landmarks.io import read_landmark_file
     from asl_gpt.recognition.pipeline import buffer_options, recognize_landmarks, stream_options
 
     landmarks = Path(args.video).suffix.lower() == ".parquet"
@@ -69,9 +41,7 @@ def run(args, settings) -> int:
 
         probe(args.video)  # a bad file fails before the model loads
         rec, extractor = build_runtime(settings, args.model)
-    from asl_gpt.commands.calibrate import apply_profile
-
-    rec = apply_profile(rec, args.profile, settings)
+    rec = read_with_profile(rec, args, settings)
     bo = buffer_options(settings, rec, args.min_confidence)
     if landmarks:
         result = recognize_landmarks(frames, times, rec, stream_options(settings), bo, args.aspect,

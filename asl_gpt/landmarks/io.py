@@ -13,6 +13,8 @@ import numpy as np
 from asl_gpt.errors import InputError
 from asl_gpt.landmarks import layout
 
+PARQUET_FPS = 30.0  # the competition's recordings: frame times when a file stores none
+
 
 def to_table(frames: np.ndarray, frame_ids: np.ndarray | None = None):
     """float32[T, 543, 3] -> pandas DataFrame with `frame` and the 1,629 landmark columns (x block, y, z)."""
@@ -64,3 +66,27 @@ def read_parquet(path: str | Path, sequence_id: int | None = None) -> np.ndarray
     if "frame" in df.columns:
         df = df.sort_values("frame", kind="stable")
     return from_table(df)
+
+
+def read_landmark_file(path: str | Path, fps: float = PARQUET_FPS) -> tuple[np.ndarray, np.ndarray]:
+    """A competition-layout landmark .parquet -> (frames float32[T, 543, 3], times_ms float64[T]).
+
+    Times come from a `t_ms` column when the file has one, else from the `frame` column at `fps`, else
+    from the row order. InputError for a missing or unreadable file."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    frames = read_parquet(path)  # checks the file; rows sorted by `frame`
+    names = set(pq.read_schema(path).names)
+    cols = [c for c in ("frame", "t_ms") if c in names]
+    df = pd.read_parquet(path, columns=cols) if cols else pd.DataFrame(index=range(len(frames)))
+    if "frame" in df.columns:
+        df = df.sort_values("frame", kind="stable")
+    if "t_ms" in df.columns:
+        times = df["t_ms"].to_numpy(np.float64)
+    elif "frame" in df.columns:
+        f = df["frame"].to_numpy(np.float64)
+        times = (f - f[0]) * 1000.0 / fps if len(f) else f
+    else:
+        times = np.arange(len(frames), dtype=np.float64) * 1000.0 / fps
+    return frames, times

@@ -93,6 +93,16 @@ class UtteranceBuffer:
     def partial(self) -> Partial:
         return Partial(self.text, self.confidence, bool(self.text) and self.confidence < self.options.min_confidence)
 
+    def sends_in(self, now_ms: float) -> float | None:
+        """Milliseconds until a pause commits the pending text by itself (0: on the next frame), or None when no
+        pause will: nothing pending, auto-send off, held, below the threshold, or a signing hand still up with
+        the still-pause not counting (the status says which, never "sending" while nothing is)."""
+        if not self.options.auto_send or self.held or not self.text or self.confidence < self.options.min_confidence:
+            return None
+        if self._hands_gone_since is not None:
+            return max(0.0, self.options.end_pause_ms - (now_ms - self._hands_gone_since))
+        return None
+
     # --- recognition in -----------------------------------------------------------------------
     def push(self, text: str, confidence: float, t_start: float, t_end: float, now_ms: float,
              final: bool = False) -> list[Event]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -34,6 +34,7 @@ class FrameResult:
     hands_visible: bool
     events: list[Event] = field(default_factory=list)
     hypothesis: Hypothesis | None = None  # the latest decode of the open segment, if any arrived
+    signing: bool = False  # a hand is raised in signing space (features.raised_hands): what opens segments
     error: str | None = None  # a frame that failed (the loop goes on)
 
 
@@ -111,9 +112,9 @@ class RecognitionSession:
         self.frames_with_hands += hands
         # Segments and utterances follow the *signing* hand: one resting low in view is not signing.
         signing = hands and bool(features.raised_hands(landmarks[None], self.aspect)[0])
-        result = FrameResult(t_ms, landmarks, hands)
+        result = FrameResult(t_ms, landmarks, hands, signing=signing)
         if self.stream is not None:
-            result.events += self._apply(self.stream.push(t_ms, landmarks, signing), t_ms)
+            result.events += self._to_buffer(self.stream.push(t_ms, landmarks, signing), t_ms)
         result.events += self._buffer.tick(t_ms, signing)
         self._consumed(result.events)
         result.hypothesis = self.latest
@@ -138,6 +139,22 @@ class RecognitionSession:
     def partial(self) -> Partial:
         """The pending text, its confidence and whether it is below the threshold (decided here, once)."""
         return self._buffer.partial()
+
+    def signing(self, landmarks: np.ndarray, aspect: float | None = None) -> bool:
+        """Whether these landmarks hold a raised hand (what opens a segment), without reading them."""
+        return bool(features.hands_present(landmarks[None])[0]) and \
+            bool(features.raised_hands(landmarks[None], aspect or self.aspect)[0])
+
+    def restart_reading(self) -> None:
+        """Drop the open segment and the decodes in flight (the camera stopped): what is signed next is read
+        from its own first frame, not joined to the segment that was open."""
+        if self.stream is not None:
+            self.stream.cut()
+            self.latest = None
+
+    def sends_in(self) -> float | None:
+        """Milliseconds (from the last frame) until a pause sends the pending text by itself; None: it will not."""
+        return self._buffer.sends_in(self.last_t_ms)
 
     def hold(self, on: bool) -> None:
         """Hold auto-send (the user edits the text elsewhere) or release it."""
@@ -175,7 +192,8 @@ class RecognitionSession:
             self.stream.cut()  # committed signing is not read again
             self.latest = None
 
-    def _apply(self, updates: list[Update], now_ms: float) -> list[Event]:
+    def _to_buffer(self, updates: list[Update], now_ms: float) -> list[Event]:
+        """Decodes into the buffer (partial ones replace each other, a final one closes its segment)."""
         events: list[Event] = []
         for u in updates:
             if self.on_update is not None:
@@ -187,11 +205,11 @@ class RecognitionSession:
 
     def poll(self) -> list[Event]:
         """Updates that finished after the last frame (the app polls between frames)."""
-        return self._apply(self.stream.poll(), self.last_t_ms) if self.stream is not None else []
+        return self._to_buffer(self.stream.poll(), self.last_t_ms) if self.stream is not None else []
 
     def finish(self) -> list[Event]:
         """End of stream: decode the open segment, then send whatever is pending."""
-        events = self._apply(self.stream.flush(), self.last_t_ms) if self.stream is not None else []
+        events = self._to_buffer(self.stream.flush(), self.last_t_ms) if self.stream is not None else []
         if self._buffer.text:
             events += self._buffer.send(self.last_t_ms)
         return events
@@ -263,12 +281,14 @@ def recognize_video(path: str | Path, recognizer: Recognizer, extractor: Extract
             on_result(frame, r)
         return r.events
 
-    return _drive(session, _prefetch(read_video(path, max_side=max_side)), step, info.frames or None, progress)
+    return drive(session, _prefetch(read_video(path, max_side=max_side)), step, info.frames or None, progress)
 
 
-def _drive(session: RecognitionSession, items, step: Callable[..., list[Event]], total: int | None,
-           progress: bool) -> VideoRecognition:
-    """The one session loop of a file: each item through `step`, then the end of the stream; closed always."""
+def drive(session: RecognitionSession, items, step: Callable[..., list[Event]], total: int | None = None,
+          progress: bool = False, on_events: Callable[[list[Event]], None] | None = None) -> VideoRecognition:
+    """The one frame loop (files, landmark files, the OpenCV window, the benchmark): each item through `step`,
+    then the end of the stream; the session is closed always. `on_events` sees each step's events as they come,
+    and the end's (a window prints them live); the loop ends early when `items` does (the window's ESC)."""
     import time
 
     if progress:
@@ -279,8 +299,14 @@ def _drive(session: RecognitionSession, items, step: Callable[..., list[Event]],
     t0 = time.perf_counter()
     try:
         for item in items:
-            events += step(item)
-        events += session.finish()
+            new = step(item)
+            events += new
+            if on_events is not None and new:
+                on_events(new)
+        new = session.finish()
+        events += new
+        if on_events is not None and new:
+            on_events(new)
     finally:
         session.close()
     return VideoRecognition.of(events, session, time.perf_counter() - t0)
@@ -302,24 +328,28 @@ def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer: Re
         session.stream.wait()
         return events + session.poll()
 
-    return _drive(session, zip(frames, times_ms), step, len(frames), progress)
+    return drive(session, zip(frames, times_ms), step, len(frames), progress)
+
+
+def options_from(cls, section, **given):
+    """An option object (`StreamOptions`, `BufferOptions`, ...) from a settings section: each field the section
+    also has takes the section's value, so an option is declared once (its config field) and mapped by name
+    here, never by hand; `given` sets the rest (a threshold that is the model's, not a setting)."""
+    names = {f.name for f in fields(cls)} - set(given)
+    return cls(**{n: getattr(section, n) for n in names if hasattr(section, n)}, **given)
 
 
 def stream_options(settings) -> StreamOptions:
     """Streaming schedule from the recognizer settings."""
-    cfg = settings.recognizer
-    return StreamOptions(stride_frames=cfg.stride_frames, min_segment_frames=cfg.min_segment_frames,
-                         drop_frames=cfg.drop_frames, max_fps=cfg.max_fps, trim_rise_drop=cfg.trim_rise_drop)
+    return options_from(StreamOptions, settings.recognizer)
 
 
 def buffer_options(settings, recognizer: Recognizer | None = None, min_confidence: float | None = None) -> BufferOptions:
     """The utterance buffer's options from the recognizer settings. Its threshold: `min_confidence` where the
     user gave one, else the model's own (its contract), else the default (no model)."""
-    cfg = settings.recognizer
     if min_confidence is None:
         min_confidence = recognizer.contract.min_confidence if recognizer is not None else BufferOptions.min_confidence
-    return BufferOptions(min_confidence=min_confidence, end_pause_ms=cfg.end_pause_ms,
-                         still_pause_ms=cfg.still_pause_ms, auto_send=cfg.auto_send, max_chars=cfg.max_chars)
+    return options_from(BufferOptions, settings.recognizer, min_confidence=min_confidence)
 
 
 def build_runtime(settings, model: str | None = None):

@@ -287,6 +287,26 @@ def load_recognizer(model: str | Path, models_dir: str | Path, threads: int = 1,
     return rec
 
 
+def with_profile_setting(recognizer: TFLiteRecognizer, value: str | None,
+                         state_dir: str | Path) -> tuple[Recognizer, str]:
+    """`with_profile_file` for a command's `--profile` (a name under the state folder, or a file; None: none)."""
+    if not value:
+        return recognizer, ""
+    from asl_gpt.recognition.calibration import resolve_profile
+
+    return with_profile_file(recognizer, resolve_profile(value, state_dir))
+
+
+def calibratable_recognizer(settings, model: str | Path | None = None) -> TFLiteRecognizer:
+    """The recognizer per settings (or `model`); InputError when it exposes no letter evidence to calibrate."""
+    from asl_gpt.errors import InputError
+
+    rec = recognizer_from_settings(settings, model)
+    if not rec.calibratable:
+        raise InputError(f"model {rec.contract.name!r} does not expose its letter evidence: it cannot be calibrated")
+    return rec
+
+
 def recognizer_from_settings(settings, model: str | Path | None = None, threads: int | None = None) -> TFLiteRecognizer:
     """`load_recognizer` with everything from the settings (`model`, `threads`: a command's own choice, if any)."""
     cfg = settings.recognizer

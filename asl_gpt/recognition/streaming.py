@@ -123,9 +123,11 @@ class StreamingRecognizer:
         """The utterance so far was committed (a pause with the hand still up, or Send): its frames are
         consumed. The open segment is dropped and its decodes still in flight are discarded, so the
         next readings hold only what is signed from now on (else a learner's long-held letter, sent
-        on the pause, would come back inside every later reading of the same segment)."""
+        on the pause, would come back inside every later reading of the same segment). A segment that
+        had already closed is consumed too: its final decode, still in flight when the pause committed
+        the last partial reading, would otherwise come back as a new utterance and join the next word."""
+        self._cut_through = self._segment
         if self._frames:
-            self._cut_through = self._segment
             self._frames, self._times, self._gap, self._hand_frames = [], [], 0, 0
 
     def poll(self) -> list[Update]:

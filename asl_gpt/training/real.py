@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm")
 LANDMARK_SUFFIXES = (".parquet",)
-PARQUET_FPS = 30.0  # the competition's recordings: times from the frame column when none are stored
 # What `asl-gpt recognize` feeds Holistic (pipeline.recognize_video): frames shrunk to 640 px, one
 # tracking session per video. With the face mesh, so a model reading face columns is served too
 # (hands and pose are the same graph either way).
@@ -131,9 +130,9 @@ def item_sample(item: RealItem, cache_dir: Path | None) -> RealSample:
         return RealSample(item.path, item.label, item.signer, item.kind, frames, times, wh)
 
     if item.path.suffix.lower() in LANDMARK_SUFFIXES:
-        from asl_gpt.commands.recognize import read_landmark_file  # the same reader as `asl-gpt recognize`
+        from asl_gpt.landmarks.io import read_landmark_file  # the same reader as `asl-gpt recognize`
 
-        return sample(*read_landmark_file(item.path, PARQUET_FPS), None)
+        return sample(*read_landmark_file(item.path), None)
     cache = cache_file(item, cache_dir) if cache_dir else None
     if cache is not None and cache.is_file():
         try:
