@@ -5,7 +5,10 @@ the label differs, so a user can compare. The label says truthfully where the te
 *Signed* (recognised, untouched; with its confidence), *Signed and edited* (the recognised reading and
 its confidence, then the user's text) or *Typed* (no confidence: nothing was recognised). Sources come as a collapsible "Sources" message whose
 children, one per numbered passage, open to the title, section and passage. The chain gets a clean
-history (`turns`: plain role/content dicts) rather than the decorated chatbot messages.
+history (`turns`: plain role/content dicts) rather than the decorated chatbot messages, and only the part
+of it the question leans on: a question that names its own topic is asked as a first one
+(`conversation.history_for`), so earlier, unrelated turns cannot steer it. When the checks change the
+streamed answer (a quote, a sentence no passage holds dropped), the final answer says so.
 
 Documents and uploads are untrusted, and an answer may repeat them: every text that did not come
 from this module is passed through `markdown_text` before the chatbot renders it as Markdown, so it
@@ -24,6 +27,7 @@ from typing import Iterator
 from asl_gpt.app.pending import Turn
 from asl_gpt.app.wording import WEB_FIXES, web_text
 from asl_gpt.errors import AslGptError, advised
+from asl_gpt.rag.conversation import history_for
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +109,7 @@ def answer_turn(backend, q: Turn, chat: list[dict], turns: list[dict]) -> Iterat
     answer = {"role": "assistant", "content": ""}
     said = ""  # the LLM's words so far, as written (escaped whole at each token: an indent spans tokens)
     try:
-        events = backend.ask_stream(q.text, history=turns, raw=(q.recognised or None) if q.source == "signed" else None)
+        events = backend.ask_stream(q.text, history=history_for(q.text, turns), raw=(q.recognised or None) if q.source == "signed" else None)
         for ev in events:
             match ev:
                 case Retrieved():
@@ -118,7 +122,7 @@ def answer_turn(backend, q: Turn, chat: list[dict], turns: list[dict]) -> Iterat
                     answer["content"] = markdown_text(said)  # streamed as it comes (the LLM's words, not an error)
                     yield _snap(chat), list(turns), "answering…"
                 case Answer():
-                    yield from _final(chat, turns, answer, ev)
+                    yield from _final(chat, turns, answer, ev, said)
                     return
     except AslGptError as e:
         if answer not in chat:
@@ -133,10 +137,26 @@ def _snap(chat: list[dict]) -> list[dict]:
     return [dict(m) for m in chat]
 
 
-def _final(chat, turns, answer, ev):
+CORRECTED_NOTE = "*Corrected against the source: the checks changed the answer shown while it streamed.*"
+_MARKS = re.compile(r"\s*\[\d{1,3}\]")
+
+
+def _content(text: str) -> str:
+    return " ".join(_MARKS.sub("", text).split())
+
+
+def corrected(said: str, ev) -> bool:
+    """Did the checks change what streamed (a quote replacing it, a repair, a sentence dropped)? Citation marks
+    the code adds or renumbers, and spacing, are no change of content."""
+    if getattr(ev, "repaired", False):  # the chain's own flag for a repaired answer, where it has one
+        return True
+    return bool(said.strip()) and _content(said) != _content(ev.text)
+
+
+def _final(chat, turns, answer, ev, said: str = ""):
     asked = ev.question
     if ev.status == "answered":
-        answer["content"] = markdown_text(ev.text)
+        answer["content"] = markdown_text(ev.text) + (f"\n\n{CORRECTED_NOTE}" if corrected(said, ev) else "")
         chat.extend(sources_messages(ev.sources))
         status = f"answered in {ev.timings.get('total_s', 0):.1f} s"
     elif ev.status == "not_found":
