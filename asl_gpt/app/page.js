@@ -16,6 +16,17 @@
     captionSize: (v) => { apply(store('asl-gpt-hc') === '1', v); store('asl-gpt-caption-size', String(v)); },
     saved: () => [store('asl-gpt-hc') === '1', parseFloat(store('asl-gpt-caption-size')) || ASL_GPT_PAGE.captionRem],
   };
+  // This browser's conversation id (asl_gpt/app/conversations.py): random hex, kept so a reload shows the
+  // conversation again. Without localStorage it lasts as long as the page.
+  let browserId = store('asl-gpt-browser-id');
+  window.aslGptBrowserId = () => {
+    if (!/^[a-f0-9]{32}$/.test(browserId || '')) {
+      const bytes = crypto.getRandomValues(new Uint8Array(16));
+      browserId = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+      store('asl-gpt-browser-id', browserId);
+    }
+    return browserId;
+  };
 })();
 document.addEventListener('keydown', (e) => {
   const tab = e.target.closest && e.target.closest('[role="tab"]');

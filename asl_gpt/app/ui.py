@@ -32,7 +32,8 @@ import gradio as gr  # this module is the Gradio adapter; handlers' `gr.Request`
 from asl_gpt.app import calibrate as calib
 from asl_gpt.app import camera
 from asl_gpt.app import knowledge as kn
-from asl_gpt.app.chat import answer_turn
+from asl_gpt.app.chat import answer_turn, markdown_text, user_message
+from asl_gpt.app.conversations import Conversations, valid_id, waiting_markdown
 from asl_gpt.app.live import LiveOptions, LiveSession, LiveState
 from asl_gpt.app.registry import LiveRegistry
 from asl_gpt.app.pending import Turn
@@ -105,6 +106,7 @@ class _Shared:
     services: object
     registry: LiveRegistry
     probe: StatusProbe
+    conversations: Conversations  # each browser's conversation (kept across reloads)
 
     def live(self, request) -> LiveSession:
         """The live session of the browser tab that sent `request`."""
@@ -118,7 +120,8 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
 
     if live_options is None:  # the settings' frame size
         live_options = LiveOptions(max_side=services.settings.recognizer.max_side)
-    sh = _Shared(services, LiveRegistry(services, live_options), StatusProbe(services))
+    sh = _Shared(services, LiveRegistry(services, live_options), StatusProbe(services),
+                 Conversations(services.settings.paths.state_dir / "conversations"))
 
     with gr.Blocks(title="ASL GPT", delete_cache=(120, 300), analytics_enabled=False) as demo:
         signed_q = gr.State(None)  # {"n", "turns": [...]}: pending-box turns to answer, in order
@@ -131,7 +134,7 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                         video = _video_panel(sh, live.pending)
                         calibrate = _calibrate_panel(sh)
                     with gr.Column(scale=6, min_width=360):
-                        _chat_panel(sh, signed_q)
+                        chat = _chat_panel(sh, signed_q)
             docs = _knowledge_tab(sh)
             status = _status_tab(sh)
 
@@ -171,6 +174,8 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
             return gr.update(value=th), kn.documents_table(services), sh.registry.token(key)
 
         demo.load(on_load, None, [status.threshold, docs, live.key], concurrency_limit=None)
+        # this browser's conversation, shown again after a reload (its id is kept in localStorage by page.js)
+        demo.load(chat.restore, chat.browser, chat.outputs, js="() => window.aslGptBrowserId()", concurrency_limit=None)
 
         def on_unload(request: gr.Request):
             sh.registry.drop(_session(request))
@@ -422,10 +427,13 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
     return SimpleNamespace(prompt=prompt, refresh=refresh)
 
 
-def _chat_panel(sh: _Shared, signed_q: gr.State) -> None:
-    """The answers: typed questions and the pending box's turns (`signed_q`) through the same assistant."""
+def _chat_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
+    """The answers: typed questions and the pending box's turns (`signed_q`) through the same assistant. The server
+    keeps each browser's conversation (asl_gpt.app.conversations): a question asked while an answer streams waits,
+    listed under the chat; a reload shows the conversation again (`restore`, wired by build_demo on page load)."""
     limit = sh.services.settings.rag.max_question_chars
-    turns = gr.State([])  # clean history for follow-ups
+    store = sh.conversations
+    browser = gr.Textbox(visible="hidden", elem_id="browser-id")  # this browser's id (page.js: localStorage)
     # no share button (it had no name, and nothing is shared from here)
     chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=560, autoscroll=True, buttons=["copy", "copy_all"])
     question = gr.Textbox(label="Type a question", placeholder="e.g. What is fingerspelling?", elem_id="question",
@@ -435,44 +443,83 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> None:
     with gr.Row():
         ask_btn = gr.Button("Ask", variant="primary", elem_id="ask-btn")
         new_chat_btn = gr.Button("New conversation", elem_id="new-chat-btn")
+    waiting_md = gr.Markdown(elem_id="queued-questions")
     chat_md = gr.Markdown(elem_id="chat-status")
 
-    def backend():
-        try:
-            return sh.services.assistant()
-        except AslGptError as e:
-            raise gr.Error(web_text(e))
+    def waiting(bid):
+        return waiting_markdown(store.get(bid), markdown_text)
 
-    def on_typed(text, chat, hist):
-        text = (text or "").strip()
-        assistant = backend()
+    def on_typed(text, bid, request: gr.Request):
+        text, bid = (text or "").strip(), valid_id(bid) or _session(request)
         try:
-            assistant.validate(text)
+            sh.services.assistant().validate(text)
         except AslGptError as e:
-            msg = web_text(e)
-            gr.Warning(msg)  # the text stays in the box
-            yield gr.skip(), gr.skip(), msg, gr.skip()
+            gr.Warning(web_text(e))  # the text stays in the box
+            return gr.skip(), gr.skip(), bid
+        if not store.ask(bid, Turn(text, "typed")):
+            gr.Warning("Several questions are already waiting: ask this one when they are answered.")
+            return gr.skip(), gr.skip(), bid
+        return "", waiting(bid), bid
+
+    def on_signed(item, bid, request: gr.Request):
+        bid = valid_id(bid) or _session(request)
+        for t in (item or {}).get("turns", []):
+            store.ask(bid, Turn(**t))
+        return waiting(bid), bid
+
+    def answer_waiting(bid):
+        """Answer this conversation's waiting questions in order; returns at once when another event is already
+        answering them (it takes the new ones when its answer ends)."""
+        if not store.begin(bid):
+            yield gr.skip(), gr.skip(), waiting(bid)
             return
-        for chat_, hist_, status in answer_turn(assistant, Turn(text, "typed"), chat, hist):
-            yield chat_, hist_, status, ""
+        try:
+            while (nxt := store.next(bid)) is not None:
+                q, generation = nxt
+                c = store.get(bid)
+                for chat, turns, status in _answer_or_error(sh, q, c.chat, c.turns):
+                    if not store.update(bid, generation, chat, turns):
+                        break  # a new conversation was started: this answer is dropped
+                    yield chat, status, waiting(bid)
+                store.save(bid)
+        finally:
+            store.end(bid)
 
     answer_args = answer_events(sh.services.settings)
-    typed_args = dict(fn=on_typed, inputs=[question, chatbot, turns], outputs=[chatbot, turns, chat_md, question],
-                      **answer_args)
-    question.submit(**typed_args)
-    ask_btn.click(**typed_args)
+    for trigger in (question.submit, ask_btn.click):
+        trigger(on_typed, [question, browser], [question, waiting_md, browser], trigger_mode="multiple", **QUIET).then(
+            answer_waiting, browser, [chatbot, chat_md, waiting_md], **answer_args)
+    signed_q.change(on_signed, [signed_q, browser], [waiting_md, browser], trigger_mode="multiple", **QUIET).then(
+        answer_waiting, browser, [chatbot, chat_md, waiting_md], **answer_args)
 
-    def on_signed(item, chat, hist):
-        if not item:
-            return
-        for t in item["turns"]:
-            for chat, hist, status in answer_turn(backend(), Turn(**t), chat, hist):
-                yield chat, hist, status
+    def on_new(bid, request: gr.Request):
+        store.clear(valid_id(bid) or _session(request))
+        return [], "", ""
 
-    signed_q.change(on_signed, [signed_q, chatbot, turns], [chatbot, turns, chat_md], **answer_args)
-    new_chat_btn.click(lambda: ([], [], ""), None, [chatbot, turns, chat_md], **QUIET)
-    chatbot.clear(lambda: ([], ""), None, [turns, chat_md], **QUIET)  # its trash button: a new conversation too
+    new_chat_btn.click(on_new, browser, [chatbot, chat_md, waiting_md], **QUIET)
+    chatbot.clear(on_new, browser, [chatbot, chat_md, waiting_md], **QUIET)  # its trash button: a new conversation
     question.change(None, question, None, js="(v) => window.aslGptCount(v)")  # also when Ask empties it
+
+    def restore(bid, request: gr.Request):
+        bid = valid_id(bid) or _session(request)
+        c = store.get(bid)
+        note = "an answer is still being written: it is kept, and shown when you reload again" if c.busy else ""
+        return bid, list(c.chat), note, waiting(bid)
+
+    return SimpleNamespace(browser=browser, restore=restore, outputs=[browser, chatbot, chat_md, waiting_md])
+
+
+def _answer_or_error(sh: _Shared, q: Turn, chat: list[dict], turns: list[dict]):
+    """answer_turn's steps; an assistant that cannot be built (say, a broken index) is an answer of one line, and the
+    question stays in the chat."""
+    try:
+        backend = sh.services.assistant()
+    except AslGptError as e:
+        msg = web_text(e)
+        yield [*chat, user_message(q), {"role": "assistant", "content": f"⚠ {markdown_text(msg)}"}], turns, \
+            markdown_text(msg)
+        return
+    yield from answer_turn(backend, q, chat, turns)
 
 
 def _knowledge_tab(sh: _Shared) -> gr.Dataframe:
