@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from asl_gpt.app.chat import CORRECTED_NOTE, answer_turn, corrected
+from asl_gpt.app.chat import CORRECTED_NOTE, answer_turn
 from asl_gpt.app.pending import Turn
 from asl_gpt.rag.chain import Answer, build_assistant
-from asl_gpt.rag.conversation import history_for, stands_alone
+from asl_gpt.rag.conversation import history_for, rewritten, stands_alone
 from test_rag_helpers import fake_chat, settings_with_docs
 
 DOCS = {
@@ -86,11 +86,11 @@ def _answer(text, **kw):
 
 
 def test_an_answer_the_checks_changed_says_so():
-    assert not corrected("Go slowly [1].", _answer("Go slowly [1]."))
-    assert not corrected("Go slowly.", _answer("Go slowly [1]."))  # a citation added by the code is no change
-    assert not corrected("", _answer("Quoted from the passages: ..."))  # nothing streamed: nothing rewritten
-    assert corrected("I could not find it.", _answer("> Go slowly [1].", quoted=True))
-    assert corrected("Go slowly. It is 1817.", _answer("Go slowly [1]."))  # a sentence dropped
+    assert not rewritten("Go slowly [1].", _answer("Go slowly [1]."))
+    assert not rewritten("Go slowly.", _answer("Go slowly [1]."))  # a citation added by the code is no change
+    assert not rewritten("", _answer("Quoted from the passages: ..."))  # nothing streamed: nothing rewritten
+    assert rewritten("I could not find it.", _answer("> Go slowly [1].", quoted=True))
+    assert rewritten("Go slowly. It is 1817.", _answer("Go slowly [1]."))  # a sentence dropped
 
     class Stream:
         def ask_stream(self, question, history=None, raw=None):

@@ -27,7 +27,7 @@ from typing import Iterator
 from asl_gpt.app.pending import Turn
 from asl_gpt.app.wording import WEB_FIXES, web_text
 from asl_gpt.errors import AslGptError, advised
-from asl_gpt.rag.conversation import history_for
+from asl_gpt.rag.conversation import history_for, rewritten
 
 log = logging.getLogger(__name__)
 
@@ -138,25 +138,10 @@ def _snap(chat: list[dict]) -> list[dict]:
 
 
 CORRECTED_NOTE = "*Corrected against the source: the checks changed the answer shown while it streamed.*"
-_MARKS = re.compile(r"\s*\[\d{1,3}\]")
-
-
-def _content(text: str) -> str:
-    return " ".join(_MARKS.sub("", text).split())
-
-
-def corrected(said: str, ev) -> bool:
-    """Did the checks change what streamed (a quote replacing it, a repair, a sentence dropped)? Citation marks
-    the code adds or renumbers, and spacing, are no change of content."""
-    if getattr(ev, "repaired", False):  # the chain's own flag for a repaired answer, where it has one
-        return True
-    return bool(said.strip()) and _content(said) != _content(ev.text)
-
-
 def _final(chat, turns, answer, ev, said: str = ""):
     asked = ev.question
     if ev.status == "answered":
-        answer["content"] = markdown_text(ev.text) + (f"\n\n{CORRECTED_NOTE}" if corrected(said, ev) else "")
+        answer["content"] = markdown_text(ev.text) + (f"\n\n{CORRECTED_NOTE}" if rewritten(said, ev) else "")
         chat.extend(sources_messages(ev.sources))
         status = f"answered in {ev.timings.get('total_s', 0):.1f} s"
     elif ev.status == "not_found":

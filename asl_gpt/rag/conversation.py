@@ -9,6 +9,7 @@ tokens read and the first-token times, before and after).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -192,6 +193,21 @@ def follow_up_request(t: Transcript, question: str, passages: list[Passage], win
     block = "\n\n".join(format_passages([g.source], texts=[g.text], first=g.source.n) for g in shown)
     turn = HumanMessage(follow_up_turn(question, block))
     return Request(t.messages + (turn,), t.given + tuple(new), tuple(sources), True)
+
+
+_MARKS = re.compile(r"\s*\[\d{1,3}\]")
+
+
+def _content(text: str) -> str:
+    return " ".join(_MARKS.sub("", text).split())
+
+
+def rewritten(streamed: str, answer) -> bool:
+    """Did the checks change what streamed into `answer` (a quote replacing it, a sentence dropped, a repair)?
+    Citation marks the code adds or renumbers, and spacing, change no content. Each surface says so."""
+    if getattr(answer, "repaired", False):  # the chain's own flag for a repaired answer, where it has one
+        return True
+    return bool(streamed.strip()) and _content(streamed) != _content(answer.text)
 
 
 def ai_message(text: str):
