@@ -91,6 +91,7 @@ class App:
     demo: gr.Blocks
     registry: LiveRegistry  # the live sessions, one per browser tab
     probe: StatusProbe  # index and LLM status, shared by all sessions
+    conversations: Conversations | None = None  # each browser's conversation
     warming: threading.Thread | None = None  # loads the model and the assistant in the background
 
     def close(self) -> None:
@@ -132,8 +133,9 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                     with gr.Column(scale=5, min_width=360):
                         live = _live_panel(sh, signed_q)
                         video = _video_panel(sh, live.pending)
-                        calibrate = _calibrate_panel(sh)
                     with gr.Column(scale=6, min_width=360):
+                        # at the top, beside the camera: the reference handshape and your video seen together
+                        calibrate = _calibrate_panel(sh)
                         chat = _chat_panel(sh, signed_q)
             docs = _knowledge_tab(sh)
             status = _status_tab(sh)
@@ -181,7 +183,7 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
             sh.registry.drop(_session(request))
 
         demo.unload(on_unload)
-    app = App(demo, sh.registry, sh.probe)
+    app = App(demo, sh.registry, sh.probe, sh.conversations)
     if initial_index:
         kn.start_initial_index(services, sh.probe)
         app.warming = threading.Thread(target=warm_up, args=(services,), name="warm-up", daemon=True)
@@ -332,7 +334,12 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
                                    allow_custom_value=False)
             delete_btn = gr.Button("Delete profile", elem_id="calib-delete-btn")
         view = gr.Markdown(elem_id="calib-view")
-    actions = [keep_btn, retake_btn, skip_btn, finish_btn]
+    c = SimpleNamespace(panel=panel, prompt=prompt, name_box=name_box, letters_box=letters_box, start_btn=start_btn,
+                        keep_btn=keep_btn, retake_btn=retake_btn, skip_btn=skip_btn, finish_btn=finish_btn,
+                        msg_md=msg_md, profiles=profiles, delete_btn=delete_btn, view=view,
+                        actions=[keep_btn, retake_btn, skip_btn, finish_btn])
+    _calibrate_capture(sh, c)
+    _calibrate_profiles(sh, c)
 
     def refresh(live, camera_on: bool):
         """The prompt while this session calibrates."""
@@ -342,19 +349,28 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
         calib.autosave(services, live)  # each accepted letter is kept at once: a closed tab loses nothing
         return calib.prompt_html(state, True, live.capture_letters, camera_on)
 
+    return SimpleNamespace(prompt=prompt, refresh=refresh)
+
+
+def _attempt(fn, *args):
+    """fn(*args), or None after a warning in the page when it raises an AslGptError."""
+    try:
+        return fn(*args)
+    except AslGptError as e:
+        gr.Warning(web_text(e))
+        return None
+
+
+def _calibrate_capture(sh: _Shared, c: SimpleNamespace) -> None:
+    """Start, keep/retake/skip a letter, finish and save: the capture's buttons (`c`: the panel's components)."""
+    services, actions = sh.services, c.actions
+
     def usable(on: bool):
         return [gr.update(interactive=on)] * len(actions)
 
-    def attempt(fn, *args):
-        try:
-            return fn(*args)
-        except AslGptError as e:
-            gr.Warning(web_text(e))
-            return None
-
     def on_calib_start(name, letters, request: gr.Request):
         live = sh.live(request)
-        cap = attempt(calib.new_capture, services, letters, name)
+        cap = _attempt(calib.new_capture, services, letters, name)
         if cap is None:
             return gr.skip(), gr.skip(), *[gr.skip()] * len(actions)
         live.start_calibration(cap, name)
@@ -364,13 +380,15 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
             + (f" Resuming {cap.profile.letters.upper()}." if cap.profile.samples else "")
             + ("" if camera_on else " The camera is off: press Start camera.")), *usable(True)
 
-    def on_calib_action(action, request: gr.Request):
-        live = sh.live(request)
-        state = live.with_capture(lambda cap: getattr(cap, action)())
-        if state is None:
-            gr.Warning("Press Start first.")
-            return gr.skip()
-        return calib.prompt_html(state, True, live.capture_letters, live.state().camera_on)
+    def action(name: str):
+        def on_calib_action(request: gr.Request):
+            live = sh.live(request)
+            state = live.with_capture(lambda cap: getattr(cap, name)())
+            if state is None:
+                gr.Warning("Press Start first.")
+                return gr.skip()
+            return calib.prompt_html(state, True, live.capture_letters, live.state().camera_on)
+        return on_calib_action
 
     def on_calib_finish(name, request: gr.Request):
         live = sh.live(request)
@@ -379,7 +397,7 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
         if cap is None:
             gr.Warning("Press Start first.")
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), *usable(False)
-        msg = attempt(calib.save_and_use, services, live, cap, name)
+        msg = _attempt(calib.save_and_use, services, live, cap, name)
         if msg is None:  # not saved (say, a bad name): the capture goes on, nothing is lost
             live.start_calibration(cap, live.capture_name, letters)
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), *[gr.skip()] * len(actions)
@@ -387,6 +405,17 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
         return (calib.prompt_html(None, False), msg,
                 gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen),
                 *usable(False))
+
+    c.start_btn.click(on_calib_start, [c.name_box, c.letters_box], [c.prompt, c.msg_md, *actions], **QUIET)
+    for btn, name in ((c.keep_btn, "keep"), (c.retake_btn, "retake"), (c.skip_btn, "skip")):
+        btn.click(action(name), None, c.prompt, **QUIET)
+    c.finish_btn.click(on_calib_finish, c.name_box, [c.prompt, c.msg_md, c.profiles, c.view, *actions],
+                       concurrency_id="calibrate", concurrency_limit=2)
+
+
+def _calibrate_profiles(sh: _Shared, c: SimpleNamespace) -> None:
+    """The profile in use, and deleting one; opening the panel shows them (`c`: the panel's components)."""
+    services = sh.services
 
     def on_calib_use(name, request: gr.Request):
         live = sh.live(request)
@@ -396,7 +425,7 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
 
     def on_calib_delete(name, request: gr.Request):
         live = sh.live(request)
-        msg = attempt(calib.delete_profile, services, live, name)
+        msg = _attempt(calib.delete_profile, services, live, name)
         choices = gr.update(choices=calib.profile_names(services), value=live.profile or calib.NONE)
         return msg or gr.skip(), choices
 
@@ -404,27 +433,11 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
         live = sh.live(request)
         chosen = live.profile or calib.NONE
         return (gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen),
-                *usable(live.capture is not None))
+                *[gr.update(interactive=live.capture is not None)] * len(c.actions))
 
-    def on_calib_keep(request: gr.Request):
-        return on_calib_action("keep", request)
-
-    def on_calib_retake(request: gr.Request):
-        return on_calib_action("retake", request)
-
-    def on_calib_skip(request: gr.Request):
-        return on_calib_action("skip", request)
-
-    start_btn.click(on_calib_start, [name_box, letters_box], [prompt, msg_md, *actions], **QUIET)
-    keep_btn.click(on_calib_keep, None, prompt, **QUIET)
-    retake_btn.click(on_calib_retake, None, prompt, **QUIET)
-    skip_btn.click(on_calib_skip, None, prompt, **QUIET)
-    finish_btn.click(on_calib_finish, name_box, [prompt, msg_md, profiles, view, *actions], concurrency_id="calibrate",
-                     concurrency_limit=2)
-    profiles.input(on_calib_use, profiles, view, **QUIET)
-    delete_btn.click(on_calib_delete, profiles, [view, profiles], **QUIET)
-    panel.expand(on_calib_open, None, [profiles, view, *actions], **QUIET)
-    return SimpleNamespace(prompt=prompt, refresh=refresh)
+    c.profiles.input(on_calib_use, c.profiles, c.view, **QUIET)
+    c.delete_btn.click(on_calib_delete, c.profiles, [c.view, c.profiles], **QUIET)
+    c.panel.expand(on_calib_open, None, [c.profiles, c.view, *c.actions], **QUIET)
 
 
 def _chat_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
