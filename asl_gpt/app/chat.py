@@ -74,14 +74,22 @@ def user_message(q: Turn, corrected: str | None = None, asked: str | None = None
     return {"role": "user", "content": f"**Typed**\n\n{markdown_text(asked or q.text)}"}
 
 
+# A cited passage may have matched the search less well than an uncited one: relevance is the search's score, not
+# how much the answer used it. Said once per list, in the group itself.
+SOURCES_NOTE = ("Cited passages first. *Relevance* is how well a passage matched the search (0 to 1); the answer "
+                "may rest on a passage that matched less well than another it did not need.")
+
+
 def sources_messages(sources, note: str = "") -> list[dict]:
     """A collapsible 'Sources' message and one collapsible child per passage ([n] title — section)."""
     if not sources:
         return []
     parent = f"sources-{uuid.uuid4().hex[:12]}"  # unique per message: no counter shared by all sessions
+    if not note and len({bool(s.cited) for s in sources}) == 2:
+        note = SOURCES_NOTE
     msgs = [{"role": "assistant", "content": note,
              "metadata": {"title": f"Sources ({len(sources)})", "id": parent, "status": "done"}}]
-    for s in sources:
+    for s in sorted(sources, key=lambda s: not s.cited):  # cited first, each group in the answer's numbering
         # The title is rendered as Markdown too (Gradio 6 draws a message's metadata title with the same
         # renderer); an upload's path on the server is cut to its file name (web_text), as in every message.
         title = markdown_text(f"[{s.n}] {s.title or s.path}"

@@ -547,12 +547,18 @@ def _knowledge_tab(sh: _Shared) -> gr.Dataframe:
             upload_btn = gr.Button("Upload and index", variant="primary", elem_id="upload-btn")
             reindex_btn = gr.Button("Reindex all", elem_id="reindex-btn")
             rebuild = gr.Checkbox(False, label="Rebuild from scratch", elem_id="rebuild")
+        with gr.Row(equal_height=True):
+            uploads = gr.Dropdown([], label="Your uploaded documents", elem_id="uploads", allow_custom_value=False)
+            remove_btn = gr.Button("Remove from the knowledge base", elem_id="remove-upload-btn")
         status_md = gr.Markdown(elem_id="kb-status")
 
-    def on_docs():
-        return kn.documents_table(services)
+    def listed():
+        return gr.update(choices=kn.uploaded_names(services), value=None)
 
-    tab.select(on_docs, None, docs, concurrency_limit=None)
+    def on_docs():
+        return kn.documents_table(services), listed()
+
+    tab.select(on_docs, None, [docs, uploads], concurrency_limit=None)
 
     # The status line is each run's own, in words: the previous one is replaced at once, and the progress
     # bar ("embedding 32/237 chunks") is drawn over the documents table, not over the status.
@@ -560,11 +566,17 @@ def _knowledge_tab(sh: _Shared) -> gr.Dataframe:
 
     def on_upload(paths, progress=gr.Progress()):
         if paths:
-            yield "Uploading and indexing…", gr.skip(), gr.skip()
+            yield "Uploading and indexing…", gr.skip(), gr.skip(), gr.skip()
         msg = kn.upload_and_index(services, probe, paths or [], progress)
-        yield web_text(msg, tuple(str(f) for f in paths or [])), kn.documents_table(services), None
+        yield web_text(msg, tuple(str(f) for f in paths or [])), kn.documents_table(services), None, listed()
 
-    upload_btn.click(on_upload, files, [status_md, docs, files], **index_args)
+    upload_btn.click(on_upload, files, [status_md, docs, files, uploads], **index_args)
+
+    def on_remove(name, progress=gr.Progress()):
+        yield "Removing…", gr.skip(), gr.skip()
+        yield kn.remove_upload(services, probe, name), kn.documents_table(services), listed()
+
+    remove_btn.click(on_remove, uploads, [status_md, docs, uploads], **index_args)
 
     def on_reindex(full, progress=gr.Progress()):
         yield "Reindexing…", gr.skip()
