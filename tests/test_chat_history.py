@@ -88,6 +88,7 @@ def _answer(text, **kw):
 def test_an_answer_the_checks_changed_says_so():
     assert not rewritten("Go slowly [1].", _answer("Go slowly [1]."))
     assert not rewritten("Go slowly.", _answer("Go slowly [1]."))  # a citation added by the code is no change
+    assert not rewritten("Go slowly", _answer("Go slowly [1]."))  # nor the full stop after it
     assert not rewritten("", _answer("Quoted from the passages: ..."))  # nothing streamed: nothing rewritten
     assert rewritten("I could not find it.", _answer("> Go slowly [1].", quoted=True))
     assert rewritten("Go slowly. It is 1817.", _answer("Go slowly [1]."))  # a sentence dropped

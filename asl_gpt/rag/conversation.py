@@ -198,13 +198,13 @@ def follow_up_request(t: Transcript, question: str, passages: list[Passage], win
 _MARKS = re.compile(r"\s*\[\d{1,3}\]")
 
 
-def _content(text: str) -> str:
-    return " ".join(_MARKS.sub("", text).split())
+def _content(text: str) -> list[str]:
+    return re.findall(r"\w+", _MARKS.sub("", text).lower())
 
 
 def rewritten(streamed: str, answer) -> bool:
     """Did the checks change what streamed into `answer` (a quote replacing it, a sentence dropped, a repair)?
-    Citation marks the code adds or renumbers, and spacing, change no content. Each surface says so."""
+    Citation marks the code adds or renumbers, spacing and punctuation change no content. Each surface says so."""
     if getattr(answer, "repaired", False):  # the chain's own flag for a repaired answer, where it has one
         return True
     return bool(streamed.strip()) and _content(streamed) != _content(answer.text)
