@@ -209,6 +209,7 @@ def test_disabled_buttons_look_disabled_and_calibration_is_beside_the_camera(pag
             page.locator("#high-contrast input").check()
             page.wait_for_timeout(400)
         page.evaluate("() => { document.querySelector('#cam-start').disabled = true; }")  # as while the camera runs
+        page.wait_for_timeout(600)  # the buttons' colour transition
         enabled = _style(page, "#send-btn")
         for sel in ("#cam-start", "#cam-stop", "#calib-keep-btn", "#calib-finish-btn"):
             s = _style(page, sel)

@@ -177,7 +177,8 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
 
         demo.load(on_load, None, [status.threshold, docs, live.key], concurrency_limit=None)
         # this browser's conversation, shown again after a reload (its id is kept in localStorage by page.js)
-        demo.load(chat.restore, chat.browser, chat.outputs, js="() => window.aslGptBrowserId()", concurrency_limit=None)
+        demo.load(chat.restore, chat.browser, chat.outputs, js="() => window.aslGptBrowserId()", concurrency_limit=None
+                  ).then(chat.resume, chat.browser, chat.answer_outputs, **answer_events(services.settings))  # left waiting
 
         def on_unload(request: gr.Request):
             sh.registry.drop(_session(request))
@@ -481,22 +482,7 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
         return waiting(bid), bid
 
     def answer_waiting(bid):
-        """Answer this conversation's waiting questions in order; returns at once when another event is already
-        answering them (it takes the new ones when its answer ends)."""
-        if not store.begin(bid):
-            yield gr.skip(), gr.skip(), waiting(bid)
-            return
-        try:
-            while (nxt := store.next(bid)) is not None:
-                q, generation = nxt
-                c = store.get(bid)
-                for chat, turns, status in _answer_or_error(sh, q, c.chat, c.turns):
-                    if not store.update(bid, generation, chat, turns):
-                        break  # a new conversation was started: this answer is dropped
-                    yield chat, status, waiting(bid)
-                store.save(bid)
-        finally:
-            store.end(bid)
+        yield from _answer_waiting(sh, bid)
 
     answer_args = answer_events(sh.services.settings)
     for trigger in (question.submit, ask_btn.click):
@@ -519,7 +505,29 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
         note = "an answer is still being written: it is kept, and shown when you reload again" if c.busy else ""
         return bid, list(c.chat), note, waiting(bid)
 
-    return SimpleNamespace(browser=browser, restore=restore, outputs=[browser, chatbot, chat_md, waiting_md])
+    return SimpleNamespace(browser=browser, restore=restore, outputs=[browser, chatbot, chat_md, waiting_md],
+                           resume=answer_waiting, answer_outputs=[chatbot, chat_md, waiting_md])
+
+
+def _answer_waiting(sh: _Shared, bid: str):
+    """(chat, status, waiting list) as this conversation's waiting questions are answered in order; returns at once
+    when another event is already answering them (it takes the new ones when its answer ends)."""
+    store = sh.conversations
+    if not store.begin(bid):
+        yield gr.skip(), gr.skip(), waiting_markdown(store.get(bid), markdown_text)
+        return
+    try:
+        while (nxt := store.next(bid)) is not None:
+            q, generation = nxt
+            c = store.get(bid)
+            for chat, turns, status in _answer_or_error(sh, q, c.chat, c.turns):
+                if not store.update(bid, generation, chat, turns):
+                    break  # a new conversation was started: this answer is dropped
+                yield chat, status, waiting_markdown(c, markdown_text)
+            store.save(bid)
+        yield gr.skip(), gr.skip(), ""  # nothing waits now (and a run that had nothing to answer yields once)
+    finally:
+        store.end(bid)
 
 
 def _answer_or_error(sh: _Shared, q: Turn, chat: list[dict], turns: list[dict]):
