@@ -1,8 +1,9 @@
-"""The app's conversation and accessibility in headless Chromium (issue 28 items 2, 7, 8, 9, 10).
+"""The app's conversation and accessibility in headless Chromium (issue 28 items 1, 2, 7, 8, 9, 10).
 
 The real page, layout, page scripts and handlers, over the fake services of tests/fakes.py with an assistant that
 streams slowly (a second question must arrive while an answer streams, every time, whatever the machine's load):
-- a question asked while an answer streams waits, listed under the chat, and is answered next;
+- a question asked while an answer streams waits, listed under the chat, and is answered next; one that names its
+  own topic reaches the assistant with no earlier turn, a follow-up with the turns from the topic it follows;
 - a reload shows the conversation again; New conversation clears it, also for the next reload;
 - axe-core (the npm package scripts/setup.sh installs into .node/) finds no violation of any impact on any tab, in
   both themes, with a signed question, an answer and its open sources on the page;
@@ -107,7 +108,8 @@ def _ask(page, text: str) -> None:
     page.locator("#question textarea").press("Enter")
 
 
-def test_a_question_asked_while_an_answer_streams_waits_and_is_answered_next(page, test_output):
+def test_a_question_asked_while_an_answer_streams_waits_and_is_answered_next(page, fake_app, test_output):
+    assistant = fake_app[1].registry.services.assistant()
     page.locator("#new-chat-btn").click()
     _ask(page, "what is fingerspelling")
     page.wait_for_function("() => document.querySelector('#chat-status').innerText.startsWith('answering')")
@@ -124,6 +126,12 @@ def test_a_question_asked_while_an_answer_streams_waits_and_is_answered_next(pag
     users = _users(page)
     assert len(users) == 2 and "what is fingerspelling" in users[0] and "american school" in users[1], users
     assert page.locator("#queued-questions").inner_text().strip() == ""
+    # it named its own topic: asked as a first question, no earlier turn passed (issue 28 item 1)
+    assert assistant.calls[-1][0] == "who founded the american school for the deaf" and assistant.calls[-1][1] == []
+    _ask(page, "when did it open")  # a follow-up: the conversation from the school question on
+    page.wait_for_function("() => document.querySelector('#chat-status').innerText.startsWith('answered')"
+                           " && document.querySelectorAll('#chat [data-testid=\"user\"]').length === 3", timeout=60_000)
+    assert [m["content"] for m in assistant.calls[-1][1]][0] == "who founded the american school for the deaf"
 
 
 def test_a_reload_keeps_the_conversation_and_new_conversation_clears_it(page, fake_app, test_output):
