@@ -11,7 +11,8 @@ the header, the Ask tab's live panel (camera, caption, pending box), its video a
 and its chat, then the Knowledge and Status tabs. The handlers that join panels (the page's tick,
 the session's options, the uploaded video's threshold, page load and unload) are wired last, in
 `build_demo`. Per-session state lives in gr.State and in a `LiveRegistry` keyed by the session hash
-(dropped when the tab unloads); nothing per session is module-level. Camera frames never enter
+(dropped when the tab unloads); each browser's conversation in `Conversations`, keyed by an id the page keeps
+(it outlives a reload); nothing per session is module-level. Camera frames never enter
 Gradio's queue; concurrency groups keep the rest apart: the LLM answers run in their own group,
 indexing and uploaded-video recognition in theirs.
 """
