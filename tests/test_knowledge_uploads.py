@@ -42,9 +42,9 @@ def test_uploads_are_listed_by_file_name_and_removable(tmp_path):
     assert kn.uploaded_names(services) == []
 
 
-def test_cited_sources_come_first_and_the_list_says_what_relevance_is():
+def test_a_source_list_says_what_relevance_is_when_a_cited_passage_scored_lower():
     s = [Source(1, "a.md", "A", "", "first", 0.64), Source(2, "b.md", "B", "", "second", 0.45, True)]
     msgs = sources_messages(s)
-    assert [m["metadata"]["title"] for m in msgs[1:]] == ["[2] B", "[1] A"]
-    assert msgs[0]["content"] == SOURCES_NOTE and "matched" in SOURCES_NOTE
+    assert [m["metadata"]["title"] for m in msgs[1:]] == ["[1] A", "[2] B"]  # as numbered in the answer
+    assert msgs[0]["content"] == SOURCES_NOTE and "not how much the answer used it" in SOURCES_NOTE
     assert sources_messages(s[:1])[0]["content"] == ""  # nothing to explain: no cited passage beside an uncited one

@@ -76,8 +76,8 @@ def user_message(q: Turn, corrected: str | None = None, asked: str | None = None
 
 # A cited passage may have matched the search less well than an uncited one: relevance is the search's score, not
 # how much the answer used it. Said once per list, in the group itself.
-SOURCES_NOTE = ("Cited passages first. *Relevance* is how well a passage matched the search (0 to 1); the answer "
-                "may rest on a passage that matched less well than another it did not need.")
+SOURCES_NOTE = ("*Relevance* is how well a passage matched the search (0 to 1), not how much the answer used it: "
+                "a cited passage may show less than one the answer did not need.")
 
 
 def sources_messages(sources, note: str = "") -> list[dict]:
@@ -89,7 +89,7 @@ def sources_messages(sources, note: str = "") -> list[dict]:
         note = SOURCES_NOTE
     msgs = [{"role": "assistant", "content": note,
              "metadata": {"title": f"Sources ({len(sources)})", "id": parent, "status": "done"}}]
-    for s in sorted(sources, key=lambda s: not s.cited):  # cited first, each group in the answer's numbering
+    for s in sources:  # in the answer's numbering: [n] in the text is the n-th here
         # The title is rendered as Markdown too (Gradio 6 draws a message's metadata title with the same
         # renderer); an upload's path on the server is cut to its file name (web_text), as in every message.
         title = markdown_text(f"[{s.n}] {s.title or s.path}"

@@ -470,11 +470,12 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
             sh.services.assistant().validate(text)
         except AslGptError as e:
             gr.Warning(web_text(e))  # the text stays in the box
-            return gr.skip(), gr.skip(), bid
+            return gr.skip(), gr.skip(), bid, web_text(e)
         if not store.ask(bid, Turn(text, "typed")):
-            gr.Warning("Several questions are already waiting: ask this one when they are answered.")
-            return gr.skip(), gr.skip(), bid
-        return "", waiting(bid), bid
+            msg = "Several questions are already waiting: ask this one when they are answered."
+            gr.Warning(msg)
+            return gr.skip(), gr.skip(), bid, msg
+        return "", waiting(bid), bid, gr.skip()
 
     def on_signed(item, bid, request: gr.Request):
         bid = valid_id(bid) or _session(request)
@@ -487,7 +488,8 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
 
     answer_args = answer_events(sh.services.settings)
     for trigger in (question.submit, ask_btn.click):
-        trigger(on_typed, [question, browser], [question, waiting_md, browser], trigger_mode="multiple", **QUIET).then(
+        trigger(on_typed, [question, browser], [question, waiting_md, browser, chat_md], trigger_mode="multiple",
+                **QUIET).then(
             answer_waiting, browser, [chatbot, chat_md, waiting_md], **answer_args)
     signed_q.change(on_signed, [signed_q, browser], [waiting_md, browser], trigger_mode="multiple", **QUIET).then(
         answer_waiting, browser, [chatbot, chat_md, waiting_md], **answer_args)
