@@ -25,6 +25,22 @@ if has_extra "$EXTRAS" test; then
   fi
 fi
 
+# The accessibility engine the browser tests inject into the page (tests/test_browser_axe.py): the npm package,
+# pinned, into the ignored .node/ folder (never into the repository's files); npm from Debian when missing.
+AXE_VERSION=4.14.1
+if has_extra "$EXTRAS" test && ! grep -qs "\"version\": \"$AXE_VERSION\"" .node/node_modules/axe-core/package.json; then
+  if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: apt-get install npm (axe-core for the browser tests)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  fi
+  if command -v npm >/dev/null 2>&1; then
+    echo "setup: npm install axe-core@$AXE_VERSION into .node/"
+    npm install -s --prefix .node --no-save --no-package-lock --no-audit --no-fund "axe-core@$AXE_VERSION"
+  else
+    echo "setup: warning: npm missing; the accessibility browser test will skip" >&2
+  fi
+fi
+
 stamp="$VENV/.asl-gpt-installed"  # its one line: the extras installed
 installed=$(cat "$stamp" 2>/dev/null || true)
 [ -f "$stamp" ] && [ ! -s "$stamp" ] && installed=train,test  # an empty stamp: the older set-up, which installed all

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from asl_gpt.config import load_settings
-from asl_gpt.rag.correction import Corrector, tokenize, vocabulary_of, weighted_distance
+from asl_gpt.rag.correction import Corrector, pairs_of, tokenize, vocabulary_of, weighted_distance
 from asl_gpt.rag.evaluation import fingerspelling_noise, hit_rate, noisy_cases
 from asl_gpt.rag.index import KnowledgeBase
 from test_rag_helpers import HashEmbeddings, write
@@ -104,9 +104,20 @@ def test_run_together_words_are_split_into_common_words():
 
 
 def test_the_issue_examples_with_the_real_english_list():
-    vocab = vocabulary_of(["The Deaf President Now protest in 1988 at Gallaudet.",
-                           "Where can I learn ASL? Classes at community colleges."])
-    c = Corrector(vocab)
+    docs = ["The Deaf President Now protest in 1988 at Gallaudet.", "Where can I learn ASL? Classes at community colleges."]
+    c = Corrector(vocabulary_of(docs), pairs=pairs_of(docs))  # as the chain builds it: "learn asl" is evidence
     assert c.correct("wherecan larn ASL").corrected == "where can learn asl"
     out = c.correct("wat is def presidnt now")
     assert "president now" in out.corrected and "wat" in out.corrected.split()
+
+
+def test_a_short_word_changes_meaning_only_with_evidence():
+    docs = ["The era of the residential schools. Schools are where many deaf children learned ASL.",
+            "A light flashes when the alarm clock rings. What is the sign for your name?"]
+    c = Corrector(vocabulary_of(docs), pairs=pairs_of(docs))
+    assert c.plausible("ebra") and c.plausible("arbe") and not c.plausible("wht")
+    for fragment in ("ebra", "arbe", "what is ebra", "what arbe the rules"):
+        assert c.correct(fragment).corrected == fragment  # "era" and "are" are one edit away, but no evidence
+    assert c.correct("wht is asl").corrected == "what is asl"  # English never spells "wht"
+    assert c.correct("how do i sigm my name").corrected == "how do i sign my name"  # M/N look alike: cheap
+    assert c.correct("deaf childrem").corrected == "deaf children"  # long words as before

@@ -66,3 +66,37 @@ def test_ask_with_unreachable_llm_prints_passages_then_the_error(env, monkeypatc
     assert main(["ask", "--json", "how is the letter z traced zigzag"]) == 2
     doc = json.loads(capsys.readouterr().out)
     assert doc["status"] == "llm_error" and doc["sources"][0]["section"] == "Z"
+
+
+class _Streams:
+    """The chain's events for one answer: `streamed` as tokens, then `final` as the Answer."""
+
+    def __init__(self, streamed: str, final: str):
+        self.streamed, self.final = streamed, final
+        self.kb = type("KB", (), {"is_empty": lambda self: False})()
+
+    def validate(self, q):
+        return q.strip()
+
+    def ask_stream(self, question, history=None, raw=None):
+        from asl_gpt.rag.chain import Answer, Retrieved, Source, Token
+
+        src = (Source(1, "kb/letters.md", "Letters", "Z", "The letter Z is a zigzag.", 0.9, True),)
+        yield Retrieved(question, src, None)
+        yield Token(self.streamed)
+        yield Answer(question, self.final, src)
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("streamed, final, times, note", [
+    ("The letter Z traces a zigzag.", "The letter Z traces a zigzag [1].", 1, False),  # citations added: said once
+    ("The letter Z traces a zigzag. It opened in 1999.", "The letter Z traces a zigzag [1].", 2, True),
+])
+def test_ask_prints_each_answer_once_unless_the_checks_changed_it(env, monkeypatch, capsys, streamed, final, times,
+                                                                 note):
+    monkeypatch.setattr("asl_gpt.rag.chain.build_assistant", lambda settings: _Streams(streamed, final))
+    assert main(["ask", "how is z made"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("traces a zigzag") == times and ("Corrected against the source" in out) is note, out

@@ -350,12 +350,12 @@ def test_typed_turn_streams_and_ends_with_sources():
 
 def test_signed_turn_shows_raw_and_corrected_and_passes_history():
     backend = FakeAssistant()
-    history = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
-    chat, turns, _ = list(answer_turn(backend, Turn("whst is asl", "signed", recognised="whst is asl", confidence=0.7),
+    history = [{"role": "user", "content": "what is asl"}, {"role": "assistant", "content": "a language"}]
+    chat, turns, _ = list(answer_turn(backend, Turn("whst is it", "signed", recognised="whst is it", confidence=0.7),
                                       [], history))[-1]
-    assert backend.calls[0] == ("whst is asl", history, "whst is asl")
+    assert backend.calls[0] == ("whst is it", history, "whst is it")  # a follow-up ("it") gets the history
     head = chat[0]["content"]
-    assert head.startswith("**Signed**") and "`whst is asl`" in head and "`what is asl`" in head and "0.70" in head
+    assert head.startswith("**Signed**") and "`whst is it`" in head and "`what is asl`" in head and "0.70" in head
     assert turns[-2] == {"role": "user", "content": "what is asl"}
 
 

@@ -5,7 +5,10 @@ the label differs, so a user can compare. The label says truthfully where the te
 *Signed* (recognised, untouched; with its confidence), *Signed and edited* (the recognised reading and
 its confidence, then the user's text) or *Typed* (no confidence: nothing was recognised). Sources come as a collapsible "Sources" message whose
 children, one per numbered passage, open to the title, section and passage. The chain gets a clean
-history (`turns`: plain role/content dicts) rather than the decorated chatbot messages.
+history (`turns`: plain role/content dicts) rather than the decorated chatbot messages, and only the part
+of it the question leans on: a question that names its own topic is asked as a first one
+(`conversation.history_for`), so earlier, unrelated turns cannot steer it. When the checks change the
+streamed answer (a quote, a sentence no passage holds dropped), the final answer says so.
 
 Documents and uploads are untrusted, and an answer may repeat them: every text that did not come
 from this module is passed through `markdown_text` before the chatbot renders it as Markdown, so it
@@ -24,6 +27,7 @@ from typing import Iterator
 from asl_gpt.app.pending import Turn
 from asl_gpt.app.wording import WEB_FIXES, web_text
 from asl_gpt.errors import AslGptError, advised
+from asl_gpt.rag.conversation import history_for, rewritten
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +74,22 @@ def user_message(q: Turn, corrected: str | None = None, asked: str | None = None
     return {"role": "user", "content": f"**Typed**\n\n{markdown_text(asked or q.text)}"}
 
 
+# A cited passage may have matched the search less well than an uncited one: relevance is the search's score, not
+# how much the answer used it. Said once per list, in the group itself.
+SOURCES_NOTE = ("*Relevance* is how well a passage matched the search (0 to 1), not how much the answer used it: "
+                "a cited passage may show less than one the answer did not need.")
+
+
 def sources_messages(sources, note: str = "") -> list[dict]:
     """A collapsible 'Sources' message and one collapsible child per passage ([n] title — section)."""
     if not sources:
         return []
     parent = f"sources-{uuid.uuid4().hex[:12]}"  # unique per message: no counter shared by all sessions
+    if not note and len({bool(s.cited) for s in sources}) == 2:
+        note = SOURCES_NOTE
     msgs = [{"role": "assistant", "content": note,
              "metadata": {"title": f"Sources ({len(sources)})", "id": parent, "status": "done"}}]
-    for s in sources:
+    for s in sources:  # in the answer's numbering: [n] in the text is the n-th here
         # The title is rendered as Markdown too (Gradio 6 draws a message's metadata title with the same
         # renderer); an upload's path on the server is cut to its file name (web_text), as in every message.
         title = markdown_text(f"[{s.n}] {s.title or s.path}"
@@ -105,7 +117,7 @@ def answer_turn(backend, q: Turn, chat: list[dict], turns: list[dict]) -> Iterat
     answer = {"role": "assistant", "content": ""}
     said = ""  # the LLM's words so far, as written (escaped whole at each token: an indent spans tokens)
     try:
-        events = backend.ask_stream(q.text, history=turns, raw=(q.recognised or None) if q.source == "signed" else None)
+        events = backend.ask_stream(q.text, history=history_for(q.text, turns), raw=(q.recognised or None) if q.source == "signed" else None)
         for ev in events:
             match ev:
                 case Retrieved():
@@ -118,7 +130,7 @@ def answer_turn(backend, q: Turn, chat: list[dict], turns: list[dict]) -> Iterat
                     answer["content"] = markdown_text(said)  # streamed as it comes (the LLM's words, not an error)
                     yield _snap(chat), list(turns), "answering…"
                 case Answer():
-                    yield from _final(chat, turns, answer, ev)
+                    yield from _final(chat, turns, answer, ev, said)
                     return
     except AslGptError as e:
         if answer not in chat:
@@ -133,10 +145,11 @@ def _snap(chat: list[dict]) -> list[dict]:
     return [dict(m) for m in chat]
 
 
-def _final(chat, turns, answer, ev):
+CORRECTED_NOTE = "*Corrected against the source: the checks changed the answer shown while it streamed.*"
+def _final(chat, turns, answer, ev, said: str = ""):
     asked = ev.question
     if ev.status == "answered":
-        answer["content"] = markdown_text(ev.text)
+        answer["content"] = markdown_text(ev.text) + (f"\n\n{CORRECTED_NOTE}" if rewritten(said, ev) else "")
         chat.extend(sources_messages(ev.sources))
         status = f"answered in {ev.timings.get('total_s', 0):.1f} s"
     elif ev.status == "not_found":

@@ -37,7 +37,10 @@ def documents_table(services) -> list[list]:
         # the user's own uploads first: the table scrolls, and 34 default documents would bury them
         default = str(services.settings.paths.knowledge_dir)
         docs.sort(key=lambda d: (str(d.source).startswith(default), d.path))
-        return [[d.path, d.title, d.chunks] for d in docs]
+        up = str(services.uploads_dir().resolve())
+        # an upload by its file name (the server's folders are nobody's business), marked as the user's own
+        return [[f"{Path(d.source).name} (uploaded)" if str(d.source).startswith(up) else d.path, d.title, d.chunks]
+                for d in docs]
     except AslGptError as e:
         log.warning("listing documents failed: %s", e)
         return []
@@ -100,6 +103,29 @@ def upload_and_index(services, probe, files: list[str], progress=None) -> str:
         msg = _run_index(services, probe, [services.uploads_dir()], False, progress, only=saved)
         lines = [f"Uploaded {_md(', '.join(p.name for p in saved))}.", *lines, msg]
     return "  \n".join(lines)
+
+
+def uploaded_names(services) -> list[str]:
+    """The file names in the uploads folder, for the page's list of removable uploads."""
+    try:
+        return sorted(p.name for p in services.uploads_dir().iterdir() if p.is_file() and p.suffix in TEXT_SUFFIXES)
+    except OSError:
+        return []
+
+
+def remove_upload(services, probe, name: str | None) -> str:
+    """Delete an uploaded document (by its file name in the uploads folder) and drop it from the index."""
+    if not name:
+        return "Choose an uploaded document first."
+    up = services.uploads_dir().resolve()
+    target = up / safe_name(name)
+    if safe_name(name) != name or not target.is_file():  # only a name the folder lists: never a path
+        return f"⚠ {_md(name)} is not an uploaded document."
+    try:
+        target.unlink()
+    except OSError as e:
+        return f"⚠ {_md(name)} could not be removed ({_md(e.strerror or e)})."
+    return f"Removed {_md(name)}.  \n" + _run_index(services, probe, [up], False)
 
 
 def _md(text) -> str:

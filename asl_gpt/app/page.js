@@ -16,6 +16,17 @@
     captionSize: (v) => { apply(store('asl-gpt-hc') === '1', v); store('asl-gpt-caption-size', String(v)); },
     saved: () => [store('asl-gpt-hc') === '1', parseFloat(store('asl-gpt-caption-size')) || ASL_GPT_PAGE.captionRem],
   };
+  // This browser's conversation id (asl_gpt/app/conversations.py): random hex, kept so a reload shows the
+  // conversation again. Without localStorage it lasts as long as the page.
+  let browserId = store('asl-gpt-browser-id');
+  window.aslGptBrowserId = () => {
+    if (!/^[a-f0-9]{32}$/.test(browserId || '')) {
+      const bytes = crypto.getRandomValues(new Uint8Array(16));
+      browserId = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+      store('asl-gpt-browser-id', browserId);
+    }
+    return browserId;
+  };
 })();
 document.addEventListener('keydown', (e) => {
   const tab = e.target.closest && e.target.closest('[role="tab"]');
@@ -58,6 +69,28 @@ new MutationObserver(() => {
     const name = !label ? (b.querySelector('.dropdown-arrow') ? 'Show or hide' : '')
       : label === 'Clear' ? 'Clear the conversation' : '';
     if (name) { b.setAttribute('aria-label', name); b.title = name; }
+  }
+  // Accessibility fixes of Gradio's own markup (axe-core, tests/test_browser_axe.py). A Sources title is a
+  // role=button around its "Show or hide" button (nested-interactive): the inner button alone is the control
+  // (its click still reaches the title's handler), named after its group.
+  for (const t of document.querySelectorAll('#chat .title[role="button"]')) {
+    const b = t.querySelector('button');
+    if (!b) continue;
+    t.removeAttribute('role'); t.removeAttribute('tabindex');
+    const title = (t.querySelector('.md') || t).innerText.trim();
+    if (title) { b.setAttribute('aria-label', 'Show or hide ' + title); b.title = 'Show or hide ' + title; }
+  }
+  // An upload box is named "Click to upload or drop files" but reads "Drop File Here - or - Click to Upload"
+  // (label-content-name-mismatch): its name is what it reads, then the field's label.
+  for (const u of document.querySelectorAll('button.upload-container[aria-label]')) {
+    const text = u.innerText.replace(/\s+/g, ' ').trim();
+    const block = u.closest('.block'), field = block && block.querySelector('[data-testid="block-label"]');
+    const name = text && (text + (field && field.innerText.trim() ? ': ' + field.innerText.trim() : ''));
+    if (name && u.getAttribute('aria-label') !== name) u.setAttribute('aria-label', name);
+  }
+  // The footer's icons repeat the link's own words (image-redundant-alt): they are decoration.
+  for (const img of document.querySelectorAll('footer img[alt]')) {
+    if (img.alt && img.parentElement && img.parentElement.textContent.includes(img.alt)) img.alt = '';
   }
 }).observe(document.documentElement, {childList: true, subtree: true});
 

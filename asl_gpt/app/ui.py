@@ -11,7 +11,8 @@ the header, the Ask tab's live panel (camera, caption, pending box), its video a
 and its chat, then the Knowledge and Status tabs. The handlers that join panels (the page's tick,
 the session's options, the uploaded video's threshold, page load and unload) are wired last, in
 `build_demo`. Per-session state lives in gr.State and in a `LiveRegistry` keyed by the session hash
-(dropped when the tab unloads); nothing per session is module-level. Camera frames never enter
+(dropped when the tab unloads); each browser's conversation in `Conversations`, keyed by an id the page keeps
+(it outlives a reload); nothing per session is module-level. Camera frames never enter
 Gradio's queue; concurrency groups keep the rest apart: the LLM answers run in their own group,
 indexing and uploaded-video recognition in theirs.
 """
@@ -32,7 +33,8 @@ import gradio as gr  # this module is the Gradio adapter; handlers' `gr.Request`
 from asl_gpt.app import calibrate as calib
 from asl_gpt.app import camera
 from asl_gpt.app import knowledge as kn
-from asl_gpt.app.chat import answer_turn
+from asl_gpt.app.chat import answer_turn, markdown_text, user_message
+from asl_gpt.app.conversations import Conversations, valid_id, waiting_markdown
 from asl_gpt.app.live import LiveOptions, LiveSession, LiveState
 from asl_gpt.app.registry import LiveRegistry
 from asl_gpt.app.services import Services
@@ -92,6 +94,7 @@ class App:
     demo: gr.Blocks
     registry: LiveRegistry  # the live sessions, one per browser tab
     probe: StatusProbe  # index and LLM status, shared by all sessions
+    conversations: Conversations | None = None  # each browser's conversation
     warming: threading.Thread | None = None  # loads the model and the assistant in the background
 
     def close(self) -> None:
@@ -107,6 +110,7 @@ class _Shared:
     services: Services
     registry: LiveRegistry
     probe: StatusProbe
+    conversations: Conversations  # each browser's conversation (kept across reloads)
 
     def live(self, request) -> LiveSession:
         """The live session of the browser tab that sent `request`."""
@@ -120,7 +124,8 @@ def build_demo(services: Services, live_options: LiveOptions | None = None, init
 
     if live_options is None:  # the settings' frame size
         live_options = options_from(LiveOptions, services.settings.recognizer)
-    sh = _Shared(services, LiveRegistry(services, live_options), StatusProbe(services))
+    sh = _Shared(services, LiveRegistry(services, live_options), StatusProbe(services),
+                 Conversations(services.settings.paths.state_dir / "conversations"))
 
     with gr.Blocks(title="ASL GPT", delete_cache=(120, 300), analytics_enabled=False) as demo:
         signed_q = gr.State(None)  # {"n", "turns": [...]}: pending-box turns to answer, in order
@@ -131,9 +136,10 @@ def build_demo(services: Services, live_options: LiveOptions | None = None, init
                     with gr.Column(scale=5, min_width=360):
                         live = _live_panel(sh, signed_q)
                         video = _video_panel(sh, live.pending)
-                        calibrate = _calibrate_panel(sh)
                     with gr.Column(scale=6, min_width=360):
-                        _chat_panel(sh, signed_q)
+                        # at the top, beside the camera: the reference handshape and your video seen together
+                        calibrate = _calibrate_panel(sh)
+                        chat = _chat_panel(sh, signed_q)
             docs = _knowledge_tab(sh)
             status = _status_tab(sh)
 
@@ -173,12 +179,15 @@ def build_demo(services: Services, live_options: LiveOptions | None = None, init
             return gr.update(value=th), kn.documents_table(services), sh.registry.token(key)
 
         demo.load(on_load, None, [status.threshold, docs, live.key], concurrency_limit=None)
+        # this browser's conversation, shown again after a reload (its id is kept in localStorage by page.js)
+        demo.load(chat.restore, chat.browser, chat.outputs, js="() => window.aslGptBrowserId()", concurrency_limit=None
+                  ).then(chat.resume, chat.browser, chat.answer_outputs, **answer_events(services.settings))  # left waiting
 
         def on_unload(request: gr.Request):
             sh.registry.drop(_session(request))
 
         demo.unload(on_unload)
-    app = App(demo, sh.registry, sh.probe)
+    app = App(demo, sh.registry, sh.probe, sh.conversations)
     if initial_index:
         kn.start_initial_index(services, sh.probe)
         app.warming = threading.Thread(target=warm_up, args=(services,), name="warm-up", daemon=True)
@@ -329,7 +338,12 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
                                    allow_custom_value=False)
             delete_btn = gr.Button("Delete profile", elem_id="calib-delete-btn")
         view = gr.Markdown(elem_id="calib-view")
-    actions = [keep_btn, retake_btn, skip_btn, finish_btn]
+    c = SimpleNamespace(panel=panel, prompt=prompt, name_box=name_box, letters_box=letters_box, start_btn=start_btn,
+                        keep_btn=keep_btn, retake_btn=retake_btn, skip_btn=skip_btn, finish_btn=finish_btn,
+                        msg_md=msg_md, profiles=profiles, delete_btn=delete_btn, view=view,
+                        actions=[keep_btn, retake_btn, skip_btn, finish_btn])
+    _calibrate_capture(sh, c)
+    _calibrate_profiles(sh, c)
 
     def refresh(live, camera_on: bool):
         """The prompt while this session calibrates."""
@@ -339,19 +353,28 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
         calib.autosave(services, live)  # each accepted letter is kept at once: a closed tab loses nothing
         return calib.prompt_html(state, True, live.capture_letters, camera_on)
 
+    return SimpleNamespace(prompt=prompt, refresh=refresh)
+
+
+def _attempt(fn, *args):
+    """fn(*args), or None after a warning in the page when it raises an AslGptError."""
+    try:
+        return fn(*args)
+    except AslGptError as e:
+        gr.Warning(web_text(e))
+        return None
+
+
+def _calibrate_capture(sh: _Shared, c: SimpleNamespace) -> None:
+    """Start, keep/retake/skip a letter, finish and save: the capture's buttons (`c`: the panel's components)."""
+    services, actions = sh.services, c.actions
+
     def usable(on: bool):
         return [gr.update(interactive=on)] * len(actions)
 
-    def attempt(fn, *args):
-        try:
-            return fn(*args)
-        except AslGptError as e:
-            gr.Warning(web_text(e))
-            return None
-
     def on_calib_start(name, letters, request: gr.Request):
         live = sh.live(request)
-        cap = attempt(calib.new_capture, services, letters, name)
+        cap = _attempt(calib.new_capture, services, letters, name)
         if cap is None:
             return gr.skip(), gr.skip(), *[gr.skip()] * len(actions)
         live.start_calibration(cap, name)
@@ -361,13 +384,15 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
             + (f" Resuming {cap.profile.letters.upper()}." if cap.profile.samples else "")
             + ("" if camera_on else " The camera is off: press Start camera.")), *usable(True)
 
-    def on_calib_action(action, request: gr.Request):
-        live = sh.live(request)
-        state = live.with_capture(lambda cap: getattr(cap, action)())
-        if state is None:
-            gr.Warning("Press Start first.")
-            return gr.skip()
-        return calib.prompt_html(state, True, live.capture_letters, live.state().camera_on)
+    def action(name: str):
+        def on_calib_action(request: gr.Request):
+            live = sh.live(request)
+            state = live.with_capture(lambda cap: getattr(cap, name)())
+            if state is None:
+                gr.Warning("Press Start first.")
+                return gr.skip()
+            return calib.prompt_html(state, True, live.capture_letters, live.state().camera_on)
+        return on_calib_action
 
     def on_calib_finish(name, request: gr.Request):
         live = sh.live(request)
@@ -376,7 +401,7 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
         if cap is None:
             gr.Warning("Press Start first.")
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), *usable(False)
-        msg = attempt(calib.save_and_use, services, live, cap, name)
+        msg = _attempt(calib.save_and_use, services, live, cap, name)
         if msg is None:  # not saved (say, a bad name): the capture goes on, nothing is lost
             live.start_calibration(cap, live.capture_name, letters)
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), *[gr.skip()] * len(actions)
@@ -384,6 +409,17 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
         return (calib.prompt_html(None, False), msg,
                 gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen),
                 *usable(False))
+
+    c.start_btn.click(on_calib_start, [c.name_box, c.letters_box], [c.prompt, c.msg_md, *actions], **QUIET)
+    for btn, name in ((c.keep_btn, "keep"), (c.retake_btn, "retake"), (c.skip_btn, "skip")):
+        btn.click(action(name), None, c.prompt, **QUIET)
+    c.finish_btn.click(on_calib_finish, c.name_box, [c.prompt, c.msg_md, c.profiles, c.view, *actions],
+                       concurrency_id="calibrate", concurrency_limit=2)
+
+
+def _calibrate_profiles(sh: _Shared, c: SimpleNamespace) -> None:
+    """The profile in use, and deleting one; opening the panel shows them (`c`: the panel's components)."""
+    services = sh.services
 
     def on_calib_use(name, request: gr.Request):
         live = sh.live(request)
@@ -393,7 +429,7 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
 
     def on_calib_delete(name, request: gr.Request):
         live = sh.live(request)
-        msg = attempt(calib.delete_profile, services, live, name)
+        msg = _attempt(calib.delete_profile, services, live, name)
         choices = gr.update(choices=calib.profile_names(services), value=live.profile or calib.NONE)
         return msg or gr.skip(), choices
 
@@ -401,33 +437,20 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
         live = sh.live(request)
         chosen = live.profile or calib.NONE
         return (gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen),
-                *usable(live.capture is not None))
+                *[gr.update(interactive=live.capture is not None)] * len(c.actions))
 
-    def on_calib_keep(request: gr.Request):
-        return on_calib_action("keep", request)
-
-    def on_calib_retake(request: gr.Request):
-        return on_calib_action("retake", request)
-
-    def on_calib_skip(request: gr.Request):
-        return on_calib_action("skip", request)
-
-    start_btn.click(on_calib_start, [name_box, letters_box], [prompt, msg_md, *actions], **QUIET)
-    keep_btn.click(on_calib_keep, None, prompt, **QUIET)
-    retake_btn.click(on_calib_retake, None, prompt, **QUIET)
-    skip_btn.click(on_calib_skip, None, prompt, **QUIET)
-    finish_btn.click(on_calib_finish, name_box, [prompt, msg_md, profiles, view, *actions], concurrency_id="calibrate",
-                     concurrency_limit=2)
-    profiles.input(on_calib_use, profiles, view, **QUIET)
-    delete_btn.click(on_calib_delete, profiles, [view, profiles], **QUIET)
-    panel.expand(on_calib_open, None, [profiles, view, *actions], **QUIET)
-    return SimpleNamespace(prompt=prompt, refresh=refresh)
+    c.profiles.input(on_calib_use, c.profiles, c.view, **QUIET)
+    c.delete_btn.click(on_calib_delete, c.profiles, [c.view, c.profiles], **QUIET)
+    c.panel.expand(on_calib_open, None, [c.profiles, c.view, *c.actions], **QUIET)
 
 
-def _chat_panel(sh: _Shared, signed_q: gr.State) -> None:
-    """The answers: typed questions and the pending box's turns (`signed_q`) through the same assistant."""
+def _chat_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
+    """The answers: typed questions and the pending box's turns (`signed_q`) through the same assistant. The server
+    keeps each browser's conversation (asl_gpt.app.conversations): a question asked while an answer streams waits,
+    listed under the chat; a reload shows the conversation again (`restore`, wired by build_demo on page load)."""
     limit = sh.services.settings.rag.max_question_chars
-    turns = gr.State([])  # clean history for follow-ups
+    store = sh.conversations
+    browser = gr.Textbox(visible="hidden", elem_id="browser-id")  # this browser's id (page.js: localStorage)
     # no share button (it had no name, and nothing is shared from here)
     chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=560, autoscroll=True, buttons=["copy", "copy_all"])
     question = gr.Textbox(label="Type a question", placeholder="e.g. What is fingerspelling?", elem_id="question",
@@ -437,44 +460,92 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> None:
     with gr.Row():
         ask_btn = gr.Button("Ask", variant="primary", elem_id="ask-btn")
         new_chat_btn = gr.Button("New conversation", elem_id="new-chat-btn")
+    waiting_md = gr.Markdown(elem_id="queued-questions")
     chat_md = gr.Markdown(elem_id="chat-status")
 
-    def backend():
-        try:
-            return sh.services.assistant()
-        except AslGptError as e:
-            raise gr.Error(web_text(e))
+    def waiting(bid):
+        return waiting_markdown(store.get(bid), markdown_text)
 
-    def on_typed(text, chat, hist):
-        text = (text or "").strip()
-        assistant = backend()
+    def on_typed(text, bid, request: gr.Request):
+        text, bid = (text or "").strip(), valid_id(bid) or _session(request)
         try:
-            assistant.validate(text)
+            sh.services.assistant().validate(text)
         except AslGptError as e:
-            msg = web_text(e)
-            gr.Warning(msg)  # the text stays in the box
-            yield gr.skip(), gr.skip(), msg, gr.skip()
-            return
-        for chat_, hist_, status in answer_turn(assistant, Turn(text, "typed"), chat, hist):
-            yield chat_, hist_, status, ""
+            gr.Warning(web_text(e))  # the text stays in the box
+            return gr.skip(), gr.skip(), bid, web_text(e)
+        if not store.ask(bid, Turn(text, "typed")):
+            msg = "Several questions are already waiting: ask this one when they are answered."
+            gr.Warning(msg)
+            return gr.skip(), gr.skip(), bid, msg
+        return "", waiting(bid), bid, gr.skip()
+
+    def on_signed(item, bid, request: gr.Request):
+        bid = valid_id(bid) or _session(request)
+        for t in (item or {}).get("turns", []):
+            store.ask(bid, Turn(**t))
+        return waiting(bid), bid
+
+    def answer_waiting(bid):
+        yield from _answer_waiting(sh, bid)
 
     answer_args = answer_events(sh.services.settings)
-    typed_args = dict(fn=on_typed, inputs=[question, chatbot, turns], outputs=[chatbot, turns, chat_md, question],
-                      **answer_args)
-    question.submit(**typed_args)
-    ask_btn.click(**typed_args)
+    for trigger in (question.submit, ask_btn.click):
+        trigger(on_typed, [question, browser], [question, waiting_md, browser, chat_md], trigger_mode="multiple",
+                **QUIET).then(
+            answer_waiting, browser, [chatbot, chat_md, waiting_md], **answer_args)
+    signed_q.change(on_signed, [signed_q, browser], [waiting_md, browser], trigger_mode="multiple", **QUIET).then(
+        answer_waiting, browser, [chatbot, chat_md, waiting_md], **answer_args)
 
-    def on_signed(item, chat, hist):
-        if not item:
-            return
-        for t in item["turns"]:
-            for chat, hist, status in answer_turn(backend(), Turn(**t), chat, hist):
-                yield chat, hist, status
+    def on_new(bid, request: gr.Request):
+        store.clear(valid_id(bid) or _session(request))
+        return [], "", ""
 
-    signed_q.change(on_signed, [signed_q, chatbot, turns], [chatbot, turns, chat_md], **answer_args)
-    new_chat_btn.click(lambda: ([], [], ""), None, [chatbot, turns, chat_md], **QUIET)
-    chatbot.clear(lambda: ([], ""), None, [turns, chat_md], **QUIET)  # its trash button: a new conversation too
+    new_chat_btn.click(on_new, browser, [chatbot, chat_md, waiting_md], **QUIET)
+    chatbot.clear(on_new, browser, [chatbot, chat_md, waiting_md], **QUIET)  # its trash button: a new conversation
     question.change(None, question, None, js="(v) => window.aslGptCount(v)")  # also when Ask empties it
+
+    def restore(bid, request: gr.Request):
+        bid = valid_id(bid) or _session(request)
+        c = store.get(bid)
+        note = "an answer is still being written: it is kept, and shown when you reload again" if c.busy else ""
+        return bid, list(c.chat), note, waiting(bid)
+
+    return SimpleNamespace(browser=browser, restore=restore, outputs=[browser, chatbot, chat_md, waiting_md],
+                           resume=answer_waiting, answer_outputs=[chatbot, chat_md, waiting_md])
+
+
+def _answer_waiting(sh: _Shared, bid: str):
+    """(chat, status, waiting list) as this conversation's waiting questions are answered in order; returns at once
+    when another event is already answering them (it takes the new ones when its answer ends)."""
+    store = sh.conversations
+    if not store.begin(bid):
+        yield gr.skip(), gr.skip(), waiting_markdown(store.get(bid), markdown_text)
+        return
+    try:
+        while (nxt := store.next(bid)) is not None:
+            q, generation = nxt
+            c = store.get(bid)
+            for chat, turns, status in _answer_or_error(sh, q, c.chat, c.turns):
+                if not store.update(bid, generation, chat, turns):
+                    break  # a new conversation was started: this answer is dropped
+                yield chat, status, waiting_markdown(c, markdown_text)
+            store.save(bid)
+        yield gr.skip(), gr.skip(), ""  # nothing waits now (and a run that had nothing to answer yields once)
+    finally:
+        store.end(bid)
+
+
+def _answer_or_error(sh: _Shared, q: Turn, chat: list[dict], turns: list[dict]):
+    """answer_turn's steps; an assistant that cannot be built (say, a broken index) is an answer of one line, and the
+    question stays in the chat."""
+    try:
+        backend = sh.services.assistant()
+    except AslGptError as e:
+        msg = web_text(e)
+        yield [*chat, user_message(q), {"role": "assistant", "content": f"⚠ {markdown_text(msg)}"}], turns, \
+            markdown_text(msg)
+        return
+    yield from answer_turn(backend, q, chat, turns)
 
 
 def _knowledge_tab(sh: _Shared) -> gr.Dataframe:
@@ -489,12 +560,18 @@ def _knowledge_tab(sh: _Shared) -> gr.Dataframe:
             upload_btn = gr.Button("Upload and index", variant="primary", elem_id="upload-btn")
             reindex_btn = gr.Button("Reindex all", elem_id="reindex-btn")
             rebuild = gr.Checkbox(False, label="Rebuild from scratch", elem_id="rebuild")
+        with gr.Row(equal_height=True):
+            uploads = gr.Dropdown([], label="Your uploaded documents", elem_id="uploads", allow_custom_value=False)
+            remove_btn = gr.Button("Remove from the knowledge base", elem_id="remove-upload-btn")
         status_md = gr.Markdown(elem_id="kb-status")
 
-    def on_docs():
-        return kn.documents_table(services)
+    def listed():
+        return gr.update(choices=kn.uploaded_names(services), value=None)
 
-    tab.select(on_docs, None, docs, concurrency_limit=None)
+    def on_docs():
+        return kn.documents_table(services), listed()
+
+    tab.select(on_docs, None, [docs, uploads], concurrency_limit=None)
 
     # The status line is each run's own, in words: the previous one is replaced at once, and the progress
     # bar ("embedding 32/237 chunks") is drawn over the documents table, not over the status.
@@ -502,11 +579,17 @@ def _knowledge_tab(sh: _Shared) -> gr.Dataframe:
 
     def on_upload(paths, progress=gr.Progress()):
         if paths:
-            yield "Uploading and indexing…", gr.skip(), gr.skip()
+            yield "Uploading and indexing…", gr.skip(), gr.skip(), gr.skip()
         msg = kn.upload_and_index(services, probe, paths or [], progress)
-        yield web_text(msg, tuple(str(f) for f in paths or [])), kn.documents_table(services), None
+        yield web_text(msg, tuple(str(f) for f in paths or [])), kn.documents_table(services), None, listed()
 
-    upload_btn.click(on_upload, files, [status_md, docs, files], **index_args)
+    upload_btn.click(on_upload, files, [status_md, docs, files, uploads], **index_args)
+
+    def on_remove(name, progress=gr.Progress()):
+        yield "Removing…", gr.skip(), gr.skip()
+        yield kn.remove_upload(services, probe, name), kn.documents_table(services), listed()
+
+    remove_btn.click(on_remove, uploads, [status_md, docs, uploads], **index_args)
 
     def on_reindex(full, progress=gr.Progress()):
         yield "Reindexing…", gr.skip()

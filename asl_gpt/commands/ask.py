@@ -24,6 +24,7 @@ def run(args, settings) -> int:
 
     from asl_gpt.errors import CLI_FIXES, LLMError, advised
     from asl_gpt.rag.chain import Answer, Retrieved, Token, build_assistant
+    from asl_gpt.rag.conversation import rewritten
 
     assistant = build_assistant(settings)
     try:
@@ -63,8 +64,8 @@ def run(args, settings) -> int:
             print(f"\n{_source_line(s)}\n{s.passage}")
         raise LLMError(answer.error)
     print()
-    if answer.text != "".join(streamed).strip():
-        print(f"\nWith citations: {answer.text}")
+    if rewritten("".join(streamed), answer):  # said once more only when the checks changed its content
+        print(f"\nCorrected against the source: {answer.text}")
     print("\nSources:")
     for s in answer.sources:
         print(_source_line(s))

@@ -9,10 +9,14 @@ tokens read and the first-token times, before and after).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from asl_gpt.rag.correction import tokenize
+from asl_gpt.rag.lexicon import GENERIC, STOPWORDS
+from asl_gpt.rag.questions import specific
 from asl_gpt.rag.sources import Source, source_of, to_sources
 from asl_gpt.rag.text import sentences
 from asl_gpt.rag.prompts import PROMPT, follow_up_turn, format_passages
@@ -38,6 +42,39 @@ def history_turns(history) -> list[tuple[str, str]]:
         if isinstance(content, str) and content.strip():
             out.append((role, content))
     return out
+
+
+# Words by which a question points back at the conversation instead of naming its topic ("when did it open").
+POINTERS = frozenset("it its they them their theirs that this those these he she his her him there one ones".split())
+OPENERS = ("and ", "what about", "how about", "also", "so ", "then ", "but ", "or ")  # "what about Z": ellipsis
+
+
+def stands_alone(question: str) -> bool:
+    """Does the question name its own topic, so that it is answered as a first question? Decided from the question
+    alone: a pronoun, an opener ("what about ...") or too few words of its own ("why", "how fast should i go") make
+    it a follow-up; two topic words ("who founded the american school for the deaf"), or one specific term ("what
+    is fingerspelling"), make it stand alone. "the same as X" names both sides: no pointer."""
+    q = (question or "").strip().lower()
+    words = tokenize(q)
+    if not words or q.startswith(OPENERS) or set(words) & POINTERS:
+        return False
+    topic = [w for w in words if w not in STOPWORDS and w not in GENERIC and len(w) > 1]
+    return len(topic) >= 2 or any(specific(w) for w in topic)
+
+
+def history_for(question: str, history) -> list:
+    """The part of `history` (role/content dicts or tuples, as kept by the caller) a question may lean on: none for
+    a question that stands alone (earlier, unrelated turns must not steer its search or its prompt), else the turns
+    from the latest question that stood alone (the topic it follows)."""
+    turns = list(history or [])
+    if stands_alone(question):
+        return []
+    start = 0
+    for i, m in enumerate(turns):
+        role, content = (m.get("role"), m.get("content")) if isinstance(m, dict) else (m[0], m[1])
+        if role in ("user", "human") and isinstance(content, str) and stands_alone(content):
+            start = i
+    return turns[start:]
 
 
 @dataclass(frozen=True)
@@ -158,6 +195,21 @@ def follow_up_request(t: Transcript, question: str, passages: list[Passage], win
     block = "\n\n".join(format_passages([g.source], texts=[g.text], first=g.source.n) for g in shown)
     turn = HumanMessage(follow_up_turn(question, block))
     return Request(t.messages + (turn,), t.given + tuple(new), tuple(sources), True)
+
+
+_MARKS = re.compile(r"\s*\[\d{1,3}\]")
+
+
+def _content(text: str) -> list[str]:
+    return re.findall(r"\w+", _MARKS.sub("", text).lower())
+
+
+def rewritten(streamed: str, answer) -> bool:
+    """Did the checks change what streamed into `answer` (a quote replacing it, a sentence dropped, a repair)?
+    Citation marks the code adds or renumbers, spacing and punctuation change no content. Each surface says so."""
+    if getattr(answer, "repaired", False):  # the chain's own flag for a repaired answer, where it has one
+        return True
+    return bool(streamed.strip()) and _content(streamed) != _content(answer.text)
 
 
 def ai_message(text: str):

@@ -6,7 +6,12 @@ Each word that is not in the lexicon (the indexed vocabulary plus pyspellchecker
 list) is replaced by the best lexicon word within a small weighted edit distance, where confusable
 substitutions and doubled letters cost less. Words of the knowledge base are preferred over general
 English ones: they are what retrieval needs. A word the lexicon knows is never changed. Run-together
-words ("wherecan") are split into two common words when no single word is one edit away. The raw
+words ("wherecan") are split into two common words when no single word is one edit away. A short word (4
+letters or fewer, or 5 with more than one edit) is changed by a full edit only with evidence that the change keeps
+the meaning: the new word is in the knowledge base and the original is no plausible word (a letter sequence English
+never spells: "wht"), or a neighbouring word stands beside the new one in the documents ("larn asl"); "ebra" is not
+turned into "era", nor "arbe" into "are". Confusable and doubled letters (the errors fingerspelling makes) need no
+such evidence ("sigm" -> "sign"). The raw
 string is always kept beside the correction, and the chain keeps a correction only when it finds
 passages the raw words do not (search.py).
 """
@@ -25,6 +30,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Groups of manual-alphabet letters whose handshapes are confused by signers' viewers and recognisers.
 CONFUSABLE_GROUPS = ("asmnte", "eo", "co", "kvp", "uvr", "kv", "gh", "pq", "ij", "iy", "dz", "df", "xt")
 _CONFUSABLE = {(a, b) for g in CONFUSABLE_GROUPS for a in g for b in g if a != b}
+SHORT_WORD = 4  # a word this short changes meaning with one edit ("ebra" -> "era"): it needs evidence (evidenced)
 
 
 def tokenize(text: str) -> list[str]:
@@ -83,9 +89,17 @@ class Corrector:
         self.english = {w: c for w, c in eng.items() if c >= min_english_count and w.isalpha()}
         self.max_distance = max_distance
         self.min_split_count = min_split_count  # each half of a split word must be at least this common
+        self._trigrams: frozenset[str] | None = None  # English letter triples, built on first need (plausible)
         self._by_length: dict[int, list[str]] = {}
         for w in self.kb:
             self._by_length.setdefault(len(w), []).append(w)
+
+    def plausible(self, word: str) -> bool:
+        """Could English spell it? Every letter triple of the word (with its start and end) occurs in an English
+        word of the lexicon: "ebra" (zebra), "larn" (barn) could; "wht", "whst" could not."""
+        if self._trigrams is None:
+            self._trigrams = frozenset(t for w in self.english for t in _triples(w))
+        return all(t in self._trigrams for t in _triples(word))
 
     def known(self, word: str) -> bool:
         return word in self.kb or word in self.english or not word.isalpha() or len(word) <= 1
@@ -143,9 +157,25 @@ class Corrector:
     def correct(self, text: str) -> Correction:
         words = tokenize(text)
         out = [self.correct_word(w) for w in words]
+        out = [self.evidenced(words, out, i) for i in range(len(words))]
         out = self.correct_phrases(out)
         changes = [(w, c) for w, c in zip(words, out) if c != w]
         return Correction(raw=text, corrected=" ".join(out) if changes else text, changes=tuple(changes))
+
+    def evidenced(self, words: list[str], out: list[str], i: int) -> str:
+        """out[i] if the change from words[i] has the evidence a short word's meaning needs (module docstring),
+        else words[i] as it arrived."""
+        w, c = words[i], out[i]
+        if c == w or " " in c or len(w) > SHORT_WORD + 1:
+            return c
+        d = weighted_distance(w, c, self.max_distance)
+        if d < 1.0 or (len(w) > SHORT_WORD and d <= 1.0):
+            return c
+        if c in self.kb and not self.plausible(w):
+            return c
+        beside = [(out[j], c) if j < i else (c, out[j]) for j in (i - 1, i + 1)
+                  if 0 <= j < len(out) and out[j] not in STOPWORDS]
+        return c if any(self.pairs.get(p, 0) > 0 for p in beside) else w
 
     def correct_phrases(self, words: list[str]) -> list[str]:
         """A real English word that the knowledge base lacks, next to one it has, becomes the close word that the
@@ -170,6 +200,11 @@ class Corrector:
             if best is not None:
                 out[i] = best
         return out
+
+
+def _triples(word: str) -> list[str]:
+    s = f"^{word}$"
+    return [s[i:i + 3] for i in range(len(s) - 2)]
 
 
 def pairs_of(texts) -> Counter:
