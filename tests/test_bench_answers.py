@@ -85,6 +85,9 @@ def test_an_either_or_question_needs_the_choice_not_yes_or_both():
 def test_first_sentence_ends_at_a_colon_semicolon_or_stop():
     assert first_sentence("**No**: they differ. Yes.") == "no"
     assert first_sentence("Keep it still; never bounce.") == "keep it still"
+    quoted = ("Quoted from the knowledge base (the model's own answer was not usable):\n"
+              '> "This blend was long called Pidgin Signed English (PSE)." [1]\n> "It is not the same as ASL." [1]')
+    assert first_sentence(quoted) == "this blend was long called pidgin signed english (pse)"  # not "...not usable"
 
 
 def test_the_users_set_is_well_formed_and_its_facts_are_in_its_documents():

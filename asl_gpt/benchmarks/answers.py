@@ -94,8 +94,10 @@ def _words(text: str) -> list[str]:
 
 
 def first_sentence(text: str) -> str:
-    """The answer's opening statement: up to the first end of sentence, colon or semicolon ("No: ..." -> "no")."""
-    text = re.sub(r"[*_#>`]", "", text).strip().lower()
+    """The answer's opening statement: up to the first end of sentence, colon or semicolon ("No: ..." -> "no").
+    For a quoted answer, its first quote (the line announcing the quotes says nothing)."""
+    text = re.sub(r"^\s*quoted from the knowledge base[^\n]*\n", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"[*_#>`\"\u201c\u201d]", "", text).strip().lower()
     return re.split(r"[.!?;:\n]", text, maxsplit=1)[0]
 
 
