@@ -354,15 +354,22 @@ def run(args, settings) -> int:
             history = [{"role": "user", "content": answer.question}, {"role": "assistant", "content": answer.text}]
             if not args.quiet:
                 _show(i, len(questions), q, results[-1], answer, no_llm)
+            if args.json:  # after every question: a run cut short keeps what it measured
+                _write_json(args, results)
     finally:
         assistant.close()
-    summary = summarize(results)
-    print("\n" + "\n".join(summary_lines(summary)))
+    print("\n" + "\n".join(summary_lines(summarize(results))))
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": machine_description(), "questions_file": str(args.questions),
-                                               "summary": summary, "results": results}, indent=1))
+        _write_json(args, results)
         print(f"written: {args.json}")
     return 0
+
+
+def _write_json(args, results: list[dict]) -> None:
+    from asl_gpt.benchmarks import machine_description
+
+    Path(args.json).write_text(json.dumps({"machine": machine_description(), "questions_file": str(args.questions),
+                                           "summary": summarize(results), "results": results}, indent=1))
 
 
 __all__ = ["DEFAULT_QUESTIONS", "EvalQuestion", "first_sentence", "judge", "parse_questions", "source_rank",
