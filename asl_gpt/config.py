@@ -83,7 +83,11 @@ class LLMConfig:
     base_url: str = ""  # OpenAI-compatible endpoint; empty: start the embedded llama.cpp server
     api_key: str = ""  # sent as the bearer token to base_url
     model: str = ""  # model name at the endpoint; empty for the embedded model
-    temperature: float = 0.1
+    # Deterministic decoding (issue 25 item 4): greedy (temperature 0) with a fixed sampling seed, so a question
+    # asked twice of the same index gets the same answer and bench figures repeat. Both go with every request
+    # (the OpenAI-compatible client) and the seed is also the embedded server's default.
+    temperature: float = 0.0
+    seed: int = 0  # sampling seed sent with each request (used when temperature > 0; kept fixed for repeatability)
     # The answer's cap in tokens, the one source of the chain's (ContextOptions.answer_tokens): two to four
     # sentences; more is wasted time on two cores.
     max_tokens: int = 160

@@ -87,6 +87,8 @@ def test_remote_endpoint_is_used_as_configured_without_starting_anything(tmp_pat
     assert not ep.embedded and ep.base_url() == "http://127.0.0.1:9/v1" and ep.model_name == "m"
     chat = ep.chat_model()
     assert chat.model_name == "m" and chat.openai_api_base == "http://127.0.0.1:9/v1"
+    # Deterministic decoding goes with every request (issue 25 item 4): greedy, a fixed seed, from LLMConfig.
+    assert chat.temperature == s.llm.temperature == 0.0 and chat.seed == s.llm.seed
     status = ep.check()
     assert not status.ok and "cannot reach" in status.message
     assert not (tmp_path / "models").exists()

@@ -28,11 +28,68 @@ def _pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
+def _correction_figures(args, s, kb, cases) -> None:
+    """Retrieval of the questions with letter errors, raw and spell-corrected, and the corrector's cost."""
+    from asl_gpt.rag.correction import Corrector
+    from asl_gpt.rag.evaluation import hit_rate, noisy_cases
+
+    noisy = noisy_cases(cases, args.noise, seed=0, copies=3)
+    t = time.perf_counter()
+    corrector = Corrector(kb.vocabulary())
+    build_s = time.perf_counter() - t
+    t = time.perf_counter()
+    corrected = [(corrector.correct(q).corrected, d) for q, d in noisy]
+    corr_ms = 1000 * (time.perf_counter() - t) / len(noisy)
+    for k in (1, s.rag.k):
+        raw = hit_rate(lambda q, kk: kb.search(q, k=kk, min_relevance=-1.0), noisy, k)
+        fixed = hit_rate(lambda q, kk: kb.search(q, k=kk, min_relevance=-1.0), corrected, k)
+        print(f"noisy fingerspelling ({args.noise:.0%} letter errors, {len(noisy)} queries): hit@{k} raw {raw}, "
+              f"corrected {fixed}")
+    print(f"correction: {corr_ms:.0f} ms per query (lexicon built in {build_s:.1f} s)")
+
+
+def _llm_figures(args, s, kb) -> None:
+    """Answers to the first `--llm-questions` questions: right, grounded, first token and tokens/s."""
+    from asl_gpt.rag.chain import Answer, Token, build_assistant
+    from asl_gpt.rag.evaluation import QUESTIONS
+
+    assistant = build_assistant(s, kb)
+    try:
+        t = time.perf_counter()
+        status = assistant.check_llm()
+        print(f"LLM: {status.model} at {status.endpoint} ({status.message}; started in {time.perf_counter() - t:.1f} s)")
+        ttft, rates, right, grounded = [], [], 0, 0
+        for q, doc, keywords in QUESTIONS[:args.llm_questions]:
+            t0 = time.perf_counter()
+            first, n, answer = None, 0, None
+            for e in assistant.ask_stream(q):
+                if isinstance(e, Token):
+                    n += 1
+                    first = first or time.perf_counter()
+                elif isinstance(e, Answer):
+                    answer = e
+            end = time.perf_counter()
+            if first is not None:
+                ttft.append(first - t0)
+                if n > 1 and end > first:
+                    rates.append((n - 1) / (end - first))
+            ok = answer.status == "answered" and any(kw.lower() in answer.text.lower() for kw in keywords)
+            right += ok
+            grounded += any(doc in Path(src.path).name for src in answer.sources)
+            if args.show_answers:
+                print(f"  Q: {q}\n  A ({'right' if ok else 'wrong'}, {answer.status}): {answer.text or answer.error}")
+        m = len(QUESTIONS[:args.llm_questions])
+        print(f"LLM answers: {right}/{m} contain an expected fact; right document retrieved for {grounded}/{m}")
+        if ttft:
+            print(f"LLM time to first token (retrieval included): median {statistics.median(ttft):.1f} s, "
+                  f"max {max(ttft):.1f} s; tokens/s: median {statistics.median(rates) if rates else 0:.1f}")
+    finally:
+        assistant.close()
+
+
 def run(args, settings) -> int:
     from asl_gpt.benchmarks import machine_description
-    from asl_gpt.rag.chain import Answer, Token, build_assistant
-    from asl_gpt.rag.correction import Corrector
-    from asl_gpt.rag.evaluation import QUESTIONS, hit_rate, noisy_cases
+    from asl_gpt.rag.evaluation import QUESTIONS, hit_rate
     from asl_gpt.rag.index import KnowledgeBase
 
     docs = Path(args.docs) if args.docs else settings.paths.knowledge_dir
@@ -67,53 +124,10 @@ def run(args, settings) -> int:
             hr1 = hit_rate(lambda q, k: kb.search(q, k=k, min_relevance=-1.0, hybrid=hybrid), cases, 1)
             print(f"retrieval {name}: median {1000 * statistics.median(lat):.0f} ms, p95 {1000 * _pct(lat, 0.95):.0f} ms "
                   f"over {len(lat)} questions; hit@1 {hr1}, hit@{s.rag.k} {hr}")
-        noisy = noisy_cases(cases, args.noise, seed=0, copies=3)
-        t = time.perf_counter()
-        corrector = Corrector(kb.vocabulary())
-        build_s = time.perf_counter() - t
-        t = time.perf_counter()
-        corrected = [(corrector.correct(q).corrected, d) for q, d in noisy]
-        corr_ms = 1000 * (time.perf_counter() - t) / len(noisy)
-        for k in (1, s.rag.k):
-            raw = hit_rate(lambda q, kk: kb.search(q, k=kk, min_relevance=-1.0), noisy, k)
-            fixed = hit_rate(lambda q, kk: kb.search(q, k=kk, min_relevance=-1.0), corrected, k)
-            print(f"noisy fingerspelling ({args.noise:.0%} letter errors, {len(noisy)} queries): hit@{k} raw {raw}, "
-                  f"corrected {fixed}")
-        print(f"correction: {corr_ms:.0f} ms per query (lexicon built in {build_s:.1f} s)")
+        _correction_figures(args, s, kb, cases)
         gated = sum(1 for q, _ in cases if kb.search(q))
         print(f"relevance gate {s.rag.min_relevance}: {gated}/{len(cases)} in-scope questions pass")
         if args.llm_questions <= 0:
             return 0
-        assistant = build_assistant(s, kb)
-        try:
-            t = time.perf_counter()
-            status = assistant.check_llm()
-            print(f"LLM: {status.model} at {status.endpoint} ({status.message}; started in {time.perf_counter() - t:.1f} s)")
-            ttft, rates, right, grounded = [], [], 0, 0
-            for q, doc, keywords in QUESTIONS[:args.llm_questions]:
-                t0 = time.perf_counter()
-                first, n, answer = None, 0, None
-                for e in assistant.ask_stream(q):
-                    if isinstance(e, Token):
-                        n += 1
-                        first = first or time.perf_counter()
-                    elif isinstance(e, Answer):
-                        answer = e
-                end = time.perf_counter()
-                if first is not None:
-                    ttft.append(first - t0)
-                    if n > 1 and end > first:
-                        rates.append((n - 1) / (end - first))
-                ok = answer.status == "answered" and any(kw.lower() in answer.text.lower() for kw in keywords)
-                right += ok
-                grounded += any(doc in Path(src.path).name for src in answer.sources)
-                if args.show_answers:
-                    print(f"  Q: {q}\n  A ({'right' if ok else 'wrong'}, {answer.status}): {answer.text or answer.error}")
-            m = len(QUESTIONS[:args.llm_questions])
-            print(f"LLM answers: {right}/{m} contain an expected fact; right document retrieved for {grounded}/{m}")
-            if ttft:
-                print(f"LLM time to first token (retrieval included): median {statistics.median(ttft):.1f} s, "
-                      f"max {max(ttft):.1f} s; tokens/s: median {statistics.median(rates) if rates else 0:.1f}")
-        finally:
-            assistant.close()
+        _llm_figures(args, s, kb)
     return 0

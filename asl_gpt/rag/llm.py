@@ -126,7 +126,7 @@ class LLMEndpoint:
     def _server(self, path: Path) -> EmbeddedServer:
         c = self.cfg
         return EmbeddedServer(path, c.embedded_threads, c.embedded_ctx, c.start_timeout_s, c.embedded_nice,
-                              c.embedded_batch_threads, c.embedded_parallel)
+                              c.embedded_batch_threads, c.embedded_parallel, c.seed)
 
     def chat_model(self, max_tokens: int | None = None):
         """A streaming `ChatOpenAI` for the endpoint (the same client for every OpenAI-compatible server),
@@ -134,7 +134,7 @@ class LLMEndpoint:
         url = self.base_url()
         if self._chat is None or self._chat_url != url:
             self._chat = _chat_openai()(model=self.model_name, base_url=url, api_key=self.cfg.api_key or "not-needed",
-                                    temperature=self.cfg.temperature, max_tokens=self.cfg.max_tokens,
+                                    temperature=self.cfg.temperature, seed=self.cfg.seed, max_tokens=self.cfg.max_tokens,
                                     timeout=self.cfg.timeout_s, max_retries=1, streaming=True)
             self._chat_url = url
         if max_tokens:

@@ -19,11 +19,14 @@ from asl_gpt.errors import LLMError
 log = logging.getLogger(__name__)
 
 
-def _serve(model_path: str, threads: int, ctx: int, nice: int = 0, batch_threads: int = 0, parallel: int = 1) -> None:
+def _serve(model_path: str, threads: int, ctx: int, nice: int = 0, batch_threads: int = 0, parallel: int = 1,
+           seed: int = 0) -> None:
     """The embedded server's own process (`python -c`, see `EmbeddedServer.start`): llama.cpp's server on
     127.0.0.1, one JSON line on stdout with its address (or the error), then it serves until stdin closes
     (the app stopped it, or the app is gone). `nice`: its lower CPU priority (llm.embedded_nice). `parallel`:
-    questions answered at once (llm.embedded_parallel), each in a slot of `ctx` tokens of its own."""
+    questions answered at once (llm.embedded_parallel), each in a slot of `ctx` tokens of its own. `seed`: the
+    sampling seed of requests that send none (llm.seed); with greedy defaults below, the same prompt gets the same
+    answer."""
     import sys
 
     if nice > 0:
@@ -62,6 +65,9 @@ def _serve(model_path: str, threads: int, ctx: int, nice: int = 0, batch_threads
         p.cpuparams.poll = 0
         p.cpuparams_batch.poll = 0
     p.cache_prompt = True  # follow-ups reuse their conversation's prompt (conversation.py extends it)
+    # Deterministic by default for clients that send no sampling settings (ours send llm.temperature and llm.seed).
+    p.sampling.temp = 0.0
+    p.sampling.seed = seed
     try:
         server = xlc.Server(p)
     except Exception as e:  # noqa: BLE001 - xllamacpp raises plain RuntimeError/ValueError
@@ -112,8 +118,9 @@ class EmbeddedServer:
     """
 
     def __init__(self, model_path: Path, threads: int = 2, ctx: int = 4096, start_timeout_s: float = 120.0,
-                 nice: int = 0, batch_threads: int = 0, parallel: int = 1):
+                 nice: int = 0, batch_threads: int = 0, parallel: int = 1, seed: int = 0):
         self.model_path = Path(model_path)
+        self.seed = seed
         self.parallel = parallel
         self.threads = threads
         self.batch_threads = batch_threads
@@ -144,7 +151,8 @@ class EmbeddedServer:
         code = ("import sys; from asl_gpt.rag.server import _serve; "
                 "_serve(sys.argv[1], *map(int, sys.argv[2:]))")
         t0 = time.perf_counter()
-        args = [str(self.model_path), *map(str, (self.threads, self.ctx, self.nice, self.batch_threads, self.parallel))]
+        args = [str(self.model_path), *map(str, (self.threads, self.ctx, self.nice, self.batch_threads, self.parallel,
+                                                 self.seed))]
         self._proc = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=self._log, env=env)
         deadline = time.monotonic() + self.start_timeout_s
