@@ -127,3 +127,24 @@ def test_explain_shows_what_the_one_handed_rule_removed():
     stretches = explain.explain(frames, times, aspect, result.gated, {}, reader, 0.5, 15.0)
     removed = [r for s in stretches for r in s.removals if r.gate == "one-handed rule"]
     assert removed and removed[0].reads == "ab"  # the model reads letters there: the explanation says so
+
+
+def test_recognize_explain_prints_what_each_gate_did(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from asl_gpt.landmarks.io import write_parquet
+
+    frames, _, _ = webcam_word("ab", 16 / 9)
+    lm = tmp_path / "word.parquet"
+    write_parquet(frames, lm)
+    args = [sys.executable, "-m", "asl_gpt.cli", "recognize", str(lm), "--aspect", str(16 / 9), "--explain",
+            "--no-progress"]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.split("what the gates did:")[1]
+    assert "stretch 1:" in out and "raised test" in out and "confidence" in out
+    p = subprocess.run(args + ["--json"], capture_output=True, text=True, timeout=300)
+    stretches = json.loads(p.stdout)["explain"]
+    assert any(r["gate"] == "raised test" for s in stretches for r in s["removals"])
