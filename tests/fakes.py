@@ -81,6 +81,36 @@ class LetterRecognizer:
         return Hypothesis("abcdefghij"[: n // 5], self.confidence, t_start, t_end)
 
 
+class ShapeReader:
+    """Reads, in order, the letters whose exact shapes the signing hand holds for `min_frames` frames in a row
+    (`shapes`: letter -> float[21, 3] right-hand points in true proportions); any other shape reads nothing.
+    It reads whatever frames it is given, so what it commits shows what the gates let through."""
+
+    def __init__(self, shapes: dict, min_frames: int = 3, confidence: float = 0.9):
+        from asl_gpt.recognition import features
+        from asl_gpt.recognition.contract import ModelContract
+
+        self.contract = ModelContract("fake", features.hand_columns(), 32, 8, min_confidence=0.5)
+        self.letters = list(shapes)
+        self.protos = features.hand_invariants(np.stack([shapes[c] for c in self.letters]))
+        self.min_frames, self.confidence = min_frames, confidence
+
+    def recognize(self, frames, t_start=0.0, t_end=0.0):
+        from asl_gpt.recognition import features
+
+        pts, _ = features.signing_hand_points(frames, 1.0)
+        inv = features.hand_invariants(pts)
+        text, run, last = "", 0, None
+        for v in inv:
+            d = np.abs(self.protos - v).max(axis=1) if np.isfinite(v).all() else np.full(len(self.letters), np.inf)
+            c = self.letters[int(d.argmin())] if d.min() < 1e-3 else None
+            run = run + 1 if c == last else 1
+            last = c
+            if c is not None and run == self.min_frames:
+                text += c
+        return Hypothesis(text, self.confidence, t_start, t_end)
+
+
 # -- calibration ---------------------------------------------------------------------------------------
 class LinearReader:
     """A stand-in letter head: logits are a fixed linear map of the invariants (no weights needed)."""

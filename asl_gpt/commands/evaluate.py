@@ -26,6 +26,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ordinary", action="store_true",
                    help="real-words: each recording as ordinary use looks: small in a landscape frame, wrapped in "
                         "a rise from rest and a drop to rest (asl_gpt/training/variants.py)")
+    p.add_argument("--framing", choices=["original", "webcam", "far"],
+                   help="real-words: each video reframed at the pixel level as a laptop camera sees it (webcam: "
+                        "16:9 head and shoulders; far: the same, the hand 55 px wide) and read by Holistic again; "
+                        "original: the video as it is, read the same way (every 3rd frame, held), to compare "
+                        "(asl_gpt/training/framing.py; landmarks cached under --cache)")
+    p.add_argument("--no-reliability", action="store_true",
+                   help="real-words: stream the recordings once, at the buffer's threshold (no reliability table)")
     p.add_argument("--signer", help="letters: score only this signer")
     p.add_argument("--frame", default="600x600",
                    help="letters: WxH of the frame the hand detector saw (Massey: 400x400 photos padded to 600x600)")
@@ -175,9 +182,16 @@ def _real_words(rec, args, settings) -> dict:
     threshold = bo.min_confidence
     cache = Path(args.cache) if args.cache else real.default_cache_dir(settings)
     kinds = (args.only,) if args.only else ("word", "letter")
+    loader = None
+    if args.framing:
+        from asl_gpt.training import framing
+
+        def loader(item):
+            return framing.framed_sample(item, args.framing, cache / "framing")
     out = real.evaluate_real(rec, args.source, cache, stream_options(settings), bo,
-                             kinds=kinds, progress=not args.no_progress, variant=_variant(args, settings, cache))
-    out["variant"] = {"speed": args.speed, "ordinary": args.ordinary}
+                             kinds=kinds, progress=not args.no_progress, variant=_variant(args, settings, cache),
+                             loader=loader, reliability_table=not args.no_reliability)
+    out["variant"] = {"speed": args.speed, "ordinary": args.ordinary, "framing": args.framing}
     print(f"model {rec.contract.name}: buffer threshold {threshold:.2f} (the model's own {out['model_threshold']:.2f}); "
           f"committed utterances scored by normalized Levenshtein (N-D)/N; raw = every segment's final reading")
     for kind, fig in out["kinds"].items():

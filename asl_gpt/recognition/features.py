@@ -173,21 +173,48 @@ def hand_heights(frames: np.ndarray, aspect: float = 1.0) -> np.ndarray:
     return np.clip(out, -5.0, 5.0)
 
 
+BOTTOM_EDGE = 0.97  # fraction of the frame's height: a wrist or palm centre this low is at the bottom edge
+RESTING_HEIGHT = -5.0  # gate_heights of a resting hand: as low as hand_heights goes
+
+
+def resting_hands(frames: np.ndarray) -> np.ndarray:
+    """bool[T, 2] (left, right): the hand rests at the frame's bottom edge: its wrist or palm centre at or
+    below BOTTOM_EDGE, or a point of it cut off by the bottom edge. A laptop camera shows a seated signer
+    down to mid-chest, so the other hand on the desk or in the lap is at that edge, whatever the frame's
+    aspect or the signer's size; y is a fraction of the height in true proportions too (unscaled)."""
+    out = np.zeros((len(frames), 2), bool)
+    for k, part in enumerate((layout.LEFT_HAND, layout.RIGHT_HAND)):
+        y = frames[:, part, 1]
+        palm = np.mean(y[:, (0, 5, 9, 13, 17)], axis=1)
+        with np.errstate(invalid="ignore"):
+            out[:, k] = (y[:, 0] >= BOTTOM_EDGE) | (palm >= BOTTOM_EDGE) | (np.nanmax(np.where(np.isfinite(y), y, -1.0), 1) > 1.0)
+    return out
+
+
+def gate_heights(frames: np.ndarray, aspect: float = 1.0) -> np.ndarray:
+    """hand_heights for the gates (raised test, signing side and span, one-handed rule): a hand resting at
+    the frame's bottom edge (resting_hands) is as low as can be (RESTING_HEIGHT), however near the shoulders
+    that edge is; NaN: no hand. The model's own height feature stays hand_heights."""
+    h = hand_heights(frames, aspect)
+    return np.where(resting_hands(frames) & np.isfinite(h), np.float32(RESTING_HEIGHT), h)
+
+
 def _raised(heights: np.ndarray) -> np.ndarray:
-    """bool[T, 2] from hand_heights: in view and not resting low."""
+    """bool[T, 2] from gate_heights: in view and not resting low (at the bottom edge, or more than
+    RAISED_BELOW_SHOULDERS shoulder widths below the shoulders, in true proportions)."""
     return np.nan_to_num(heights, nan=-np.inf) > -RAISED_BELOW_SHOULDERS
 
 
 def raised_hands(frames: np.ndarray, aspect: float = 1.0) -> np.ndarray:
     """bool[T]: a hand is in view AND raised (not resting low): the segmenter's "signing" signal."""
-    return _raised(hand_heights(frames, aspect)).any(axis=1)
+    return _raised(gate_heights(frames, aspect)).any(axis=1)
 
 
 SIDE_MARGIN = 0.3  # shoulder widths: a hand usually this much higher than the other is the one spelling
 
 
 def side_of_heights(heights: np.ndarray) -> int:
-    """0 (left) or 1 (right) from hand_heights. When both hands are raised often (each at least a quarter as
+    """0 (left) or 1 (right) from gate_heights. When both hands are raised often (each at least a quarter as
     often as the other), the one usually higher (75th percentile of its height) by SIDE_MARGIN spells: a
     hand resting on a desk high in a landscape frame is raised all the time, while the spelling hand is
     below it on its way up and down. Otherwise the hand raised most often (ties: seen more, then the right)."""
@@ -201,14 +228,14 @@ def side_of_heights(heights: np.ndarray) -> int:
 
 def signing_side(frames: np.ndarray, aspect: float = 1.0) -> int:
     """0 (left) or 1 (right): the hand that signs in these frames."""
-    return side_of_heights(hand_heights(frames, aspect))
+    return side_of_heights(gate_heights(frames, aspect))
 
 
 def signing_hand_points(frames: np.ndarray, aspect: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """(float32[T, 21, 3] the signing hand as a right hand in true proportions, float32[T] its height).
     A left hand is mirrored (x -> -x), so left-handed signers read like right-handed ones."""
     heights = hand_heights(frames, aspect)
-    side = side_of_heights(heights)
+    side = side_of_heights(gate_heights(frames, aspect))
     pts = true_proportions(frames[:, (layout.LEFT_HAND, layout.RIGHT_HAND)[side]], aspect)
     if side == 0:
         pts[..., 0] *= -1.0
@@ -228,7 +255,8 @@ def signing_span(frames: np.ndarray, times_ms: np.ndarray) -> tuple[int, int]:
     """[start, end) of the frames from the signing hand's arrival in signing space, holding, to its last hold
     there before it leaves: the rise from rest and the drop to rest are cut off, whatever shapes they pass.
     `frames` in true proportions (true_proportions). (0, 0) when the hand never holds in signing space."""
-    pts, height = signing_hand_points(frames, 1.0)
+    pts, _ = signing_hand_points(frames, 1.0)
+    height = gate_heights(frames, 1.0)[:, signing_side(frames, 1.0)]  # a hand resting at the edge is out of signing space
     present = np.isfinite(pts).all(axis=(1, 2)) & np.isfinite(height)
     if present.sum() < 3:
         return 0, 0
@@ -254,7 +282,7 @@ def two_handed(frames: np.ndarray) -> bool:
     so a stretch where the other hand is up beside the signing hand most of the time is a sign, not a spelled
     word (real signing videos: both hands at the same height in 83-100 % of frames; the real learners'
     resting hand: never within 0.5 shoulder widths of the spelling hand's height)."""
-    heights = hand_heights(frames, 1.0)
+    heights = gate_heights(frames, 1.0)  # a hand resting at the bottom edge never signs with the other
     side = side_of_heights(heights)
     own, other = heights[:, side], heights[:, 1 - side]
     both = np.isfinite(own) & np.isfinite(other)

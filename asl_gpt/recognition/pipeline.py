@@ -20,7 +20,7 @@ from asl_gpt.recognition.buffer import BufferOptions, Committed, Event, Partial,
 from asl_gpt.config import RecognizerConfig
 from asl_gpt.landmarks.video import Frame
 from asl_gpt.recognition.recognizer import Hypothesis, Recognizer
-from asl_gpt.recognition.streaming import StreamingRecognizer, StreamOptions, Update
+from asl_gpt.recognition.streaming import Gated, StreamingRecognizer, StreamOptions, Update
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +248,7 @@ class VideoRecognition:
     frames: int
     frames_with_hands: int
     seconds: float  # wall time of the whole loop
+    gated: tuple[Gated, ...] = ()  # what the gates did with each closed segment (only when explaining)
 
     @property
     def fps(self) -> float:
@@ -255,9 +256,11 @@ class VideoRecognition:
 
     @classmethod
     def of(cls, events: list[Event], session: RecognitionSession, seconds: float) -> "VideoRecognition":
+        gated = tuple(session.stream.gated or ()) if session.stream is not None else ()
         return cls(utterances=[e for e in events if isinstance(e, Committed)],
                    rejected=[e for e in events if isinstance(e, Rejected) and e.text],
-                   frames=session.frames_seen, frames_with_hands=session.frames_with_hands, seconds=seconds)
+                   frames=session.frames_seen, frames_with_hands=session.frames_with_hands, seconds=seconds,
+                   gated=gated)
 
 
 def no_pixels(rgb: np.ndarray) -> np.ndarray:
@@ -268,12 +271,16 @@ def no_pixels(rgb: np.ndarray) -> np.ndarray:
 def recognize_video(path: str | Path, recognizer: Recognizer, extractor: Extractor,
                     stream_options: StreamOptions = StreamOptions(), buffer_options: BufferOptions | None = None,
                     on_result: Callable[[Frame, FrameResult], None] | None = None,
-                    max_side: int | None = RecognizerConfig.max_side, progress: bool = False) -> VideoRecognition:
-    """Recognise every utterance in a video file. InputError for a missing/unreadable/empty file."""
+                    max_side: int | None = RecognizerConfig.max_side, progress: bool = False,
+                    on_update: Callable[[Update], None] | None = None, explain: bool = False) -> VideoRecognition:
+    """Recognise every utterance in a video file. InputError for a missing/unreadable/empty file.
+    `explain`: keep each closed segment's gate decisions (VideoRecognition.gated)."""
     from asl_gpt.landmarks.video import probe, read_video
 
     info = probe(path)
-    session = RecognitionSession(recognizer, extractor, stream_options, buffer_options)
+    session = RecognitionSession(recognizer, extractor, stream_options, buffer_options, on_update)
+    if explain:
+        session.stream.gated = []
 
     def step(frame: Frame) -> list[Event]:
         r = session.process(frame)
@@ -315,12 +322,14 @@ def drive(session: RecognitionSession, items, step: Callable[..., list[Event]], 
 def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer: Recognizer,
                         stream_options: StreamOptions = StreamOptions(), buffer_options: BufferOptions | None = None,
                         aspect: float | None = None, progress: bool = False,
-                        on_update: Callable[[Update], None] | None = None) -> VideoRecognition:
+                        on_update: Callable[[Update], None] | None = None, explain: bool = False) -> VideoRecognition:
     """Landmarks already extracted, through the same RecognitionSession as a video (process_landmarks).
 
     Every scheduled decode runs before the next frame, as when frames arrive at camera speed, so the
     result does not depend on the machine's speed. `on_update` sees every decode (RecognitionSession)."""
     session = RecognitionSession(recognizer, no_pixels, stream_options, buffer_options, on_update)
+    if explain:
+        session.stream.gated = []
 
     def step(item) -> list[Event]:
         f, t = item

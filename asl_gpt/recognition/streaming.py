@@ -41,6 +41,20 @@ class StreamOptions:
     #                        model unsure, at 15 fps it reads it surely, and fluent spelling still has 2 frames a letter
 
 
+WHY = {"too short": "too few frames with a raised hand", "span": "the hand never held in signing space",
+       "one-handed rule": "both hands sign"}  # why a closed segment is not read (Gated.removed_by)
+
+
+@dataclass(frozen=True)
+class Gated:
+    """What the gates did with one closed segment (kept when `StreamingRecognizer.gated` is a list: --explain)."""
+    segment: int
+    frames: np.ndarray  # float32[N, 543, 3] the segment's frames after the rate limit, in true proportions
+    times_ms: np.ndarray  # float64[N]
+    span: tuple[int, int]  # [start, end) of those that the signing span keeps (all of them when not trimmed)
+    removed_by: str  # "" (read), "too short", "span" (the hand never held in signing space), "one-handed rule"
+
+
 @dataclass(frozen=True)
 class Update:
     hypothesis: Hypothesis
@@ -81,6 +95,7 @@ class StreamingRecognizer:
         self._worker = threading.Thread(target=self._run, name="recognizer", daemon=True)
         self._worker.start()
         self.errors = 0
+        self.gated: list[Gated] | None = None  # a list: every closed segment's gate decisions are kept (explain)
 
     @property
     def in_segment(self) -> bool:
@@ -158,23 +173,43 @@ class StreamingRecognizer:
         if self._hand_frames < self.options.min_segment_frames:
             if final:
                 log.debug("segment %d ignored: %d hand frames", self._segment, self._hand_frames)
+                self._record(self._gap, None, "too short")
             return
         n = len(self._frames) - (self._gap if final else 0)  # trailing no-hand frames carry nothing
         keep = rate_limited(self._times[:n], self.options.max_fps)
         frames = features.true_proportions(np.stack([self._frames[i] for i in keep]), self.aspect)
         times = [self._times[i] for i in keep]
+        a, b = 0, len(frames)
         if self.options.trim_rise_drop:  # only what is spelled in signing space: not the rise, not the drop
             a, b = features.signing_span(frames, np.asarray(times))
-            why = ("the hand never held in signing space" if b - a < self.options.min_segment_frames * len(keep) / max(n, 1)
-                   else "both hands sign" if features.two_handed(frames[a:b]) else "")  # fingerspelling is one-handed
+            why = ("span" if b - a < self.options.min_segment_frames * len(keep) / max(n, 1)
+                   else "one-handed rule" if features.two_handed(frames[a:b]) else "")  # fingerspelling is one-handed
             if why:
                 if final:  # an empty last word closes the segment: a partial read earlier is not left pending
-                    log.debug("segment %d not read: %s", self._segment, why)
+                    log.debug("segment %d not read: %s", self._segment, WHY[why])
+                    self._record(self._gap, (frames, times, a, b), why)
                     self._jobs.put((None, times[0], times[-1], self._segment, True))
                 return
             frames, times = frames[a:b], times[a:b]
+        if final:
+            self._record(self._gap, None, "", (a, b))
         self._busy.set()
         self._jobs.put((frames, times[0], times[-1], self._segment, final))
+
+    def _record(self, gap: int, made, why: str, span: tuple[int, int] | None = None) -> None:
+        """Keep the gate decisions of a closing segment (only when explaining: `gated` is a list)."""
+        if self.gated is None:
+            return
+        if made is None:
+            n = len(self._frames) - gap
+            keep = rate_limited(self._times[:n], self.options.max_fps) if n > 0 else []
+            frames = features.true_proportions(np.stack([self._frames[i] for i in keep]), self.aspect) if keep \
+                else np.zeros((0, *self._frames[0].shape), np.float32)
+            times = [self._times[i] for i in keep]
+            a, b = span or (0, len(keep))
+        else:
+            frames, times, a, b = made
+        self.gated.append(Gated(self._segment, frames, np.asarray(times, np.float64), (a, b), why))
 
     def _run(self) -> None:
         while True:

@@ -301,9 +301,12 @@ def reliability(runs_at: dict[float, list[VideoRun]]) -> list[dict]:
 
 def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_options, buffer_options,
                   thresholds=THRESHOLDS, kinds: tuple[str, ...] = ("word", "letter"), progress: bool = True,
-                  variant=None) -> dict:
+                  variant=None, loader=None, reliability_table: bool = True) -> dict:
     """Every recording of the set through the app's recognition path; figures per kind, signer and overall.
     `variant`: RealSample -> RealSample applied to each recording first (asl_gpt.training.variants).
+    `loader`: RealItem -> RealSample in place of the cached Holistic landmarks of the recording as it is
+    (asl_gpt.training.framing: the recording reframed at the pixel level). `reliability_table` False: the
+    recordings are streamed once, at the buffer's threshold (the table streams them once per threshold).
 
     Returns JSON-ready figures: per kind ("word", "letter") overall, per signer and the reliability table;
     `videos` one row per recording."""
@@ -315,7 +318,7 @@ def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_o
         from tqdm import tqdm
 
         it = tqdm(items, desc="real recordings", unit="video")
-    samples = [(item, item_sample(item, cache_dir)) for item in it]
+    samples = [(item, loader(item) if loader else item_sample(item, cache_dir)) for item in it]
     if variant is not None:
         samples = [(item, variant(s)) for item, s in samples]
 
@@ -324,7 +327,8 @@ def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_o
 
     runs = run_all(buffer_options)
     model_thr = float(recognizer.contract.min_confidence)
-    all_thr = sorted({round(float(t), 4) for t in tuple(thresholds) + (model_thr, float(buffer_options.min_confidence))})
+    all_thr = sorted({round(float(t), 4) for t in (tuple(thresholds) if reliability_table else ())
+                      + (model_thr, float(buffer_options.min_confidence))})
     from dataclasses import replace
 
     thr_it = all_thr
