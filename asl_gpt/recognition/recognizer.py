@@ -193,6 +193,9 @@ class TFLiteRecognizer:
         with self._lock:
             if adapter is not None and self._letters is not None:
                 memory, memory_mask, conf = self._encode_adapted(window, mask, adapter)
+                # A profile sharpens which letter a shape is, not whether this is spelling: the gate never
+                # gets less sure than the shipped model is of the same frames.
+                conf = max(conf, self.encode(window, mask)[2])
             else:
                 memory, memory_mask, conf = self.encode(window, mask)
 
