@@ -124,6 +124,24 @@ class LinearReader:
         return (np.asarray(invariants, np.float32) @ self.w).astype(np.float32)
 
 
+class ClipReader(LinearReader):
+    """A whole recognizer whose reading of a clip is scripted: with the adapter it reads only `adapted_right`."""
+    class contract:  # noqa: N801
+        min_confidence = 0.5
+
+    def __init__(self, adapted_right: str):
+        super().__init__()
+        self.adapted_right = adapted_right
+
+    def recognize(self, frames, t_start=0.0, t_end=0.0, aspect=1.0, adapter=None):
+        from types import SimpleNamespace
+
+        # the clip's letter is written into its first value (a test's convention)
+        letter = chr(int(frames[0, 0, 0]))
+        right = adapter is None or letter in self.adapted_right
+        return SimpleNamespace(text=letter if right else "x", confidence=0.9)
+
+
 def hand_take(rng, shape, noise=0.02):
     """A right hand: a fixed random shape (21 points) plus noise, wrist at the origin."""
     return (shape + rng.normal(scale=noise, size=shape.shape)).astype(np.float32)

@@ -10,7 +10,7 @@ import pytest
 from asl_gpt.recognition import calibration as cal
 from asl_gpt.recognition import features
 from asl_gpt.landmarks import layout
-from fakes import LinearReader, hand_take, letter_shapes, toy_profile
+from fakes import ClipReader, LinearReader, hand_take, letter_shapes, toy_profile
 
 
 def test_adapter_learns_a_users_letters_the_head_misreads():
@@ -38,6 +38,25 @@ def test_self_check_refuses_an_adapter_that_reads_its_own_letters_worse():
     check = cal.SelfCheck(base=0.9, adapted=0.8, frames=50, letters=26, fit_s=0.1)
     assert not check.applied and "NOT applied" in check.describe()
     assert not cal.SelfCheck(base=0.0, adapted=0.0, frames=0, letters=6, fit_s=0.0).applied  # nothing checked
+
+
+def test_self_check_refuses_a_profile_that_reads_its_own_clips_worse():
+    """Frames may read better while the whole recognizer reads the letters' recordings worse (text or gate):
+    not applied, and the user is told to discard it."""
+    check = cal.SelfCheck(base=0.8, adapted=0.9, frames=50, letters=26, fit_s=0.1, clips=26, clips_base=20,
+                          clips_adapted=17)
+    assert not check.applied and "20 -> 17 of 26" in check.describe() and "discard it" in check.describe()
+    assert cal.SelfCheck(0.8, 0.9, 50, 26, 0.1, clips=26, clips_base=20, clips_adapted=20).applied
+
+
+def test_the_reading_check_reads_each_recording_with_and_without_the_profile():
+    letters = "abcdefg"
+    clips = [(c, np.full((3, 543, 3), ord(c), np.float32), np.arange(3) * 33.0, 1.0) for c in letters]
+    good = cal.fit_profile(toy_profile(letters=letters), ClipReader(letters), clips=clips)
+    assert (good.check.clips, good.check.clips_base, good.check.clips_adapted) == (7, 7, 7) and good.usable
+    bad = cal.fit_profile(toy_profile(letters=letters), ClipReader("abc"), clips=clips)
+    assert (bad.check.clips_base, bad.check.clips_adapted) == (7, 3) and not bad.usable
+    assert "discard it" in bad.summary()
 
 
 def test_profile_file_round_trips(tmp_path):
@@ -150,6 +169,23 @@ def test_a_neutral_profile_reads_exactly_as_the_shipped_model(shipped):
     b = CalibratedRecognizer(shipped, profile).recognize(frames, 0, 1000)
     assert (a.text, a.raw_text) == (b.text, b.raw_text)
     assert a.confidence == pytest.approx(b.confidence, abs=1e-5)
+
+
+def test_a_profile_never_makes_the_gate_less_sure(shipped):
+    """An adapter that moves letter evidence around (here: pushes every frame towards Z) may change the
+    reading; the confidence the buffer gates on is never below the shipped model's for the same frames."""
+    from asl_gpt.recognition.recognizer import CalibratedRecognizer
+
+    rng, shapes = np.random.default_rng(1), letter_shapes()
+    frames = np.stack([_frame(hand_take(rng, shapes["cat"[i // 15]], 0.01)) for i in range(45)])
+    n = features.N_INVARIANTS
+    bias = np.full(26, -4.0, np.float32)
+    bias[25] = 6.0
+    z = cal.Adapter(np.zeros(n, np.float32), np.ones(n, np.float32), np.zeros((n, 26), np.float32), bias)
+    profile = cal.Profile("default", shipped.fingerprint, adapter=z, check=cal.SelfCheck(1, 1, 1, 26, 0))
+    a = shipped.recognize(frames, 0, 1000)
+    b = CalibratedRecognizer(shipped, profile).recognize(frames, 0, 1000)
+    assert b.confidence >= a.confidence - 1e-6
 
 
 def test_with_profile_falls_back_with_one_line(shipped):

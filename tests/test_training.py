@@ -136,3 +136,30 @@ def D_aug_off():
 
     return AugmentOptions(p_flip=0, p_affine=0, p_time_stretch=0, p_finger_dropout=0, p_face_dropout=0,
                           p_pose_dropout=0, p_cutmix=0.5)
+
+
+@pytest.mark.slow
+def test_train_under_torchrun_on_two_cpu_processes(tmp_path, competition_dir):
+    """`asl-gpt train` under torchrun: 2 gloo processes, each its own share of the files, gradients averaged;
+    only rank 0 validates and writes (one log line per validation, one checkpoint set). Then --init starts
+    a new run from that checkpoint's weights."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "asl_gpt.cli",
+           "train", "--preset", "tiny", "--data", str(competition_dir), "--fold", "0", "--steps", "3", "--val-every", "2",
+           "--val-size", "8", "--batch-size", "4", "--workers", "0", "--threads", "1", "--out", str(out), "--no-progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stderr[-3000:]
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [2, 3]  # rank 0 alone logs
+    assert json.loads((out / "run.json").read_text())["processes"] == 2
+    assert torch.load(out / "last.pt", weights_only=False)["step"] == 3
+    assert p.stdout.count("checkpoints in") == 1  # the other rank says nothing
+
+    o = TrainOptions(preset="tiny", data=str(competition_dir), fold=0, out=tmp_path / "init", steps=1, val_every=1,
+                     val_size=8, batch_size=4, workers=0, threads=1, progress=False, init=out / "last.pt")
+    assert torch.load(train(o), weights_only=False)["step"] == 1

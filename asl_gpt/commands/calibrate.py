@@ -49,9 +49,24 @@ def run(args, settings) -> int:
         profile = _from_camera(args.camera, args.letters, rec, profile, settings)
     cal.save_profile(profile, path)
     print(f"profile {path}: {profile.summary()}")
+    if profile.check is not None and not profile.check.applied and _discard(path):
+        return 0
     if profile.missing:
         print(f"missing letters: {profile.missing.upper()} (add them with --resume --letters {profile.missing})")
     return 0
+
+
+def _discard(path) -> bool:
+    """The self-check found the profile reads the user's own letters worse: offer to delete it (asked only at a
+    terminal; elsewhere it stays saved, never applied, and the line says how to remove it)."""
+    if not sys.stdin.isatty():
+        print(f"it is kept but never applied; delete {path} to discard it")
+        return False
+    if input("discard this profile? [y/N] ").strip().lower() not in ("y", "yes"):
+        return False
+    path.unlink(missing_ok=True)
+    print(f"discarded {path}")
+    return True
 
 
 def _from_videos(files: list[str], rec, profile, settings):

@@ -83,6 +83,12 @@ def run(args, settings) -> int:
               f"({h['letters']['samples']} single letters; right and confident {h['letters']['accuracy_and_confident']:.3f})")
         print(f"held-out signer {h['signer']}: phrases normalized Levenshtein {h['phrases']['normalized_levenshtein']:.3f}, "
               f"exact {h['phrases']['exact']:.3f} ({h['phrases']['sequences']} phrases)")
+        print(f"  letter by letter (before the word prior): {h['phrases']['raw_normalized_levenshtein']:.3f}, "
+              f"exact {h['phrases']['raw_exact']:.3f}")
+        out["names"] = n = ev.names(rec, data_dir, progress=not args.no_progress)
+        print(f"names and rare words ({n['readings']} readings of {len(ev.NAMES)}): right {n['right']} "
+              f"(letter by letter {n['raw_right']}); broken by the word prior {len(n['broken'])}"
+              + "".join(f"  {r['word']}->{r['text']}" for r in n["broken"]) + f"; fixed {len(n['fixed'])}")
         out["seed_capture"] = ev.seed_capture(rec, data_dir)
         if out["seed_capture"]:
             print(f"real capture (phrase unknown): {out['seed_capture']['text']!r} "

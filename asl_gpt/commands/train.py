@@ -31,6 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, help="processes preparing batches")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
     p.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
+    p.add_argument("--init", metavar="CKPT", help="start from this checkpoint's weights (.pt of the same preset: step 0, "
+                                                  "a fresh optimiser); --resume wins when <out>/last.pt exists")
     p.add_argument("--max-minutes", type=float, default=0.0, help="stop cleanly after this long (0: no limit)")
     p.add_argument("--oof-out", action="store_true",
                    help="round 1: write the validation fold's predictions to <out>/oof_fold<K>.csv")
@@ -40,7 +42,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true")
 
 
+def _init(value: str | None):
+    """--init: a torch checkpoint. The shipped models are .tflite only (their torch weights are not shipped)."""
+    from pathlib import Path
+
+    from asl_gpt.errors import InputError
+
+    if not value:
+        return None
+    p = Path(value)
+    if p.suffix != ".pt" and p.with_suffix(".pt").is_file():
+        p = p.with_suffix(".pt")
+    if not p.is_file() or p.suffix != ".pt":
+        raise InputError(f"--init needs a torch checkpoint (.pt): {value} is not one (a shipped .tflite holds no "
+                         "trainable weights; keep the .pt you exported it from beside it as NAME.pt)")
+    return p
+
+
 def run(args, settings) -> int:
+    import os
     from pathlib import Path
 
     from asl_gpt.errors import InputError
@@ -58,8 +78,10 @@ def run(args, settings) -> int:
     opts = TrainOptions(preset=args.preset, data=args.data, data_dir=settings.paths.data_dir, fold=args.fold, out=out,
                         steps=args.steps, batch_size=args.batch_size, lr=args.lr, val_every=args.val_every,
                         val_size=args.val_size, threads=args.threads, workers=args.workers, seed=args.seed,
-                        resume=args.resume, max_minutes=args.max_minutes, oof_out=args.oof_out,
+                        resume=args.resume, init=_init(args.init), max_minutes=args.max_minutes, oof_out=args.oof_out,
                         aux_oof=tuple(args.aux_oof), device=args.device, progress=not args.no_progress)
     last = train(opts, settings.paths.knowledge_dir)
+    if int(os.environ.get("RANK", "0")):  # torchrun: the other ranks say nothing
+        return 0
     print(f"checkpoints in {out} (last: {last}, best: {out / 'best.pt'}); export with: asl-gpt export {out / 'best.pt'} -o models/NAME")
     return 0

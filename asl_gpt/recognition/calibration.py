@@ -9,8 +9,10 @@ encoder, decoder and confidence head are untouched (the model's `letters`/`encod
 signatures carry the adjusted evidence), so a calibrated reading goes through the same gate.
 
 Before it is used the adapter is checked on frames the fit did not see (the last third of each
-letter's hold): a profile that reads its own letters worse than the shipped head says so and is
-not applied. Everything here is numpy; the model runs behind the `LetterReader` protocol.
+letter's hold), and, where the letters' recordings are at hand, the whole recognizer reads each one
+with and without it (what the user would get: text and the confidence gate). A profile that reads
+its own letters worse by either check says so, is not applied, and the user is offered to discard it.
+Everything here is numpy; the model runs behind the `LetterReader` / `ClipReader` protocols.
 """
 
 from __future__ import annotations
@@ -60,6 +62,15 @@ class LetterReader(Protocol):
         ...
 
 
+class ClipReader(LetterReader, Protocol):
+    """The whole recognizer (asl_gpt.recognition.recognizer.TFLiteRecognizer): what a user's reading goes through."""
+    contract: object  # its min_confidence is the gate a committed reading passes
+
+    def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0, aspect: float = 1.0,
+                  adapter=None):
+        ...
+
+
 @dataclass(frozen=True)
 class Adapter:
     mean: np.ndarray  # float32[103]
@@ -85,15 +96,21 @@ class SelfCheck:
     frames: int  # held-out frames
     letters: int
     fit_s: float  # seconds to fit (check fit + final fit)
+    clips: int = 0  # the letters' recordings read whole by the recognizer (0: none at hand, e.g. an older profile)
+    clips_base: int = 0  # ... read as their letter, and confidently, by the shipped model
+    clips_adapted: int = 0  # ... and with the profile
 
     @property
     def applied(self) -> bool:
-        return self.frames > 0 and self.adapted >= self.base
+        return self.frames > 0 and self.adapted >= self.base and self.clips_adapted >= self.clips_base
 
     def describe(self) -> str:
-        verdict = "applied" if self.applied else "NOT applied: it reads your own letters worse than the shipped model"
+        verdict = ("applied" if self.applied else "NOT applied: it reads your own letters worse than the shipped "
+                   "model; discard it and calibrate again")
+        clips = (f"; your letters read whole {self.clips_base} -> {self.clips_adapted} of {self.clips}"
+                 if self.clips else "")
         return (f"{self.letters} letters; held-out frames read right {self.base:.0%} -> {self.adapted:.0%} "
-                f"({self.frames} frames, fitted in {self.fit_s:.1f} s): {verdict}")
+                f"({self.frames} frames, fitted in {self.fit_s:.1f} s){clips}: {verdict}")
 
 
 @dataclass(frozen=True)
@@ -227,7 +244,8 @@ def profile_from_recordings(recordings, reader: LetterReader, model: str, model_
         takes.append(take)
         if not take.missing:
             profile = profile.with_letter(letter, pts)
-    return fit_profile(profile, reader, options), takes
+    clips = [(letter, frames, times, aspect) for letter, frames, times, aspect in recordings if letter in profile.samples]
+    return fit_profile(profile, reader, options, clips), takes
 
 
 # --- fitting ----------------------------------------------------------------------------------------------
@@ -273,8 +291,23 @@ def _held_out(samples: dict[str, np.ndarray], holdout: float):
     return parts, np.concatenate(held)
 
 
-def fit_profile(profile: Profile, reader: LetterReader, options: CalibrationOptions = CalibrationOptions()) -> Profile:
-    """Fit the adapter to the profile's letters and check it on held-out frames. With fewer than
+def reading_check(reader: ClipReader, adapter: Adapter, clips) -> tuple[int, int, int]:
+    """(clips, read right by the shipped model, read right with the adapter): each (letter, frames, times_ms,
+    aspect) recording read whole by the recognizer; right = the letter, at or above the confidence gate."""
+    gate = float(getattr(reader.contract, "min_confidence", 0.0))
+    base = adapted = 0
+    for letter, frames, _, aspect in clips:
+        for a in (None, adapter):
+            h = reader.recognize(frames, aspect=aspect, adapter=a)
+            ok = h.text == letter and h.confidence >= gate
+            base, adapted = (base + ok, adapted) if a is None else (base, adapted + ok)
+    return len(clips), base, adapted
+
+
+def fit_profile(profile: Profile, reader: LetterReader, options: CalibrationOptions = CalibrationOptions(),
+                clips=()) -> Profile:
+    """Fit the adapter to the profile's letters and check it on held-out frames, and on `clips` (the letters'
+    recordings, read whole: `reading_check`) where the reader is the whole recognizer. With fewer than
     `min_letters` letters nothing is fitted (a partial profile is kept and can be resumed)."""
     if len(profile.samples) < options.min_letters:
         return replace(profile, adapter=None, check=None)
@@ -290,6 +323,8 @@ def fit_profile(profile: Profile, reader: LetterReader, options: CalibrationOpti
         adapted = float((trial.apply(inv[held], logits[held]).argmax(1) == labels[held]).mean())
     adapter = fit_adapter(inv, logits, labels, options)  # the final fit sees every frame
     check = SelfCheck(base, adapted, int(held.sum()), len(profile.samples), time.perf_counter() - t0)
+    if clips and hasattr(reader, "recognize"):
+        check = replace(check, **dict(zip(("clips", "clips_base", "clips_adapted"), reading_check(reader, adapter, clips))))
     log.info("profile fitted: %s", check.describe())
     return replace(profile, adapter=adapter, check=check)
 
@@ -304,7 +339,8 @@ def save_profile(profile: Profile, path: str | Path) -> Path:
             "letters": profile.letters,
             "check": None if profile.check is None else {
                 "base": profile.check.base, "adapted": profile.check.adapted, "frames": profile.check.frames,
-                "letters": profile.check.letters, "fit_s": profile.check.fit_s}}
+                "letters": profile.check.letters, "fit_s": profile.check.fit_s, "clips": profile.check.clips,
+                "clips_base": profile.check.clips_base, "clips_adapted": profile.check.clips_adapted}}
     arrays = {f"hand_{k}": v.astype(np.float32) for k, v in profile.samples.items()}
     if profile.adapter is not None:
         a = profile.adapter
@@ -345,7 +381,8 @@ def load_profile(path: str | Path) -> Profile:
                     raise ValueError("adapter shapes do not match")
             c = meta.get("check")
             check = SelfCheck(float(c["base"]), float(c["adapted"]), int(c["frames"]), int(c["letters"]),
-                              float(c["fit_s"])) if c else None
+                              float(c["fit_s"]), int(c.get("clips", 0)), int(c.get("clips_base", 0)),
+                              int(c.get("clips_adapted", 0))) if c else None
             return Profile(str(meta["model"]), str(meta["model_id"]), samples, adapter, check, float(meta["created"]))
     except ProfileError:
         raise
@@ -385,6 +422,10 @@ class GuidedCapture:
         self.message = ""
         self.last_take: TakeCheck | None = None
         self._frames: list[tuple[float, np.ndarray]] = []
+        self._landmarks: list[np.ndarray] = []  # the hold's whole frames: the reading check reads each take whole
+        self._aspect = 1.0
+        self._take: tuple | None = None  # (frames, times_ms, aspect) of the last finished hold
+        self._clips: dict[str, tuple] = {}  # letter -> its kept take, in memory only (never saved)
         self._flagged: np.ndarray | None = None
 
     @property
@@ -407,6 +448,8 @@ class GuidedCapture:
         pts = hand_points(landmarks[None], aspect)[0]
         if np.isfinite(pts).all():
             self._frames.append((t_ms, pts))
+            self._landmarks.append(np.asarray(landmarks, np.float32))
+            self._aspect = aspect
         if self._frames and self._progress() >= 1.0:
             self._finish()
         return self.state()
@@ -415,7 +458,8 @@ class GuidedCapture:
         letter = self.letter
         times = np.array([t for t, _ in self._frames])
         pts = np.stack([p for _, p in self._frames])
-        self._frames = []
+        self._take = (np.stack(self._landmarks), times, self._aspect)
+        self._frames, self._landmarks = [], []
         keep = pts[steady_indices(letter, pts, times, self.options)]
         take = replace(check_take(letter, keep, self.reader, self.options),
                        seconds=float(times[-1] - times[0]) / 1000.0)
@@ -430,6 +474,8 @@ class GuidedCapture:
 
     def _accept(self, points: np.ndarray, message: str) -> None:
         self.profile = self.profile.with_letter(self.letter, points)
+        if self._take is not None:
+            self._clips[self.letter] = self._take
         self.queue.pop(0)
         self._flagged = None
         self.message = message
@@ -442,7 +488,7 @@ class GuidedCapture:
 
     def retake(self, letter: str | None = None) -> CaptureState:
         """Ask this letter (default: the current one) again now."""
-        self._frames, self._flagged = [], None
+        self._frames, self._landmarks, self._flagged = [], [], None
         letter = (letter or self.letter).lower()
         if letter in LETTERS:
             if letter in self.queue:
@@ -455,13 +501,14 @@ class GuidedCapture:
         """Leave the current letter out (the shipped model keeps reading it as before)."""
         if self.queue:
             letter = self.queue.pop(0)
-            self._frames, self._flagged = [], None
+            self._frames, self._landmarks, self._flagged = [], [], None
             self.message = f"{letter.upper()}: skipped"
         return self.state()
 
     def finish(self) -> Profile:
         """The profile with its adapter fitted (and self-checked) on the letters captured so far."""
-        self.profile = fit_profile(self.profile, self.reader, self.options)
+        clips = [(k, *v) for k, v in sorted(self._clips.items()) if k in self.profile.samples]
+        self.profile = fit_profile(self.profile, self.reader, self.options, clips)
         return self.profile
 
 

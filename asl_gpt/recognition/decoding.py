@@ -168,3 +168,40 @@ def word_aware(text: str, score: Callable[[str], float], prior: WordPrior, weigh
                 best, best_score = cand, s
         words[i] = best
     return " ".join(words)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reading of a window with the decoder's evidence for each of its letters."""
+    ids: tuple[int, ...]  # character ids, without SOS/EOS
+    logprob: float  # log P(ids, then EOS) under the decoder
+    posteriors: np.ndarray  # float64[len(ids), V]: log-probabilities of every id at each position, given the prefix read
+
+
+def reading(step: Step, ids, length: int, sos_id: int, eos_id: int, pad_id: int) -> Reading:
+    """A Reading of `ids`: one teacher-forced decoder call gives every position's posterior."""
+    ids = tuple(int(i) for i in ids)
+    rows = log_softmax(np.asarray(step(prompt(list(ids), length, sos_id, pad_id)))[0, :len(ids) + 1].astype(np.float64))
+    lp = float(sum(rows[i, t] for i, t in enumerate(ids + (eos_id,))))
+    return Reading(ids, lp, rows[:len(ids)])
+
+
+def nbest_decode(step: Step, length: int, sos_id: int, eos_id: int, pad_id: int, allowed: list[int],
+                 n: int) -> list[Reading]:
+    """The `n` most probable readings (ended by EOS) of a beam search `n` wide over the `allowed` ids, best
+    first; `n` decoder calls a character."""
+    allowed = np.asarray(allowed)
+    beams: list[tuple[tuple[int, ...], float]] = [((), 0.0)]
+    done: list[tuple[float, tuple[int, ...]]] = []
+    for i in range(length - 1):
+        grown: list[tuple[float, tuple[int, ...]]] = []
+        for ids, lp in beams:
+            row = log_softmax(np.asarray(step(prompt(list(ids), length, sos_id, pad_id)))[0, i].astype(np.float64))
+            done.append((lp + row[eos_id], ids))
+            grown += [(lp + row[c], ids + (int(c),)) for c in allowed[np.argsort(-row[allowed])[:n]]]
+        floor = sorted((lp for lp, _ in done), reverse=True)[n - 1] if len(done) >= n else float("-inf")
+        beams = [(ids, lp) for lp, ids in sorted(grown, reverse=True)[:n] if lp > floor]  # a longer reading only loses
+        if not beams:
+            break
+    best = sorted(done, reverse=True)[:n]
+    return [reading(step, ids, length, sos_id, eos_id, pad_id) for _, ids in best]

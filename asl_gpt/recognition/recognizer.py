@@ -18,7 +18,9 @@ import numpy as np
 from asl_gpt.recognition import features
 from asl_gpt.recognition.contract import ContractError, ModelContract
 from asl_gpt.config import RecognizerConfig
-from asl_gpt.recognition.decoding import Lexicon, WordPrior, greedy_decode, lexicon_beam, sequence_logprob, word_aware
+from asl_gpt.recognition.decoding import (Lexicon, WordPrior, greedy_decode, lexicon_beam, nbest_decode, reading,
+                                          sequence_logprob, word_aware)
+from asl_gpt.recognition.rescoring import EditCosts, Trie, rescore
 from asl_gpt.errors import ModelError
 from asl_gpt.words import ALPHABET, edits1, english_frequencies, knowledge_words
 
@@ -77,12 +79,17 @@ class TFLiteRecognizer:
     """A loaded model. Thread-safe: one lock around the interpreter (LiteRT runners are not)."""
 
     def __init__(self, tflite_path: str | Path, contract: ModelContract, threads: int = 1,
-                 word_weight: float = RecognizerConfig.word_weight, beam: int = RecognizerConfig.lexicon_beam):
+                 word_weight: float = RecognizerConfig.word_weight, beam: int = RecognizerConfig.lexicon_beam,
+                 nbest: int = RecognizerConfig.nbest, edit_cost: float = RecognizerConfig.edit_cost,
+                 extra_words: tuple[str, ...] = ()):
         from ai_edge_litert.interpreter import Interpreter
 
         self.contract = contract
         self.word_weight = word_weight  # 0: letters as read, no English prior
         self.beam = beam  # lexicon beam width for words the lexicon lacks (0: one-edit neighbours only)
+        self.nbest = nbest  # readings rescored with the word prior (0: the one-edit / lexicon-beam decoding)
+        self.edit_cost = EditCosts(indel=edit_cost)
+        self.extra_words = frozenset(extra_words)  # the caller's vocabulary (an index's words) beside the shipped ones
         self.path = Path(tflite_path)
         self._lock = threading.Lock()
         try:
@@ -186,6 +193,9 @@ class TFLiteRecognizer:
         with self._lock:
             if adapter is not None and self._letters is not None:
                 memory, memory_mask, conf = self._encode_adapted(window, mask, adapter)
+                # A profile sharpens which letter a shape is, not whether this is spelling: the gate never
+                # gets less sure than the shipped model is of the same frames.
+                conf = max(conf, self.encode(window, mask)[2])
             else:
                 memory, memory_mask, conf = self.encode(window, mask)
 
@@ -194,20 +204,31 @@ class TFLiteRecognizer:
 
             dec = greedy_decode(step, c.tokens_len, tok.sos_id, tok.eos_id, tok.pad_id, len(tok.symbols))
             raw = tok.decode(dec.ids)
-            text = raw
-            if self.word_weight > 0 and raw.strip():
-                def score(t: str) -> float:
-                    return sequence_logprob(step, tok.encode(t), c.tokens_len, tok.sos_id, tok.eos_id, tok.pad_id)
-
-                def beam(words: list[str], i: int) -> list[str]:
-                    before = tok.encode(" ".join(words[:i]) + " ") if i else []
-                    end = tok.encode(" ")[0] if i + 1 < len(words) else tok.eos_id
-                    return lexicon_beam(step, before, tok.encode, end, c.tokens_len, tok.pad_id, tok.sos_id, _lexicon(),
-                                        ALPHABET, len(words[i]) + 2, self.beam)
-
-                text = word_aware(raw, score, _word_prior(), self.word_weight, edits1,
-                                  beam=beam if self.beam > 0 else None)
+            text = self._words(step, dec.ids, raw) if self.word_weight > 0 and raw.strip() else raw
         return Hypothesis(text, float(np.clip(conf, 0.0, 1.0)), t_start, t_end, dec.token_confidence, raw)
+
+    def _words(self, step, ids: tuple[int, ...], raw: str) -> str:
+        """The reading with the English word prior (asl_gpt.recognition.rescoring; the lock is held)."""
+        c, tok = self.contract, self.contract.tokenizer
+        if self.nbest > 0:
+            spelled = tok.encode(ALPHABET + " ")  # alternatives are letters and spaces: what a signer fingerspells
+            readings = [reading(step, ids, c.tokens_len, tok.sos_id, tok.eos_id, tok.pad_id)]  # the greedy one first
+            readings += [r for r in nbest_decode(step, c.tokens_len, tok.sos_id, tok.eos_id, tok.pad_id, spelled,
+                                                 self.nbest) if r.ids != readings[0].ids]
+            prior, trie = _vocabulary(self.extra_words)
+            return rescore(readings, tok.decode, [tok.encode(ch)[0] for ch in ALPHABET], prior, self.word_weight,
+                           trie, self.edit_cost)
+
+        def score(t: str) -> float:
+            return sequence_logprob(step, tok.encode(t), c.tokens_len, tok.sos_id, tok.eos_id, tok.pad_id)
+
+        def beam(words: list[str], i: int) -> list[str]:
+            before = tok.encode(" ".join(words[:i]) + " ") if i else []
+            end = tok.encode(" ")[0] if i + 1 < len(words) else tok.eos_id
+            return lexicon_beam(step, before, tok.encode, end, c.tokens_len, tok.pad_id, tok.sos_id, _lexicon(),
+                                ALPHABET, len(words[i]) + 2, self.beam)
+
+        return word_aware(raw, score, _word_prior(), self.word_weight, edits1, beam=beam if self.beam > 0 else None)
 
     def decode_step(self, memory: np.ndarray, memory_mask: np.ndarray, tokens: np.ndarray) -> np.ndarray:
         """One decoder pass over encode()'s memory: int32[1, tokens_len] tokens -> logits [1, tokens_len, vocab]
@@ -273,16 +294,36 @@ def _lexicon() -> Lexicon:
     return Lexicon.of(_word_prior().logp)
 
 
+@lru_cache(maxsize=4)
+def _vocabulary(extra: frozenset[str]) -> tuple[WordPrior, Trie]:
+    """The rescoring's word prior, and its trie: English, then the shipped knowledge base's words English
+    lacks, from the rarest English word kept up by their count there (ASL, Gallaudet: a user asks about
+    them), then the caller's words (an index's vocabulary) as rare as the rarest kept."""
+    from asl_gpt import resources
+
+    english = WordPrior.from_counts(english_frequencies())
+    floor = min(english.logp.values(), default=0.0)
+    kb = knowledge_words(str(resources.knowledge_dir()))
+    logp = {w: floor + float(np.log(c)) for w, c in kb.items() if len(w) >= 2 and w.isalpha() and w.isascii()}
+    logp.update({w: max(lp, logp.get(w, lp)) for w, lp in english.logp.items()})
+    for w in extra:
+        if w.isalpha() and w.isascii():
+            logp.setdefault(w, floor)
+    return WordPrior(logp, english.unknown), Trie(logp)
+
+
 def load_recognizer(model: str | Path, models_dir: str | Path, threads: int = 1,
                     word_weight: float = RecognizerConfig.word_weight,
-                    beam: int = RecognizerConfig.lexicon_beam) -> TFLiteRecognizer:
+                    beam: int = RecognizerConfig.lexicon_beam, nbest: int = RecognizerConfig.nbest,
+                    edit_cost: float = RecognizerConfig.edit_cost, extra_words: tuple[str, ...] = ()) -> TFLiteRecognizer:
     """Load and check a model; ModelError (one line) when it is missing, corrupt or mismatched."""
     tflite, contract_path = resolve_model(model, Path(models_dir))
     try:
         contract = ModelContract.load(contract_path)
     except ContractError as e:
         raise ModelError(str(e)) from None
-    rec = TFLiteRecognizer(tflite, contract, threads=threads, word_weight=word_weight, beam=beam)
+    rec = TFLiteRecognizer(tflite, contract, threads=threads, word_weight=word_weight, beam=beam, nbest=nbest,
+                           edit_cost=edit_cost, extra_words=extra_words)
     log.info("loaded model %s (window %d, %d columns)", tflite, contract.window, len(contract.columns))
     return rec
 
@@ -311,4 +352,4 @@ def recognizer_from_settings(settings, model: str | Path | None = None, threads:
     """`load_recognizer` with everything from the settings (`model`, `threads`: a command's own choice, if any)."""
     cfg = settings.recognizer
     return load_recognizer(model or cfg.model, settings.paths.models_dir, threads or cfg.threads,
-                           word_weight=cfg.word_weight, beam=cfg.lexicon_beam)
+                           word_weight=cfg.word_weight, beam=cfg.lexicon_beam, nbest=cfg.nbest, edit_cost=cfg.edit_cost)

@@ -110,6 +110,47 @@ def _rot(roll: np.ndarray, yaw: np.ndarray) -> np.ndarray:
     return rz @ ry
 
 
+def _wrist_offsets(rng, text: str, letters: list, keys: list[str], t: np.ndarray, idx: np.ndarray, nxt: np.ndarray,
+                   in_hold: np.ndarray, u_hold: np.ndarray, u_tr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(wrist offsets [T, 2] in palm units, extra roll [T]): per-letter position, J/Z paths, doubled-letter
+    bounce/slide, a step per word."""
+    n = len(letters)
+    letter_pos = rng.normal(0, 0.12, (n, 2))
+    offs = np.where(in_hold[:, None], letter_pos[idx], letter_pos[idx] + (letter_pos[nxt] - letter_pos[idx]) * u_tr[:, None])
+    roll_extra = np.zeros_like(t)
+    for k, c in enumerate(keys):
+        if c in "jz":
+            sel = idx == k
+            s = np.where(in_hold[sel], u_hold[sel], 1.0)
+            fade = np.where(in_hold[sel], 1.0, 1.0 - u_tr[sel])
+            offs[sel] += _path(_J_PATH if c == "j" else _Z_PATH, s) * fade[:, None]
+            if c == "j":
+                roll_extra[sel] += math.radians(-50) * _smooth(s) * fade
+        if k > 0 and keys[k] == keys[k - 1]:
+            sel = (idx == k - 1) & ~in_hold
+            if rng.random() < 0.5:
+                offs[sel, 1] -= 0.25 * np.sin(np.pi * u_tr[sel])  # bounce
+            else:
+                offs[sel, 0] -= 0.35 * u_tr[sel]  # slide toward the signer's right
+                offs[idx >= k, 0] -= 0.35 * (idx[idx >= k] >= k)
+    word_no = np.cumsum([0] + [1 if text[letters[k][0] + 1:letters[k + 1][0]].count(" ") else 0 for k in range(n - 1)])
+    offs[:, 0] -= 0.15 * word_no[idx]
+    return offs, roll_extra
+
+
+def _char_times(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """ms of each character of `text`: a letter's hold centre; a space midway between its neighbours."""
+    centres = (starts + ends) / 2 * 1000.0
+    char_times, k = [], 0
+    for c in text:
+        if c == " ":
+            char_times.append((ends[k - 1] * 1000.0 + starts[k] * 1000.0) / 2)
+        else:
+            char_times.append(centres[k])
+            k += 1
+    return np.array(char_times)
+
+
 # J: the pinky hooks down and toward the body; Z: the index draws a Z (both as seen by the camera,
 # signer's right hand, unmirrored image: the signer's right is the image's left). Palm units.
 _J_PATH = np.array([[0.0, 0.0], [0.05, 0.45], [0.3, 0.8], [0.6, 0.7]])
@@ -254,42 +295,14 @@ class Synthesizer:
         u_tr = _smooth((t - ends[idx]) / np.maximum(gap, 1e-6))
         a = s0[idx] + (s1[idx] - s0[idx]) * u_hold[:, None, None]
         shape = np.where(in_hold[:, None, None], a, s1[idx] + (s0[nxt] - s1[idx]) * u_tr[:, None, None])
-        # wrist offsets (palm units): per-letter position, J/Z paths, doubled-letter bounce/slide, word steps
-        letter_pos = rng.normal(0, 0.12, (n, 2))
-        offs = np.where(in_hold[:, None], letter_pos[idx], letter_pos[idx] + (letter_pos[nxt] - letter_pos[idx]) * u_tr[:, None])
-        roll_extra = np.zeros_like(t)
-        for k, c in enumerate(keys):
-            if c in "jz":
-                sel = idx == k
-                s = np.where(in_hold[sel], u_hold[sel], 1.0)
-                fade = np.where(in_hold[sel], 1.0, 1.0 - u_tr[sel])
-                offs[sel] += _path(_J_PATH if c == "j" else _Z_PATH, s) * fade[:, None]
-                if c == "j":
-                    roll_extra[sel] += math.radians(-50) * _smooth(s) * fade
-            if k > 0 and keys[k] == keys[k - 1]:
-                sel = (idx == k - 1) & ~in_hold
-                if rng.random() < 0.5:
-                    offs[sel, 1] -= 0.25 * np.sin(np.pi * u_tr[sel])  # bounce
-                else:
-                    offs[sel, 0] -= 0.35 * u_tr[sel]  # slide toward the signer's right
-                    offs[idx >= k, 0] -= 0.35 * (idx[idx >= k] >= k)
-        word_no = np.cumsum([0] + [1 if text[letters[k][0] + 1:letters[k + 1][0]].count(" ") else 0 for k in range(n - 1)])
-        offs[:, 0] -= 0.15 * word_no[idx]
+        offs, roll_extra = _wrist_offsets(rng, text, letters, keys, t, idx, nxt, in_hold, u_hold, u_tr)
         if rises:
             self._to_rest(rng, signer, scene, t < lead_in, 1.0 - t / lead_in, shape, offs, roll_extra)
         if drops:
             self._to_rest(rng, signer, scene, t > ends[-1], (t - ends[-1]) / (total - ends[-1]), shape, offs, roll_extra)
         visible = np.ones(len(t), bool)  # out of view only where the rest is below the frame (_render)
-        centres = (starts + ends) / 2 * 1000.0
-        char_times, k = [], 0
-        for c in text:
-            if c == " ":
-                char_times.append((ends[k - 1] * 1000.0 + starts[k] * 1000.0) / 2)
-            else:
-                char_times.append(centres[k])
-                k += 1
         hand = {"shape": shape, "offset": offs, "roll": roll_extra, "visible": visible, "wander": None}
-        return t, hand, np.array(char_times)
+        return t, hand, _char_times(text, starts, ends)
 
     def _to_rest(self, rng, signer: str, scene: dict, sel: np.ndarray, away: np.ndarray, shape: np.ndarray,
                  offs: np.ndarray, roll: np.ndarray) -> None:

@@ -27,6 +27,7 @@ from asl_gpt.model.fingerspeller import Fingerspeller, greedy_decode, load_check
 from asl_gpt.model.presets import ModelConfig, get_preset
 from asl_gpt.recognition.tokenizer import Tokenizer
 from asl_gpt.training import augment as aug
+from asl_gpt.training import distributed as ddp
 from asl_gpt.training import metrics
 from asl_gpt.training.data import Batch, CompetitionSource, Record, make_batch, read_oof, scan_competition
 
@@ -54,6 +55,7 @@ class TrainOptions:
     workers: int = 1  # background processes producing batches (0 = in the training process)
     seed: int = 0
     resume: bool = False  # continue from out/last.pt
+    init: Path | None = None  # start from this checkpoint's weights (step 0, a fresh optimiser); ignored when resuming
     max_minutes: float = 0.0  # stop cleanly (checkpoint saved) after this much wall time; 0 = no limit
     oof_out: bool = False  # after training, write the validation fold's predictions (round 1)
     aux_oof: tuple[str, ...] = ()  # round 2: OOF csv files from round 1 (sequence_id, score)
@@ -94,8 +96,9 @@ def _prefix_crop(r: Record, rng: np.random.Generator) -> Record:
 class RecordStream:
     """Endless augmented training records from the synthesiser or a competition source."""
 
-    def __init__(self, opts: TrainOptions, knowledge_dir: Path | None, seed: int):
+    def __init__(self, opts: TrainOptions, knowledge_dir: Path | None, seed: int, shard: tuple[int, int] = (0, 1)):
         self.o = opts
+        self.shard = shard  # (this stream's index, streams in all): each reads its own share of a competition set
         self.rng = np.random.default_rng(seed)
         self.perm = _symmetry(opts.data_dir)
         self.synth = self.source = None
@@ -104,7 +107,7 @@ class RecordStream:
         else:
             infos = [i for i in scan_competition(opts.data) if i.fold != opts.fold]
             self.source = CompetitionSource(infos, aux=read_oof(list(opts.aux_oof)) if opts.aux_oof else None)
-        self._order, self._pos = np.zeros(0, np.int64), 0
+        self._order, self._pos, self._passes = np.zeros(0, np.int64), 0, 0
         self._recent: dict[str, Record] = {}
 
     def _raw(self) -> Record:
@@ -112,7 +115,9 @@ class RecordStream:
             s = self.synth.sample(self.rng)
             return Record(s.frames, s.text, s.signer, s.kind, s.char_times_ms, s.times_ms, aspect=s.aspect)
         if self._pos >= len(self._order):
-            self._order, self._pos = self.source.file_order(self.rng), 0
+            k, n = self.shard  # every shard draws the same order (seed and pass), then takes its share of it
+            self._order = self.source.file_order(np.random.default_rng((self.o.seed, self._passes)))[k::n]
+            self._pos, self._passes = 0, self._passes + 1
         self._pos += 1
         return self.source.record(int(self._order[self._pos - 1]))
 
@@ -132,12 +137,15 @@ class RecordStream:
 
 
 class _BatchDataset(torch.utils.data.IterableDataset):
-    def __init__(self, opts: TrainOptions, cfg: ModelConfig, knowledge_dir: Path | None, seed: int):
-        self.o, self.cfg, self.kd, self.seed = opts, cfg, knowledge_dir, seed
+    def __init__(self, opts: TrainOptions, cfg: ModelConfig, knowledge_dir: Path | None, seed: int,
+                 shard: tuple[int, int] = (0, 1)):
+        self.o, self.cfg, self.kd, self.seed, self.shard = opts, cfg, knowledge_dir, seed, shard  # shard: (rank, ranks)
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
-        stream = RecordStream(self.o, self.kd, self.seed + (info.id if info else 0))
+        w, n = (info.id, info.num_workers) if info else (0, 1)
+        rank, ranks = self.shard  # each worker of each rank reads its own share
+        stream = RecordStream(self.o, self.kd, self.seed + w, (rank * n + w, ranks * n))
         spec, tok = self.cfg.spec, Tokenizer()
         while True:
             yield make_batch([stream.next() for _ in range(self.o.batch_size)], spec, tok, self.cfg.max_output)
@@ -239,17 +247,26 @@ def _load_optimizer(optim, saved: dict) -> None:
 
 
 def train(opts: TrainOptions, knowledge_dir: Path | None = None) -> Path:
-    """Train (or resume) and return the path of the last checkpoint."""
-    torch.set_num_threads(opts.threads)
-    torch.manual_seed(opts.seed)
-    out = Path(opts.out)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg = get_preset(opts.preset)
+    """Train (or resume) and return the path of the last checkpoint. Under `torchrun` this process is one rank
+    of a DistributedDataParallel run (asl_gpt.training.distributed); only rank 0 validates and writes."""
+    r, device = ddp.setup(opts.device)
+    try:
+        return _train(dataclasses.replace(opts, device=device), knowledge_dir, r)
+    finally:
+        ddp.cleanup(r)
+
+
+def _build(opts: TrainOptions, cfg: ModelConfig, out: Path, r: ddp.Rank):
+    """(model, optimiser, step, best): fresh, from `opts.init`'s weights, or resumed from out/last.pt."""
     model = Fingerspeller(cfg).to(opts.device)
     letter_head = model.encoder.hand_frame.letters if cfg.letter_head else None
+    resuming = opts.resume and (out / "last.pt").is_file()
+    if opts.init and not resuming:
+        _load_weights(model, torch.load(opts.init, map_location=opts.device, weights_only=False), cfg, opts.init)
+        log.info("weights from %s", opts.init)
     if letter_head is not None:  # stage 1 (seconds): fit on real handshapes, then frozen
         letter_head.requires_grad_(False)
-        if not (opts.resume and (out / "last.pt").is_file()):
+        if not resuming and not opts.init and r.main:  # the other ranks get rank 0's weights when DDP starts
             _fit_letter_head(letter_head, opts, out)
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     decay = [p for n, p in trainable if p.ndim >= 2 and "pos" not in n]
@@ -257,39 +274,53 @@ def train(opts: TrainOptions, knowledge_dir: Path | None = None) -> Path:
     optim = torch.optim.AdamW([{"params": decay, "weight_decay": opts.weight_decay},
                                {"params": no_decay, "weight_decay": 0.0}], lr=opts.lr)
     step, best = 0, -float("inf")
-    last = out / "last.pt"
-    if opts.resume and last.is_file():
-        ckpt = torch.load(last, map_location=opts.device, weights_only=False)
-        if ckpt["config"] != cfg.to_dict():
-            raise ValueError(f"{last} was trained with another preset; start a new --out folder")
-        missing, _ = model.load_state_dict(ckpt["state_dict"], strict=False)
-        if missing:  # a checkpoint from before a training-only head was added
-            log.warning("checkpoint lacks %s: those start fresh", ", ".join(missing))
+    if resuming:
+        ckpt = torch.load(out / "last.pt", map_location=opts.device, weights_only=False)
+        _load_weights(model, ckpt, cfg, out / "last.pt")
         _load_optimizer(optim, ckpt["optimizer"])
         step, best = int(ckpt["step"]), float(ckpt.get("best", best))
-        log.info("resumed %s at step %d", last, step)
+        log.info("resumed %s at step %d", out / "last.pt", step)
+    return model, optim, step, best
+
+
+def _load_weights(model: Fingerspeller, ckpt: dict, cfg: ModelConfig, path) -> None:
+    if ckpt["config"] != cfg.to_dict():
+        raise ValueError(f"{path} was trained with another preset; choose its preset (or start a new --out folder)")
+    missing, _ = model.load_state_dict(ckpt["state_dict"], strict=False)
+    if missing:  # a checkpoint from before a training-only head was added
+        log.warning("checkpoint lacks %s: those start fresh", ", ".join(missing))
+
+
+def _train(opts: TrainOptions, knowledge_dir: Path | None, r: ddp.Rank) -> Path:
+    torch.set_num_threads(opts.threads)
+    torch.manual_seed(opts.seed)
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = get_preset(opts.preset)
+    model, optim, step, best = _build(opts, cfg, out, r)
+    net = ddp.wrap(model, r, opts.device)  # the forward that averages gradients across ranks
     log.info("model %s: %.2fM parameters", opts.preset, model.n_params() / 1e6)
-    val = validation_records(opts, knowledge_dir)
-    ds = _BatchDataset(opts, cfg, knowledge_dir, seed=opts.seed * 1000 + step)
+    val = validation_records(opts, knowledge_dir) if r.main else []
+    ds = _BatchDataset(opts, cfg, knowledge_dir, seed=opts.seed * 1000 + step + 7919 * r.rank, shard=(r.rank, r.world))
     loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=opts.workers,
                                          persistent_workers=opts.workers > 0, prefetch_factor=4 if opts.workers else None)
-    tok, rng = Tokenizer(), np.random.default_rng(opts.seed + step)
-    meta = {"options": {k: str(v) for k, v in dataclasses.asdict(opts).items()}, "config": cfg.to_dict()}
-    (out / "run.json").write_text(json.dumps(meta, indent=1))
+    tok, rng = Tokenizer(), np.random.default_rng(opts.seed + step + 7919 * r.rank)
+    if r.main:
+        meta = {"options": {k: str(v) for k, v in dataclasses.asdict(opts).items()}, "config": cfg.to_dict(),
+                "processes": r.world}
+        (out / "run.json").write_text(json.dumps(meta, indent=1))
     t0 = time.time()
     from tqdm import tqdm
 
-    bar = tqdm(total=opts.steps, initial=step, disable=not opts.progress, desc=f"train {opts.preset}", unit="step")
-    logf = open(out / "log.jsonl", "a")
-    stats: dict = {}
+    bar = tqdm(total=opts.steps, initial=step, disable=not (opts.progress and r.main), desc=f"train {opts.preset}",
+               unit="step")
     it = iter(loader)
     _train_mode(model)
-    stopped = False
     while step < opts.steps:
         b = next(it)
         for g in optim.param_groups:
             g["lr"] = _lr(step, opts)
-        loss, stats = compute_loss(model, b, opts, tok, rng)
+        loss, stats = compute_loss(net, b, opts, tok, rng)
         optim.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -297,31 +328,39 @@ def train(opts: TrainOptions, knowledge_dir: Path | None = None) -> Path:
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{float(loss.detach()):.3f}", acc=f"{stats['tok_acc']:.2f}")
-        stopped = opts.max_minutes > 0 and (time.time() - t0) / 60 > opts.max_minutes
-        if step % opts.val_every == 0 or step == opts.steps or stopped:
-            v = validate(model, val, cfg, opts.device)
-            _train_mode(model)
-            rec = {"step": step, "lr": _lr(step, opts), "loss": float(loss.detach()), **stats, **{f"val_{k}": x for k, x in v.items()},
+        stopped = ddp.any_rank(opts.max_minutes > 0 and (time.time() - t0) / 60 > opts.max_minutes, r)
+        if r.main and (step % opts.val_every == 0 or step == opts.steps or stopped):
+            rec = {"step": step, "lr": _lr(step, opts), "loss": float(loss.detach()), **stats,
                    "minutes": round((time.time() - t0) / 60, 2)}
-            logf.write(json.dumps(rec) + "\n")
-            logf.flush()
-            log.info("step %d: %s", step, rec)
-            bar.write(f"step {step}: val normalized Levenshtein {v['normalized_levenshtein']:.3f}, exact {v['exact']:.2f}, "
-                      f"conf pos {v['conf_pos']:.2f} neg {v['conf_neg']:.2f}")
-            score = v["normalized_levenshtein"]
-            if score > best:
-                best = score
-                save_checkpoint(out / "best.pt", model, step=step, best=best, val=v)
-            save_checkpoint(last, model, optimizer=optim.state_dict(), step=step, best=best, val=v)
-            save_checkpoint(out / f"s{step}.pt", model, step=step, val=v)  # weights at each validation: averaged later
+            best = _checkpoint(model, optim, val, cfg, opts, rec, best, bar)
         if stopped:
             log.info("time budget of %.1f minutes reached at step %d", opts.max_minutes, step)
             break
     bar.close()
-    logf.close()
-    if opts.oof_out and opts.data != "synth" and opts.fold >= 0:
+    ddp.barrier(r)  # every rank returns once rank 0 has written the last checkpoint
+    if r.main and opts.oof_out and opts.data != "synth" and opts.fold >= 0:
         write_oof(model, val, cfg, out / f"oof_fold{opts.fold}.csv", opts.device)
-    return last
+    return out / "last.pt"
+
+
+def _checkpoint(model, optim, val: list[Record], cfg: ModelConfig, opts: TrainOptions, rec: dict, best: float,
+                bar) -> float:
+    """Validate, log, and write last.pt, s<step>.pt and (when better) best.pt; returns the best score (rank 0)."""
+    out, step = Path(opts.out), rec["step"]
+    v = validate(model, val, cfg, opts.device)
+    _train_mode(model)
+    rec.update({f"val_{k}": x for k, x in v.items()})
+    with open(out / "log.jsonl", "a") as logf:
+        logf.write(json.dumps(rec) + "\n")
+    log.info("step %d: %s", step, rec)
+    bar.write(f"step {step}: val normalized Levenshtein {v['normalized_levenshtein']:.3f}, exact {v['exact']:.2f}, "
+              f"conf pos {v['conf_pos']:.2f} neg {v['conf_neg']:.2f}")
+    if v["normalized_levenshtein"] > best:
+        best = v["normalized_levenshtein"]
+        save_checkpoint(out / "best.pt", model, step=step, best=best, val=v)
+    save_checkpoint(out / "last.pt", model, optimizer=optim.state_dict(), step=step, best=best, val=v)
+    save_checkpoint(out / f"s{step}.pt", model, step=step, val=v)  # weights at each validation: averaged later
+    return best
 
 
 def _train_mode(model: Fingerspeller) -> None:
