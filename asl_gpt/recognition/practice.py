@@ -210,17 +210,14 @@ def judge(word: str, frames: np.ndarray, times_ms: np.ndarray, reader: WordReade
 
 # --- tips: one sentence from the knowledge base's letter pages ----------------------------------------------
 
-_SENTENCE = re.compile(r"(?<=[.;])\s+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 def _sections(knowledge_dir: Path) -> list[tuple[str, str, str]]:
     """(file name, heading, text) of every section of the letter pages and the confusable-letters page."""
     out = []
-    for f in sorted(Path(knowledge_dir).glob("*.md")):
-        text = f.read_text(errors="ignore")
-        if "letter" not in f.name:
-            continue
-        for block in re.split(r"^## ", text, flags=re.M)[1:]:
+    for f in sorted(Path(knowledge_dir).glob("*letters*.md")):
+        for block in re.split(r"^## ", f.read_text(errors="ignore"), flags=re.M)[1:]:
             heading, _, body = block.partition("\n")
             out.append((f.name, heading.strip(), body.strip()))
     return out
@@ -232,21 +229,26 @@ def _names(sentence: str, letter: str) -> bool:
 
 
 def tip_for(letter: str, read_as: str, knowledge_dir: Path) -> Tip | None:
-    """A one-sentence tip for `letter` signed so that it reads as `read_as`: the letter's own page's sentence
-    that names the confusion, else the confusable-letters page's, else the letter's description."""
+    """A one-sentence tip for `letter` signed so that it reads as `read_as`, best first: the letter's own page's
+    common mistake that names `read_as`, the confusable-letters page's sentence naming both, another letter
+    section's sentence naming both, any sentence of the letter's page naming `read_as`; else the letter's description (its section's first sentence)."""
     sections = _sections(knowledge_dir)
     own = [s for s in sections if re.search(rf"\bletters? (?:\w and )?{letter.upper()}\b", s[1])]
-    groups = [s for s in sections if "confus" in s[0] and _names(s[1] + " " + s[2], letter)]
-    if read_as and read_as != letter:
-        for name, heading, body in own + groups:
-            for sentence in _SENTENCE.split(body.replace("\n", " ")):
-                if _names(sentence, letter) or name in (s[0] for s in own):
-                    if _names(sentence, read_as) and len(sentence) < 400:
-                        return Tip(letter, read_as, sentence.strip().rstrip(";") + ("" if sentence.endswith(".") else "."),
-                                   name, heading)
+    best, rank = None, 0
+    for name, heading, body in sections if read_as and read_as != letter else []:
+        mine = (name, heading, body) in own
+        for sentence in _SENTENCE.split(" ".join(line.lstrip("- ") for line in body.splitlines())):
+            if not _names(sentence, read_as) or len(sentence) > 400:
+                continue
+            both = _names(sentence, letter)
+            r = (4 if mine and "mistake" in sentence.lower() else 3 if both and "confus" in name
+                 else 2 if both else 1 if mine else 0)
+            if r > rank:
+                best, rank = Tip(letter, read_as, sentence.strip(), name, heading), r
+    if best is not None:
+        return best
     for name, heading, body in own:
-        first = _SENTENCE.split(body.replace("\n", " "))[0]
-        return Tip(letter, read_as, first.strip(), name, heading)
+        return Tip(letter, read_as, _SENTENCE.split(body.replace("\n", " "))[0].strip(), name, heading)
     return None
 
 
