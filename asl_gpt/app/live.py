@@ -139,6 +139,7 @@ class LiveSession:
         self.capture_saved = ""  # the letters of it already kept on disk (asl_gpt.app.calibrate.autosave)
         self.capture_letters = ""  # the letters it asks for (the panel counts its progress over these)
         self.profile: str | None = None  # the name of the calibration profile this session reads with (None: none)
+        self._practice = None  # a Practice tab's camera take (asl_gpt.app.practice.Take): frames go to it, not read
 
     # -- frames ------------------------------------------------------------------------------------
     def submit(self, frame: np.ndarray | bytes | None, reply: Reply | None = None) -> None:
@@ -195,9 +196,10 @@ class LiveSession:
         f = Frame((now - (self._t0 or now)) * 1000.0, self._prepare(frame))
         lm, err = self._session.extract(f)  # the slow part: UI handlers go on meanwhile
         with self._lock:
-            if self._capture is not None and lm is not None:  # calibrating: the frames teach, they are not read
+            sink = self._capture if self._capture is not None else self._practice
+            if sink is not None and lm is not None:  # calibrating or practising: the frames are not read
                 h, w = f.rgb.shape[:2]
-                self._capture.feed(f.t_ms, lm, w / h if h else 1.0)
+                sink.feed(f.t_ms, lm, w / h if h else 1.0)
                 self._session.count(f.t_ms, lm)
                 self._px.tick(self._clock())
                 return lm, ""
@@ -390,6 +392,16 @@ class LiveSession:
         with self._lock:
             capture, self._capture = self._capture, None
             return capture
+
+    # -- practice (the Practice tab) -------------------------------------------------------------
+    def practise(self, take) -> None:
+        """Frames go to `take` (asl_gpt.app.practice.Take) instead of recognition; None: back to reading."""
+        with self._lock:
+            self._practice = take
+
+    @property
+    def practice_take(self):
+        return self._practice
 
     @property
     def recognizer(self):

@@ -32,6 +32,7 @@ import gradio as gr  # this module is the Gradio adapter; handlers' `gr.Request`
 from asl_gpt.app import calibrate as calib
 from asl_gpt.app import camera
 from asl_gpt.app import knowledge as kn
+from asl_gpt.app import practice
 from asl_gpt.app.chat import answer_turn
 from asl_gpt.app.live import LiveOptions, LiveSession, LiveState
 from asl_gpt.app.registry import LiveRegistry
@@ -132,6 +133,7 @@ def build_demo(services, live_options: LiveOptions | None = None, initial_index:
                         calibrate = _calibrate_panel(sh)
                     with gr.Column(scale=6, min_width=360):
                         _chat_panel(sh, signed_q)
+            practice.build_tab(sh)  # beside Ask: spell a word shown, each letter judged (asl_gpt.app.practice)
             docs = _knowledge_tab(sh)
             status = _status_tab(sh)
 
