@@ -25,7 +25,8 @@ THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", nargs="?", help="real recordings named by their word (evaluation only)")
     add_model_argument(p)
-    p.add_argument("--synth", type=int, default=120, help="synthetic held-out words to judge (0: none)")
+    p.add_argument("--synth", type=int, default=120,
+                   help="synthetic held-out words to judge, and a 40th as many takes of each letter (0: none)")
     p.add_argument("--cache", help="landmark cache of the real recordings (default: STATE_DIR/cache/real-words)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--json", help="also write the figures to this JSON file")
@@ -71,32 +72,42 @@ def share_ok(parts: list[tuple[float, float]], weight: float, threshold: float) 
 
 
 def _synth(rec, settings, n: int, seed: int, progress: bool) -> dict:
-    """Synthetic held-out words: share ok (asked / another word) over the weight x threshold grid, timing."""
-    from tqdm import tqdm
-
-    from asl_gpt.recognition.practice import judge
+    """Synthetic held-out words and single letters (the Letters level): share ok (asked / another) over the
+    weight x threshold grid, and how far each letter's aligned centre lies from where it was held."""
     from asl_gpt.training.handshapes import HELD_OUT_SIGNER, load_bank
     from asl_gpt.training.synth import SynthOptions, Synthesizer, load_body_frames, vocabulary
+    from asl_gpt.words import ALPHABET
 
-    cfg = settings.practice
     data_dir = settings.paths.data_dir
     bank = load_bank(data_dir).only([HELD_OUT_SIGNER])
     words = [w for w in vocabulary(settings.paths.knowledge_dir) if w.isalpha() and 2 <= len(w) <= 8]
     syn = Synthesizer(bank, load_body_frames(data_dir), SynthOptions(negative_rate=0.0), words=words)
     rng = np.random.default_rng(seed)
+    picked = [words[int(rng.integers(len(words)))] for _ in range(n)]
+    letters = [c for c in ALPHABET for _ in range(max(1, n // 40))]
+    out = {"signer": HELD_OUT_SIGNER}
+    for kind, texts, pool in (("words", picked, words), ("letters", letters, list(ALPHABET))):
+        out[kind] = _judged(rec, settings.practice, syn, texts, pool, rng, HELD_OUT_SIGNER, progress)
+    return out
+
+
+def _judged(rec, cfg, syn, texts: list[str], pool: list[str], rng, signer: str, progress: bool) -> dict:
+    from tqdm import tqdm
+
+    from asl_gpt.recognition.practice import judge
+
     asked, other, offsets = [], [], []
-    for _ in tqdm(range(n), desc="synthetic words", unit="word", disable=not progress):
-        word = words[int(rng.integers(len(words)))]
-        s = syn.sample(rng, text=word, signer=HELD_OUT_SIGNER, negative=False)
-        asked += raw_letters(word, s.frames, s.times_ms, rec, s.aspect, cfg)
-        other += raw_letters(other_word(word, words, rng), s.frames, s.times_ms, rec, s.aspect, cfg)
-        j = judge(word, s.frames, s.times_ms, rec, s.aspect, options=cfg)
+    for text in tqdm(texts, desc="synthetic", unit="take", disable=not progress):
+        s = syn.sample(rng, text=text, signer=signer, negative=False)
+        asked += raw_letters(text, s.frames, s.times_ms, rec, s.aspect, cfg)
+        other += raw_letters(other_word(text, pool, rng), s.frames, s.times_ms, rec, s.aspect, cfg)
+        j = judge(text, s.frames, s.times_ms, rec, s.aspect, options=cfg)
         offsets += [abs((v.start_s + v.end_s) / 2 - c / 1000.0) for v, c in zip(j.letters, s.char_times_ms)]
     grid = {f"{w:g}": {f"{t:g}": [round(share_ok(asked, w, t), 3), round(share_ok(other, w, t), 3)]
                        for t in THRESHOLDS} for w in WEIGHTS}
-    return {"words": n, "letters": len(asked), "signer": HELD_OUT_SIGNER,
-            "asked_ok": share_ok(asked, cfg.decoder_weight, cfg.ok_score),
-            "other_ok": share_ok(other, cfg.decoder_weight, cfg.ok_score), "grid": grid,
+    return {"takes": len(texts), "letters": len(asked),
+            "asked_ok": round(share_ok(asked, cfg.decoder_weight, cfg.ok_score), 3),
+            "other_ok": round(share_ok(other, cfg.decoder_weight, cfg.ok_score), 3), "grid": grid,
             "centre_offset_s": {"median": round(float(np.median(offsets)), 3),
                                 "p90": round(float(np.percentile(offsets, 90)), 3)}}
 
@@ -143,14 +154,16 @@ def run(args, settings) -> int:
     print(f"machine: {machine_description()}")
     print(f"model {rec.path.name}; ok at score >= {cfg.ok_score}, decoder weight {cfg.decoder_weight}")
     if args.synth:
-        s = out["synth"] = _synth(rec, settings, args.synth, args.seed, not args.no_progress)
-        print(f"synthetic held-out words (signer {s['signer']}, {s['words']} words, {s['letters']} letters): "
-              f"asked word ok {s['asked_ok']:.3f}, another word ok {s['other_ok']:.3f}; letter centres off by "
-              f"{s['centre_offset_s']['median']} s (median), {s['centre_offset_s']['p90']} s (90th percentile)")
-        print("  share ok, asked / another word, by decoder weight (rows) and threshold (columns):")
-        print("  weight " + "".join(f"{t:>13g}" for t in THRESHOLDS))
-        for w, row in s["grid"].items():
-            print(f"  {w:>6} " + "".join(f"{a:>7.2f}/{b:<5.2f}" for a, b in row.values()))
+        out["synth"] = _synth(rec, settings, args.synth, args.seed, not args.no_progress)
+        for kind in ("words", "letters"):
+            s = out["synth"][kind]
+            print(f"synthetic held-out {kind} (signer {out['synth']['signer']}, {s['takes']} takes, {s['letters']} "
+                  f"letters): asked ok {s['asked_ok']:.3f}, another ok {s['other_ok']:.3f}; letter centres off by "
+                  f"{s['centre_offset_s']['median']} s (median), {s['centre_offset_s']['p90']} s (90th percentile)")
+            print("  share ok, asked / another, by decoder weight (rows) and threshold (columns):")
+            print("  weight " + "".join(f"{t:>13g}" for t in THRESHOLDS))
+            for w, row in s["grid"].items():
+                print(f"  {w:>6} " + "".join(f"{a:>7.2f}/{b:<5.2f}" for a, b in row.values()))
     if args.dir:
         cache = Path(args.cache) if args.cache else default_cache_dir(settings)
         r = out["real"] = _real(rec, settings, args.dir, cache, args.seed, not args.no_progress)
