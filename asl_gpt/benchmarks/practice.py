@@ -96,12 +96,16 @@ def _judged(rec, cfg, syn, texts: list[str], pool: list[str], rng, signer: str, 
 
     from asl_gpt.recognition.practice import judge
 
-    asked, other, offsets = [], [], []
+    import time
+
+    asked, other, offsets, seconds = [], [], [], []
     for text in tqdm(texts, desc="synthetic", unit="take", disable=not progress):
         s = syn.sample(rng, text=text, signer=signer, negative=False)
         asked += raw_letters(text, s.frames, s.times_ms, rec, s.aspect, cfg)
         other += raw_letters(other_word(text, pool, rng), s.frames, s.times_ms, rec, s.aspect, cfg)
+        t0 = time.perf_counter()
         j = judge(text, s.frames, s.times_ms, rec, s.aspect, options=cfg)
+        seconds.append(time.perf_counter() - t0)
         offsets += [abs((v.start_s + v.end_s) / 2 - c / 1000.0) for v, c in zip(j.letters, s.char_times_ms)]
     grid = {f"{w:g}": {f"{t:g}": [round(share_ok(asked, w, t), 3), round(share_ok(other, w, t), 3)]
                        for t in THRESHOLDS} for w in WEIGHTS}
@@ -109,7 +113,8 @@ def _judged(rec, cfg, syn, texts: list[str], pool: list[str], rng, signer: str, 
             "asked_ok": round(share_ok(asked, cfg.decoder_weight, cfg.ok_score), 3),
             "other_ok": round(share_ok(other, cfg.decoder_weight, cfg.ok_score), 3), "grid": grid,
             "centre_offset_s": {"median": round(float(np.median(offsets)), 3),
-                                "p90": round(float(np.percentile(offsets, 90)), 3)}}
+                                "p90": round(float(np.percentile(offsets, 90)), 3)},
+            "judge_s": {"median": round(float(np.median(seconds)), 3), "max": round(float(np.max(seconds)), 3)}}
 
 
 def _real(rec, settings, root: str, cache: Path, seed: int, progress: bool) -> dict:
@@ -159,7 +164,8 @@ def run(args, settings) -> int:
             s = out["synth"][kind]
             print(f"synthetic held-out {kind} (signer {out['synth']['signer']}, {s['takes']} takes, {s['letters']} "
                   f"letters): asked ok {s['asked_ok']:.3f}, another ok {s['other_ok']:.3f}; letter centres off by "
-                  f"{s['centre_offset_s']['median']} s (median), {s['centre_offset_s']['p90']} s (90th percentile)")
+                  f"{s['centre_offset_s']['median']} s (median), {s['centre_offset_s']['p90']} s (90th percentile); "
+                  f"judged in {s['judge_s']['median']} s (median), {s['judge_s']['max']} s at most")
             print("  share ok, asked / another, by decoder weight (rows) and threshold (columns):")
             print("  weight " + "".join(f"{t:>13g}" for t in THRESHOLDS))
             for w, row in s["grid"].items():
