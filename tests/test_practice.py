@@ -66,6 +66,12 @@ def test_align_gives_each_letter_its_held_span():
     assert align(logp, [0, 1, 2], 3, -2.5) == [(2, 12), (15, 25), (28, 38)]
 
 
+def test_align_with_one_frame_minimum_still_holds_letters():
+    logp = np.full((12, 26), np.log(0.01))
+    logp[:6, 0] = logp[6:, 1] = np.log(0.9)
+    assert align(logp, [0, 1], 1, -2.5) == [(0, 6), (6, 12)]
+
+
 def test_align_keeps_a_double_letter_apart_and_every_letter_at_least_min_frames():
     logp = np.full((30, 26), np.log(0.01))
     logp[:, 4] = np.log(0.9)  # "ee" held as one long E

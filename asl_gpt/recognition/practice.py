@@ -111,8 +111,8 @@ def _states(n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         for j in range(m):
             s = len(kind)
             kind.append(k)
-            if j == 0:
-                preds.append([g, g - 1 if k else -1, -1])  # from the gap, or straight from the previous letter
+            if j == 0:  # from the gap, or straight from the previous letter (and itself when it is the last)
+                preds.append([g, g - 1 if k else -1, s if m == 1 else -1])
             else:
                 preds.append([s - 1, s if j == m - 1 else -1, -1])
     kind_a = np.array(kind)
