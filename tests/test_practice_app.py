@@ -56,7 +56,7 @@ def test_next_word_practises_the_weakest_letters():
     assert pr.next_word("Letters", p, rng, last="z") != "z"
 
 
-def test_a_camera_take_runs_from_the_first_hand_until_it_has_gone_a_second():
+def test_a_camera_take_runs_from_the_first_hand_until_it_has_gone_half_a_second():
     take = pr.Take("cat")
     for t in range(0, 300, 33):
         take.feed(float(t), landmarks(False), 4 / 3)

@@ -30,7 +30,7 @@ SHORT_WORDS = ("cat dog sun red big cup hat map box fox yes no hi me you we car 
                "pen zoo ask sky joy quiz help love name deaf sign book milk").split()
 NAMES = ("ann bob eva max amy ben joe kim liz tom jack mary paul rosa zoe alex emma hugo ivan lucy mike nina "
          "omar sara yuki david sofia james").split()
-HAND_GONE_MS = 1000.0  # the hand out of view this long after signing ends a camera take
+HAND_GONE_MS = 500.0  # the hand out of view this long ends a camera take (tracking drops a frame or two, never 0.5 s)
 MAX_TAKE_MS = 30000.0  # a camera take stops here whatever the hand does (a learner who forgot to lower it)
 
 
@@ -267,7 +267,7 @@ def spelling_answer(word: str) -> str:
 # The camera is the Ask tab's (camera.js): started here too when it is off, its frames reach this tab's take.
 START_CAMERA_JS = "(w) => { const c = window.aslGptCamera; if (c && !c.running()) c.start(); return w; }"
 INTRO = ("Pick a level, press **New word**, then **Spell to the camera** and spell the word shown (the camera "
-         "starts if it is off); lower your hand when done. Or upload a video of yourself spelling it. Each "
+         "starts if it is off); lower your hand when done (the verdicts follow within a second). Or upload a video of yourself spelling it. Each "
          "letter is then marked right or missed, with the missed letters' handshapes and a tip. Your progress "
          "stays on this computer, under your name in the profiles folder.")
 
@@ -304,7 +304,7 @@ def build_tab(sh) -> None:
         with gr.Accordion("Your progress", open=False):
             progress_md = gr.Markdown(elem_id="practice-progress")
             reset_btn = gr.Button("Reset my progress", elem_id="practice-reset-btn")
-        timer = gr.Timer(0.5, active=False)
+        timer = gr.Timer(0.25, active=False)  # only while a take records: the verdicts follow the hand drop soon
 
     def progress_of(name: str) -> tuple[Path, Progress]:
         path = progress_path(services, name)
