@@ -10,6 +10,7 @@ from asl_gpt import resources
 from asl_gpt.app import practice as pr
 from asl_gpt.app.chat import answer_turn
 from asl_gpt.app.pending import Turn
+from asl_gpt.recognition.practice import Take
 from asl_gpt.recognition.practice import Judgement, LetterVerdict, Tip
 
 
@@ -57,7 +58,7 @@ def test_next_word_practises_the_weakest_letters():
 
 
 def test_a_camera_take_runs_from_the_first_hand_until_it_has_gone_half_a_second():
-    take = pr.Take("cat")
+    take = Take("cat")
     for t in range(0, 300, 33):
         take.feed(float(t), landmarks(False), 4 / 3)
     assert not take.started and not take.done

@@ -6,8 +6,6 @@ Also "How do I spell X" for the chat: X's handshapes as the reference hands, one
 letter as text.
 """
 
-from __future__ import annotations
-
 import base64
 import html
 import json
@@ -20,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from asl_gpt.app.calibrate import profile_path, reference_svg
-from asl_gpt.recognition.practice import Judgement, judge, practice_word, with_tips
+from asl_gpt.recognition.practice import Judgement, Take, judge, practice_word, with_tips
 from asl_gpt.words import ALPHABET, knowledge_words
 
 log = logging.getLogger(__name__)
@@ -30,8 +28,6 @@ SHORT_WORDS = ("cat dog sun red big cup hat map box fox yes no hi me you we car 
                "pen zoo ask sky joy quiz help love name deaf sign book milk").split()
 NAMES = ("ann bob eva max amy ben joe kim liz tom jack mary paul rosa zoe alex emma hugo ivan lucy mike nina "
          "omar sara yuki david sofia james").split()
-HAND_GONE_MS = 500.0  # the hand out of view this long ends a camera take (tracking drops a frame or two, never 0.5 s)
-MAX_TAKE_MS = 30000.0  # a camera take stops here whatever the hand does (a learner who forgot to lower it)
 
 
 def level_words(level: str, knowledge_dir: Path | None) -> list[str]:
@@ -120,46 +116,6 @@ def progress_text(progress: Progress) -> str:
     weak = ", ".join(c.upper() for c in progress.weakest(3))
     return (f"**{len(progress.letters)} letters practised**, {right} of {tries} signed right ({right / tries:.0%}).  \n"
             f"Per letter: {rates}.  \nWeakest: {weak}.")
-
-
-# --- a camera take --------------------------------------------------------------------------------------
-
-class Take:
-    """A camera take: frames from the first hand in view until the hand has been gone HAND_GONE_MS. The live
-    session's worker feeds it (LiveSession.practise); the tab polls `done`."""
-
-    def __init__(self, word: str):
-        self.word = word
-        self.frames: list[np.ndarray] = []
-        self.times: list[float] = []
-        self.aspect = 1.0
-        self._first = self._last_hand = None
-
-    def feed(self, t_ms: float, landmarks: np.ndarray, aspect: float = 1.0) -> None:
-        from asl_gpt.recognition.features import hands_present
-
-        if self.done:
-            return
-        if hands_present(landmarks[None])[0]:
-            self._last_hand = t_ms
-            self._first = t_ms if self._first is None else self._first
-        if self._first is not None:
-            self.frames.append(landmarks)
-            self.times.append(t_ms)
-            self.aspect = aspect
-
-    @property
-    def started(self) -> bool:
-        return self._first is not None
-
-    @property
-    def done(self) -> bool:
-        if self._first is None or not self.times:
-            return False
-        return self.times[-1] - self._last_hand > HAND_GONE_MS or self.times[-1] - self._first > MAX_TAKE_MS
-
-    def landmarks(self) -> tuple[np.ndarray, np.ndarray, float]:
-        return np.stack(self.frames), np.asarray(self.times, np.float64), self.aspect
 
 
 # --- judging ---------------------------------------------------------------------------------------------
@@ -275,15 +231,18 @@ INTRO = ("Pick a level, press **New word**, then **Spell to the camera** and spe
 def build_tab(sh) -> None:
     """The Practice tab (asl_gpt.app.ui builds it beside Ask); `sh`: the handlers' shared objects (services,
     the live sessions)."""
+    ui = _layout()
+    _wire_words(sh, ui)
+    _wire_takes(sh, ui)
+
+
+_QUIET = dict(concurrency_limit=None, show_progress="hidden", show_progress_on=[])
+
+
+def _layout():
     import gradio as gr
+    from types import SimpleNamespace
 
-    from asl_gpt.app.wording import web_text
-    from asl_gpt.errors import AslGptError
-
-    quiet = dict(concurrency_limit=None, show_progress="hidden", show_progress_on=[])
-    services = sh.services
-    kb = services.settings.paths.knowledge_dir
-    rng = np.random.default_rng()
     with gr.Tab("Practice", id="practice"):
         gr.Markdown(INTRO)
         with gr.Row():
@@ -305,25 +264,64 @@ def build_tab(sh) -> None:
             progress_md = gr.Markdown(elem_id="practice-progress")
             reset_btn = gr.Button("Reset my progress", elem_id="practice-reset-btn")
         timer = gr.Timer(0.25, active=False)  # only while a take records: the verdicts follow the hand drop soon
+    return SimpleNamespace(**{k: v for k, v in locals().items() if k not in ("gr", "SimpleNamespace")})
 
-    def progress_of(name: str) -> tuple[Path, Progress]:
-        path = progress_path(services, name)
-        return path, load_progress(path)
+
+def _wire_words(sh, ui) -> None:
+    """New word, the learner's progress and its reset."""
+    import gradio as gr
+
+    from asl_gpt.app.wording import web_text
+    from asl_gpt.errors import AslGptError
+
+    services = sh.services
+    rng = np.random.default_rng()
 
     def on_new(lvl, name, last):
         try:
-            _, prog = progress_of(name)
+            prog = load_progress(progress_path(services, name))
         except AslGptError as e:
             return gr.skip(), gr.skip(), web_text(e)
-        w = next_word(lvl, prog, rng, kb, last)
+        w = next_word(lvl, prog, rng, services.settings.paths.knowledge_dir, last)
         return w, word_html(w, lvl), ""
+
+    def on_progress(name):
+        try:
+            return progress_text(load_progress(progress_path(services, name)))
+        except AslGptError as e:
+            return web_text(e)
+
+    def on_reset(name):
+        try:
+            progress_path(services, name).unlink(missing_ok=True)
+        except (AslGptError, OSError) as e:
+            return f"⚠ {e}"
+        return "Progress reset. " + progress_text(Progress())
+
+    ui.new_btn.click(on_new, [ui.level, ui.learner, ui.word], [ui.word, ui.shown, ui.status], **_QUIET)
+    ui.level.change(on_new, [ui.level, ui.learner, ui.word], [ui.word, ui.shown, ui.status], **_QUIET)
+    ui.learner.change(on_progress, ui.learner, ui.progress_md, **_QUIET)
+    ui.reset_btn.click(on_reset, ui.learner, ui.progress_md, **_QUIET)
+
+
+def _wire_takes(sh, ui) -> None:
+    """A camera take (started, polled, stopped) or an uploaded video: judged, shown, and kept in the progress."""
+    # No `from __future__ import annotations` in this module: the handlers' `gr.Request` hints are evaluated
+    # here, where gradio is imported, so Gradio sees them and passes the request.
+    import gradio as gr
+
+    from asl_gpt.app.wording import web_text
+    from asl_gpt.errors import AslGptError
+
+    services = sh.services
 
     def finish(j_or_error, name):
         """(result, status, progress) after a take: recorded in the learner's progress."""
         if isinstance(j_or_error, AslGptError):
             return "", f"⚠ {web_text(j_or_error)}", gr.skip()
         try:
-            path, prog = progress_of(name)
+            path = progress_path(services, name)
+            prog = load_progress(path)
             prog.record(j_or_error)
             save_progress(prog, path)
         except (AslGptError, OSError) as e:
@@ -373,26 +371,9 @@ def build_tab(sh) -> None:
             j = e
         return finish(j, name)
 
-    def on_progress(name):
-        try:
-            return progress_text(progress_of(name)[1])
-        except AslGptError as e:
-            return web_text(e)
-
-    def on_reset(name):
-        try:
-            progress_path(services, name).unlink(missing_ok=True)
-        except (AslGptError, OSError) as e:
-            return f"⚠ {e}"
-        return "Progress reset. " + progress_text(Progress())
-
-    new_btn.click(on_new, [level, learner, word], [word, shown, status], **quiet)
-    level.change(on_new, [level, learner, word], [word, shown, status], **quiet)
-    cam_btn.click(on_camera, word, [status, timer], js=START_CAMERA_JS, **quiet)
-    timer.tick(on_tick, learner, [result, status, progress_md, timer], concurrency_id="practice", concurrency_limit=2)
-    stop_btn.click(on_stop, learner, [result, status, progress_md, timer], concurrency_id="practice",
-                   concurrency_limit=2)
-    upload_btn.click(on_upload, [word, upload, learner], [result, status, progress_md], concurrency_id="video",
-                     concurrency_limit=1)
-    learner.change(on_progress, learner, progress_md, **quiet)
-    reset_btn.click(on_reset, learner, progress_md, **quiet)
+    ui.cam_btn.click(on_camera, ui.word, [ui.status, ui.timer], js=START_CAMERA_JS, **_QUIET)
+    outs = [ui.result, ui.status, ui.progress_md, ui.timer]
+    ui.timer.tick(on_tick, ui.learner, outs, concurrency_id="practice", concurrency_limit=2)
+    ui.stop_btn.click(on_stop, ui.learner, outs, concurrency_id="practice", concurrency_limit=2)
+    ui.upload_btn.click(on_upload, [ui.word, ui.upload, ui.learner], outs[:3], concurrency_id="video",
+                        concurrency_limit=1)

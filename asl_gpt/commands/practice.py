@@ -2,7 +2,7 @@
 was signed, with a tip from the knowledge base for each missed one.
 
 With --camera an OpenCV window shows the word; spell it, then lower the hand (or press ESC): the recording is
-judged when the hand has been out of view for a second.
+judged when the hand has been out of view for half a second.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ import argparse
 import json
 import sys
 
+import numpy as np
+
 from asl_gpt.commands import add_model_argument
 
 ESC = 27
-HAND_GONE_MS = 1000.0  # the hand out of view this long after signing ends the camera recording
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -66,36 +67,31 @@ def _from_video(path: str, settings):
 
 
 def _from_camera(camera: int, word: str):
-    """Frames from the first hand in view until the hand has been gone HAND_GONE_MS (or ESC)."""
+    """A take (asl_gpt.recognition.practice.Take): from the first hand in view until it has gone (or ESC)."""
     import cv2
-    import numpy as np
 
     from asl_gpt.landmarks.holistic import HolisticExtractor
     from asl_gpt.landmarks.video import read_camera
-    from asl_gpt.recognition.features import hands_present
     from asl_gpt.recognition.overlay import draw_landmarks
+    from asl_gpt.recognition.practice import Take
 
-    frames, times, aspect, last_hand = [], [], 1.0, None
+    take = Take(word)
     extractor = HolisticExtractor(face=False)
     try:
         for frame in read_camera(camera):
             h, w = frame.rgb.shape[:2]
-            aspect = w / h
             lm = extractor(frame.rgb)
-            if hands_present(lm[None])[0]:
-                last_hand = frame.t_ms
-            if last_hand is not None:
-                frames.append(lm)
-                times.append(frame.t_ms)
+            take.feed(frame.t_ms, lm, w / h)
             img = draw_landmarks(frame.rgb.copy(), lm)
             cv2.putText(img, f"spell {word.upper()}", (16, 56), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (255, 255, 255), 3)
             cv2.imshow("ASL GPT practice (ESC ends)", cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
-            if (cv2.waitKey(1) & 0xFF) == ESC or (last_hand is not None and frame.t_ms - last_hand > HAND_GONE_MS):
+            if (cv2.waitKey(1) & 0xFF) == ESC or take.done:
                 break
     except KeyboardInterrupt:
         print("interrupted: judging what was recorded", file=sys.stderr)
     finally:
         extractor.close()
         cv2.destroyAllWindows()
-    empty = np.full((0, 543, 3), np.nan, np.float32)
-    return (np.stack(frames) if frames else empty), np.asarray(times, np.float64), aspect
+    if not take.started:
+        return np.full((0, 543, 3), np.nan, np.float32), np.zeros(0), 1.0
+    return take.landmarks()

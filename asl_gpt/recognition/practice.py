@@ -27,6 +27,8 @@ from asl_gpt.recognition import features
 from asl_gpt.recognition.decoding import log_softmax
 from asl_gpt.words import ALPHABET
 
+HAND_GONE_MS = 500.0  # the hand out of view this long ends a camera take (tracking drops a frame or two, never 0.5 s)
+MAX_TAKE_MS = 30000.0  # a camera take stops here whatever the hand does (a learner who forgot to lower it)
 MISSING_LOGP = -12.0  # a letter state on a frame without the hand: only where nothing else fits
 
 
@@ -206,6 +208,44 @@ def judge(word: str, frames: np.ndarray, times_ms: np.ndarray, reader: WordReade
         verdicts.append(LetterVerdict(c, ok, score, ALPHABET[int(both.argmax())],
                                       times[a] / 1000.0, times[min(b, len(times)) - 1] / 1000.0))
     return Judgement(w, tuple(verdicts))
+
+
+# --- a camera take --------------------------------------------------------------------------------------
+
+class Take:
+    """A camera take: frames from the first hand in view until the hand has been gone HAND_GONE_MS. The app's
+    live session feeds it (LiveSession.practise) and its tab polls `done`; `asl-gpt practice --camera` too."""
+
+    def __init__(self, word: str):
+        self.word = word
+        self.frames: list[np.ndarray] = []
+        self.times: list[float] = []
+        self.aspect = 1.0
+        self._first = self._last_hand = None
+
+    def feed(self, t_ms: float, landmarks: np.ndarray, aspect: float = 1.0) -> None:
+        if self.done:
+            return
+        if features.hands_present(landmarks[None])[0]:
+            self._last_hand = t_ms
+            self._first = t_ms if self._first is None else self._first
+        if self._first is not None:
+            self.frames.append(landmarks)
+            self.times.append(t_ms)
+            self.aspect = aspect
+
+    @property
+    def started(self) -> bool:
+        return self._first is not None
+
+    @property
+    def done(self) -> bool:
+        if self._first is None or not self.times:
+            return False
+        return self.times[-1] - self._last_hand > HAND_GONE_MS or self.times[-1] - self._first > MAX_TAKE_MS
+
+    def landmarks(self) -> tuple[np.ndarray, np.ndarray, float]:
+        return np.stack(self.frames), np.asarray(self.times, np.float64), self.aspect
 
 
 # --- tips: one sentence from the knowledge base's letter pages ----------------------------------------------
