@@ -92,7 +92,11 @@ def test_practice_tab_judges_each_letter_from_the_camera(page, app, test_output)
     page.screenshot(path=str(test_output / "browser-practice-high-contrast.png"), full_page=True)
     page.locator("#high-contrast input").uncheck()
     assert not bad, bad[:5]
-    page.locator("#practice-reset-btn").click(force=True) if page.locator("#practice-reset-btn").is_visible() else None
+    page.locator("#practice-progress-panel").get_by_text("Your progress", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#practice-progress').innerText.includes('practised')")
+    page.locator("#practice-reset-btn").click()
+    page.wait_for_function("() => document.querySelector('#practice-progress').innerText.includes('Progress reset')")
+    assert not (state / "profiles" / "profile.practice.json").exists()
 
 
 def test_how_do_i_spell_draws_the_handshapes_in_the_chat(page, test_output):

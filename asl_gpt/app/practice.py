@@ -260,7 +260,7 @@ def _layout():
             upload_btn = gr.Button("Judge the video", elem_id="practice-upload-btn")
         status = gr.Markdown(elem_id="practice-status")
         result = gr.HTML(elem_id="practice-result")
-        with gr.Accordion("Your progress", open=False):
+        with gr.Accordion("Your progress", open=False, elem_id="practice-progress-panel"):
             progress_md = gr.Markdown(elem_id="practice-progress")
             reset_btn = gr.Button("Reset my progress", elem_id="practice-reset-btn")
         timer = gr.Timer(0.25, active=False)  # only while a take records: the verdicts follow the hand drop soon
