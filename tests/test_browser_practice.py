@@ -107,4 +107,7 @@ def test_how_do_i_spell_draws_the_handshapes_in_the_chat(page, test_output):
     imgs = page.locator("#chat img[alt^='ASL handshape for']")
     assert imgs.count() == 3
     assert [imgs.nth(i).get_attribute("alt") for i in range(3)] == [f"ASL handshape for {c}" for c in "CAB"]
+    drawn = page.evaluate("() => [...document.querySelectorAll('#chat img[alt^=\"ASL handshape\"]')]"
+                          ".map(i => [i.naturalWidth, i.getBoundingClientRect().width])")
+    assert all(natural > 0 and 0 < shown <= 200 for natural, shown in drawn), drawn  # drawn, and small
     page.screenshot(path=str(test_output / "browser-how-to-spell.png"), full_page=True)

@@ -198,6 +198,8 @@ def spelling_question(text: str) -> str | None:
 
 
 def _image(svg: str, alt: str) -> str:
+    """A Markdown image of an inline SVG drawing (an image file needs the SVG namespace)."""
+    svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     data = base64.b64encode(svg.encode()).decode()
     return f"![{alt}](data:image/svg+xml;base64,{data})"
 
@@ -210,7 +212,7 @@ def spelling_answer(word: str) -> str:
     for i, c in enumerate(w, 1):
         svg = reference_svg(c, 110)
         first = svg[:svg.index("</svg>") + 6] if svg else ""
-        picture = _image(first.replace('class="calib-hand calib-front"', ""), f"ASL handshape for {c.upper()}") if first else ""
+        picture = _image(first.replace(' class="calib-hand calib-front"', ""), f"ASL handshape for {c.upper()}") if first else ""
         rows.append(f"{i}. **{c.upper()}** {picture}")
     return (f"To fingerspell **{w.upper()}**, sign these letters in order ({'-'.join(w.upper())}), "
             "each held briefly with the palm towards the reader:\n\n" + "\n".join(rows)
