@@ -59,7 +59,7 @@ class RecognizerConfig:
 @dataclass(frozen=True)
 class PracticeConfig:
     # Practice mode (asl_gpt.recognition.practice): a word the learner was asked to spell, judged letter by letter.
-    ok_score: float = 0.3  # a letter scoring at least this is judged right (chosen on synthetic held-out words: docs/practice.md)
+    ok_score: float = 0.3  # a letter scoring at least this is judged right (chosen on the held-out signer's synthetic words and single letters, never on real recordings: docs/practice.md)
     decoder_weight: float = 0.5  # share of the teacher-forced decoder in a letter's score; the rest is the aligned frames' letter evidence
     min_letter_s: float = 0.15  # the alignment holds each letter at least this long (fluent signers: 7 letters/s)
     gap_logp: float = -2.5  # log-probability a frame between letters costs the alignment (the letter head's ~8 %: below a held letter, above a wrong one)

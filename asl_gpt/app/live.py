@@ -139,7 +139,7 @@ class LiveSession:
         self.capture_saved = ""  # the letters of it already kept on disk (asl_gpt.app.calibrate.autosave)
         self.capture_letters = ""  # the letters it asks for (the panel counts its progress over these)
         self.profile: str | None = None  # the name of the calibration profile this session reads with (None: none)
-        self._practice = None  # a Practice tab's camera take (asl_gpt.app.practice.Take): frames go to it, not read
+        self._practice = None  # a Practice tab camera take (asl_gpt.recognition.practice.Take): frames go to it, not read
 
     # -- frames ------------------------------------------------------------------------------------
     def submit(self, frame: np.ndarray | bytes | None, reply: Reply | None = None) -> None:
@@ -395,7 +395,7 @@ class LiveSession:
 
     # -- practice (the Practice tab) -------------------------------------------------------------
     def practise(self, take) -> None:
-        """Frames go to `take` (asl_gpt.app.practice.Take) instead of recognition; None: back to reading."""
+        """Frames go to `take` (asl_gpt.recognition.practice.Take) instead of recognition; None: back to reading."""
         with self._lock:
             self._practice = take
 
