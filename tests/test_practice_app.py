@@ -96,3 +96,24 @@ def test_how_do_i_spell_is_answered_with_handshapes_not_the_knowledge_base():
     assert [m for m in re.findall(r"\*\*([A-Z])\*\*", answer)] == ["C", "A", "B"]  # each letter as text
     assert "ASL handshape for C" in answer  # the picture's own text
     assert turns[-1]["content"] == "CAB is spelled C-A-B."
+
+
+def test_a_live_session_practising_gives_its_frames_to_the_take_and_reads_nothing():
+    from fakes import FakeClock, FakeExtractor, FakeRecognizer, feed
+
+    from asl_gpt.app.live import LiveOptions, LiveSession
+    from asl_gpt.recognition.buffer import BufferOptions
+    from asl_gpt.recognition.streaming import StreamOptions
+
+    clock = FakeClock()
+    live = LiveSession(FakeRecognizer("practice words"), FakeExtractor,
+                       StreamOptions(stride_frames=2, drop_frames=2, min_segment_frames=2),
+                       BufferOptions(min_confidence=0.5, end_pause_ms=100), LiveOptions(idle_stop_s=5.0), clock=clock)
+    take = Take("cat")
+    live.practise(take)
+    feed(live, clock, [False] * 3 + [True] * 20 + [False] * 20, gap_s=0.05)
+    assert take.started and take.done and len(take.frames) >= 20
+    assert live.state().text == "" and not live.take_outgoing()  # nothing read or sent while practising
+    live.practise(None)
+    assert live.practice_take is None
+    live.close()
