@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "landmarks": ("landmarks", "extract MediaPipe Holistic landmarks from a video to a parquet file"),
     "recognize": ("recognize", "recognise fingerspelled utterances in a video file"),
     "live": ("live", "live recognition from a camera or video in an OpenCV window"),
+    "practice": ("practice", "practise a word: each letter you spell judged, with tips for the missed ones"),
     "calibrate": ("calibrate", "sign the alphabet once so the recognizer reads your hand better (a profile)"),
     "index": ("index", "(re)index documents into the knowledge base"),
     "ask": ("ask", "ask the knowledge base a question"),

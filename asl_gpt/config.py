@@ -59,6 +59,16 @@ class RecognizerConfig:
 
 
 @dataclass(frozen=True)
+class PracticeConfig:
+    # Practice mode (asl_gpt.recognition.practice): a word the learner was asked to spell, judged letter by letter.
+    ok_score: float = 0.3  # a letter scoring at least this is judged right (chosen on the held-out signer's synthetic words and single letters, never on real recordings: docs/practice.md)
+    decoder_weight: float = 0.5  # share of the teacher-forced decoder in a letter's score; the rest is the aligned frames' letter evidence
+    min_letter_s: float = 0.15  # the alignment holds each letter at least this long (fluent signers: 7 letters/s)
+    gap_logp: float = -2.5  # log-probability a frame between letters costs the alignment (the letter head's ~8 %: below a held letter, above a wrong one)
+    max_letters: int = 20  # longer practice words are refused (the decoder reads 31 characters at most)
+
+
+@dataclass(frozen=True)
 class RagConfig:
     chroma_url: str = ""  # empty: embedded persistent store under state_dir; else http://host:port of `chroma run`
     collection: str = "asl_gpt_knowledge"  # Chroma collection name (3+ characters)
@@ -116,6 +126,7 @@ class Settings:
     paths: PathsConfig = field(default_factory=PathsConfig)
     recognizer: RecognizerConfig = field(default_factory=RecognizerConfig)
     rag: RagConfig = field(default_factory=RagConfig)
+    practice: PracticeConfig = field(default_factory=PracticeConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
 
 

@@ -25,6 +25,7 @@ import uuid
 from typing import Iterator
 
 from asl_gpt.app.pending import Turn
+from asl_gpt.app.practice import spelling_answer, spelling_question
 from asl_gpt.app.wording import WEB_FIXES, web_text
 from asl_gpt.errors import AslGptError, advised
 from asl_gpt.rag.conversation import history_for, rewritten
@@ -111,6 +112,13 @@ def answer_turn(backend, q: Turn, chat: list[dict], turns: list[dict]) -> Iterat
     turns = list(turns or [])
     user = user_message(q)
     chat.append(user)
+    word = spelling_question(q.text)
+    if word is not None:  # "how do I spell X": X's handshapes drawn (asl_gpt.app.practice), not the knowledge base
+        chat.append({"role": "assistant", "content": spelling_answer(word)})
+        turns.extend([{"role": "user", "content": q.text},
+                      {"role": "assistant", "content": f"{word.upper()} is spelled {'-'.join(word.upper())}."}])
+        yield _snap(chat), list(turns), "spelled letter by letter"
+        return
     yield _snap(chat), list(turns), "searching the knowledge base…"
     from asl_gpt.rag.chain import Answer, Retrieved, Token  # lazily: the chain loads LangChain
 

@@ -153,6 +153,7 @@ class LiveSession:
         self._capture_saved = ""  # the letters of it already kept on disk (asl_gpt.app.calibrate.autosave)
         self._capture_letters = ""  # the letters it asks for (the panel counts its progress over these)
         self._profile: str | None = None  # the name of the calibration profile this session reads with (None: none)
+        self._practice = None  # a Practice tab camera take (asl_gpt.recognition.practice.Take): frames go to it, not read
 
     # -- frames ------------------------------------------------------------------------------------
     def submit(self, frame: np.ndarray | bytes | None, reply: Reply | None = None) -> None:
@@ -243,9 +244,10 @@ class LiveSession:
         """A frame's landmarks into calibration or recognition, under the lock (UI handlers wait only this long)."""
         lm, err = found
         with self._lock:
-            if self._capture is not None and lm is not None:  # calibrating: the frames teach, they are not read
+            sink = self._capture if self._capture is not None else self._practice
+            if sink is not None and lm is not None:  # calibrating or practising: the frames are not read
                 h, w = f.rgb.shape[:2]
-                self._capture.feed(f.t_ms, lm, w / h if h else 1.0)
+                sink.feed(f.t_ms, lm, w / h if h else 1.0)
                 self._session.count(f.t_ms, lm)
                 self._px.tick(self._clock())
                 return lm, ""
@@ -472,6 +474,16 @@ class LiveSession:
         with self._lock:
             capture, self._capture = self._capture, None
             return capture
+
+    # -- practice (the Practice tab) -------------------------------------------------------------
+    def practise(self, take) -> None:
+        """Frames go to `take` (asl_gpt.recognition.practice.Take) instead of recognition; None: back to reading."""
+        with self._lock:
+            self._practice = take
+
+    @property
+    def practice_take(self):
+        return self._practice
 
     @property
     def recognizer(self):

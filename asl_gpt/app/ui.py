@@ -33,6 +33,7 @@ import gradio as gr  # this module is the Gradio adapter; handlers' `gr.Request`
 from asl_gpt.app import calibrate as calib
 from asl_gpt.app import camera
 from asl_gpt.app import knowledge as kn
+from asl_gpt.app import practice
 from asl_gpt.app.chat import answer_turn, markdown_text, user_message
 from asl_gpt.app.conversations import Conversations, valid_id, waiting_markdown
 from asl_gpt.app.live import LiveOptions, LiveSession, LiveState
@@ -140,6 +141,7 @@ def build_demo(services: Services, live_options: LiveOptions | None = None, init
                         # at the top, beside the camera: the reference handshape and your video seen together
                         calibrate = _calibrate_panel(sh)
                         chat = _chat_panel(sh, signed_q)
+            practice.build_tab(sh)  # beside Ask: spell a word shown, each letter judged (asl_gpt.app.practice)
             docs = _knowledge_tab(sh)
             status = _status_tab(sh)
 

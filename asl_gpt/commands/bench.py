@@ -14,6 +14,7 @@ BENCHMARKS = {
     "answers": "answers",  # per-question right / refused / first token over a questions file, stack warm
     "faults": "faults",  # one row per fault (LLM killed, Chroma restarted, index killed, corrupt model/index, read-only/full state): seen, lost
     "calibration": "calibration",  # real signers: each one's alphabet clips calibrate; their words read without and with
+    "practice": "practice",  # practice mode: recordings judged against their own word and another of its length
     "load": "load",  # N sessions at once on one app: frames/s each, answers, errors, memory, page load, no cross-talk
 }
 

@@ -230,6 +230,22 @@ class TFLiteRecognizer:
 
         return word_aware(raw, score, _word_prior(), self.word_weight, edits1, beam=beam if self.beam > 0 else None)
 
+    def teacher_forced(self, frames: np.ndarray, ids: list[int], aspect: float = 1.0, adapter=None) -> np.ndarray:
+        """float32[len(ids) + 1, vocab]: the decoder's logits at each position when fed SOS + `ids` (row i chooses
+        the token after the first i ids): how well a known text fits these frames (asl_gpt.recognition.practice)."""
+        c, tok = self.contract, self.contract.tokenizer
+        if len(ids) >= c.tokens_len:
+            raise ModelError(f"{len(ids)} characters do not fit the decoder ({c.tokens_len - 1} at most)")
+        window, mask = features.prepare(frames, c.features, aspect)
+        with self._lock:
+            if adapter is not None and self._letters is not None:
+                memory, memory_mask, _ = self._encode_adapted(window, mask, adapter)
+            else:
+                memory, memory_mask, _ = self.encode(window, mask)
+            tokens = np.full((1, c.tokens_len), tok.pad_id, np.int32)
+            tokens[0, 0], tokens[0, 1:1 + len(ids)] = tok.sos_id, ids
+            return np.asarray(self._decode(memory, memory_mask, tokens))[0, :len(ids) + 1]
+
     def decode_step(self, memory: np.ndarray, memory_mask: np.ndarray, tokens: np.ndarray) -> np.ndarray:
         """One decoder pass over encode()'s memory: int32[1, tokens_len] tokens -> logits [1, tokens_len, vocab]
         (recognize runs the same pass; the latency benchmark times it)."""
