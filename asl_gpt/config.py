@@ -181,3 +181,8 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         values.update(overrides.get(name, {}))
         settings = dataclasses.replace(settings, **{name: _apply(section, values, name)})
     return settings
+
+
+def add_model_argument(p) -> None:
+    """--model, for every command and benchmark that reads with a recognizer: it overrides `recognizer.model`."""
+    p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")

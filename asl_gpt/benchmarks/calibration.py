@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from asl_gpt.commands import add_model_argument
+from asl_gpt.config import add_model_argument
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asl_gpt.commands import add_model_argument
+from asl_gpt.config import add_model_argument
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)

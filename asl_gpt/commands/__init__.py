@@ -1,9 +1,6 @@
 """One module per `asl-gpt` subcommand: `add_arguments(parser)` and `run(args, settings) -> int`."""
 
-
-def add_model_argument(p) -> None:
-    """--model: the recognizer to read with, where the settings name one by default."""
-    p.add_argument("--model", help="model name under models/ or a .tflite path (default: settings)")
+from asl_gpt.config import add_model_argument
 
 
 def add_reading_arguments(p) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from asl_gpt.commands import add_model_argument
+from asl_gpt.config import add_model_argument
 from asl_gpt.words import ALPHABET
 
 ESC = 27

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from asl_gpt.commands import add_model_argument
+from asl_gpt.config import add_model_argument
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from asl_gpt.commands import add_model_argument
+from asl_gpt.config import add_model_argument
 
 ESC = 27
 
