@@ -170,7 +170,7 @@ def test_run_asks_each_question_judges_it_and_prints_the_summary(tmp_path, monke
 
     import asl_gpt.rag.chain as chain
     from asl_gpt.benchmarks import answers
-    from asl_gpt.rag.context import Source
+    from asl_gpt.rag.sources import Source
 
     class KB:
         def is_empty(self):

@@ -114,7 +114,7 @@ class FakeServer:
 
     started: list["FakeServer"] = []
 
-    def __init__(self, model_path, threads=2, ctx=4096, start_timeout_s=120.0, nice=0, batch_threads=0, parallel=1):
+    def __init__(self, model_path, threads=2, ctx=4096, start_timeout_s=120.0, nice=0, batch_threads=0, parallel=1, seed=0):
         self.model_path = model_path
         self.base_url = f"http://127.0.0.1:{9000 + len(FakeServer.started)}"
         self.running = False
