@@ -1,5 +1,5 @@
 """The tests' fakes, in one place: a recognizer, an extractor, a clock, the app's services and assistant,
-and embeddings. Unit tests only: the product never runs on a fake (DESIGN.md 3.6). conftest.py offers
+and embeddings. Unit tests only: the product never runs on a fake (docs/architecture.md, principle 6). conftest.py offers
 the common ones as fixtures; tests that subclass one import it from here (`from fakes import ...`)."""
 
 from __future__ import annotations

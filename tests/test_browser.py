@@ -5,7 +5,7 @@ The app runs in this process on 127.0.0.1 with the real embedded defaults (the s
 knowledge folder indexed into a temporary state dir on first start, the embedded LLM). The browser
 is the system's Debian chromium driven by Playwright's Python package (never a downloaded browser);
 its fake camera plays a Y4M made from the real signing videos. Each test saves a screenshot in the
-test-output folder. Answers are checked for content and sources, never for speed (DESIGN.md §6).
+test-output folder. Answers are checked for content and sources, never for speed (docs/architecture.md, principle 10).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Canonical frame: pixel-aspect-correct coordinates, wrist at the origin, wrist -> middle-finger MCP
 distance 1, the image's own orientation kept (x right, y down, z toward the camera negative), and
 the hand as MediaPipe sees a RIGHT hand in an unmirrored camera frame (letters/ is mirrored to match
-massey/, DESIGN.md and data/README.md).
+massey/, docs/architecture.md and data/README.md).
 """
 
 from __future__ import annotations

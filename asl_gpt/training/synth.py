@@ -1,6 +1,6 @@
 """Continuous fingerspelling landmark sequences synthesised from real static handshapes.
 
-There is no real continuous fingerspelling data here (DESIGN.md §5), so the default model learns
+There is no real continuous fingerspelling data here (docs/architecture.md, "The data"), so the default model learns
 from sequences built like this: a phrase is spelled by one signer's real handshapes (HandshapeBank),
 each letter held then blended into the next (coarticulation: at fast rates a held shape leans toward
 its neighbours and never quite settles), at 0.25-8 letters per second, with J and Z traced in the air,
