@@ -34,7 +34,7 @@ import numpy as np
 
 from asl_gpt.app.mailbox import Mailbox, Rate
 from asl_gpt.app.pending import Decision, PendingText, Phase, Turn
-from asl_gpt.recognition.buffer import BufferOptions, Committed, Event, Rejected
+from asl_gpt.recognition.buffer import BufferOptions, Committed, BufferEvent, Rejected
 from asl_gpt.config import RecognizerConfig
 from asl_gpt.errors import AslGptError, InputError
 from asl_gpt.landmarks.video import Frame
@@ -290,7 +290,7 @@ class LiveSession:
     def _now_ms(self) -> float:
         return self._clock() * 1000.0
 
-    def _absorb(self, events: list[Event]) -> list[Turn]:
+    def _absorb(self, events: list[BufferEvent]) -> list[Turn]:
         """Buffer events into the pending box; returns the turns they send."""
         turns = []
         for e in events:

@@ -70,7 +70,7 @@ class Answer:
         return tuple(s for s in self.sources if s.cited)
 
 
-Event = Retrieved | Token | Answer
+AnswerEvent = Retrieved | Token | Answer
 
 
 class Assistant:
@@ -152,7 +152,7 @@ class Assistant:
         passages, unknown = answerable(self.kb, question, passages, rag.k, self.correct_query, rag.correct_queries)
         return question, query, ([] if unknown else passages), unknown, correction
 
-    def ask_stream(self, question: str, history=None, raw: str | None = None) -> Iterator[Event]:
+    def ask_stream(self, question: str, history=None, raw: str | None = None) -> Iterator[AnswerEvent]:
         """Events for one question: Retrieved, Token..., Answer.
 
         `raw`: the fingerspelled string the question came from; it is corrected, and the correction is used
@@ -217,5 +217,5 @@ def build_assistant(settings, kb: KnowledgeBase | None = None, chat_model=None,
     return Assistant(settings, kb, llm, context)
 
 
-__all__ = ["REFUSAL_MARK", "Answer", "Assistant", "Event", "LLM", "LLMError", "Retrieved", "Retriever", "Source", "Token",
+__all__ = ["REFUSAL_MARK", "Answer", "Assistant", "AnswerEvent", "LLM", "LLMError", "Retrieved", "Retriever", "Source", "Token",
            "build_assistant"]

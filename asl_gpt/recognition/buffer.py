@@ -54,7 +54,7 @@ class Rejected:
     t_end: float = 0.0
 
 
-Event = Partial | Committed | Rejected
+BufferEvent = Partial | Committed | Rejected
 
 
 @dataclass(frozen=True)
@@ -105,11 +105,11 @@ class UtteranceBuffer:
 
     # --- recognition in -----------------------------------------------------------------------
     def push(self, text: str, confidence: float, t_start: float, t_end: float, now_ms: float,
-             final: bool = False) -> list[Event]:
+             final: bool = False) -> list[BufferEvent]:
         """A hypothesis for the open segment; `final` closes the segment."""
         text = " ".join(text.split())
         part = _Part(text, float(confidence), t_start, t_end)
-        events: list[Event] = []
+        events: list[BufferEvent] = []
         if not final:
             if self._current is None or part.text != self._current.text:
                 self._last_change_ms = now_ms
@@ -131,7 +131,7 @@ class UtteranceBuffer:
         events.append(self.partial())
         return events
 
-    def tick(self, now_ms: float, hands_visible: bool) -> list[Event]:
+    def tick(self, now_ms: float, hands_visible: bool) -> list[BufferEvent]:
         """Advance time; commits on the end-of-utterance pauses when auto-send is on."""
         if hands_visible:
             self._hands_gone_since = None
@@ -149,20 +149,20 @@ class UtteranceBuffer:
         return []
 
     # --- the user's hands ---------------------------------------------------------------------
-    def send(self, now_ms: float) -> list[Event]:
+    def send(self, now_ms: float) -> list[BufferEvent]:
         """Explicit send: close the open segment (gated like any other) and commit what is pending."""
         events = self._close_current()
         if not self._parts:
             return events or [Rejected("", 0.0, "nothing to send")]
         return events + self._commit()
 
-    def clear(self) -> list[Event]:
+    def clear(self) -> list[BufferEvent]:
         self._parts.clear()
         self._current = None
         self._last_change_ms = None
         return [self.partial()]
 
-    def delete_last_word(self) -> list[Event]:
+    def delete_last_word(self) -> list[BufferEvent]:
         """Drop the last word; what remains keeps its own confidence (it is still recognised text).
         A word of the still-open segment may come back with that segment's next hypothesis."""
         if self._current is not None and self._current.text:
@@ -176,7 +176,7 @@ class UtteranceBuffer:
                 self._parts.pop()
         return [self.partial()]
 
-    def edit(self, text: str) -> list[Event]:
+    def edit(self, text: str) -> list[BufferEvent]:
         """The user's own text replaces the pending utterance; it counts as certain (confidence 1)."""
         text = " ".join(text.split())[: self.options.max_chars]
         t0 = self._parts[0].t_start if self._parts else 0.0
@@ -185,7 +185,7 @@ class UtteranceBuffer:
         self._current = None
         return [self.partial()]
 
-    def restore_rejected(self) -> list[Event]:
+    def restore_rejected(self) -> list[BufferEvent]:
         """Replace the pending text with exactly the last rejected reading, at its own (low) confidence.
 
         Nothing is joined to it (what was pending is dropped): the user asked for that reading back,
@@ -203,14 +203,14 @@ class UtteranceBuffer:
         self.options = options
 
     # --- internals ----------------------------------------------------------------------------
-    def _close_current(self) -> list[Event]:
+    def _close_current(self) -> list[BufferEvent]:
         if self._current is None:
             return []
         cur = self._current
         events = self.push(cur.text, cur.confidence, cur.t_start, cur.t_end, self._last_change_ms or 0.0, final=True)
         return [e for e in events if isinstance(e, Rejected)]
 
-    def _commit(self) -> list[Event]:
+    def _commit(self) -> list[BufferEvent]:
         text, conf = self.text, self.confidence
         if not text:
             return []

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from asl_gpt.recognition import features
-from asl_gpt.recognition.buffer import BufferOptions, Committed, Event, Partial, Rejected, UtteranceBuffer
+from asl_gpt.recognition.buffer import BufferOptions, Committed, BufferEvent, Partial, Rejected, UtteranceBuffer
 from asl_gpt.config import RecognizerConfig
 from asl_gpt.landmarks.video import Frame
 from asl_gpt.recognition.recognizer import Hypothesis, Recognizer
@@ -32,7 +32,7 @@ class FrameResult:
     t_ms: float
     landmarks: np.ndarray  # float32[543, 3], NaN where missing
     hands_visible: bool
-    events: list[Event] = field(default_factory=list)
+    events: list[BufferEvent] = field(default_factory=list)
     hypothesis: Hypothesis | None = None  # the latest decode of the open segment, if any arrived
     signing: bool = False  # a hand is raised in signing space (features.raised_hands): what opens segments
     error: str | None = None  # a frame that failed (the loop goes on)
@@ -120,7 +120,7 @@ class RecognitionSession:
         result.hypothesis = self.latest
         return result
 
-    def send(self, now_ms: float) -> list[Event]:
+    def send(self, now_ms: float) -> list[BufferEvent]:
         """Explicit send of what is pending (the open segment is gated like any other)."""
         events = self._buffer.send(now_ms)
         self._consumed(events)
@@ -160,21 +160,21 @@ class RecognitionSession:
         """Hold auto-send (the user edits the text elsewhere) or release it."""
         self._buffer.held = on
 
-    def clear(self) -> list[Event]:
+    def clear(self) -> list[BufferEvent]:
         return self._buffer.clear()
 
-    def edit(self, text: str) -> list[Event]:
+    def edit(self, text: str) -> list[BufferEvent]:
         """The user's own text replaces what is pending (confidence 1)."""
         return self._buffer.edit(text)
 
-    def delete_last_word(self) -> list[Event]:
+    def delete_last_word(self) -> list[BufferEvent]:
         return self._buffer.delete_last_word()
 
-    def restore_rejected(self) -> list[Event]:
+    def restore_rejected(self) -> list[BufferEvent]:
         """The last rejected reading replaces what is pending, still low confidence ([]: none)."""
         return self._buffer.restore_rejected()
 
-    def push(self, text: str, confidence: float, final: bool = False) -> list[Event]:
+    def push(self, text: str, confidence: float, final: bool = False) -> list[BufferEvent]:
         """One hypothesis into the buffer as the streaming recogniser gives it, at the last frame's time
         (a video's utterance offered for the pending box; tests that make readings arrive on cue)."""
         t = self.last_t_ms
@@ -187,14 +187,14 @@ class RecognitionSession:
         self._buffer.set_options(replace(self._buffer.options, **changes))
         return self._buffer.options
 
-    def _consumed(self, events: list[Event]) -> None:
+    def _consumed(self, events: list[BufferEvent]) -> None:
         if self.stream is not None and any(isinstance(e, Committed) for e in events):
             self.stream.cut()  # committed signing is not read again
             self.latest = None
 
-    def _to_buffer(self, updates: list[Update], now_ms: float) -> list[Event]:
+    def _to_buffer(self, updates: list[Update], now_ms: float) -> list[BufferEvent]:
         """Decodes into the buffer (partial ones replace each other, a final one closes its segment)."""
-        events: list[Event] = []
+        events: list[BufferEvent] = []
         for u in updates:
             if self.on_update is not None:
                 self.on_update(u)
@@ -203,11 +203,11 @@ class RecognitionSession:
             events += self._buffer.push(h.text, h.confidence, h.t_start, h.t_end, now_ms, final=u.final)
         return events
 
-    def poll(self) -> list[Event]:
+    def poll(self) -> list[BufferEvent]:
         """Updates that finished after the last frame (the app polls between frames)."""
         return self._to_buffer(self.stream.poll(), self.last_t_ms) if self.stream is not None else []
 
-    def finish(self) -> list[Event]:
+    def finish(self) -> list[BufferEvent]:
         """End of stream: decode the open segment, then send whatever is pending."""
         events = self._to_buffer(self.stream.flush(), self.last_t_ms) if self.stream is not None else []
         if self._buffer.text:
@@ -255,7 +255,7 @@ class VideoRecognition:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
     @classmethod
-    def of(cls, events: list[Event], session: RecognitionSession, seconds: float) -> "VideoRecognition":
+    def of(cls, events: list[BufferEvent], session: RecognitionSession, seconds: float) -> "VideoRecognition":
         gated = tuple(session.stream.gated or ()) if session.stream is not None else ()
         return cls(utterances=[e for e in events if isinstance(e, Committed)],
                    rejected=[e for e in events if isinstance(e, Rejected) and e.text],
@@ -282,7 +282,7 @@ def recognize_video(path: str | Path, recognizer: Recognizer, extractor: Extract
     if explain:
         session.stream.gated = []
 
-    def step(frame: Frame) -> list[Event]:
+    def step(frame: Frame) -> list[BufferEvent]:
         r = session.process(frame)
         if on_result:
             on_result(frame, r)
@@ -291,8 +291,8 @@ def recognize_video(path: str | Path, recognizer: Recognizer, extractor: Extract
     return drive(session, _prefetch(read_video(path, max_side=max_side)), step, info.frames or None, progress)
 
 
-def drive(session: RecognitionSession, items, step: Callable[..., list[Event]], total: int | None = None,
-          progress: bool = False, on_events: Callable[[list[Event]], None] | None = None) -> VideoRecognition:
+def drive(session: RecognitionSession, items, step: Callable[..., list[BufferEvent]], total: int | None = None,
+          progress: bool = False, on_events: Callable[[list[BufferEvent]], None] | None = None) -> VideoRecognition:
     """The one frame loop (files, landmark files, the OpenCV window, the benchmark): each item through `step`,
     then the end of the stream; the session is closed always. `on_events` sees each step's events as they come,
     and the end's (a window prints them live); the loop ends early when `items` does (the window's ESC)."""
@@ -302,7 +302,7 @@ def drive(session: RecognitionSession, items, step: Callable[..., list[Event]], 
         from tqdm import tqdm
 
         items = tqdm(items, total=total, unit="frame", desc="recognize", leave=False)
-    events: list[Event] = []
+    events: list[BufferEvent] = []
     t0 = time.perf_counter()
     try:
         for item in items:
@@ -331,7 +331,7 @@ def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer: Re
     if explain:
         session.stream.gated = []
 
-    def step(item) -> list[Event]:
+    def step(item) -> list[BufferEvent]:
         f, t = item
         events = session.process_landmarks(float(t), f, aspect).events  # as `process` gives it for a video frame
         session.stream.wait()
