@@ -25,7 +25,7 @@ if has_extra "$EXTRAS" test; then
   fi
 fi
 
-# The accessibility engine the browser tests inject into the page (tests/test_browser_axe.py): the npm package,
+# The accessibility engine the browser tests inject into the page (tests/test_browser_conversation.py): the npm package,
 # pinned, into the ignored .node/ folder (never into the repository's files); npm from Debian when missing.
 AXE_VERSION=4.14.1
 if has_extra "$EXTRAS" test && ! grep -qs "\"version\": \"$AXE_VERSION\"" .node/node_modules/axe-core/package.json; then
