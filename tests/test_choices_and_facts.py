@@ -134,3 +134,8 @@ def test_an_undecided_yes_no_takes_back_only_a_guess():
                                                                                         False)
     text, _ = answer_choice("Yes, it matters [1].", Choice("yes_no"), Decision(""))
     assert text == "The passages do not say yes or no to that directly. It matters [1]."
+
+
+def test_no_as_a_word_of_the_sentence_is_no_opener():
+    assert answer_choice("No bouncing on each letter [1].", Choice("yes_no"), Decision("")) == (
+        "No bouncing on each letter [1].", False)
