@@ -23,7 +23,6 @@ from asl_gpt.rag.sources import Source
 from asl_gpt.rag.text import (CITATION, NUMBER, OPENER, SENTENCE_BREAK, YEAR, content_words, contradicts, names,
                               polarity, substantive, tidy_markers, units)
 from asl_gpt.rag.windows import ContextOptions
-from asl_gpt.words import english_frequencies
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +155,6 @@ def check(text: str, given: tuple[Source, ...], read: list[str], question: str, 
     sentences are verified must still be supported as a whole, or the answer is unusable (""). A choice is
     decided by the passages and said first (decisions.py); the fact the question asks for (`fact`: passage text,
     sentence, from the select stage) is added, cited, when the answer left it out."""
-    english_frequencies()  # loaded once here, not inside the loop
     final = attribute_sentences(tidy_markers(text, {s.n for s in given}), given)
     kept, v = verify(final, given, question)
     usable = (v.supported or not v.checked) and substantive(kept, min_words=1) and supported(kept, read, question, opts)
