@@ -134,3 +134,14 @@ def test_an_undecided_yes_no_takes_back_only_a_guess():
                                                                                         False)
     text, _ = answer_choice("Yes, it matters [1].", Choice("yes_no"), Decision(""))
     assert text == "The passages do not say yes or no to that directly. It matters [1]."
+
+
+def test_no_as_a_word_of_the_sentence_is_no_opener():
+    assert answer_choice("No bouncing on each letter [1].", Choice("yes_no"), Decision("")) == (
+        "No bouncing on each letter [1].", False)
+
+
+def test_who_is_held_by_the_person_the_fact_names():
+    fact = "Cued Speech was developed in 1966 by R. Orin Cornett at Gallaudet."
+    assert holds_fact("R. Orin Cornett made Cued Speech in 1966 [1].", fact, "who made cued speech")
+    assert not holds_fact("Cued Speech makes sounds visible [1].", fact, "who made cued speech")

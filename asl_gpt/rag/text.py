@@ -24,7 +24,8 @@ NUMBER = re.compile(r"\b\d[\d,.]*\b")
 YEAR = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
 ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")  # a list item's mark
 HEADING_LINE = re.compile(r"^\s*#+\s+")
-OPENER = re.compile(r"^\s*(?:yes|no)\b[,:.!]?\s*", re.I)  # "Yes, ...", "No: ...": a choice, decided on its own
+# "Yes, ...", "No: ...": a choice, decided on its own; not "No bouncing on each letter", which says something.
+OPENER = re.compile(r"^\s*(?:yes|no)\s*[,:.!]\s*", re.I)
 
 
 def sentences(text: str) -> list[str]:

@@ -21,9 +21,8 @@ from asl_gpt.rag.lexicon import GENERIC
 from asl_gpt.rag.questions import choice, question_kind
 from asl_gpt.rag.sources import Source
 from asl_gpt.rag.text import (CITATION, NUMBER, OPENER, SENTENCE_BREAK, YEAR, content_words, contradicts, names,
-                              polarity, stem, substantive, tidy_markers, units)
-from asl_gpt.rag.windows import DEED_STEMS, ContextOptions
-from asl_gpt.words import english_frequencies
+                              polarity, substantive, tidy_markers, units)
+from asl_gpt.rag.windows import ContextOptions
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +111,9 @@ def verify(text: str, given: tuple[Source, ...], question: str) -> tuple[str, Ve
         repaired += 1
         log.info("answer sentence not held by its passage (%s): %r", "replaced" if support.sentence else "dropped",
                  body[:80])
-        if support.overlap >= MIN_NEW and support.sentence not in text and _quote(support) not in "".join(out):
+        whole = support.sentence.rstrip().endswith((".", "!", "?", '"', "”"))  # not a chunk's cut-off end
+        new = support.sentence not in text and _quote(support) not in "".join(out)
+        if support.overlap >= MIN_NEW and whole and new:
             out.append(" " + _quote(support))
     return "".join(out).strip(), Verification(checked, held, repaired)
 
@@ -127,9 +128,10 @@ class Checked:
 
 def holds_fact(answer: str, fact: str, question: str) -> bool:
     """Does the answer state the kind of fact the question asks for, or the fact sentence's news? For "when", a
-    year; for "where", a place; for "who", a name with a deed; else the fact's numbers and half of the words it
-    adds to the question (a definition, the differing detail). The model may have answered from another sentence:
-    any such fact counts, so a right answer never gets a second, different one."""
+    year; for "where", a place; for "who", a person the fact sentence names beyond the question's ("who made Cued
+    Speech": Cornett; "who was Clerc": Gallaudet, whom he founded the school with); else the fact's numbers and
+    half of the words it adds to the question (a definition, the differing detail). For when and where the model
+    may have answered from another sentence: any such fact counts, so a right answer never gets a second one."""
     said = set(tokenize(CITATION.sub(" ", answer)))
     kind = question_kind(question)
     new_names = names(CITATION.sub(" ", answer)) - set(tokenize(question))
@@ -137,8 +139,9 @@ def holds_fact(answer: str, fact: str, question: str) -> bool:
         return bool(YEAR.search(answer))
     if kind == "where" and names(fact) - set(tokenize(question)):
         return bool(new_names)
-    if kind == "who" and new_names and {stem(w) for w in said} & DEED_STEMS:
-        return True
+    fact_names = names(fact) - set(tokenize(question))
+    if kind == "who" and fact_names:
+        return bool(fact_names & said)
     if any(n.rstrip(".,") not in said for n in NUMBER.findall(fact)):
         return False
     news = content_words(fact) - content_words(question)
@@ -152,7 +155,6 @@ def check(text: str, given: tuple[Source, ...], read: list[str], question: str, 
     sentences are verified must still be supported as a whole, or the answer is unusable (""). A choice is
     decided by the passages and said first (decisions.py); the fact the question asks for (`fact`: passage text,
     sentence, from the select stage) is added, cited, when the answer left it out."""
-    english_frequencies()  # loaded once here, not inside the loop
     final = attribute_sentences(tidy_markers(text, {s.n for s in given}), given)
     kept, v = verify(final, given, question)
     usable = (v.supported or not v.checked) and substantive(kept, min_words=1) and supported(kept, read, question, opts)
