@@ -1,5 +1,5 @@
 """A question that names its own topic is answered as a first question (issue 28 item 1), and an answer the checks
-changed says so (item 6): `conversation.stands_alone`/`history_for` and the app's chat turn over the real chain with a
+changed says so (item 6): `questions.stands_alone`, `conversation.history_for` and the app's chat turn over the real chain with a
 fake chat model."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import pytest
 from asl_gpt.app.chat import CORRECTED_NOTE, answer_turn
 from asl_gpt.app.pending import Turn
 from asl_gpt.rag.chain import Answer, build_assistant
-from asl_gpt.rag.conversation import history_for, rewritten, stands_alone
+from asl_gpt.rag.conversation import history_for, rewritten
+from asl_gpt.rag.questions import stands_alone
 from test_rag_helpers import fake_chat, settings_with_docs
 
 DOCS = {

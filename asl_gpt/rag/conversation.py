@@ -14,52 +14,11 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from asl_gpt.rag.correction import tokenize
-from asl_gpt.rag.lexicon import GENERIC, STOPWORDS
-from asl_gpt.rag.questions import specific
+from asl_gpt.rag.prompts import PROMPT, follow_up_turn, format_passages
+from asl_gpt.rag.questions import history_turns, stands_alone
+from asl_gpt.rag.retrieval import Passage
 from asl_gpt.rag.sources import Source, source_of, to_sources
 from asl_gpt.rag.text import sentences
-from asl_gpt.rag.prompts import PROMPT, follow_up_turn, format_passages
-from asl_gpt.rag.retrieval import Passage
-
-
-def history_turns(history) -> list[tuple[str, str]]:
-    """Every ("human" | "ai", content) message of the history, whole; source messages skipped."""
-    out: list[tuple[str, str]] = []
-    for m in history or []:
-        if isinstance(m, dict):
-            if m.get("metadata"):
-                continue  # e.g. the collapsible "Sources" message of the chat UI
-            role, content = m.get("role"), m.get("content")
-        else:
-            role, content = m[0], m[1]
-        if role in ("user", "human"):
-            role = "human"
-        elif role in ("assistant", "ai"):
-            role = "ai"
-        else:
-            continue
-        if isinstance(content, str) and content.strip():
-            out.append((role, content))
-    return out
-
-
-# Words by which a question points back at the conversation instead of naming its topic ("when did it open").
-POINTERS = frozenset("it its they them their theirs that this those these he she his her him there one ones".split())
-OPENERS = ("and ", "what about", "how about", "also", "so ", "then ", "but ", "or ")  # "what about Z": ellipsis
-
-
-def stands_alone(question: str) -> bool:
-    """Does the question name its own topic, so that it is answered as a first question? Decided from the question
-    alone: a pronoun, an opener ("what about ...") or too few words of its own ("why", "how fast should i go") make
-    it a follow-up; two topic words ("who founded the american school for the deaf"), or one specific term ("what
-    is fingerspelling"), make it stand alone. "the same as X" names both sides: no pointer."""
-    q = (question or "").strip().lower()
-    words = tokenize(q)
-    if not words or q.startswith(OPENERS) or set(words) & POINTERS:
-        return False
-    topic = [w for w in words if w not in STOPWORDS and w not in GENERIC and len(w) > 1]
-    return len(topic) >= 2 or any(specific(w) for w in topic)
 
 
 def history_for(question: str, history) -> list:

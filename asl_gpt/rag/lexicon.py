@@ -25,7 +25,7 @@ wat wht whta waht hw""".split())  # the last: "what" and "how" as they are often
 FOLLOW_UP_WORDS = frozenset("it its they them their theirs that this those these he she his her him one ones "
                             "same there".split())
 # Openings of a question that continues the previous one ("and why", "what about J").
-FOLLOW_UP_OPENERS = ("and ", "what about", "how about", "also", "so ", "then ", "but ")
+FOLLOW_UP_OPENERS = ("and ", "what about", "how about", "also", "so ", "then ", "but ", "or ")
 
 # -- what a question asks (questions.question_kind) ---------------------------------------------------------------
 WHO_WORDS = frozenset("who whom whose".split())  # a question about people

@@ -171,6 +171,40 @@ def topic_words(text: str) -> list[str]:
     return out
 
 
+def history_turns(history) -> list[tuple[str, str]]:
+    """Every ("human" | "ai", content) message of the history, whole; source messages skipped."""
+    out: list[tuple[str, str]] = []
+    for m in history or []:
+        if isinstance(m, dict):
+            if m.get("metadata"):
+                continue  # e.g. the collapsible "Sources" message of the chat UI
+            role, content = m.get("role"), m.get("content")
+        else:
+            role, content = m[0], m[1]
+        if role in ("user", "human"):
+            role = "human"
+        elif role in ("assistant", "ai"):
+            role = "ai"
+        else:
+            continue
+        if isinstance(content, str) and content.strip():
+            out.append((role, content))
+    return out
+
+
+def stands_alone(question: str) -> bool:
+    """Does the question name its own topic, so that it is answered as a first question? Decided from the question
+    alone: a pronoun, an opener ("what about ...") or too few words of its own ("why", "how fast should i go") make
+    it a follow-up; two topic words ("who founded the american school for the deaf"), or one specific term ("what
+    is fingerspelling"), make it stand alone. "the same as X" names both sides: no pointer."""
+    q = (question or "").strip().lower()
+    words = tokenize(q)
+    if not words or q.startswith(FOLLOW_UP_OPENERS) or set(words) & (FOLLOW_UP_WORDS - {"same"}):
+        return False
+    topic = [w for w in words if w not in STOPWORDS and w not in GENERIC and len(w) > 1]
+    return len(topic) >= 2 or any(specific(w) for w in topic)
+
+
 def leans_on_history(question: str) -> bool:
     """Does the question need the previous one to be understood? ("when did it open", "what about J",
     "why") A question that names its own topic ("what is the capital of France") does not: it is

@@ -13,10 +13,9 @@ import logging
 from collections import Counter
 from typing import Callable, Protocol
 
-from asl_gpt.rag.conversation import history_turns
 from asl_gpt.rag.correction import Correction, tokenize
 from asl_gpt.rag.index import IndexStats
-from asl_gpt.rag.questions import leans_on_history, topic_words
+from asl_gpt.rag.questions import history_turns, leans_on_history, topic_words
 from asl_gpt.rag.retrieval import Passage
 from asl_gpt.rag.text import present
 
