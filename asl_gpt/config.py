@@ -53,8 +53,8 @@ class RecognizerConfig:
     max_chars: int = 500  # longer pending text is cut at a word boundary (a runaway recogniser)
     max_side: int = 640  # frames are shrunk to this many pixels on their longer side before Holistic (its cost grows with pixels; 640 is plenty for landmarks)
     word_weight: float = 0.3  # weight of the English word prior in decoding (0: letters only, as read)
-    lexicon_beam: int = 3  # beam width of the lexicon search for a word English lacks (0: one-edit neighbours only); used only with nbest 0
-    nbest: int = 4  # readings (a beam this wide) rescored as whole utterances with the word prior, edits weighed by each letter's posterior (0: one-edit neighbours and the lexicon beam instead)
+    lexicon_beam: int = 3  # beam width of the lexicon search for a word English lacks (0: one-edit neighbours only); with nbest 0
+    nbest: int = 0  # >0: a beam this wide gives n-best readings rescored as whole utterances with the word prior, edits weighed by each letter's posterior (recognition/rescoring.py); 0: one-edit neighbours and the lexicon beam. Off: on the real words it moved none of the misreads (their wrong letters are read with p 0.85-0.93) and streamed it read worse (model card)
     edit_cost: float = 1.0  # nats a letter added or dropped costs before its posterior's share: with word_weight, how far from its reading a common word may be
 
 

@@ -91,3 +91,10 @@ def test_nbest_decode_finds_the_readings_by_probability():
     assert [TOK.decode(r.ids) for r in out] == ["a", "b"]
     assert np.isclose(out[0].logprob, np.log(0.6), atol=1e-3) and out[0].posteriors.shape == (1, V)
     assert reading(step, out[1].ids, L, TOK.sos_id, eos, TOK.pad_id).logprob == out[1].logprob
+
+
+def test_a_read_letter_is_no_evidence_of_a_second_one():
+    # "al" (l sure enough) is not "all" however much more common "all" is: its l is read once
+    prior = WordPrior({"all": -4.0, "al": -12.0, "at": -4.9}, unknown=-18.4)
+    text, rows, ids = rows_of([{"a": 0.95}, {"l": 0.8, "t": 0.05}])
+    assert best_word(text, rows, ids, CHAR_IDS, prior, 0.3, Trie(prior.logp))[0] == "al"

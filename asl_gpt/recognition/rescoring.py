@@ -4,7 +4,8 @@ Each reading comes with the decoder's posterior at every letter (decoding.Readin
 reading may become any lexicon word whose *posterior-weighted* edit cost is small: replacing a letter
 costs log P(read letter) - log P(new letter) at that position (nothing where the two were close, a lot
 where the read letter was sure), dropping a read letter costs `indel` plus -log(1 - P(read letter)),
-and adding a missing letter costs `indel` plus what that letter lacked at the neighbouring positions.
+and adding a missing letter costs `indel` plus what that letter lacked as an alternative at the
+neighbouring positions (a neighbour's own letter is no evidence of a second one).
 Each word then scores -cost + weight * log P(word); the utterance is the reading (decoder log-probability)
 plus its words' scores, and the best utterance wins. So a reading two or three edits from a common word
 whose differing letters were uncertain reaches that word, while a name read with sure letters stays as
@@ -57,9 +58,11 @@ def letter_costs(rows: np.ndarray, read: list[int], char_ids: list[int],
     dele = costs.indel - np.log(np.maximum(1.0 - p_read, costs.floor))
     n = len(read)
     ins = np.empty((n + 1, len(char_ids)))
+    alt = sub.copy()  # a neighbour's own letter is no evidence of a second one ("al" is not "all")
+    alt[np.arange(n), [char_ids.index(r) if r in char_ids else 0 for r in read]] = -floor
     for i in range(n + 1):  # a missing letter is cheaper where a neighbour held it as an alternative
-        near = [sub[j] for j in (i - 1, i) if 0 <= j < n]
-        ins[i] = costs.indel + (np.min(near, axis=0) if near else 0.0)
+        near = [alt[j] for j in (i - 1, i) if 0 <= j < n]
+        ins[i] = costs.indel + (np.min(near, axis=0) if near else -floor)
     return sub, dele, ins
 
 
