@@ -140,3 +140,13 @@ def test_no_import_goes_up_a_layer():
 
 def test_no_import_circle_anywhere():
     assert _cycles(set(MODULES)) == []
+
+
+def test_no_function_is_over_80_lines():
+    """A function a reader can hold at once (issue 26): split one that grows past this."""
+    long = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 80:
+                long.append(f"{module}.{node.name}: {node.end_lineno - node.lineno + 1} lines")
+    assert long == []

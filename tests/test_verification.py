@@ -77,3 +77,15 @@ def test_two_sentences_misstating_one_passage_sentence_bring_it_back_once():
     text, v = verify("Yes, ASL is the same as BSL [1]. ASL and BSL are the same language [1].", GIVEN,
                      "is asl the same as bsl")
     assert text.count("are different languages") == 1 and v.repaired == 2
+
+
+def test_a_refusal_stands_when_no_quote_is_about_what_was_asked():
+    """Issue 28 item 3: a garbled signed word corrected to "alarm" finds a passage about alarms; the model says it
+    found nothing: that refusal stands, instead of a quote about alarm clocks the user never asked about."""
+    from asl_gpt.rag.verification import keeps_refusal
+
+    quotes = [("Alarm clocks for deaf people shake the bed.", "Alarm clocks for deaf people shake the bed.")]
+    refusal = "I could not find anything about that in the passages."
+    assert keeps_refusal(refusal, quotes, "wht is qarlm")
+    assert not keeps_refusal(refusal, quotes, "what alarm clock wakes a deaf person")  # the quote is on topic
+    assert not keeps_refusal("Alarm clocks vibrate [1].", quotes, "wht is qarlm")  # not a refusal

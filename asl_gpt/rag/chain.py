@@ -32,7 +32,7 @@ from asl_gpt.rag.prompts import PROMPT
 from asl_gpt.rag.retrieval import Passage
 from asl_gpt.rag.search import REFUSAL_MARK, Retriever, retrieve, search
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.verification import Verification, check
+from asl_gpt.rag.verification import Verification, check, keeps_refusal
 from asl_gpt.rag.windows import ContextOptions, context_options, select_sentences
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,10 @@ class Assistant:
             return
         given = conversation_sources(request)
         checked = check(draft.text, given, read_texts(request), question, self.context, selection.fact)  # check
+        if not checked.text and keeps_refusal(draft.text, selection.quotes, correction.raw if correction else question):
+            yield Answer(question, refusal([], self.kb.stats().documents), (), "not_found", correction=correction,
+                         timings=timings, fix=Fix.ADD_DOCUMENTS)
+            return
         text, sources, quoted = cite(checked, given, request.sources, selection.quotes)  # cite
         if not draft.shown:  # nothing of the model's was shown: the final text streams like an answer
             yield Token(text)

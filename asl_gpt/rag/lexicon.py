@@ -81,3 +81,11 @@ PERSON_WORDS = frozenset("i me my we us our you your one someone people person s
 CHOICE_FILLER = frozenset("better rather prefer preferred instead either".split())
 # The verbs a yes/no question opens with ("is X the same as Y", "do I need", "can I").
 YES_NO_OPENERS = frozenset("is are was were do does did can could should must may will would has have am".split())
+
+# How the model says its passages do not answer (the prompt asks it to "say so"): such a draft is a refusal, kept as
+# one when the quotes that would stand in for it share no topic word with what the user asked (a refusal is never
+# replaced by an irrelevant quote).
+MODEL_REFUSALS = ("could not find", "couldn't find", "cannot find", "can't find", "do not answer", "don't answer",
+                  "does not answer", "do not mention", "does not mention", "don't mention", "doesn't mention",
+                  "no information", "not mentioned", "do not contain", "does not contain", "cannot answer",
+                  "can't answer", "unable to answer", "do not provide", "does not provide", "not provided")

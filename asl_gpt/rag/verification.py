@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from asl_gpt.rag.correction import tokenize
 from asl_gpt.rag.decisions import answer_choice, decide
 from asl_gpt.rag.grounding import attribute_sentences, grounded, supported
-from asl_gpt.rag.lexicon import GENERIC
+from asl_gpt.rag.lexicon import GENERIC, MODEL_REFUSALS
 from asl_gpt.rag.questions import choice, question_kind
 from asl_gpt.rag.sources import Source
 from asl_gpt.rag.text import (CITATION, NUMBER, OPENER, SENTENCE_BREAK, YEAR, content_words, contradicts, names,
@@ -175,3 +175,14 @@ def check(text: str, given: tuple[Source, ...], read: list[str], question: str, 
         return Checked(kept, v)
     log.info("unusable answer (%r): quoting the passages instead", text.strip()[:80])
     return Checked("", v)
+
+
+def keeps_refusal(draft: str, quotes: list[tuple[str, str]], asked: str) -> bool:
+    """Is the model's unusable draft a refusal that stands? It does when the draft says the passages do not answer
+    and no quote that would replace it shares a topic word with `asked` (what the user typed or signed, before any
+    correction): "alarm" corrected from a garbled word finds quotes about alarms the user never asked about."""
+    said = draft.lower().replace("\u2019", "'")
+    if not any(phrase in said for phrase in MODEL_REFUSALS):
+        return False
+    topic = content_words(asked, ignore=GENERIC)
+    return not any(topic & content_words(sentence) for _, sentence in quotes)
