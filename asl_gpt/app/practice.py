@@ -230,12 +230,12 @@ INTRO = ("Pick a level, press **New word**, then **Spell to the camera** and spe
          "stays on this computer, under your name in the profiles folder.")
 
 
-def build_tab(sh) -> None:
-    """The Practice tab (asl_gpt.app.ui builds it beside Ask); `sh`: the handlers' shared objects (services,
+def build_tab(shared) -> None:
+    """The Practice tab (asl_gpt.app.ui builds it beside Ask); `shared`: the handlers' shared objects (services,
     the live sessions)."""
     ui = _layout()
-    _wire_words(sh, ui)
-    _wire_takes(sh, ui)
+    _wire_words(shared, ui)
+    _wire_takes(shared, ui)
 
 
 _QUIET = dict(concurrency_limit=None, show_progress="hidden", show_progress_on=[])
@@ -269,14 +269,14 @@ def _layout():
     return SimpleNamespace(**{k: v for k, v in locals().items() if k not in ("gr", "SimpleNamespace")})
 
 
-def _wire_words(sh, ui) -> None:
+def _wire_words(shared, ui) -> None:
     """New word, the learner's progress and its reset."""
     import gradio as gr
 
     from asl_gpt.app.wording import web_text
     from asl_gpt.errors import AslGptError
 
-    services = sh.services
+    services = shared.services
     rng = np.random.default_rng()
 
     def on_new(lvl, name, last):
@@ -306,7 +306,7 @@ def _wire_words(sh, ui) -> None:
     ui.reset_btn.click(on_reset, ui.learner, ui.progress_md, **_QUIET)
 
 
-def _wire_takes(sh, ui) -> None:
+def _wire_takes(shared, ui) -> None:
     """A camera take (started, polled, stopped) or an uploaded video: judged, shown, and kept in the progress."""
     # No `from __future__ import annotations` in this module: the handlers' `gr.Request` hints are evaluated
     # here, where gradio is imported, so Gradio sees them and passes the request.
@@ -315,7 +315,7 @@ def _wire_takes(sh, ui) -> None:
     from asl_gpt.app.wording import web_text
     from asl_gpt.errors import AslGptError
 
-    services = sh.services
+    services = shared.services
 
     def finish(j_or_error, name):
         """(result, status, progress) after a take: recorded in the learner's progress."""
@@ -333,8 +333,8 @@ def _wire_takes(sh, ui) -> None:
     def on_camera(w, request: gr.Request):
         if not w:
             return "Press **New word** first.", gr.skip()
-        sh.live(request).practise(Take(w))
-        camera = "" if sh.live(request).state().camera_on else " Start the camera (Alt+V) if it is off."
+        shared.live(request).practise(Take(w))
+        camera = "" if shared.live(request).state().camera_on else " Start the camera (Alt+V) if it is off."
         return f"Recording: spell **{w.upper()}**, then lower your hand.{camera}", gr.Timer(active=True)
 
     def judged(live, take, name):
@@ -348,7 +348,7 @@ def _wire_takes(sh, ui) -> None:
         return finish(j, name)
 
     def on_tick(name, request: gr.Request):
-        live = sh.live(request)
+        live = shared.live(request)
         take = live.practice_take
         if take is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
@@ -357,7 +357,7 @@ def _wire_takes(sh, ui) -> None:
         return *judged(live, take, name), gr.Timer(active=False)
 
     def on_stop(name, request: gr.Request):
-        live = sh.live(request)
+        live = shared.live(request)
         take = live.practice_take
         if take is None:
             return gr.skip(), "Nothing is being recorded.", gr.skip(), gr.Timer(active=False)
@@ -367,7 +367,7 @@ def _wire_takes(sh, ui) -> None:
         if not w or not path:
             return "", "Press **New word** and choose a video first.", gr.skip()
         try:
-            j = judge_upload(services, w, path, sh.live(request).recognizer)
+            j = judge_upload(services, w, path, shared.live(request).recognizer)
         except AslGptError as e:
             e.problem = web_text(e, (str(path),))
             j = e

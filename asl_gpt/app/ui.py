@@ -30,9 +30,9 @@ from types import SimpleNamespace
 
 import gradio as gr  # this module is the Gradio adapter; handlers' `gr.Request` hints resolve here
 
-from asl_gpt.app import calibrate as calib
+from asl_gpt.app import calibrate as calibration
 from asl_gpt.app import camera
-from asl_gpt.app import knowledge as kn
+from asl_gpt.app import knowledge as documents
 from asl_gpt.app import practice
 from asl_gpt.app.chat import answer_turn, markdown_text, user_message
 from asl_gpt.app.conversations import Conversations, valid_id, waiting_markdown
@@ -125,7 +125,7 @@ def build_demo(services: Services, live_options: LiveOptions | None = None, init
 
     if live_options is None:  # the settings' frame size
         live_options = options_from(LiveOptions, services.settings.recognizer)
-    sh = _Shared(services, LiveRegistry(services, live_options), StatusProbe(services),
+    shared = _Shared(services, LiveRegistry(services, live_options), StatusProbe(services),
                  Conversations(services.settings.paths.state_dir / "conversations"))
 
     with gr.Blocks(title="ASL GPT", delete_cache=(120, 300), analytics_enabled=False) as demo:
@@ -135,22 +135,22 @@ def build_demo(services: Services, live_options: LiveOptions | None = None, init
             with gr.Tab("Ask", id="ask"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=5, min_width=360):
-                        live = _live_panel(sh, signed_q)
-                        video = _video_panel(sh, live.pending)
+                        live = _live_panel(shared, signed_q)
+                        video = _video_panel(shared, live.pending)
                     with gr.Column(scale=6, min_width=360):
                         # at the top, beside the camera: the reference handshape and your video seen together
-                        calibrate = _calibrate_panel(sh)
-                        chat = _chat_panel(sh, signed_q)
-            practice.build_tab(sh)  # beside Ask: spell a word shown, each letter judged (asl_gpt.app.practice)
-            docs = _knowledge_tab(sh)
-            status = _status_tab(sh)
+                        calibrate = _calibrate_panel(shared)
+                        chat = _chat_panel(shared, signed_q)
+            practice.build_tab(shared)  # beside Ask: spell a word shown, each letter judged (asl_gpt.app.practice)
+            docs = _knowledge_tab(shared)
+            status = _status_tab(shared)
 
         # -- what joins the panels ------------------------------------------------------------------
         box_rev = gr.State(-1)  # the pending box text revision last sent to this page
 
         def on_tick(rev, request: gr.Request):
             """The page's refresh: what the camera's frames changed (they go over the camera socket)."""
-            live_ = sh.live(request)
+            live_ = shared.live(request)
             s = live_.state()
             sent = live_.take_outgoing()  # auto-sent (the signer paused)
             # The box is refreshed only when the server's text for it changed, and then only through
@@ -164,7 +164,7 @@ def build_demo(services: Services, live_options: LiveOptions | None = None, init
                                                    live.rejected, signed_q, calibrate.prompt], queue=True, **QUIET)
 
         def on_options(th, pause, auto, request: gr.Request):
-            sh.live(request).set_options(float(th), float(pause), bool(auto))
+            shared.live(request).set_options(float(th), float(pause), bool(auto))
 
         for c in (status.threshold, status.end_pause, live.auto_send):
             c.change(on_options, [status.threshold, status.end_pause, live.auto_send], None, **QUIET)
@@ -177,8 +177,8 @@ def build_demo(services: Services, live_options: LiveOptions | None = None, init
 
         def on_load(request: gr.Request):
             key = _session(request)
-            th = sh.registry.get(key).state().threshold
-            return gr.update(value=th), kn.documents_table(services), sh.registry.token(key)
+            th = shared.registry.get(key).state().threshold
+            return gr.update(value=th), documents.documents_table(services), shared.registry.token(key)
 
         demo.load(on_load, None, [status.threshold, docs, live.key], concurrency_limit=None)
         # this browser's conversation, shown again after a reload (its id is kept in localStorage by page.js)
@@ -186,12 +186,12 @@ def build_demo(services: Services, live_options: LiveOptions | None = None, init
                   ).then(chat.resume, chat.browser, chat.answer_outputs, **answer_events(services.settings))  # left waiting
 
         def on_unload(request: gr.Request):
-            sh.registry.drop(_session(request))
+            shared.registry.drop(_session(request))
 
         demo.unload(on_unload)
-    app = App(demo, sh.registry, sh.probe, sh.conversations)
+    app = App(demo, shared.registry, shared.probe, shared.conversations)
     if initial_index:
-        kn.start_initial_index(services, sh.probe)
+        documents.start_initial_index(services, shared.probe)
         app.warming = threading.Thread(target=warm_up, args=(services,), name="warm-up", daemon=True)
         app.warming.start()  # the benchmark waits for it
     return app
@@ -210,7 +210,7 @@ def _header() -> gr.Checkbox:
     return high_contrast
 
 
-def _live_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
+def _live_panel(shared: _Shared, signed_q: gr.State) -> SimpleNamespace:
     """The camera, what it reads (status line, caption) and the pending box with its buttons; the box's handlers
     each pass the box's text as the page has it."""
     gr.HTML(camera.widget_html(), elem_id="camera", js_on_load=None)
@@ -227,20 +227,20 @@ def _live_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
         clear_btn = gr.Button("Clear", elem_id="clear-btn")
         restore_btn = gr.Button("Restore rejected", elem_id="restore-btn")
     rejected = gr.Markdown(elem_id="rejected")
-    auto_send = gr.Checkbox(sh.services.settings.recognizer.auto_send, label="Auto-send when I lower my hands or pause",
+    auto_send = gr.Checkbox(shared.services.settings.recognizer.auto_send, label="Auto-send when I lower my hands or pause",
                             elem_id="auto-send")
 
     pending_feed.change(None, [pending_feed], [pending], js="(feed) => window.aslGptFill(feed)", queue=False,
                         show_progress="hidden", show_progress_on=[])
 
     def on_focus(text, request: gr.Request):
-        sh.live(request).focus(text or "")
+        shared.live(request).focus(text or "")
 
     def on_blur(text, request: gr.Request):
-        sh.live(request).blur(text or "")
+        shared.live(request).blur(text or "")
 
     def on_edit(text, request: gr.Request):
-        sh.live(request).edit(text or "")
+        shared.live(request).edit(text or "")
 
     pending.focus(on_focus, pending, None, **QUIET)
     pending.blur(on_blur, pending, None, **QUIET)
@@ -248,7 +248,7 @@ def _live_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
     pending.input(on_edit, pending, None, trigger_mode="always_last", **QUIET)
 
     def on_send(text, request: gr.Request):
-        got = sh.live(request).send(text or "")
+        got = shared.live(request).send(text or "")
         if not isinstance(got, Turn):
             gr.Warning(f"Not sent: {got}." + (" Edit the text, or press Restore rejected to send the reading "
                                               "anyway." if "threshold" in got else ""))
@@ -258,18 +258,18 @@ def _live_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
     send_btn.click(on_send, pending, [pending, signed_q], js=HANDS_BACK_JS, **QUIET)
 
     def on_clear(request: gr.Request):
-        sh.live(request).clear()
+        shared.live(request).clear()
         return ""
 
     clear_btn.click(on_clear, None, pending, js=HANDS_BACK_JS, **QUIET)
 
     def on_delete_word(text, request: gr.Request):
-        return sh.live(request).delete_last_word(text or "")
+        return shared.live(request).delete_last_word(text or "")
 
     delword_btn.click(on_delete_word, pending, pending, **QUIET)
 
     def on_restore(request: gr.Request):
-        got = sh.live(request).restore_rejected()
+        got = shared.live(request).restore_rejected()
         if got is None:
             gr.Warning("Nothing to restore: no segment was rejected.")
             return gr.skip(), gr.skip()
@@ -280,7 +280,7 @@ def _live_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
                            rejected=rejected, auto_send=auto_send)
 
 
-def _video_panel(sh: _Shared, pending: gr.Textbox) -> SimpleNamespace:
+def _video_panel(shared: _Shared, pending: gr.Textbox) -> SimpleNamespace:
     """No camera? An uploaded video is recognised and its utterances offered for the pending box. Its
     recognition reads at the Status tab's threshold: `wire(threshold)` once that exists."""
     with gr.Accordion("No camera? Upload a video", open=False):
@@ -297,7 +297,7 @@ def _video_panel(sh: _Shared, pending: gr.Textbox) -> SimpleNamespace:
         from asl_gpt.app.video import recognize_upload
 
         try:
-            msg, found = recognize_upload(sh.services, path, float(th), progress, sh.live(request).recognizer)
+            msg, found = recognize_upload(shared.services, path, float(th), progress, shared.live(request).recognizer)
         except AslGptError as e:  # its message names the upload's temporary copy: show the file's name
             return f"⚠ {web_text(e, (str(path),))}", gr.update(choices=[], value=None), {}
         choices = [t for t, _ in found]
@@ -311,18 +311,18 @@ def _video_panel(sh: _Shared, pending: gr.Textbox) -> SimpleNamespace:
         if not choice:
             gr.Warning("Pick an utterance first.")
             return gr.skip()
-        return sh.live(request).use_text(choice, float((confidences or {}).get(choice, 1.0)))
+        return shared.live(request).use_text(choice, float((confidences or {}).get(choice, 1.0)))
 
     use_btn.click(on_use, [video_choice, video_confidence], pending, js=HANDS_BACK_JS, **QUIET)
     return SimpleNamespace(wire=wire)
 
 
-def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
+def _calibrate_panel(shared: _Shared) -> SimpleNamespace:
     """This session's frames teach a profile; the profile chosen reads this session (asl_gpt.app.calibrate).
     Returns the prompt and `refresh(live, camera_on)`, its content for the page's tick."""
-    services = sh.services
+    services = shared.services
     with gr.Accordion("Calibrate: teach it your hand", open=False, elem_id="calibrate") as panel:
-        prompt = gr.HTML(calib.prompt_html(None, False), elem_id="calib-prompt")
+        prompt = gr.HTML(calibration.prompt_html(None, False), elem_id="calib-prompt")
         with gr.Row():
             name_box = gr.Textbox("profile", label="Profile name", elem_id="calib-name", max_lines=1)
             letters_box = gr.Textbox(LETTERS.upper(), label="Letters", elem_id="calib-letters",
@@ -336,7 +336,7 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
             finish_btn = gr.Button("Finish and save", elem_id="calib-finish-btn", interactive=False)
         msg_md = gr.Markdown(elem_id="calib-msg")
         with gr.Row():
-            profiles = gr.Dropdown([calib.NONE], value=calib.NONE, label="Profile in use", elem_id="calib-profiles",
+            profiles = gr.Dropdown([calibration.NONE], value=calibration.NONE, label="Profile in use", elem_id="calib-profiles",
                                    allow_custom_value=False)
             delete_btn = gr.Button("Delete profile", elem_id="calib-delete-btn")
         view = gr.Markdown(elem_id="calib-view")
@@ -344,16 +344,16 @@ def _calibrate_panel(sh: _Shared) -> SimpleNamespace:
                         keep_btn=keep_btn, retake_btn=retake_btn, skip_btn=skip_btn, finish_btn=finish_btn,
                         msg_md=msg_md, profiles=profiles, delete_btn=delete_btn, view=view,
                         actions=[keep_btn, retake_btn, skip_btn, finish_btn])
-    _calibrate_capture(sh, c)
-    _calibrate_profiles(sh, c)
+    _calibrate_capture(shared, c)
+    _calibrate_profiles(shared, c)
 
     def refresh(live, camera_on: bool):
         """The prompt while this session calibrates."""
         state = live.with_capture(lambda cap: cap.state())
         if state is None:
             return gr.skip()
-        calib.autosave(services, live)  # each accepted letter is kept at once: a closed tab loses nothing
-        return calib.prompt_html(state, True, live.capture_letters, camera_on)
+        calibration.autosave(services, live)  # each accepted letter is kept at once: a closed tab loses nothing
+        return calibration.prompt_html(state, True, live.capture_letters, camera_on)
 
     return SimpleNamespace(prompt=prompt, refresh=refresh)
 
@@ -367,49 +367,49 @@ def _attempt(fn, *args):
         return None
 
 
-def _calibrate_capture(sh: _Shared, c: SimpleNamespace) -> None:
+def _calibrate_capture(shared: _Shared, c: SimpleNamespace) -> None:
     """Start, keep/retake/skip a letter, finish and save: the capture's buttons (`c`: the panel's components)."""
-    services, actions = sh.services, c.actions
+    services, actions = shared.services, c.actions
 
     def usable(on: bool):
         return [gr.update(interactive=on)] * len(actions)
 
     def on_calib_start(name, letters, request: gr.Request):
-        live = sh.live(request)
-        cap = _attempt(calib.new_capture, services, letters, name)
+        live = shared.live(request)
+        cap = _attempt(calibration.new_capture, services, letters, name)
         if cap is None:
             return gr.skip(), gr.skip(), *[gr.skip()] * len(actions)
         live.start_calibration(cap, name)
         camera_on = live.state().camera_on
-        return calib.prompt_html(cap.state(), True, live.capture_letters, camera_on), (
+        return calibration.prompt_html(cap.state(), True, live.capture_letters, camera_on), (
             f"Calibrating {len(cap.queue)} letters: recognition pauses until you finish."
             + (f" Resuming {cap.profile.letters.upper()}." if cap.profile.samples else "")
             + ("" if camera_on else " The camera is off: press Start camera.")), *usable(True)
 
     def action(name: str):
         def on_calib_action(request: gr.Request):
-            live = sh.live(request)
+            live = shared.live(request)
             state = live.with_capture(lambda cap: getattr(cap, name)())
             if state is None:
                 gr.Warning("Press Start first.")
                 return gr.skip()
-            return calib.prompt_html(state, True, live.capture_letters, live.state().camera_on)
+            return calibration.prompt_html(state, True, live.capture_letters, live.state().camera_on)
         return on_calib_action
 
     def on_calib_finish(name, request: gr.Request):
-        live = sh.live(request)
+        live = shared.live(request)
         letters = live.capture_letters
         cap = live.stop_calibration()  # the worker stops feeding it before it is fitted
         if cap is None:
             gr.Warning("Press Start first.")
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), *usable(False)
-        msg = _attempt(calib.save_and_use, services, live, cap, name)
+        msg = _attempt(calibration.save_and_use, services, live, cap, name)
         if msg is None:  # not saved (say, a bad name): the capture goes on, nothing is lost
             live.start_calibration(cap, live.capture_name, letters)
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), *[gr.skip()] * len(actions)
-        chosen = live.profile or calib.NONE
-        return (calib.prompt_html(None, False), msg,
-                gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen),
+        chosen = live.profile or calibration.NONE
+        return (calibration.prompt_html(None, False), msg,
+                gr.update(choices=calibration.profile_names(services), value=chosen), calibration.describe(services, chosen),
                 *usable(False))
 
     c.start_btn.click(on_calib_start, [c.name_box, c.letters_box], [c.prompt, c.msg_md, *actions], **QUIET)
@@ -419,26 +419,26 @@ def _calibrate_capture(sh: _Shared, c: SimpleNamespace) -> None:
                        concurrency_id="calibrate", concurrency_limit=2)
 
 
-def _calibrate_profiles(sh: _Shared, c: SimpleNamespace) -> None:
+def _calibrate_profiles(shared: _Shared, c: SimpleNamespace) -> None:
     """The profile in use, and deleting one; opening the panel shows them (`c`: the panel's components)."""
-    services = sh.services
+    services = shared.services
 
     def on_calib_use(name, request: gr.Request):
-        live = sh.live(request)
-        if name == (live.profile or calib.NONE):
-            return calib.describe(services, name)
-        return calib.use_profile(services, live, name) + "  \n" + calib.describe(services, name)
+        live = shared.live(request)
+        if name == (live.profile or calibration.NONE):
+            return calibration.describe(services, name)
+        return calibration.use_profile(services, live, name) + "  \n" + calibration.describe(services, name)
 
     def on_calib_delete(name, request: gr.Request):
-        live = sh.live(request)
-        msg = _attempt(calib.delete_profile, services, live, name)
-        choices = gr.update(choices=calib.profile_names(services), value=live.profile or calib.NONE)
+        live = shared.live(request)
+        msg = _attempt(calibration.delete_profile, services, live, name)
+        choices = gr.update(choices=calibration.profile_names(services), value=live.profile or calibration.NONE)
         return msg or gr.skip(), choices
 
     def on_calib_open(request: gr.Request):
-        live = sh.live(request)
-        chosen = live.profile or calib.NONE
-        return (gr.update(choices=calib.profile_names(services), value=chosen), calib.describe(services, chosen),
+        live = shared.live(request)
+        chosen = live.profile or calibration.NONE
+        return (gr.update(choices=calibration.profile_names(services), value=chosen), calibration.describe(services, chosen),
                 *[gr.update(interactive=live.capture is not None)] * len(c.actions))
 
     c.profiles.input(on_calib_use, c.profiles, c.view, **QUIET)
@@ -446,12 +446,12 @@ def _calibrate_profiles(sh: _Shared, c: SimpleNamespace) -> None:
     c.panel.expand(on_calib_open, None, [c.profiles, c.view, *c.actions], **QUIET)
 
 
-def _chat_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
+def _chat_panel(shared: _Shared, signed_q: gr.State) -> SimpleNamespace:
     """The answers: typed questions and the pending box's turns (`signed_q`) through the same assistant. The server
     keeps each browser's conversation (asl_gpt.app.conversations): a question asked while an answer streams waits,
     listed under the chat; a reload shows the conversation again (`restore`, wired by build_demo on page load)."""
-    limit = sh.services.settings.rag.max_question_chars
-    store = sh.conversations
+    limit = shared.services.settings.rag.max_question_chars
+    store = shared.conversations
     browser = gr.Textbox(visible="hidden", elem_id="browser-id")  # this browser's id (page.js: localStorage)
     # no share button (it had no name, and nothing is shared from here)
     chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=560, autoscroll=True, buttons=["copy", "copy_all"])
@@ -471,7 +471,7 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
     def on_typed(text, bid, request: gr.Request):
         text, bid = (text or "").strip(), valid_id(bid) or _session(request)
         try:
-            sh.services.assistant().validate(text)
+            shared.services.assistant().validate(text)
         except AslGptError as e:
             gr.Warning(web_text(e))  # the text stays in the box
             return gr.skip(), gr.skip(), bid, web_text(e)
@@ -488,9 +488,9 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
         return waiting(bid), bid
 
     def answer_waiting(bid):
-        yield from _answer_waiting(sh, bid)
+        yield from _answer_waiting(shared, bid)
 
-    answer_args = answer_events(sh.services.settings)
+    answer_args = answer_events(shared.services.settings)
     for trigger in (question.submit, ask_btn.click):
         trigger(on_typed, [question, browser], [question, waiting_md, browser, chat_md], trigger_mode="multiple",
                 **QUIET).then(
@@ -516,10 +516,10 @@ def _chat_panel(sh: _Shared, signed_q: gr.State) -> SimpleNamespace:
                            resume=answer_waiting, answer_outputs=[chatbot, chat_md, waiting_md])
 
 
-def _answer_waiting(sh: _Shared, bid: str):
+def _answer_waiting(shared: _Shared, bid: str):
     """(chat, status, waiting list) as this conversation's waiting questions are answered in order; returns at once
     when another event is already answering them (it takes the new ones when its answer ends)."""
-    store = sh.conversations
+    store = shared.conversations
     if not store.begin(bid):
         yield gr.skip(), gr.skip(), waiting_markdown(store.get(bid), markdown_text)
         return
@@ -527,7 +527,7 @@ def _answer_waiting(sh: _Shared, bid: str):
         while (nxt := store.next(bid)) is not None:
             q, generation = nxt
             c = store.get(bid)
-            for chat, turns, status in _answer_or_error(sh, q, c.chat, c.turns):
+            for chat, turns, status in _answer_or_error(shared, q, c.chat, c.turns):
                 if not store.update(bid, generation, chat, turns):
                     break  # a new conversation was started: this answer is dropped
                 yield chat, status, waiting_markdown(c, markdown_text)
@@ -537,11 +537,11 @@ def _answer_waiting(sh: _Shared, bid: str):
         store.end(bid)
 
 
-def _answer_or_error(sh: _Shared, q: Turn, chat: list[dict], turns: list[dict]):
+def _answer_or_error(shared: _Shared, q: Turn, chat: list[dict], turns: list[dict]):
     """answer_turn's steps; an assistant that cannot be built (say, a broken index) is an answer of one line, and the
     question stays in the chat."""
     try:
-        backend = sh.services.assistant()
+        backend = shared.services.assistant()
     except AslGptError as e:
         msg = web_text(e)
         yield [*chat, user_message(q), {"role": "assistant", "content": f"⚠ {markdown_text(msg)}"}], turns, \
@@ -550,9 +550,9 @@ def _answer_or_error(sh: _Shared, q: Turn, chat: list[dict], turns: list[dict]):
     yield from answer_turn(backend, q, chat, turns)
 
 
-def _knowledge_tab(sh: _Shared) -> gr.Dataframe:
+def _knowledge_tab(shared: _Shared) -> gr.Dataframe:
     """List, upload and (re)index documents (asl_gpt.app.knowledge); returns the documents table."""
-    services, probe = sh.services, sh.probe
+    services, probe = shared.services, shared.probe
     with gr.Tab("Knowledge", id="knowledge") as tab:
         docs = gr.Dataframe(headers=["document", "title", "chunks"], datatype=["str", "str", "number"],
                             interactive=False, label="Indexed documents", elem_id="documents")
@@ -568,10 +568,10 @@ def _knowledge_tab(sh: _Shared) -> gr.Dataframe:
         status_md = gr.Markdown(elem_id="kb-status")
 
     def listed():
-        return gr.update(choices=kn.uploaded_names(services), value=None)
+        return gr.update(choices=documents.uploaded_names(services), value=None)
 
     def on_docs():
-        return kn.documents_table(services), listed()
+        return documents.documents_table(services), listed()
 
     tab.select(on_docs, None, [docs, uploads], concurrency_limit=None)
 
@@ -582,43 +582,43 @@ def _knowledge_tab(sh: _Shared) -> gr.Dataframe:
     def on_upload(paths, progress=gr.Progress()):
         if paths:
             yield "Uploading and indexing…", gr.skip(), gr.skip(), gr.skip()
-        msg = kn.upload_and_index(services, probe, paths or [], progress)
-        yield web_text(msg, tuple(str(f) for f in paths or [])), kn.documents_table(services), None, listed()
+        msg = documents.upload_and_index(services, probe, paths or [], progress)
+        yield web_text(msg, tuple(str(f) for f in paths or [])), documents.documents_table(services), None, listed()
 
     upload_btn.click(on_upload, files, [status_md, docs, files, uploads], **index_args)
 
     def on_remove(name, progress=gr.Progress()):
         yield "Removing…", gr.skip(), gr.skip()
-        yield kn.remove_upload(services, probe, name), kn.documents_table(services), listed()
+        yield documents.remove_upload(services, probe, name), documents.documents_table(services), listed()
 
     remove_btn.click(on_remove, uploads, [status_md, docs, uploads], **index_args)
 
     def on_reindex(full, progress=gr.Progress()):
         yield "Reindexing…", gr.skip()
-        msg = kn.reindex(services, probe, bool(full), progress)
-        yield web_text(msg), kn.documents_table(services)
+        msg = documents.reindex(services, probe, bool(full), progress)
+        yield web_text(msg), documents.documents_table(services)
 
     reindex_btn.click(on_reindex, rebuild, [status_md, docs], **index_args)
     return docs
 
 
-def _status_tab(sh: _Shared) -> SimpleNamespace:
+def _status_tab(shared: _Shared) -> SimpleNamespace:
     """Camera, hands, model, index and LLM status, and this session's settings."""
     with gr.Tab("Status and settings", id="status") as tab:
         status_md = gr.Markdown(elem_id="status")
         check_llm_btn = gr.Button("Check the LLM now (starts the embedded model)", elem_id="check-llm-btn")
         threshold = gr.Slider(0.0, 1.0, value=BufferOptions.min_confidence, step=0.05,
                               label="Confidence threshold (this session)", elem_id="threshold")
-        end_pause = gr.Slider(300, 5000, value=sh.services.settings.recognizer.end_pause_ms, step=100,
+        end_pause = gr.Slider(300, 5000, value=shared.services.settings.recognizer.end_pause_ms, step=100,
                               label="End-of-utterance pause, ms (this session)", elem_id="end-pause")
         caption_size = gr.Slider(1.0, 5.0, value=CAPTION_REM, step=0.25, label="Caption size (rem)",
                                  elem_id="caption-size")
 
     def on_status(request: gr.Request):
-        return full_status(sh.live(request).state(), sh.probe.index(), sh.probe.llm())
+        return full_status(shared.live(request).state(), shared.probe.index(), shared.probe.llm())
 
     def on_check_llm(request: gr.Request):
-        sh.probe.llm(start=True)
+        shared.probe.llm(start=True)
         return on_status(request)
 
     tab.select(on_status, None, status_md, concurrency_limit=None)
