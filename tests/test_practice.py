@@ -130,11 +130,11 @@ def test_tips_name_the_confusion_and_cite_the_page():
 def test_shipped_model_judges_synthetic_held_out_words(bank, body):
     from asl_gpt.benchmarks.practice import other_word
     from asl_gpt.config import load_settings
-    from asl_gpt.recognition.recognizer import recognizer_from_settings
+    from asl_gpt.recognition.recognizer import build_recognizer
     from asl_gpt.training.handshapes import HELD_OUT_SIGNER
     from asl_gpt.training.synth import SynthOptions, Synthesizer
 
-    rec = recognizer_from_settings(load_settings())
+    rec = build_recognizer(load_settings())
     words = ["cat", "dog", "hello", "asl", "deaf", "sign", "world", "name"]
     syn = Synthesizer(bank.only([HELD_OUT_SIGNER]), body, SynthOptions(negative_rate=0.0), words=words)
     rng = np.random.default_rng(3)

@@ -102,9 +102,9 @@ class AppServices:
 
     # -- recognition ----------------------------------------------------------------------------
     def _load_recognizer(self):
-        from asl_gpt.recognition.recognizer import recognizer_from_settings
+        from asl_gpt.recognition.recognizer import build_recognizer
 
-        return recognizer_from_settings(self.settings)
+        return build_recognizer(self.settings)
 
     def recognizer(self, retry: bool = False):
         return self._recognizer.get(retry)

@@ -15,11 +15,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args, settings) -> int:
     from asl_gpt.benchmarks import machine_description
-    from asl_gpt.recognition.recognizer import recognizer_from_settings
+    from asl_gpt.recognition.recognizer import build_recognizer
     from asl_gpt.training.evaluate import latency  # numpy + LiteRT only, no torch
 
     threads = args.threads or settings.recognizer.threads
-    rec = recognizer_from_settings(settings, args.model, threads)
+    rec = build_recognizer(settings, args.model, threads)
     c = rec.contract
     params = c.metadata.get("parameters")
     lat = latency(rec, n=args.repeat)

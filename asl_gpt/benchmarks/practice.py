@@ -150,10 +150,10 @@ def _real(rec, settings, root: str, cache: Path, seed: int, progress: bool) -> d
 
 def run(args, settings) -> int:
     from asl_gpt.benchmarks import machine_description
-    from asl_gpt.recognition.recognizer import recognizer_from_settings
+    from asl_gpt.recognition.recognizer import build_recognizer
     from asl_gpt.training.real import default_cache_dir
 
-    rec = recognizer_from_settings(settings, args.model)
+    rec = build_recognizer(settings, args.model)
     cfg = settings.practice
     out: dict = {"model": rec.contract.name, "config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}}
     print(f"machine: {machine_description()}")

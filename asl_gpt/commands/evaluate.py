@@ -57,10 +57,10 @@ def run(args, settings) -> int:
     from pathlib import Path
 
     from asl_gpt.errors import InputError
-    from asl_gpt.recognition.recognizer import recognizer_from_settings
+    from asl_gpt.recognition.recognizer import build_recognizer
     from asl_gpt.training import evaluate as ev
 
-    rec = recognizer_from_settings(settings, args.model)
+    rec = build_recognizer(settings, args.model)
     if args.data in ("real-words", "letters"):
         out = {"model": str(rec.path)}
         out.update((_real_words if args.data == "real-words" else _letters)(rec, args, settings))

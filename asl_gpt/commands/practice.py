@@ -31,12 +31,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args, settings) -> int:
     from asl_gpt.commands.calibrate import apply_profile
     from asl_gpt.recognition.practice import judge, practice_word, with_tips
-    from asl_gpt.recognition.recognizer import recognizer_from_settings
+    from asl_gpt.recognition.recognizer import build_recognizer
 
     word = practice_word(args.word, settings.practice.max_letters)  # a bad word fails before any work
     if args.video:
         frames, times, aspect = _from_video(args.video, settings)
-    rec = recognizer_from_settings(settings, args.model)
+    rec = build_recognizer(settings, args.model)
     user = apply_profile(rec, args.profile, settings)
     adapter = getattr(getattr(user, "profile", None), "adapter", None)
     if args.camera is not None:

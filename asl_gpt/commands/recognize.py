@@ -33,12 +33,12 @@ def run(args, settings) -> int:
     landmarks = Path(args.video).suffix.lower() == ".parquet"
     frames = times = None
     if landmarks:
-        from asl_gpt.recognition.recognizer import recognizer_from_settings
+        from asl_gpt.recognition.recognizer import build_recognizer
 
         frames, times = read_landmark_file(args.video, args.fps)  # a bad file fails before the model loads
         if not len(frames):
             raise InputError(f"landmark file {args.video} has no frames")
-        rec = recognizer_from_settings(settings, args.model)
+        rec = build_recognizer(settings, args.model)
         extractor = None
     else:
         from asl_gpt.landmarks.video import probe

@@ -366,7 +366,7 @@ def build_runtime(settings, model: str | None = None):
 
     ModelError when the model is missing or does not match its contract."""
     from asl_gpt.landmarks.holistic import HolisticExtractor, needs_face
-    from asl_gpt.recognition.recognizer import recognizer_from_settings
+    from asl_gpt.recognition.recognizer import build_recognizer
 
-    rec = recognizer_from_settings(settings, model)
+    rec = build_recognizer(settings, model)
     return rec, HolisticExtractor(face=needs_face(rec.contract.columns))

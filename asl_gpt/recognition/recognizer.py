@@ -358,13 +358,13 @@ def calibratable_recognizer(settings, model: str | Path | None = None) -> TFLite
     """The recognizer per settings (or `model`); InputError when it exposes no letter evidence to calibrate."""
     from asl_gpt.errors import InputError
 
-    rec = recognizer_from_settings(settings, model)
+    rec = build_recognizer(settings, model)
     if not rec.calibratable:
         raise InputError(f"model {rec.contract.name!r} does not expose its letter evidence: it cannot be calibrated")
     return rec
 
 
-def recognizer_from_settings(settings, model: str | Path | None = None, threads: int | None = None) -> TFLiteRecognizer:
+def build_recognizer(settings, model: str | Path | None = None, threads: int | None = None) -> TFLiteRecognizer:
     """`load_recognizer` with everything from the settings (`model`, `threads`: a command's own choice, if any)."""
     cfg = settings.recognizer
     return load_recognizer(model or cfg.model, settings.paths.models_dir, threads or cfg.threads,
