@@ -54,7 +54,7 @@ class RecognizerConfig:
     max_side: int = 640  # frames are shrunk to this many pixels on their longer side before Holistic (its cost grows with pixels; 640 is plenty for landmarks)
     word_weight: float = 0.3  # weight of the English word prior in decoding (0: letters only, as read)
     lexicon_beam: int = 3  # beam width of the lexicon search for a word English lacks (0: one-edit neighbours only); with nbest 0
-    nbest: int = 0  # >0: a beam this wide gives n-best readings rescored as whole utterances with the word prior, edits weighed by each letter's posterior (recognition/rescoring.py); 0: one-edit neighbours and the lexicon beam. Off: on the real words it moved none of the misreads (their wrong letters are read with p 0.85-0.93) and streamed it read worse (model card)
+    nbest: int = 0  # >0: a beam this wide gives n-best readings rescored as whole utterances with the word prior, edits weighed by each letter's posterior (recognition/rescoring.py); 0: one-edit neighbours and the lexicon beam. Off by default: the real misreads are confident letters, which it rightly keeps (models/MODEL_CARD.md)
     edit_cost: float = 1.0  # nats a letter added or dropped costs before its posterior's share: with word_weight, how far from its reading a common word may be
 
 
@@ -83,7 +83,7 @@ class RagConfig:
     hybrid: bool = True  # fuse BM25 keyword ranks with dense ranks (reciprocal rank fusion); the gate stays dense
     correct_queries: bool = True  # spell-correct each query word against the indexed vocabulary + English
     history_turns: int = 3  # previous question/answer pairs given to the LLM and used for follow-up retrieval
-    follow_up_chars: int = 400  # the passages a follow-up adds to its conversation, in characters in all (the best one always; the others cut to what is left, or left out): the LLM reads them before its first token. Quiet 2 cores, the follow-ups of answers-users.tsv: 700 -> 219 tokens read, first token 2.05 s; 400 -> 131 tokens, 1.42 s (a fresh prompt: 457, 3.31 s)
+    follow_up_chars: int = 400  # the passages a follow-up adds to its conversation, in characters in all (the best one always; the others cut to what is left, or left out): the LLM reads them before its first token, so fewer is faster (docs/answers.md, follow-ups)
     conversation_tokens: int = 1800  # a follow-up extends the conversation's own prompt (the LLM server reuses what it read) while it and the answer fit in this many tokens; then a fresh prompt. Keep it within the LLM's context per conversation (llm.embedded_ctx for the embedded model)
     embed_batch_size: int = 32  # chunks embedded (and written) per batch while indexing
     max_upload_mb: float = 20.0  # a document uploaded in the app larger than this is refused (a 300-page PDF is ~5 MB)
@@ -104,18 +104,14 @@ class LLMConfig:
     # sentences; more is wasted time on two cores.
     max_tokens: int = 160
     timeout_s: float = 120.0  # per request
-    # Measured on 2 cores with the camera streaming (README "Answers"): one writing thread (two spin-wait on each
-    # other while Holistic holds a core: 8.5 -> 25 tokens/s), two for reading the prompt (first token 2.6 s, not
-    # 5.0), and a lower priority, so the video keeps >= 15 fps while an answer is written (nice 0: 9.8, 5: 14.5,
-    # 10: 16.7 fps; that answer took 33, 9.7 and 12.0 s).
+    # On 2 cores beside the camera: one thread writes (two spin-wait on each other while Holistic holds a core), two
+    # read the prompt (reading is parallel), and a lower priority keeps the video smooth (figures: docs/answers-history.md, docs/speed.md).
     embedded_threads: int = 1  # llama.cpp threads writing the answer (token by token)
     embedded_batch_threads: int = 2  # llama.cpp threads reading the prompt (0: as embedded_threads)
     embedded_nice: int = 10  # the embedded model's process runs this much lower in CPU priority (0: as the app)
     embedded_ctx: int = 4096  # context window of each slot of the embedded model (a conversation: its prompt, history and answer)
     # Questions the embedded model answers at once (llama.cpp slots of embedded_ctx tokens, ~50 MiB each; the app
-    # lets as many answers stream at once). Measured (docs/load.md): 4 slots served 4 simultaneous questions fairly
-    # without a camera (first tokens 15-21 s instead of 6-37 s) but answered none of 4 sessions' questions within
-    # 240 s beside 4 cameras (1 slot: 2 of 6), so 1 stays the default.
+    # lets as many answers stream at once). More slots are fairer without cameras and worse beside them (docs/load.md).
     embedded_parallel: int = 1
     embedded_model: str = "qwen2.5-coder-0.5b-instruct"  # bundled: qwen2.5-coder-0.5b-instruct or -1.5b-instruct (optional packages: docs/answers.md), or a .gguf path
     start_timeout_s: float = 120.0  # the embedded server must answer /health within this
