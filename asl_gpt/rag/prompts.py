@@ -1,14 +1,9 @@
 """The answer prompts: numbered passages, the conversation so far, the question.
 
-Measured on Qwen2.5-Coder-0.5B with the default knowledge/ (k=3, the first 8 evaluation questions):
-passages and instruction in the system turn gave short, mostly right answers (5 of the first 6 right
-before the time limit, 1817, J, Stokoe, Jordan, topic-comment); the same text in the user turn made the
-model copy whole passages (median 519 characters) or list bare citations ("[1] [2] [3]"), 4/8 right.
-On a tiny 6-document test set the order was reversed (user turn 6-7/8, system turn 4-5/8). A second
-LLM call with the other layout, for answers with no words, cost a second wait; the chain now quotes the
-passages' best sentences instead (windows.py). A worked example in the instruction
-made the model copy the example (2-3/8): there is none. Refusal and citation numbering are enforced in
-code (chain.py), not left to the prompt.
+Passages and instruction sit in the system turn: there the small model gives short answers; in the user turn it
+copied whole passages or listed bare citations (docs/answers-history.md). There is no worked example (the model
+copied it). Refusal and citation numbering are enforced in code (answerability.py, citations.py), not left to the
+prompt.
 """
 
 from __future__ import annotations
@@ -31,9 +26,8 @@ def follow_up_turn(question: str, passages: str) -> str:
     passage (under its number when given before) and the passages not given before (numbered on from the earlier
     ones), and the question again.
 
-    Measured on Qwen2.5-Coder-0.5B (first question then follow-up, 3 pairs): "More passages: ... Question: q"
-    made the model repeat its previous answer for "how fast should i go"; naming the question as new, before
-    and after the passages, answered it (1-3 letters per second [4])."""
+    Naming the question as new, before and after the passages, keeps the model from repeating its previous answer.
+    """
     if not passages:
         return f"New question: {question}"
     return f"New question: {question}\n\nPassages for it:\n{passages}\n\nAnswer the new question: {question}"
