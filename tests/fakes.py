@@ -181,9 +181,10 @@ class FakeClock:
             self.t += s
 
 
-def wait(predicate, timeout_s: float = 5.0, every_s: float = 0.005):
+def wait(predicate, timeout_s: float = 5.0, every_s: float = 0.005, sleep=time.sleep):
     """Call `predicate` (real time: another thread does the work) until it returns something true, and return
-    that; fail after `timeout_s`. The one polling loop of the tests: a predicate may act too (feed a frame)."""
+    that; fail after `timeout_s`. The one polling loop of the tests: a predicate may act too (feed a frame).
+    `sleep`: how to pass the time between calls (a browser test passes `on_page(page)`, so the page goes on)."""
     deadline = time.monotonic() + timeout_s
     while True:
         value = predicate()
@@ -191,7 +192,12 @@ def wait(predicate, timeout_s: float = 5.0, every_s: float = 0.005):
             return value
         if time.monotonic() >= deadline:
             raise AssertionError(f"not within {timeout_s:g} s: {getattr(predicate, '__qualname__', predicate)}")
-        time.sleep(every_s)
+        sleep(every_s)
+
+
+def on_page(page):
+    """`wait`'s sleep for a Playwright page: its own timer, so the page's events go on meanwhile."""
+    return lambda seconds: page.wait_for_timeout(seconds * 1000)
 
 
 def feed(live, clock: FakeClock, hands: list[bool], gap_s: float = 0.04) -> None:

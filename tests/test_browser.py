@@ -21,7 +21,7 @@ import pytest
 
 from asl_gpt.benchmarks.browser import chromium_path
 from asl_gpt.benchmarks.procs import free_port
-from fakes import wait
+from fakes import on_page, wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -150,18 +150,16 @@ def page(chromium, app):
 
 def _wait_answer(page, timeout_s: float = ANSWER_TIMEOUT_S, seen: list | None = None) -> str:
     """Wait until the chat status says the answer ended; record the growing bot text in `seen`."""
-    deadline = time.monotonic() + timeout_s
-    status = ""
-    while time.monotonic() < deadline:
+    def ended() -> str | None:
         status = page.locator("#chat-status").inner_text()
         if seen is not None:
             bots = page.locator("#chat [data-testid='bot']").all_inner_texts()
             if bots and (not seen or seen[-1] != bots[0]):
                 seen.append(bots[0])
-        if status.startswith(("answered", "not in the knowledge base", "LLM error", "⚠")) or "error" in status:
-            return status
-        page.wait_for_timeout(150)
-    raise AssertionError(f"no answer within {timeout_s} s (status: {status!r})")
+        done = status.startswith(("answered", "not in the knowledge base", "LLM error", "⚠")) or "error" in status
+        return status if done else None
+
+    return wait(ended, timeout_s, 0.15, on_page(page))
 
 
 def _live(page, demo):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from fakes import wait
+from fakes import on_page, wait
 from test_browser import (_contrast_failures, _contrast_failures_on_every_tab, _live, _new_conversation,  # noqa: F401
                           _silence_camera_recognition, app, chromium, page, y4m)  # the fixtures too
 
@@ -238,13 +238,13 @@ def test_upload_statuses_are_each_about_their_own_files(page, tmp_path):
         page.wait_for_timeout(1000)
         page.locator("#upload-btn").click()
         seen = set()
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
+
+        def indexed() -> str | None:
             status = _text(page, "#kb-status").strip()
             seen.add(status)
-            if status != before and "Indexed:" in status:
-                break
-            page.wait_for_timeout(100)
+            return status if status != before and "Indexed:" in status else None
+
+        status = wait(indexed, 180, 0.1, on_page(page))
         # in words only, and about this upload from the start: no timer, no earlier status under a new one
         assert all(s == before or s == "Uploading and indexing…" or s.startswith("Uploaded") for s in seen), seen
         return status
