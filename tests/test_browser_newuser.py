@@ -137,17 +137,8 @@ def test_ask_empties_the_counter_and_the_status_speaks_plainly(page):
 
 
 def test_lowering_the_hands_after_signing_says_the_question_is_being_sent(chromium, app, test_output):
-    _, demo = app
-    ctx = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    ctx, p, live = _camera_page(chromium, app)
     try:
-        p = ctx.new_page()
-        p.add_init_script(EMPTY_CAMERA_JS)
-        p.goto(app[0], wait_until="load")
-        p.locator("#question textarea").wait_for()
-        live = _live(p, demo)
-        p.locator("#cam-start").click()
-        wait(lambda: live.state().frames_processed >= 5, 60, every_s=0.2)
-        _silence_camera_recognition(live)
         p.wait_for_function("() => document.querySelector('#live-status').innerText.includes('Hands: not in view')",
                             timeout=30_000)
         # The camera is said once, by the camera panel: not again in the line under it.
