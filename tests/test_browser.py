@@ -364,8 +364,9 @@ def test_status_settings_keyboard_and_high_contrast(page, test_output):
     assert page.locator("#question-count").inner_text() == "11 / 2000 characters"
     assert "Up to 2000 characters" in page.locator("#question").inner_text()
     page.get_by_role("tab", name="Ask").focus()  # arrow keys move between tabs (WAI-ARIA tabs)
-    page.keyboard.press("ArrowRight")
-    page.wait_for_function("() => document.querySelector('[role=tab][aria-selected=true]').innerText === 'Knowledge'")
+    for tab in ("Practice", "Knowledge"):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => document.querySelector('[role=tab][aria-selected=true]').innerText === '{tab}'")
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => document.querySelector('#status').innerText.includes('Index:')", timeout=30_000)
     assert page.evaluate("() => document.activeElement.innerText") == "Status and settings"

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from asl_gpt.commands import read_with_profile
 from asl_gpt.config import add_model_argument
 
 ESC = 27
@@ -29,7 +30,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args, settings) -> int:
-    from asl_gpt.commands.calibrate import apply_profile
     from asl_gpt.recognition.practice import judge, practice_word, with_tips
     from asl_gpt.recognition.recognizer import build_recognizer
 
@@ -37,7 +37,7 @@ def run(args, settings) -> int:
     if args.video:
         frames, times, aspect = _from_video(args.video, settings)
     rec = build_recognizer(settings, args.model)
-    user = apply_profile(rec, args.profile, settings)
+    user = read_with_profile(rec, args, settings)
     adapter = getattr(getattr(user, "profile", None), "adapter", None)
     if args.camera is not None:
         frames, times, aspect = _from_camera(args.camera, word)
