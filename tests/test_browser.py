@@ -383,7 +383,7 @@ def test_status_settings_keyboard_and_high_contrast(page, test_output):
     for tab in ("Knowledge", "Ask"):  # every text on every tab, the upload accordion open
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(800)
-    page.get_by_text("No camera? Upload a video").click()
+    page.get_by_text("No camera? Upload a video", exact=True).click()
     page.wait_for_timeout(800)
     page.screenshot(path=str(test_output / "browser-theme-high-contrast.png"), full_page=True)
     failures = _contrast_failures_on_every_tab(page)
@@ -482,7 +482,7 @@ def test_restore_after_a_rejection_shows_exactly_the_rejected_reading(page, app,
 def test_upload_errors_name_the_file_not_the_server_path(page, tmp_path):
     bad = tmp_path / "my clip.mp4"
     bad.write_bytes(b"this is not a video")
-    page.get_by_text("No camera? Upload a video").click()
+    page.get_by_text("No camera? Upload a video", exact=True).click()
     page.locator("#video-file input[type='file']").set_input_files(str(bad))
     page.wait_for_timeout(1000)
     page.locator("#video-btn").click()

@@ -89,7 +89,7 @@ def test_every_text_meets_contrast_in_the_normal_theme(page, test_output):
     assert page.locator("#high-contrast input").is_visible()
     page.get_by_text("Keyboard shortcuts").click()
     page.wait_for_function("() => document.querySelector('#shortcuts').innerText.includes('Alt+V')")
-    page.get_by_text("No camera? Upload a video").click()
+    page.get_by_text("No camera? Upload a video", exact=True).click()
     _open_calibrate(page)
     page.wait_for_timeout(800)
     page.screenshot(path=str(test_output / "newuser-theme-default.png"), full_page=True)
