@@ -67,3 +67,18 @@ def test_the_least_recently_used_conversations_are_dropped(tmp_path):
         store.update(b, 0, [{"role": "user", "content": b}], [])
         store.save(b)
     assert len(store) == 2 and not (tmp_path / f"{'a' * 32}.json").exists()
+
+
+def test_an_id_page_js_could_not_make_is_never_a_file_name(tmp_path):
+    """The fallback id is Gradio's session hash, which the client sends: such a conversation stays in memory and no
+    path is ever built from it."""
+    from asl_gpt.app.conversations import Conversations
+
+    folder = tmp_path / "conversations"
+    store = Conversations(folder)
+    for bid in ("../../escaped", "session-hash_1"):
+        store.get(bid).chat.append({"role": "user", "content": "hello"})
+        store.save(bid)
+        store.clear(bid)
+    assert not (tmp_path / "escaped.json").exists()
+    assert not folder.exists() or list(folder.iterdir()) == []

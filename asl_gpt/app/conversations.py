@@ -123,21 +123,29 @@ class Conversations:
 
     def save(self, browser_id: str) -> None:
         """Write the conversation to the folder (after each answer); a failure is logged, never raised."""
-        if self.folder is None:
+        path = self._file(browser_id)
+        if path is None:
             return
         c = self.get(browser_id)
         with self._lock:
             data = {"chat": c.chat, "turns": c.turns}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.folder / f"{browser_id}.json.tmp"
+            tmp = path.with_name(path.name + ".tmp")
             tmp.write_text(json.dumps(data), encoding="utf-8")
-            tmp.replace(self.folder / f"{browser_id}.json")
+            tmp.replace(path)
         except OSError as e:
             log.warning("conversation not saved: %s", e)
 
+    def _file(self, browser_id: str) -> Path | None:
+        """The conversation's file; None for an id page.js could not have made (a Gradio session hash, which the
+        client sends: never part of a path) or with no folder. Those conversations live in memory only."""
+        if self.folder is None or valid_id(browser_id) != browser_id:
+            return None
+        return self.folder / f"{browser_id}.json"
+
     def _load(self, browser_id: str) -> Conversation:
-        path = self.folder / f"{browser_id}.json" if self.folder is not None else None
+        path = self._file(browser_id)
         if path is None or not path.is_file():
             return Conversation()
         try:
@@ -148,8 +156,9 @@ class Conversations:
             return Conversation()
 
     def _remove(self, browser_id: str) -> None:
-        if self.folder is not None:
-            (self.folder / f"{browser_id}.json").unlink(missing_ok=True)
+        path = self._file(browser_id)
+        if path is not None:
+            path.unlink(missing_ok=True)
 
     def __len__(self) -> int:
         return len(self._items)
