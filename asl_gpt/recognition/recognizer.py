@@ -182,6 +182,12 @@ class TFLiteRecognizer:
         return self._encoded(self._enc_letters(**{self._enc_letters_in[0]: logits[None], self._enc_letters_in[1]: x,
                                                   self._enc_letters_in[2]: mask[None].astype(np.float32)}))
 
+    def _encode_with(self, window: np.ndarray, mask: np.ndarray, adapter) -> tuple[np.ndarray, np.ndarray, float]:
+        """encode(), through a calibration adapter where one is given and the model exposes its letters (lock held)."""
+        if adapter is not None and self._letters is not None:
+            return self._encode_adapted(window, mask, adapter)
+        return self.encode(window, mask)
+
     def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0, aspect: float = 1.0,
                   adapter=None) -> Hypothesis:
         """`aspect`: the frames' width / height where known (1.0: frames already in true proportions).
@@ -191,13 +197,11 @@ class TFLiteRecognizer:
         c, tok = self.contract, self.contract.tokenizer
         window, mask = features.prepare(frames, c.features, aspect)
         with self._lock:
+            memory, memory_mask, conf = self._encode_with(window, mask, adapter)
             if adapter is not None and self._letters is not None:
-                memory, memory_mask, conf = self._encode_adapted(window, mask, adapter)
                 # A profile sharpens which letter a shape is, not whether this is spelling: the gate never
                 # gets less sure than the shipped model is of the same frames.
                 conf = max(conf, self.encode(window, mask)[2])
-            else:
-                memory, memory_mask, conf = self.encode(window, mask)
 
             def step(tokens: np.ndarray) -> np.ndarray:
                 return self._decode(memory, memory_mask, tokens)
@@ -238,10 +242,7 @@ class TFLiteRecognizer:
             raise ModelError(f"{len(ids)} characters do not fit the decoder ({c.tokens_len - 1} at most)")
         window, mask = features.prepare(frames, c.features, aspect)
         with self._lock:
-            if adapter is not None and self._letters is not None:
-                memory, memory_mask, _ = self._encode_adapted(window, mask, adapter)
-            else:
-                memory, memory_mask, _ = self.encode(window, mask)
+            memory, memory_mask, _ = self._encode_with(window, mask, adapter)
             tokens = np.full((1, c.tokens_len), tok.pad_id, np.int32)
             tokens[0, 0], tokens[0, 1:1 + len(ids)] = tok.sos_id, ids
             return np.asarray(self._decode(memory, memory_mask, tokens))[0, :len(ids) + 1]
