@@ -195,8 +195,12 @@ def gate_heights(frames: np.ndarray, aspect: float = 1.0) -> np.ndarray:
     """hand_heights for the gates (raised test, signing side and span, one-handed rule): a hand resting at
     the frame's bottom edge (resting_hands) is as low as can be (RESTING_HEIGHT), however near the shoulders
     that edge is; NaN: no hand. The model's own height feature stays hand_heights."""
-    h = hand_heights(frames, aspect)
-    return np.where(resting_hands(frames) & np.isfinite(h), np.float32(RESTING_HEIGHT), h)
+    return _gated(hand_heights(frames, aspect), frames)
+
+
+def _gated(heights: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """gate_heights from hand_heights already computed."""
+    return np.where(resting_hands(frames) & np.isfinite(heights), np.float32(RESTING_HEIGHT), heights)
 
 
 def _raised(heights: np.ndarray) -> np.ndarray:
@@ -235,11 +239,16 @@ def signing_hand_points(frames: np.ndarray, aspect: float = 1.0) -> tuple[np.nda
     """(float32[T, 21, 3] the signing hand as a right hand in true proportions, float32[T] its height).
     A left hand is mirrored (x -> -x), so left-handed signers read like right-handed ones."""
     heights = hand_heights(frames, aspect)
-    side = side_of_heights(gate_heights(frames, aspect))
+    side = side_of_heights(_gated(heights, frames))
+    return _hand_points(frames, aspect, side), heights[:, side]
+
+
+def _hand_points(frames: np.ndarray, aspect: float, side: int) -> np.ndarray:
+    """float32[T, 21, 3] the hand on `side` as a right hand in true proportions (a left hand mirrored)."""
     pts = true_proportions(frames[:, (layout.LEFT_HAND, layout.RIGHT_HAND)[side]], aspect)
     if side == 0:
         pts[..., 0] *= -1.0
-    return pts, heights[:, side]
+    return pts
 
 
 # Where spelling starts and stops inside a segment: the hand rises from rest, spells, and drops back. On
@@ -255,8 +264,9 @@ def signing_span(frames: np.ndarray, times_ms: np.ndarray) -> tuple[int, int]:
     """[start, end) of the frames from the signing hand's arrival in signing space, holding, to its last hold
     there before it leaves: the rise from rest and the drop to rest are cut off, whatever shapes they pass.
     `frames` in true proportions (true_proportions). (0, 0) when the hand never holds in signing space."""
-    pts, _ = signing_hand_points(frames, 1.0)
-    height = gate_heights(frames, 1.0)[:, signing_side(frames, 1.0)]  # a hand resting at the edge is out of signing space
+    gates = gate_heights(frames, 1.0)
+    side = side_of_heights(gates)
+    pts, height = _hand_points(frames, 1.0, side), gates[:, side]  # a hand resting at the edge is out of signing space
     present = np.isfinite(pts).all(axis=(1, 2)) & np.isfinite(height)
     if present.sum() < 3:
         return 0, 0
