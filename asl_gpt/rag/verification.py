@@ -69,16 +69,18 @@ def verify_sentence(body: str, cited: list[Source], question: str) -> Support:
     for s in cited:
         title = content_words(f"{s.title} {s.section}")
         us = _passage_units(s)
+        unit_words = [content_words(u) for u in us]  # each unit's words, read once for every stretch it is in
         for i, u in enumerate(us):
-            own = content_words(u)
-            near = set().union(*(content_words(x) for x in us[max(0, i - 1):i + 2])) | title
+            own = unit_words[i]
+            stretch = range(max(0, i - 1), min(len(us), i + 2))  # the sentence and its neighbours
+            near = set().union(*(unit_words[j] for j in stretch)) | title
             overlap = len(words & own) / len(words)
             same_claim = overlap >= SAME_CLAIM and len(words & own) / max(1, len(own)) >= SAME_CLAIM
             holds = (len(words & (near | asked)) / len(words) >= MIN_SHARE and len(base & near) / len(base) >= MIN_NEW
                      and not contradicts(mine, polarity(u), same_claim)
-                     and not any(contradicts(mine, polarity(x), False) for x in us[max(0, i - 1):i + 2]
-                                 if len(words & content_words(x)) / len(words) >= MIN_NEW)
-                     and grounded(body, [f"{s.title}. {s.section}. " + " ".join(us[max(0, i - 1):i + 2])]))
+                     and not any(contradicts(mine, polarity(us[j]), False) for j in stretch
+                                 if len(words & unit_words[j]) / len(words) >= MIN_NEW)
+                     and grounded(body, [f"{s.title}. {s.section}. " + " ".join(us[j] for j in stretch)]))
             if holds:
                 return Support(True, s.n, u, overlap)
             if overlap > best.overlap and len(tokenize(u)) >= 3:
