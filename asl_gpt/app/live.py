@@ -205,8 +205,9 @@ class LiveSession:
         return self._read_at is not None and self._rests_now(now) and now - self._read_at < 1.0 / self.options.rest_fps
 
     def _rests_now(self, now: float) -> bool:
-        """No hand raised for `rest_after_s` (since the first frame, when none ever was), not calibrating."""
-        if self.options.rest_fps <= 0 or self._capture is not None:
+        """No hand raised for `rest_after_s` (since the first frame, when none ever was), and no take running (a
+        calibration or a practice take needs every frame of the rise, not a catch-up at catch_up_fps)."""
+        if self.options.rest_fps <= 0 or self._capture is not None or self._practice is not None:
             return False
         quiet_since = self._raised_at if self._raised_at is not None else self._t0
         return quiet_since is not None and now - quiet_since >= self.options.rest_after_s
