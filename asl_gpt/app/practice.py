@@ -132,21 +132,13 @@ def judge_take(services, word: str, frames: np.ndarray, times: np.ndarray, aspec
 
 def judge_upload(services, word: str, path: str, recognizer=None) -> Judgement:
     """An uploaded recording of the word, read as `asl-gpt practice --video` reads one."""
-    from asl_gpt.landmarks.video import probe, read_video
+    from asl_gpt.landmarks.holistic import extract_video
+    from asl_gpt.landmarks.video import probe
 
     info = probe(path)  # InputError for a file OpenCV cannot read
-    extractor = services.new_extractor()
-    frames, times = [], []
-    try:
-        for f in read_video(path, max_side=services.settings.recognizer.max_side):
-            frames.append(extractor(f.rgb))
-            times.append(f.t_ms)
-    finally:
-        if hasattr(extractor, "close"):
-            extractor.close()
+    frames, times = extract_video(path, services.settings.recognizer.max_side, extractor=services.new_extractor())
     aspect = info.width / info.height if info.width and info.height else 1.0
-    empty = np.zeros((0, 543, 3), np.float32)
-    return judge_take(services, word, np.stack(frames) if frames else empty, np.asarray(times), aspect, recognizer)
+    return judge_take(services, word, frames, times, aspect, recognizer)
 
 
 # --- what the page shows ----------------------------------------------------------------------------------

@@ -201,8 +201,10 @@ def needs_face(columns) -> bool:
 
 
 def extract_video(path, max_side: int | None = RecognizerConfig.max_side,
-                  progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """All frames of a video -> (float32[T, 543, 3], t_ms float64[T]). InputError for unreadable files."""
+                  progress: bool = False, extractor=None) -> tuple[np.ndarray, np.ndarray]:
+    """All frames of a video -> (float32[T, 543, 3], t_ms float64[T]); T may be 0. InputError for unreadable
+    files. `extractor`: the one to use (it is closed after), e.g. the app's, which knows whether the model reads
+    the face; default a HolisticExtractor of its own."""
     from asl_gpt.landmarks.video import probe, read_video
 
     info = probe(path)
@@ -212,8 +214,14 @@ def extract_video(path, max_side: int | None = RecognizerConfig.max_side,
         from tqdm import tqdm
 
         it = tqdm(it, total=info.frames or None, unit="frame", desc="landmarks")
-    with HolisticExtractor() as extract:
+    extract = extractor if extractor is not None else HolisticExtractor()
+    try:
         for fr in it:
             frames.append(extract(fr.rgb))
             times.append(fr.t_ms)
+    finally:
+        if hasattr(extract, "close"):
+            extract.close()
+    if not frames:
+        return np.zeros((0, layout.N_POINTS, 3), np.float32), np.zeros(0, np.float64)
     return np.stack(frames), np.asarray(times)
