@@ -105,3 +105,20 @@ def test_an_answer_the_checks_changed_says_so():
     chat, turns, _ = list(answer_turn(Stream(), Turn("how fast", "typed"), [], []))[-1]
     assert chat[1]["content"].endswith(CORRECTED_NOTE)
     assert turns[-1]["content"] == "Go slowly [1]."  # the history keeps the answer itself
+
+
+def test_a_repaired_answer_says_it_was_corrected_once():
+    """The check stage's own note (rag.citations.CORRECTED) is in a repaired answer's text: the chat adds none."""
+    from asl_gpt.rag.verification import Verification
+
+    class Stream:
+        def ask_stream(self, question, history=None, raw=None):
+            from asl_gpt.rag.chain import Retrieved, Token
+
+            yield Retrieved(question, (), None)
+            yield Token("Go fast. It opened in 1999.")
+            yield Answer(question, "Go slowly [1].\n\n(Corrected against the source: a sentence ...)", (),
+                         verification=Verification(checked=2, supported=1, repaired=1))
+
+    chat, _, _ = list(answer_turn(Stream(), Turn("how fast", "typed"), [], []))[-1]
+    assert chat[1]["content"].count("Corrected against the source") == 1

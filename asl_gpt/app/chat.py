@@ -157,7 +157,9 @@ CORRECTED_NOTE = "*Corrected against the source: the checks changed the answer s
 def _final(chat, turns, answer, ev, said: str = ""):
     asked = ev.question
     if ev.status == "answered":
-        answer["content"] = markdown_text(ev.text) + (f"\n\n{CORRECTED_NOTE}" if rewritten(said, ev) else "")
+        # A repaired answer says so in its own text (rag.citations.CORRECTED); other changes get this note.
+        noted = ev.verification is not None and ev.verification.repaired > 0
+        answer["content"] = markdown_text(ev.text) + (f"\n\n{CORRECTED_NOTE}" if rewritten(said, ev) and not noted else "")
         chat.extend(sources_messages(ev.sources))
         status = f"answered in {ev.timings.get('total_s', 0):.1f} s"
     elif ev.status == "not_found":

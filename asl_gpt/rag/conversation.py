@@ -166,8 +166,6 @@ def _content(text: str) -> list[str]:
 def rewritten(streamed: str, answer) -> bool:
     """Did the checks change what streamed into `answer` (a quote replacing it, a sentence dropped, a repair)?
     Citation marks the code adds or renumbers, spacing and punctuation change no content. Each surface says so."""
-    if getattr(answer, "repaired", False):  # the chain's own flag for a repaired answer, where it has one
-        return True
     return bool(streamed.strip()) and _content(streamed) != _content(answer.text)
 
 
