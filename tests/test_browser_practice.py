@@ -101,9 +101,9 @@ def test_practice_tab_judges_each_letter_from_the_camera(page, app, test_output)
     page.locator("#high-contrast input").uncheck()
     assert not bad, bad[:5]
     page.locator("#practice-progress-panel").get_by_text("Your progress", exact=True).click()
-    page.wait_for_function("() => document.querySelector('#practice-progress').innerText.includes('practised')")
+    page.wait_for_function("() => document.querySelector('#practice-progress')?.innerText.includes('practised')")
     page.locator("#practice-reset-btn").click()
-    page.wait_for_function("() => document.querySelector('#practice-progress').innerText.includes('Progress reset')")
+    page.wait_for_function("() => document.querySelector('#practice-progress')?.innerText.includes('Progress reset')")
     assert not (state / "profiles" / "profile.practice.json").exists()
 
 
