@@ -36,6 +36,11 @@ CORRECTED = ("(Corrected against the source: {} the passages do not support {} r
              "or removed.)")
 
 
+def says_corrected(text: str) -> bool:
+    """Whether an answer's text carries the check stage's own note (CORRECTED): surfaces add no second one."""
+    return CORRECTED.split("{}")[0] in text
+
+
 def cite(checked: Checked, given: tuple[Source, ...], turn: tuple[Source, ...],
          quotes: list[tuple[str, str]]) -> tuple[str, tuple[Source, ...], bool]:
     """(final text, sources, quoted): the checked answer with its citations completed and its sources (this
