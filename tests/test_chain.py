@@ -245,3 +245,69 @@ def test_a_short_supported_answer_is_kept_and_streamed_at_the_end(settings, kb):
     chat = fake_chat("1817 [1].")
     events, answer = run(build_assistant(settings, kb, chat), "when did the american school for the deaf open")
     assert not answer.quoted and answer.text == "1817 [1]." and [e.text for e in events[1:-1]] == ["1817 [1]."]
+
+
+
+# The answer path's stages (docs/architecture.md). Not among them: the shared modules (lexicon, text, questions,
+# correction), sources.py (the Source type every stage after retrieve passes on: select numbers the passages, a
+# follow-up's prompt numbers on, cite marks them), transcripts.py (the store the chain writes after cite) and the
+# chain that drives them all.
+STAGES = {"retrieve": ("search", "index", "retrieval", "store", "embeddings", "documents", "bundle"),
+          "select": ("answerability", "windows"),
+          "generate": ("prompts", "conversation", "server", "llm", "generation"),
+          "check": ("grounding", "decisions", "verification"),
+          "cite": ("citations",)}
+# Calls that still cross back to an earlier stage's module, each a pure helper or a read of the index that belongs
+# in a shared module or in the caller's stage: while one runs, nothing is recorded. This list only shrinks.
+CROSSINGS = {("index", "acronyms"),  # answerability asks the index for its abbreviations (a corpus read)
+             ("index", "vocabulary"),  # the chain reads the corpus's word counts for select and generate
+             ("search", "history_messages"),  # generation cuts the history with retrieve's helper
+             ("index", "display_path"),  # sources.source_of shows a path with the index's helper
+             ("windows", "window"),  # a follow-up's passage cut to what fits, with select's helper
+             ("grounding", "attribute_sentences")}  # cite attributes an uncited sentence with the check's overlap
+
+
+def _stage_trip(fn) -> list[str]:
+    """The answer stages entered while `fn()` runs, in order, each run of one stage said once (a call into any
+    function defined in a stage's module counts, seen by a profiling hook, not by reading source text)."""
+    import sys
+    from pathlib import Path
+
+    import asl_gpt.rag
+
+    rag = Path(asl_gpt.rag.__file__).parent
+    module_of = {f"{rag / m}.py": m for ms in STAGES.values() for m in ms}
+    stage_of = {m: stage for stage, ms in STAGES.items() for m in ms}
+    trip: list[str] = []
+    crossing: list = []  # the frames of CROSSINGS running now
+
+    def hook(frame, event, arg):
+        m = module_of.get(frame.f_code.co_filename)
+        if event == "return" and crossing and frame is crossing[-1]:
+            crossing.pop()
+        if event != "call" or m is None or crossing:
+            return
+        if (m, frame.f_code.co_name) in CROSSINGS:
+            crossing.append(frame)
+        elif not trip or trip[-1] != stage_of[m]:
+            trip.append(stage_of[m])
+
+    sys.setprofile(hook)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return trip
+
+
+@pytest.mark.parametrize("follow_up", [False, True])
+def test_a_question_enters_each_answer_stage_once_in_order(settings, kb, follow_up):
+    """Issue 26: a typed question's trip goes retrieve, select, generate, check, cite, never back (the conversation
+    a follow-up extends is kept after cite, in a store no stage owns)."""
+    chat = fake_chat("Z is traced as a zigzag with the index finger [1].", "J is traced as a hook [1].")
+    assistant = build_assistant(settings, kb, chat)
+    first = assistant.ask("how is the letter z traced zigzag")
+    history = [("user", first.question), ("assistant", first.text)] if follow_up else None
+    trip = _stage_trip(lambda: assistant.ask("and how is the letter j traced hook", history))
+    assert trip == list(STAGES), trip
+    assert assistant.transcripts.find(history or [("user", first.question), ("assistant", first.text)]) is not None

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from asl_gpt.errors import AslGptError, Fix, InputError, LLMError
 from asl_gpt.rag.answerability import answerable, refusal
 from asl_gpt.rag.citations import cite
-from asl_gpt.rag.conversation import Transcript, Transcripts, ai_message
+from asl_gpt.rag.conversation import transcript_of
 from asl_gpt.rag.correction import Correction, Corrector
 from asl_gpt.rag.generation import LLM, Draft, Writer, conversation_sources, read_texts, request_for
 from asl_gpt.rag.index import KnowledgeBase
@@ -32,6 +32,7 @@ from asl_gpt.rag.prompts import PROMPT
 from asl_gpt.rag.retrieval import Passage
 from asl_gpt.rag.search import REFUSAL_MARK, Retriever, retrieve, search
 from asl_gpt.rag.sources import Source
+from asl_gpt.rag.transcripts import Transcripts
 from asl_gpt.rag.verification import Verification, check, keeps_refusal
 from asl_gpt.rag.windows import ContextOptions, context_options, select_sentences
 
@@ -153,13 +154,9 @@ class Assistant:
         return question, query, ([] if unknown else passages), unknown, correction
 
     def ask_stream(self, question: str, history=None, raw: str | None = None) -> Iterator[AnswerEvent]:
-        """Events for one question: Retrieved, Token..., Answer.
-
-        `raw`: the fingerspelled string the question came from; it is corrected, and the correction is used
-        unless `question` is given and differs from `raw` (the user edited it). Raises InputError for an
-        empty or oversized question and IndexStoreError for index problems; LLM failures end in an Answer
-        with status "llm_error" that carries the passages.
-        """
+        """Events for one question: Retrieved, Token..., Answer. `raw`: the fingerspelled string the question came
+        from, corrected and used unless `question` differs from it (the user edited it). InputError for an empty or
+        oversized question, IndexStoreError for the index; an LLM failure ends in an "llm_error" Answer."""
         t0 = time.perf_counter()
         question, query, passages, unknown, correction = self.find(question, history, raw)  # retrieve, select
         timings = {"retrieval_s": round(time.perf_counter() - t0, 3)}
@@ -180,7 +177,7 @@ class Assistant:
             yield Answer(question, draft.text if draft.shown else "", request.sources, "llm_error", error=draft.error,
                          correction=correction, timings=timings)
             return
-        given = conversation_sources(request)
+        given, record = conversation_sources(request), transcript_of(request, draft.text)  # what a follow-up extends
         checked = check(draft.text, given, read_texts(request), question, self.context, selection.fact)  # check
         if not checked.text and keeps_refusal(draft.text, selection.quotes, correction.raw if correction else question):
             yield Answer(question, refusal([], self.kb.stats().documents), (), "not_found", correction=correction,
@@ -189,8 +186,8 @@ class Assistant:
         text, sources, quoted = cite(checked, given, request.sources, selection.quotes)  # cite
         if not draft.shown:  # nothing of the model's was shown: the final text streams like an answer
             yield Token(text)
-        if not quoted:
-            self.transcripts.put(question, text, Transcript(request.messages + (ai_message(draft.text),), request.given))
+        if not quoted:  # kept once the answer is final, in a store no stage owns: no stage is entered again
+            self.transcripts.put(question, text, record)
         yield Answer(question, text, sources, "answered", correction=correction, timings=timings, quoted=quoted,
                      verification=checked.verification)
 

@@ -6,7 +6,6 @@ model left uncited is attributed from its own words, never assumed. Pure code ov
 
 from __future__ import annotations
 
-from asl_gpt.rag.conversation import shown_sources
 from asl_gpt.rag.grounding import attribute_sentences
 from asl_gpt.rag.sources import Source
 from asl_gpt.rag.verification import Checked
@@ -23,6 +22,13 @@ def mark_cited(text: str, sources: tuple[Source, ...]) -> tuple[Source, ...]:
     """The sources with `cited` set for those the text cites."""
     cited = {int(n) for n in CITATION.findall(text)}
     return tuple(Source(**{**s.__dict__, "cited": s.n in cited}) for s in sources)
+
+
+def shown_sources(turn: tuple[Source, ...], final: tuple[Source, ...]) -> tuple[Source, ...]:
+    """The answer's sources: this turn's passages (cited or not), then the earlier turns' passages it cites."""
+    by_n = {s.n: s for s in final}
+    ns = [s.n for s in turn]
+    return tuple(by_n[n] for n in ns) + tuple(s for s in final if s.cited and s.n not in ns)
 
 
 def quoted_answer(picks: list[tuple[int, str]]) -> str:
