@@ -34,6 +34,7 @@ Modules, one job each, imports only going down. A question's trip enters each st
                      or dropped; the asked-for fact added when left out; `Verification` counts
   cite
     citations.py     markers completed and checked, sources marked, quotes formatted
+  transcripts.py     the conversations a follow-up extends: generate reads them, the chain keeps one after cite
   chain.py           `Assistant`: the trip, one call per stage (`ask_stream`)
   evaluation.py      noise model and hit rate, for the benchmark and tests
 
