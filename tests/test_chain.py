@@ -261,9 +261,7 @@ STAGES = {"retrieve": ("search", "index", "retrieval", "store", "embeddings", "d
 # in a shared module or in the caller's stage: while one runs, nothing is recorded. This list only shrinks.
 CROSSINGS = {("index", "acronyms"),  # answerability asks the index for its abbreviations (a corpus read)
              ("index", "vocabulary"),  # the chain reads the corpus's word counts for select and generate
-             ("index", "display_path"),  # sources.source_of shows a path with the index's helper
-             ("windows", "window"),  # a follow-up's passage cut to what fits, with select's helper
-             ("grounding", "attribute_sentences")}  # cite attributes an uncited sentence with the check's overlap
+             ("windows", "window")}  # a follow-up's passage cut to what fits, with select's helper
 
 
 def _stage_trip(fn) -> list[str]:

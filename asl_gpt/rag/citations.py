@@ -6,8 +6,7 @@ model left uncited is attributed from its own words, never assumed. Pure code ov
 
 from __future__ import annotations
 
-from asl_gpt.rag.grounding import attribute_sentences
-from asl_gpt.rag.sources import Source
+from asl_gpt.rag.sources import Source, attribute_sentences
 from asl_gpt.rag.verification import Checked
 from asl_gpt.rag.text import CITATION, tidy_markers
 

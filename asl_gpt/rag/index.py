@@ -24,13 +24,12 @@ from typing import Callable
 
 import numpy as np
 
-from asl_gpt import resources
-from asl_gpt.config import PROJECT_ROOT
 from asl_gpt.errors import IndexStoreError
 from asl_gpt.rag.documents import TEXT_SUFFIXES, Chunk, SkipDocument, chunk_document, discover, load_document
 from asl_gpt.rag.correction import pairs_of, vocabulary_of
 from asl_gpt.rag.questions import acronyms_of
 from asl_gpt.rag.retrieval import Passage, SearchIndex, fuse, preferred
+from asl_gpt.rag.sources import display_path
 from asl_gpt.rag.store import ChromaStore, IndexLock
 
 log = logging.getLogger(__name__)
@@ -71,18 +70,6 @@ class IndexStats:
     location: str  # folder of the embedded store, or the server URL
     collection: str
     embedding_model: str
-
-
-def display_path(source: str) -> str:
-    """A source as the user reads it: a shipped document as `knowledge/NAME.md` whether it comes from the
-    checkout or from an installed wheel (where it sits in site-packages), other checkout files relative to
-    it, anything else as given."""
-    for base in (resources.knowledge_dir().parent, PROJECT_ROOT):
-        try:
-            return Path(source).relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return source
 
 
 @dataclass
