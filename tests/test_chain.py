@@ -249,7 +249,7 @@ def test_a_short_supported_answer_is_kept_and_streamed_at_the_end(settings, kb):
 
 
 # The answer path's stages (docs/architecture.md). Not among them: the shared modules (lexicon, text, questions,
-# correction), sources.py (the Source type every stage after retrieve passes on: select numbers the passages, a
+# correction, scoring), sources.py (the Source type every stage after retrieve passes on: select numbers the passages, a
 # follow-up's prompt numbers on, cite marks them), transcripts.py (the store the chain writes after cite) and the
 # chain that drives them all.
 STAGES = {"retrieve": ("search", "index", "retrieval", "store", "embeddings", "documents", "bundle"),
@@ -260,8 +260,7 @@ STAGES = {"retrieve": ("search", "index", "retrieval", "store", "embeddings", "d
 # Calls that still cross back to an earlier stage's module, each a pure helper or a read of the index that belongs
 # in a shared module or in the caller's stage: while one runs, nothing is recorded. This list only shrinks.
 CROSSINGS = {("index", "acronyms"),  # answerability asks the index for its abbreviations (a corpus read)
-             ("index", "vocabulary"),  # the chain reads the corpus's word counts for select and generate
-             ("windows", "window")}  # a follow-up's passage cut to what fits, with select's helper
+             ("index", "vocabulary")}  # the chain reads the corpus's word counts for select and generate
 
 
 def _stage_trip(fn) -> list[str]:

@@ -30,11 +30,12 @@ from asl_gpt.rag.generation import LLM, Draft, Writer, conversation_sources, rea
 from asl_gpt.rag.index import KnowledgeBase
 from asl_gpt.rag.prompts import PROMPT
 from asl_gpt.rag.retrieval import Passage
+from asl_gpt.rag.scoring import ContextOptions, context_options
 from asl_gpt.rag.search import REFUSAL_MARK, Retriever, retrieve, search
 from asl_gpt.rag.sources import Source
 from asl_gpt.rag.transcripts import Transcripts
 from asl_gpt.rag.verification import Verification, check, keeps_refusal
-from asl_gpt.rag.windows import ContextOptions, context_options, select_sentences
+from asl_gpt.rag.windows import select_sentences
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from asl_gpt.rag.correction import tokenize
 from asl_gpt.rag.lexicon import GENERIC, STOPWORDS
 from asl_gpt.rag.questions import specific
+from asl_gpt.rag.scoring import ContextOptions
 from asl_gpt.rag.text import CITATION, NUMBER, SENTENCE_BREAK, content_words, names, present, stem, units
-from asl_gpt.rag.windows import ContextOptions
 from asl_gpt.words import english_frequencies
 
 
