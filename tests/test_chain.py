@@ -248,19 +248,16 @@ def test_a_short_supported_answer_is_kept_and_streamed_at_the_end(settings, kb):
 
 
 
-# The answer path's stages (docs/architecture.md). Not among them: the shared modules (lexicon, text, questions,
-# correction, scoring), sources.py (the Source type every stage after retrieve passes on: select numbers the passages, a
+# The answer path's stages (docs/architecture.md). answerability is retrieval: it looks each term the question names up
+# in the whole index (its passages, its words, its abbreviations). Not among them: the shared modules (lexicon, text,
+# questions, correction, scoring), sources.py (the Source type every stage after retrieve passes on: select numbers the passages, a
 # follow-up's prompt numbers on, cite marks them), transcripts.py (the store the chain writes after cite) and the
 # chain that drives them all.
-STAGES = {"retrieve": ("search", "index", "retrieval", "store", "embeddings", "documents", "bundle"),
-          "select": ("answerability", "windows"),
+STAGES = {"retrieve": ("search", "index", "retrieval", "store", "embeddings", "documents", "bundle", "answerability"),
+          "select": ("windows",),
           "generate": ("prompts", "conversation", "server", "llm", "generation"),
           "check": ("grounding", "decisions", "verification"),
           "cite": ("citations",)}
-# Calls that still cross back to an earlier stage's module, each a pure helper or a read of the index that belongs
-# in a shared module or in the caller's stage: while one runs, nothing is recorded. This list only shrinks.
-CROSSINGS = {("index", "acronyms"),  # answerability asks the index for its abbreviations (a corpus read)
-             ("index", "vocabulary")}  # the chain reads the corpus's word counts for select and generate
 
 
 def _stage_trip(fn) -> list[str]:
@@ -275,17 +272,10 @@ def _stage_trip(fn) -> list[str]:
     module_of = {f"{rag / m}.py": m for ms in STAGES.values() for m in ms}
     stage_of = {m: stage for stage, ms in STAGES.items() for m in ms}
     trip: list[str] = []
-    crossing: list = []  # the frames of CROSSINGS running now
 
     def hook(frame, event, arg):
         m = module_of.get(frame.f_code.co_filename)
-        if event == "return" and crossing and frame is crossing[-1]:
-            crossing.pop()
-        if event != "call" or m is None or crossing:
-            return
-        if (m, frame.f_code.co_name) in CROSSINGS:
-            crossing.append(frame)
-        elif not trip or trip[-1] != stage_of[m]:
+        if event == "call" and m is not None and (not trip or trip[-1] != stage_of[m]):
             trip.append(stage_of[m])
 
     sys.setprofile(hook)
@@ -307,3 +297,4 @@ def test_a_question_enters_each_answer_stage_once_in_order(settings, kb, follow_
     trip = _stage_trip(lambda: assistant.ask("and how is the letter j traced hook", history))
     assert trip == list(STAGES), trip
     assert assistant.transcripts.find(history or [("user", first.question), ("assistant", first.text)]) is not None
+

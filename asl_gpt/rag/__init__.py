@@ -19,8 +19,9 @@ Modules, one job each, imports only going down. A question's trip enters each st
                      (not Chroma's query); reciprocal rank fusion; `Passage`
     index.py         `KnowledgeBase`: incremental indexing into Chroma, hybrid search over the loaded corpus
     search.py        the query for a question (follow-ups rewritten, corrections kept only when needed)
+    answerability.py a passage from the whole index for every specific word the question names, or a refusal
+                     naming it
   select
-    answerability.py passages for every specific word the question names, or a refusal naming it
     windows.py       the sentences the LLM reads of each passage (the fact asked for first); the quotes that
                      stand in for the model
   generate

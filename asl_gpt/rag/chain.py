@@ -1,9 +1,9 @@
 """The answering chain: a question's trip through the stages, one call each, in order.
 
     retrieve   search.py (query, follow-ups, correction kept or not) over index.py (Chroma storage; BM25 and the
-               nearest chunks over the embeddings held in memory, retrieval.py)
-    select     answerability.py (passages for every term the question names, or a refusal), windows.py (the
-               sentences the LLM reads, the quotes that stand in for it), sources.py (passages numbered)
+               nearest chunks over the embeddings held in memory, retrieval.py); answerability.py (a passage from the
+               whole index for every term the question names, or a refusal naming it)
+    select     windows.py (the sentences the LLM reads, the quotes that stand in for it, the fact asked for)
     generate   generation.py (the prompt, fresh or its conversation's own; the model's streamed answer)
     check      verification.py (each answer sentence verified against its passage: words, names, numbers,
                polarity; repaired or dropped; a choice decided by decisions.py; the fact asked for kept)
@@ -138,7 +138,7 @@ class Assistant:
         return search(self.kb, self.settings.rag, question, history)[1]
 
     def find(self, question: str, history=None, raw: str | None = None):
-        """Retrieve and select the passages, everything before the LLM: (question, search query, passages, unknown
+        """The retrieve stage, everything before the LLM reads anything: (question, search query, passages, unknown
         terms, correction). No passages means a refusal (naming `unknown` when there are some). `bench answers
         --no-llm` measures this alone."""
         rag = self.settings.rag
@@ -159,14 +159,14 @@ class Assistant:
         from, corrected and used unless `question` differs from it (the user edited it). InputError for an empty or
         oversized question, IndexStoreError for the index; an LLM failure ends in an "llm_error" Answer."""
         t0 = time.perf_counter()
-        question, query, passages, unknown, correction = self.find(question, history, raw)  # retrieve, select
+        question, query, passages, unknown, correction = self.find(question, history, raw)  # retrieve
         timings = {"retrieval_s": round(time.perf_counter() - t0, 3)}
         if not passages:
             yield Retrieved(question, (), correction)
             yield Answer(question, refusal(unknown, self.kb.stats().documents), (), "not_found",
                          correction=correction, timings=timings, fix=Fix.ADD_DOCUMENTS)
             return
-        vocab = self.kb.vocabulary()
+        vocab = self.kb.vocabulary()  # read while in retrieve: select and generate weigh rare words with it
         selection = select_sentences(passages, query, self.context, vocab, question)  # select: what the LLM reads
         request = request_for(self.transcripts, self.settings.rag, self.context, question, query, passages,
                               selection.windows, history, vocab)  # generate: the prompt
