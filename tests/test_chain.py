@@ -298,3 +298,13 @@ def test_a_question_enters_each_answer_stage_once_in_order(settings, kb, follow_
     assert trip == list(STAGES), trip
     assert assistant.transcripts.find(history or [("user", first.question), ("assistant", first.text)]) is not None
 
+
+def test_a_refusal_the_check_keeps_goes_back_to_no_stage(settings, kb):
+    """The model says the passages do not answer and no quote is about what was signed: the refusal stands, written
+    with what the retrieve stage read on its way (the documents indexed), so the trip ends at check."""
+    chat = fake_chat("I could not find anything about that in the passages.")
+    assistant = build_assistant(settings, kb, chat)
+    answers: list = []
+    trip = _stage_trip(lambda: answers.append(assistant.ask("", raw="how is the leter z tracd zigzg")))
+    assert answers[0].status == "not_found" and f"({kb.stats().documents} documents indexed)" in answers[0].text
+    assert trip == ["retrieve", "select", "generate", "check"], trip

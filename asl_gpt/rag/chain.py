@@ -166,7 +166,9 @@ class Assistant:
             yield Answer(question, refusal(unknown, self.kb.stats().documents), (), "not_found",
                          correction=correction, timings=timings, fix=Fix.ADD_DOCUMENTS)
             return
-        vocab = self.kb.vocabulary()  # read while in retrieve: select and generate weigh rare words with it
+        # Read while still in retrieve: select and generate weigh rare words with the vocabulary; a refusal that the
+        # check stage keeps says how many documents were searched, without going back to the index.
+        vocab, nothing_found = self.kb.vocabulary(), refusal([], self.kb.document_count())
         selection = select_sentences(passages, query, self.context, vocab, question)  # select: what the LLM reads
         request = request_for(self.transcripts, self.settings.rag, self.context, question, query, passages,
                               selection.windows, history, vocab)  # generate: the prompt
@@ -181,8 +183,8 @@ class Assistant:
         given, record = conversation_sources(request), transcript_of(request, draft.text)  # what a follow-up extends
         checked = check(draft.text, given, read_texts(request), question, self.context, selection.fact)  # check
         if not checked.text and keeps_refusal(draft.text, selection.quotes, correction.raw if correction else question):
-            yield Answer(question, refusal([], self.kb.stats().documents), (), "not_found", correction=correction,
-                         timings=timings, fix=Fix.ADD_DOCUMENTS)
+            yield Answer(question, nothing_found, (), "not_found", correction=correction, timings=timings,
+                         fix=Fix.ADD_DOCUMENTS)
             return
         text, sources, quoted = cite(checked, given, request.sources, selection.quotes)  # cite
         if not draft.shown:  # nothing of the model's was shown: the final text streams like an answer

@@ -82,6 +82,7 @@ class _Corpus:
     texts: dict = field(default_factory=dict)  # chunk id -> (section, text): definitions and headings looked up in all
     preferred: dict = field(default_factory=dict)  # query -> ids of chunks answering it by form (retrieval.preferred)
     acronyms: frozenset = frozenset()  # abbreviations the documents introduce ("rid" for RID): names, however typed
+    documents: int = 0  # documents the chunks come from: a refusal says how many were searched
 
 
 class KnowledgeBase:
@@ -235,15 +236,16 @@ class KnowledgeBase:
         c = self._corpus
         if c is not None and c.generation == gen and c.count == count:
             return c
-        ids, texts, vecs, parts = [], [], [], {}
+        ids, texts, vecs, parts, sources = [], [], [], {}, set()
         for chunk in self.store.all_chunks(embeddings=True):
             ids.append(chunk.id)
+            sources.add(chunk.metadata.get("source", ""))
             texts.append(Chunk(chunk.id, chunk.text, chunk.metadata).embed_text)
             vecs.append(chunk.embedding)
             parts[chunk.id] = (str(chunk.metadata.get("section", "")), chunk.text)
         emb = np.asarray(vecs, dtype=np.float32) if vecs else None
         self._corpus = _Corpus(gen, count, SearchIndex(ids, texts, emb), vocabulary_of(texts), pairs_of(texts), parts,
-                               acronyms=frozenset(acronyms_of(texts)))
+                               acronyms=frozenset(acronyms_of(texts)), documents=len(sources))
         return self._corpus
 
     def vocabulary(self) -> Counter:
@@ -256,6 +258,11 @@ class KnowledgeBase:
         typed (questions.acronyms_of)."""
         with self._read():
             return self._load_corpus().acronyms
+
+    def document_count(self) -> int:
+        """How many documents the loaded corpus holds (what `stats().documents` counts, without listing the store)."""
+        with self._read():
+            return self._load_corpus().documents
 
     def word_pairs(self) -> Counter:
         """Counts of adjacent word pairs in the indexed text (the corrector's phrases)."""

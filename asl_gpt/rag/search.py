@@ -33,6 +33,7 @@ class Retriever(Protocol):
     def acronyms(self) -> frozenset[str]: ...  # abbreviations the documents introduce ("rid"): names, however typed
     def passages_with(self, word: str, n: int = 1) -> list[Passage]: ...  # the best chunks holding `word`
     def stats(self) -> IndexStats: ...  # a refusal names how many documents were searched
+    def document_count(self) -> int: ...  # the same count, from the corpus in memory (read on every answer)
     def close(self) -> None: ...
 
 
