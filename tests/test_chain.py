@@ -308,3 +308,16 @@ def test_a_refusal_the_check_keeps_goes_back_to_no_stage(settings, kb):
     trip = _stage_trip(lambda: answers.append(assistant.ask("", raw="how is the leter z tracd zigzg")))
     assert answers[0].status == "not_found" and f"({kb.stats().documents} documents indexed)" in answers[0].text
     assert trip == ["retrieve", "select", "generate", "check"], trip
+
+
+@pytest.mark.parametrize("question,reply,stages", [
+    ("what is the capital of france", None, ["retrieve"]),  # refused before the LLM
+    ("how is the letter z traced zigzag", "[1] [2]", list(STAGES)),  # unusable: the passages are quoted
+])
+def test_other_trips_never_go_back(settings, kb, question, reply, stages):
+    chat = fake_chat(*([reply] if reply else []))
+    assistant = build_assistant(settings, kb, chat)
+    answers: list = []
+    trip = _stage_trip(lambda: answers.append(assistant.ask(question)))
+    assert trip == stages, (trip, answers[0])
+    assert answers[0].quoted == (reply is not None)
