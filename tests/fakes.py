@@ -195,6 +195,16 @@ def wait(predicate, timeout_s: float = 5.0, every_s: float = 0.005, sleep=time.s
         sleep(every_s)
 
 
+def sample(read, seconds: float, every_s: float = 0.1, sleep=time.sleep) -> list:
+    """What `read()` returns every `every_s` for `seconds` (real time): for what must *stay* so (nothing shown, a text
+    unchanged), where `wait` is for what must become so. `sleep` as in `wait`."""
+    values, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        values.append(read())
+        sleep(every_s)
+    return values
+
+
 def on_page(page):
     """`wait`'s sleep for a Playwright page: its own timer, so the page's events go on meanwhile."""
     return lambda seconds: page.wait_for_timeout(seconds * 1000)

@@ -21,7 +21,7 @@ import pytest
 
 from asl_gpt.benchmarks.browser import chromium_path
 from asl_gpt.benchmarks.procs import free_port
-from fakes import on_page, wait
+from fakes import on_page, sample, wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -193,14 +193,11 @@ def _silence_camera_recognition(live) -> None:
 
 def _no_progress_strip(page, seconds: float) -> list[str]:
     """Progress overlays ('processing | 0.0s') seen over the caption and status lines meanwhile."""
-    seen: list[str] = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        seen += page.evaluate("""() => [...document.querySelectorAll(
-            '#caption .progress-text, #live-status .progress-text, #rejected .progress-text, #status .progress-text,'
-            + ' #caption .eta-bar, #live-status .eta-bar')].filter((e) => e.getClientRects().length).map((e) => e.innerText)""")
-        page.wait_for_timeout(100)
-    return seen
+    shown = sample(lambda: page.evaluate("""() => [...document.querySelectorAll(
+        '#caption .progress-text, #live-status .progress-text, #rejected .progress-text, #status .progress-text,'
+        + ' #caption .eta-bar, #live-status .eta-bar')].filter((e) => e.getClientRects().length).map((e) => e.innerText)"""),
+        seconds, 0.1, on_page(page))
+    return [text for texts in shown for text in texts]
 
 
 def _new_conversation(page) -> None:
@@ -528,20 +525,19 @@ def test_calibrate_panel_walks_through_letters_and_saves_a_profile(page, app, te
     page.wait_for_function("() => document.querySelector('#calib-prompt [data-phase]')", timeout=30_000)
     assert live.capture is not None
     assert page.locator("#calib-prompt svg.calib-hand").count() == 1  # the reference handshape
-    seen, deadline = set(), time.monotonic() + 120
-    while time.monotonic() < deadline:
+    def walked() -> bool:  # a flagged take is kept; the walk ends when no letter is left to ask
         el = page.locator("#calib-prompt [data-phase]")
         phase = el.get_attribute("data-phase") if el.count() else "done"
-        seen.add(phase)
-        if phase == "done" or not live.capture.queue:
-            break
-        if phase == "flagged":
+        if phase == "flagged" and live.capture.queue:
             page.locator("#calib-keep-btn").click()
-        page.wait_for_timeout(300)
-    if live.capture.queue:  # no steady hand in the video for the rest: skipping is part of the walk too
-        for _ in live.capture.queue[:]:
+        return phase == "done" or not live.capture.queue
+
+    try:
+        wait(walked, 120, 0.3, on_page(page))
+    except AssertionError:  # no steady hand in the video for the rest: skipping is part of the walk too
+        for left in range(len(live.capture.queue), 0, -1):
             page.locator("#calib-skip-btn").click()
-            page.wait_for_timeout(300)
+            wait(lambda: len(live.capture.queue) < left, 30, 0.1, on_page(page))  # noqa: B023 - used at once
     assert live.capture.last_take is not None, "no take was captured from the camera"
     page.screenshot(path=str(test_output / "browser-calibrate.png"), full_page=True)
     page.locator("#calib-finish-btn").click()

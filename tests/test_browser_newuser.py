@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from fakes import on_page, wait
+from fakes import on_page, sample, wait
 from test_browser import (_contrast_failures, _contrast_failures_on_every_tab, _live, _new_conversation,  # noqa: F401
                           _silence_camera_recognition, app, chromium, page, y4m)  # the fixtures too
 
@@ -113,16 +113,16 @@ def test_ask_empties_the_counter_and_the_status_speaks_plainly(page):
     page.wait_for_function("() => document.querySelector('#question-count').innerText === '0 / 2000 characters'",
                            timeout=10_000)
     seen, strips = set(), []
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
+
+    def ended() -> bool:  # every status shown and every progress strip drawn on the way is kept
         status = _text(page, "#chat-status").strip()
         seen.add(status)
-        strips += page.evaluate("""() => [...document.querySelectorAll(
+        strips.extend(page.evaluate("""() => [...document.querySelectorAll(
             '#chat-status .progress-text, #chat .progress-text, #chat-status .eta-bar, #chat .eta-bar,'
-            + ' #question .progress-text')].filter((e) => e.getClientRects().length).map((e) => e.innerText)""")
-        if status.startswith(("answered", "not in the knowledge base", "LLM error", "⚠")):
-            break
-        page.wait_for_timeout(100)
+            + ' #question .progress-text')].filter((e) => e.getClientRects().length).map((e) => e.innerText)"""))
+        return status.startswith(("answered", "not in the knowledge base", "LLM error", "⚠"))
+
+    wait(ended, 240, 0.1, on_page(page))
     assert strips == [], strips  # no "queue: 1/1 | 0.2/1.2s", no "processing | 0.1s"
     plain = ("searching the knowledge base…", "waiting for the LLM…", "answering…", "answered in ",
              "not in the knowledge base", "LLM error")
@@ -198,10 +198,7 @@ def test_the_first_key_freezes_the_pending_box(page, app):
             if leave:
                 page.locator("#question textarea").click()
             first = box.input_value()
-            samples = []
-            for _ in range(60):  # 1.5 s: longer than a tick's round trip
-                samples.append(box.input_value())
-                page.wait_for_timeout(25)
+            samples = sample(box.input_value, 1.5, 0.025, on_page(page))  # longer than a tick's round trip
             if set(samples) != {first} or not first.endswith("X"):
                 changed.append((leave, first, sorted(set(samples))))
             page.locator("#clear-btn").click()  # hands the box back to recognition

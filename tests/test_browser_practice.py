@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 
 import pytest
 
@@ -55,15 +54,16 @@ def page(app, signing_videos, test_output):
 
 
 def test_practice_tab_judges_each_letter_from_the_camera(page, app, test_output):
+    from fakes import on_page, wait
     from test_browser import CONTRAST_JS, _live
 
     _, demo, state = app
     live = _live(page, demo)
     page.locator("#cam-start").click()  # the Ask tab's camera, as a user starts it
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and live.state().frames_processed < 5:
-        page.wait_for_timeout(500)
-    assert live.state().frames_processed >= 5, "the fake camera's frames did not arrive"
+    def the_fake_cameras_frames_arrived() -> bool:
+        return live.state().frames_processed >= 5
+
+    wait(the_fake_cameras_frames_arrived, 120, 0.5, on_page(page))
     page.get_by_role("tab", name="Practice").click()
     page.locator("#practice-level").get_by_text("Short words").click()
     page.locator("#practice-new-btn").click()
@@ -73,9 +73,11 @@ def test_practice_tab_judges_each_letter_from_the_camera(page, app, test_output)
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelector('#practice-status').innerText.includes('Record')",
                            timeout=60_000)
-    deadline = time.monotonic() + 120  # the signer's hands stay in view: the take is stopped by hand
-    while time.monotonic() < deadline and not (live.practice_take and len(live.practice_take.frames) >= 20):
-        page.wait_for_timeout(500)
+    def recorded() -> bool:  # the signer's hands stay in view: the take is stopped by hand once it has frames
+        return bool(live.practice_take and len(live.practice_take.frames) >= 20) or \
+            bool(page.locator("#practice-result li").count())
+
+    wait(recorded, 120, 0.5, on_page(page))
     page.screenshot(path=str(test_output / "browser-practice-recording.png"), full_page=True)
     if not page.locator("#practice-result li").count():
         page.locator("#practice-stop-btn").focus()

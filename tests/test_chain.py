@@ -245,3 +245,79 @@ def test_a_short_supported_answer_is_kept_and_streamed_at_the_end(settings, kb):
     chat = fake_chat("1817 [1].")
     events, answer = run(build_assistant(settings, kb, chat), "when did the american school for the deaf open")
     assert not answer.quoted and answer.text == "1817 [1]." and [e.text for e in events[1:-1]] == ["1817 [1]."]
+
+
+
+# The answer path's stages (docs/architecture.md). answerability is retrieval: it looks each term the question names up
+# in the whole index (its passages, its words, its abbreviations). Not among them: the shared modules (lexicon, text,
+# questions, correction, scoring), sources.py (the Source type every stage after retrieve passes on: select numbers the passages, a
+# follow-up's prompt numbers on, cite marks them), transcripts.py (the store the chain writes after cite) and the
+# chain that drives them all.
+STAGES = {"retrieve": ("search", "index", "retrieval", "store", "embeddings", "documents", "bundle", "answerability"),
+          "select": ("windows",),
+          "generate": ("prompts", "conversation", "server", "llm", "generation"),
+          "check": ("grounding", "decisions", "verification"),
+          "cite": ("citations",)}
+
+
+def _stage_trip(fn) -> list[str]:
+    """The answer stages entered while `fn()` runs, in order, each run of one stage said once (a call into any
+    function defined in a stage's module counts, seen by a profiling hook, not by reading source text)."""
+    import sys
+    from pathlib import Path
+
+    import asl_gpt.rag
+
+    rag = Path(asl_gpt.rag.__file__).parent
+    module_of = {f"{rag / m}.py": m for ms in STAGES.values() for m in ms}
+    stage_of = {m: stage for stage, ms in STAGES.items() for m in ms}
+    trip: list[str] = []
+
+    def hook(frame, event, arg):
+        m = module_of.get(frame.f_code.co_filename)
+        if event == "call" and m is not None and (not trip or trip[-1] != stage_of[m]):
+            trip.append(stage_of[m])
+
+    sys.setprofile(hook)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return trip
+
+
+@pytest.mark.parametrize("follow_up", [False, True])
+def test_a_question_enters_each_answer_stage_once_in_order(settings, kb, follow_up):
+    """Issue 26: a typed question's trip goes retrieve, select, generate, check, cite, never back (the conversation
+    a follow-up extends is kept after cite, in a store no stage owns)."""
+    chat = fake_chat("Z is traced as a zigzag with the index finger [1].", "J is traced as a hook [1].")
+    assistant = build_assistant(settings, kb, chat)
+    first = assistant.ask("how is the letter z traced zigzag")
+    history = [("user", first.question), ("assistant", first.text)] if follow_up else None
+    trip = _stage_trip(lambda: assistant.ask("and how is the letter j traced hook", history))
+    assert trip == list(STAGES), trip
+    assert assistant.transcripts.find(history or [("user", first.question), ("assistant", first.text)]) is not None
+
+
+def test_a_refusal_the_check_keeps_goes_back_to_no_stage(settings, kb):
+    """The model says the passages do not answer and no quote is about what was signed: the refusal stands, written
+    with what the retrieve stage read on its way (the documents indexed), so the trip ends at check."""
+    chat = fake_chat("I could not find anything about that in the passages.")
+    assistant = build_assistant(settings, kb, chat)
+    answers: list = []
+    trip = _stage_trip(lambda: answers.append(assistant.ask("", raw="how is the leter z tracd zigzg")))
+    assert answers[0].status == "not_found" and f"({kb.stats().documents} documents indexed)" in answers[0].text
+    assert trip == ["retrieve", "select", "generate", "check"], trip
+
+
+@pytest.mark.parametrize("question,reply,stages", [
+    ("what is the capital of france", None, ["retrieve"]),  # refused before the LLM
+    ("how is the letter z traced zigzag", "[1] [2]", list(STAGES)),  # unusable: the passages are quoted
+])
+def test_other_trips_never_go_back(settings, kb, question, reply, stages):
+    chat = fake_chat(*([reply] if reply else []))
+    assistant = build_assistant(settings, kb, chat)
+    answers: list = []
+    trip = _stage_trip(lambda: answers.append(assistant.ask(question)))
+    assert trip == stages, (trip, answers[0])
+    assert answers[0].quoted == (reply is not None)

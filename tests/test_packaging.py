@@ -177,10 +177,10 @@ def test_installed_wheel_indexes_and_retrieves(installed_wheel, tmp_path):
 
 def test_shipped_documents_read_as_knowledge_paths_in_a_checkout_and_in_a_wheel(monkeypatch, tmp_path):
     from asl_gpt import resources
-    from asl_gpt.rag import index
+    from asl_gpt.rag import sources
 
-    assert index.display_path(str(resources.knowledge_dir() / "02-letters-a-to-f.md")) == "knowledge/02-letters-a-to-f.md"
+    assert sources.display_path(str(resources.knowledge_dir() / "02-letters-a-to-f.md")) == "knowledge/02-letters-a-to-f.md"
     wheel = tmp_path / "site-packages" / "asl_gpt" / "resources" / "knowledge"
     monkeypatch.setattr(resources, "knowledge_dir", lambda: wheel)
-    assert index.display_path(str(wheel / "02-letters-a-to-f.md")) == "knowledge/02-letters-a-to-f.md"
-    assert index.display_path("/home/me/notes/x.md") == "/home/me/notes/x.md"
+    assert sources.display_path(str(wheel / "02-letters-a-to-f.md")) == "knowledge/02-letters-a-to-f.md"
+    assert sources.display_path("/home/me/notes/x.md") == "/home/me/notes/x.md"

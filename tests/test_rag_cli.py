@@ -7,6 +7,7 @@ import json
 import pytest
 
 from asl_gpt.cli import main
+from asl_gpt.rag.citations import CORRECTED
 from test_rag_helpers import HashEmbeddings, write
 
 
@@ -93,6 +94,9 @@ class _Streams:
 @pytest.mark.parametrize("streamed, final, times, note", [
     ("The letter Z traces a zigzag.", "The letter Z traces a zigzag [1].", 1, False),  # citations added: said once
     ("The letter Z traces a zigzag. It opened in 1999.", "The letter Z traces a zigzag [1].", 2, True),
+    # repaired: the text carries the check stage's own note (rag.citations.CORRECTED), printed once
+    ("The letter Z traces a circle.", "The letter Z traces a zigzag [1].\n\n" + CORRECTED.format("a sentence", "was"),
+     1, True),
 ])
 def test_ask_prints_each_answer_once_unless_the_checks_changed_it(env, monkeypatch, capsys, streamed, final, times,
                                                                  note):
@@ -100,3 +104,4 @@ def test_ask_prints_each_answer_once_unless_the_checks_changed_it(env, monkeypat
     assert main(["ask", "how is z made"]) == 0
     out = capsys.readouterr().out
     assert out.count("traces a zigzag") == times and ("Corrected against the source" in out) is note, out
+    assert out.count("Corrected against the source") <= 1, out

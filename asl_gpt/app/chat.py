@@ -28,6 +28,7 @@ from asl_gpt.app.pending import Turn
 from asl_gpt.app.practice import spelling_answer, spelling_question
 from asl_gpt.app.wording import WEB_FIXES, web_text
 from asl_gpt.errors import AslGptError, advised
+from asl_gpt.rag.citations import says_corrected
 from asl_gpt.rag.conversation import history_for, rewritten
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,7 @@ def _final(chat, turns, answer, ev, said: str = ""):
     asked = ev.question
     if ev.status == "answered":
         # A repaired answer says so in its own text (rag.citations.CORRECTED); other changes get this note.
-        noted = ev.verification is not None and ev.verification.repaired > 0
+        noted = says_corrected(ev.text)
         answer["content"] = markdown_text(ev.text) + (f"\n\n{CORRECTED_NOTE}" if rewritten(said, ev) and not noted else "")
         chat.extend(sources_messages(ev.sources))
         status = f"answered in {ev.timings.get('total_s', 0):.1f} s"

@@ -5,7 +5,7 @@ frame counters; `LiveSession` puts a mailbox and a worker thread around it and t
 beside it. The browser sends JPEG frames over a WebSocket (asl_gpt.app.camera) with at most two in
 flight. `submit` only drops the newest frame into a one-slot `Mailbox` (asl_gpt.app.mailbox: a frame
 that arrives while Holistic is busy replaces the waiting one, which is answered as dropped: stale frames
-are never queued) and returns at once. The worker decodes the frame it takes and runs Holistic on it
+are never queued; the mailbox counts what arrives) and returns at once, never taking the session's one lock. The worker decodes the frame it takes and runs Holistic on it
 *outside* the session's lock (`RecognitionSession.extract` changes no state), then takes the lock
 only to apply the landmarks (streaming recognition, the buffer) and answers that frame with its
 landmarks and the buffer state, which the browser draws over its own video. With no hand raised for a
@@ -125,21 +125,22 @@ class LiveSession:
         self._extractor = None  # made by the worker on the first frame (a tab that never streams costs none)
         self._model_error = model_error
         self._clock = clock
-        self._lock = threading.RLock()  # the session and the pending box: worker (apply only) and UI handlers
+        # The one lock over this session's state (recognition, the pending box, calibration and practice takes,
+        # counters): the worker holds it only to read a frame's landmarks in, the UI's handlers for their action.
+        self._lock = threading.RLock()
         self._session = RecognitionSession(recognizer, self._extract, stream_options, buffer_options)
         self._pending = PendingText()
-        self._mailbox = Mailbox(clock)
+        # Arrivals are counted by the mailbox under its own handoff lock: the camera socket never waits for ours.
+        self._mailbox = Mailbox(clock, options.fps_window_s)
         self._worker: threading.Thread | None = None
-        self._worker_lock = threading.Lock()  # starts one worker at a time
+        # Guards only the check-and-start of the worker thread (two sockets' frames must not start two workers);
+        # it holds no state the UI reads, so it is no second state lock.
+        self._starting = threading.Lock()
         self._closed = False
-        self._t0: float | None = None  # clock time of the first frame (frame times count from it)
         self._outgoing: list[Turn] = []  # turns auto-sent by the worker, until the UI takes them
         self._hands_at: float | None = None  # clock time of the last frame with hands
-        self._stopped = False  # the page said its camera stopped
-        self._received = 0  # frames that reached the mailbox (recognition counts those it saw)
-        self._rx = Rate(options.fps_window_s)
+        self._stopped_after: int | None = None  # arrivals when the page said its camera stopped (None: it did not)
         self._px = Rate(options.fps_window_s)
-        self._last_rx: float | None = None
         self._error = ""
         self._said: deque[str] = deque(maxlen=3)
         self._camera_on = False
@@ -147,7 +148,8 @@ class LiveSession:
         self._last_state = LiveState()
         self._raised_at: float | None = None  # clock time of the last frame read with a raised hand
         self._read_at: float | None = None  # clock time of the last frame read
-        self._kept: list[tuple[float, np.ndarray | bytes]] = []  # frames since the last read, while resting
+        # frames since the last read, while resting (the worker's alone: no lock); the oldest go first
+        self._kept: deque[tuple[float, np.ndarray | bytes]] = deque(maxlen=self._max_kept())
         self._capture = None  # a GuidedCapture while the user calibrates (asl_gpt.recognition.calibration)
         self._capture_name = ""  # the profile name it is kept under
         self._capture_saved = ""  # the letters of it already kept on disk (asl_gpt.app.calibrate.autosave)
@@ -165,14 +167,8 @@ class LiveSession:
                 reply(FrameReply(self.last_state, dropped=True))
             return
         now = self._clock()
-        with self._worker_lock:
-            self._received += 1
-            self._rx.tick(now)
-            self._last_rx = now
-            self._stopped = False
-            if self._t0 is None:
-                self._t0 = now
-            stale = self._mailbox.put((now, frame, reply))
+        stale = self._mailbox.put((now, frame, reply), now)
+        with self._starting:
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._run, name="live-session", daemon=True)
                 self._worker.start()
@@ -185,7 +181,7 @@ class LiveSession:
                 break
             now, frame, reply = item
             if self._rests(now):
-                self._kept = self._kept[-self._max_kept():] + [(now, frame)]
+                self._kept.append((now, frame))  # the oldest kept frame goes when the deque is full
                 _answer(reply, FrameReply(self.last_state, resting=True))
                 continue
             lm, error = None, ""
@@ -194,7 +190,9 @@ class LiveSession:
             except Exception as e:  # noqa: BLE001 - one bad frame must not end the stream
                 if not isinstance(e, AslGptError):
                     log.exception("live frame failed")
-                error = self._error = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+                error = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+                with self._lock:
+                    self._error = error
             self._last_state = state = self.state()
             _answer(reply, FrameReply(state, landmarks=lm, error=error))
         log.debug("live worker stopped")
@@ -202,19 +200,23 @@ class LiveSession:
     def _rests(self, now: float) -> bool:
         """Whether this frame is kept unread: resting (no hand raised for `rest_after_s`, not calibrating) and
         read less than 1/rest_fps s ago."""
-        return self._read_at is not None and self._rests_now(now) and now - self._read_at < 1.0 / self.options.rest_fps
+        if self._read_at is None or now - self._read_at >= 1.0 / max(self.options.rest_fps, 1e-9):
+            return False
+        with self._lock:
+            return self._rests_now(now)
 
     def _rests_now(self, now: float) -> bool:
         """No hand raised for `rest_after_s` (since the first frame, when none ever was), and no take running (a
         calibration or a practice take needs every frame of the rise, not a catch-up at catch_up_fps)."""
         if self.options.rest_fps <= 0 or self._capture is not None or self._practice is not None:
             return False
-        quiet_since = self._raised_at if self._raised_at is not None else self._t0
+        quiet_since = self._raised_at if self._raised_at is not None else self._mailbox.arrivals(now).first_at
         return quiet_since is not None and now - quiet_since >= self.options.rest_after_s
 
     def _max_kept(self) -> int:
-        """Frames kept between two resting reads (a 30 frames/s camera's, with room)."""
-        return max(1, int(30 / max(self.options.rest_fps, 0.1)))
+        """Frames kept between two resting reads (a 30 frames/s camera's, with room, and the one that arrives as
+        the limit is reached)."""
+        return max(1, int(30 / max(self.options.rest_fps, 0.1))) + 1
 
     def _extract(self, rgb: np.ndarray) -> np.ndarray:
         """The session's extractor: Holistic, made on first use (only the worker calls it)."""
@@ -225,7 +227,8 @@ class LiveSession:
     def _process(self, now: float, frame: np.ndarray | bytes) -> tuple[np.ndarray, str]:
         """One frame: decode and Holistic without the lock, then the session's state under it. A raised hand
         after resting first reads the frames kept since the last read, in order (the rise, the first letter)."""
-        kept, self._kept = self._kept, []
+        kept = list(self._kept)
+        self._kept.clear()
         self._read_at = now
         f, (lm, err) = self._frame(now, frame)
         if kept and lm is not None and self._session.signing(lm, _aspect(f)):
@@ -238,7 +241,8 @@ class LiveSession:
 
     def _frame(self, now: float, frame: np.ndarray | bytes) -> tuple[Frame, tuple[np.ndarray | None, str | None]]:
         """A frame at its arrival time, and its landmarks (Holistic: the slow part, outside the lock)."""
-        f = Frame((now - (self._t0 or now)) * 1000.0, self._prepare(frame))
+        t0 = self._mailbox.arrivals(now).first_at
+        f = Frame((now - (now if t0 is None else t0)) * 1000.0, self._prepare(frame))
         return f, self._session.extract(f)
 
     def _read(self, f: Frame, found: tuple[np.ndarray | None, str | None]) -> tuple[np.ndarray, str]:
@@ -276,17 +280,18 @@ class LiveSession:
 
     def camera_event(self, on: bool | None = None, error: str | None = None) -> None:
         """What the browser says about its camera: opened/closed, or why it could not open it."""
-        if on is not None:
-            self._camera_on = on
-            self._stopped = not on
-        if on is False:
-            with self._lock:
+        with self._lock:
+            if on is not None:
+                self._camera_on = on
+                # a frame that arrives after a stop streams again (counted, so no clock tie can hide it)
+                self._stopped_after = None if on else self._mailbox.arrivals(self._clock()).count
+            if on is False:
                 d = self._pending.camera_stopped(self._now_ms())
                 if d.clear_buffer:
                     self._session.restart_reading()  # signing after a restart is read afresh, not joined to this
                 self._carry_out(d)
-        if error is not None:
-            self._camera_error = error[:200]
+            if error is not None:
+                self._camera_error = error[:200]
 
     def _now_ms(self) -> float:
         return self._clock() * 1000.0
@@ -336,17 +341,19 @@ class LiveSession:
         now = self._clock()
         v = self._pending.view()
         rej = self._session.last_rejected
-        streaming = self._last_rx is not None and not self._stopped and now - self._last_rx <= self.options.stale_s
+        a = self._mailbox.arrivals(now)
+        stopped = self._stopped_after is not None and a.count <= self._stopped_after
+        streaming = a.last_at is not None and not stopped and now - a.last_at <= self.options.stale_s
         hands = streaming and self._hands_at is not None and now - self._hands_at <= self.options.hands_hold_s
         rec = self._session.recognizer
         return LiveState(
             text=v.recognised, confidence=v.confidence, low_confidence=v.low_confidence,
             threshold=self._session.options.min_confidence, phase=v.phase.value, box=v.box, box_rev=v.box_rev,
             sent=v.sent if v.phase is Phase.SENT else "", streaming=streaming, hands_visible=hands,
-            frames_received=self._received, frames_processed=self._session.frames_seen,
+            frames_received=a.count, frames_processed=self._session.frames_seen,
             frames_with_hands=self._session.frames_with_hands,
-            received_fps=self._rx.rate(now), processed_fps=self._px.rate(now),
-            last_frame_age_s=None if self._last_rx is None else now - self._last_rx,
+            received_fps=a.fps, processed_fps=self._px.rate(now),
+            last_frame_age_s=None if a.last_at is None else now - a.last_at,
             model=getattr(getattr(rec, "contract", None), "name", "") if rec is not None else "",
             model_error=self._model_error,
             last_rejected=f"{rej.text} ({rej.reason})" if rej else "", error=self._error,

@@ -24,6 +24,7 @@ def run(args, settings) -> int:
 
     from asl_gpt.errors import CLI_FIXES, LLMError, advised
     from asl_gpt.rag.chain import Answer, Retrieved, Token, build_assistant
+    from asl_gpt.rag.citations import says_corrected
     from asl_gpt.rag.conversation import rewritten
 
     assistant = build_assistant(settings)
@@ -65,7 +66,8 @@ def run(args, settings) -> int:
         raise LLMError(answer.error)
     print()
     if rewritten("".join(streamed), answer):  # said once more only when the checks changed its content
-        print(f"\nCorrected against the source: {answer.text}")
+        # A repaired answer's text ends with the check stage's own note: the heading would say it twice.
+        print(f"\n{answer.text}" if says_corrected(answer.text) else f"\nCorrected against the source: {answer.text}")
     print("\nSources:")
     for s in answer.sources:
         print(_source_line(s))

@@ -6,7 +6,10 @@ Modules, one job each, imports only going down. A question's trip enters each st
     lexicon.py       every hand-tuned word list, each named and explained
     correction.py    tokenizing; word-by-word correction of fingerspelled queries
     text.py          sentences, list items, stems, content words, names and numbers, a word's presence
-    questions.py     what a question asks: kind of fact, defined term, letter, specific words, follow-ups
+    questions.py     what a question asks: kind of fact, defined term, letter, specific words, follow-ups; the history
+    scoring.py       a passage's sentences scored for a question, the window of the best ones (`ContextOptions`)
+    sources.py       a passage numbered for the prompt and the citations (`Source`), its path as people read it,
+                     an uncited sentence attributed to the passage whose words it uses
   retrieve
     documents.py     loaders (Markdown, text, PDF, HTML) and heading-aware chunking with stable ids
     bundle.py        weights split across registry packages, joined once and checked by sha256
@@ -16,11 +19,11 @@ Modules, one job each, imports only going down. A question's trip enters each st
                      (not Chroma's query); reciprocal rank fusion; `Passage`
     index.py         `KnowledgeBase`: incremental indexing into Chroma, hybrid search over the loaded corpus
     search.py        the query for a question (follow-ups rewritten, corrections kept only when needed)
+    answerability.py a passage from the whole index for every specific word the question names, or a refusal
+                     naming it
   select
-    answerability.py passages for every specific word the question names, or a refusal naming it
     windows.py       the sentences the LLM reads of each passage (the fact asked for first); the quotes that
                      stand in for the model
-    sources.py       a passage numbered for the prompt and the citations (`Source`)
   generate
     prompts.py       the answer prompt
     conversation.py  a follow-up extends its conversation's own prompt, so llama.cpp reads only the new turn
@@ -34,6 +37,7 @@ Modules, one job each, imports only going down. A question's trip enters each st
                      or dropped; the asked-for fact added when left out; `Verification` counts
   cite
     citations.py     markers completed and checked, sources marked, quotes formatted
+  transcripts.py     the conversations a follow-up extends: generate reads them, the chain keeps one after cite
   chain.py           `Assistant`: the trip, one call per stage (`ask_stream`)
   evaluation.py      noise model and hit rate, for the benchmark and tests
 

@@ -1,4 +1,4 @@
-"""Select, the passages: does the knowledge base hold what the question names?
+"""Retrieve, the passages for what the question names: does the knowledge base hold it?
 
 A specific word of the question (a name, a made-up term, a year: a word that is not common English) that no
 passage contains means the passages are about something else. It is looked up in the whole index: found, its best

@@ -1,9 +1,9 @@
 """The answering chain: a question's trip through the stages, one call each, in order.
 
     retrieve   search.py (query, follow-ups, correction kept or not) over index.py (Chroma storage; BM25 and the
-               nearest chunks over the embeddings held in memory, retrieval.py)
-    select     answerability.py (passages for every term the question names, or a refusal), windows.py (the
-               sentences the LLM reads, the quotes that stand in for it), sources.py (passages numbered)
+               nearest chunks over the embeddings held in memory, retrieval.py); answerability.py (a passage from the
+               whole index for every term the question names, or a refusal naming it)
+    select     windows.py (the sentences the LLM reads, the quotes that stand in for it, the fact asked for)
     generate   generation.py (the prompt, fresh or its conversation's own; the model's streamed answer)
     check      verification.py (each answer sentence verified against its passage: words, names, numbers,
                polarity; repaired or dropped; a choice decided by decisions.py; the fact asked for kept)
@@ -24,16 +24,18 @@ from dataclasses import dataclass, field
 from asl_gpt.errors import AslGptError, Fix, InputError, LLMError
 from asl_gpt.rag.answerability import answerable, refusal
 from asl_gpt.rag.citations import cite
-from asl_gpt.rag.conversation import Transcript, Transcripts, ai_message
+from asl_gpt.rag.conversation import transcript_of
 from asl_gpt.rag.correction import Correction, Corrector
 from asl_gpt.rag.generation import LLM, Draft, Writer, conversation_sources, read_texts, request_for
 from asl_gpt.rag.index import KnowledgeBase
 from asl_gpt.rag.prompts import PROMPT
 from asl_gpt.rag.retrieval import Passage
+from asl_gpt.rag.scoring import ContextOptions, context_options
 from asl_gpt.rag.search import REFUSAL_MARK, Retriever, retrieve, search
 from asl_gpt.rag.sources import Source
+from asl_gpt.rag.transcripts import Transcripts
 from asl_gpt.rag.verification import Verification, check, keeps_refusal
-from asl_gpt.rag.windows import ContextOptions, context_options, select_sentences
+from asl_gpt.rag.windows import select_sentences
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +138,7 @@ class Assistant:
         return search(self.kb, self.settings.rag, question, history)[1]
 
     def find(self, question: str, history=None, raw: str | None = None):
-        """Retrieve and select the passages, everything before the LLM: (question, search query, passages, unknown
+        """The retrieve stage, everything before the LLM reads anything: (question, search query, passages, unknown
         terms, correction). No passages means a refusal (naming `unknown` when there are some). `bench answers
         --no-llm` measures this alone."""
         rag = self.settings.rag
@@ -153,22 +155,20 @@ class Assistant:
         return question, query, ([] if unknown else passages), unknown, correction
 
     def ask_stream(self, question: str, history=None, raw: str | None = None) -> Iterator[AnswerEvent]:
-        """Events for one question: Retrieved, Token..., Answer.
-
-        `raw`: the fingerspelled string the question came from; it is corrected, and the correction is used
-        unless `question` is given and differs from `raw` (the user edited it). Raises InputError for an
-        empty or oversized question and IndexStoreError for index problems; LLM failures end in an Answer
-        with status "llm_error" that carries the passages.
-        """
+        """Events for one question: Retrieved, Token..., Answer. `raw`: the fingerspelled string the question came
+        from, corrected and used unless `question` differs from it (the user edited it). InputError for an empty or
+        oversized question, IndexStoreError for the index; an LLM failure ends in an "llm_error" Answer."""
         t0 = time.perf_counter()
-        question, query, passages, unknown, correction = self.find(question, history, raw)  # retrieve, select
+        question, query, passages, unknown, correction = self.find(question, history, raw)  # retrieve
         timings = {"retrieval_s": round(time.perf_counter() - t0, 3)}
         if not passages:
             yield Retrieved(question, (), correction)
             yield Answer(question, refusal(unknown, self.kb.stats().documents), (), "not_found",
                          correction=correction, timings=timings, fix=Fix.ADD_DOCUMENTS)
             return
-        vocab = self.kb.vocabulary()
+        # Read while still in retrieve: select and generate weigh rare words with the vocabulary; a refusal that the
+        # check stage keeps says how many documents were searched, without going back to the index.
+        vocab, nothing_found = self.kb.vocabulary(), refusal([], self.kb.document_count())
         selection = select_sentences(passages, query, self.context, vocab, question)  # select: what the LLM reads
         request = request_for(self.transcripts, self.settings.rag, self.context, question, query, passages,
                               selection.windows, history, vocab)  # generate: the prompt
@@ -180,17 +180,17 @@ class Assistant:
             yield Answer(question, draft.text if draft.shown else "", request.sources, "llm_error", error=draft.error,
                          correction=correction, timings=timings)
             return
-        given = conversation_sources(request)
+        given, record = conversation_sources(request), transcript_of(request, draft.text)  # what a follow-up extends
         checked = check(draft.text, given, read_texts(request), question, self.context, selection.fact)  # check
         if not checked.text and keeps_refusal(draft.text, selection.quotes, correction.raw if correction else question):
-            yield Answer(question, refusal([], self.kb.stats().documents), (), "not_found", correction=correction,
-                         timings=timings, fix=Fix.ADD_DOCUMENTS)
+            yield Answer(question, nothing_found, (), "not_found", correction=correction, timings=timings,
+                         fix=Fix.ADD_DOCUMENTS)
             return
         text, sources, quoted = cite(checked, given, request.sources, selection.quotes)  # cite
         if not draft.shown:  # nothing of the model's was shown: the final text streams like an answer
             yield Token(text)
-        if not quoted:
-            self.transcripts.put(question, text, Transcript(request.messages + (ai_message(draft.text),), request.given))
+        if not quoted:  # kept once the answer is final, in a store no stage owns: no stage is entered again
+            self.transcripts.put(question, text, record)
         yield Answer(question, text, sources, "answered", correction=correction, timings=timings, quoted=quoted,
                      verification=checked.verification)
 

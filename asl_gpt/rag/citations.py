@@ -6,9 +6,7 @@ model left uncited is attributed from its own words, never assumed. Pure code ov
 
 from __future__ import annotations
 
-from asl_gpt.rag.conversation import shown_sources
-from asl_gpt.rag.grounding import attribute_sentences
-from asl_gpt.rag.sources import Source
+from asl_gpt.rag.sources import Source, attribute_sentences
 from asl_gpt.rag.verification import Checked
 from asl_gpt.rag.text import CITATION, tidy_markers
 
@@ -25,6 +23,13 @@ def mark_cited(text: str, sources: tuple[Source, ...]) -> tuple[Source, ...]:
     return tuple(Source(**{**s.__dict__, "cited": s.n in cited}) for s in sources)
 
 
+def shown_sources(turn: tuple[Source, ...], final: tuple[Source, ...]) -> tuple[Source, ...]:
+    """The answer's sources: this turn's passages (cited or not), then the earlier turns' passages it cites."""
+    by_n = {s.n: s for s in final}
+    ns = [s.n for s in turn]
+    return tuple(by_n[n] for n in ns) + tuple(s for s in final if s.cited and s.n not in ns)
+
+
 def quoted_answer(picks: list[tuple[int, str]]) -> str:
     """The quotes shown instead of an unusable model answer, each cited [n] (n = passage index + 1)."""
     lines = [f'> "{s}" [{pi + 1}]' for pi, s in picks]
@@ -34,6 +39,11 @@ def quoted_answer(picks: list[tuple[int, str]]) -> str:
 # Said in the final answer when the check changed it (the page replaces the streamed text with it).
 CORRECTED = ("(Corrected against the source: {} the passages do not support {} replaced by the passage's own words "
              "or removed.)")
+
+
+def says_corrected(text: str) -> bool:
+    """Whether an answer's text carries the check stage's own note (CORRECTED): surfaces add no second one."""
+    return CORRECTED.split("{}")[0] in text
 
 
 def cite(checked: Checked, given: tuple[Source, ...], turn: tuple[Source, ...],

@@ -10,15 +10,14 @@ tokens read and the first-token times, before and after).
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from asl_gpt.rag.prompts import PROMPT, follow_up_turn, format_passages
-from asl_gpt.rag.questions import history_turns, stands_alone
+from asl_gpt.rag.questions import stands_alone
 from asl_gpt.rag.retrieval import Passage
 from asl_gpt.rag.sources import Source, source_of, to_sources
 from asl_gpt.rag.text import sentences
+from asl_gpt.rag.transcripts import Given, Transcript, Transcripts  # noqa: F401 - Transcripts: generation's store
 
 
 def history_for(question: str, history) -> list:
@@ -37,24 +36,6 @@ def history_for(question: str, history) -> list:
 
 
 @dataclass(frozen=True)
-class Given:
-    """A passage the model was given in a conversation: the text it read and its source, numbered as given."""
-
-    id: str
-    text: str
-    source: Source
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """A conversation as the LLM saw it: the messages of its last request then its raw answer, and every passage
-    given so far (numbered 1, 2, ... in the order given)."""
-
-    messages: tuple  # LangChain messages
-    given: tuple[Given, ...]
-
-
-@dataclass(frozen=True)
 class Request:
     """What one question sends: the messages, the passages given so far, this turn's sources (numbered as given)."""
 
@@ -67,35 +48,6 @@ class Request:
 # Characters per token for the context budget: English runs at about 4 with Qwen's tokenizer; 3 leaves a margin.
 CHARS_PER_TOKEN = 3
 MIN_CUT_CHARS = 150  # a follow-up's passage cut shorter than this says too little to be worth its tokens
-
-
-class Transcripts:
-    """The latest conversations (bounded, least recently used dropped), keyed by their last exchange as callers keep
-    it (the question answered and the final answer text, as in `Answer`): a history that ends with that exchange
-    continues that conversation. The CLI, the app and the benchmarks pass histories; nothing else is needed."""
-
-    def __init__(self, size: int = 64):
-        self.size = size
-        self._items: OrderedDict[tuple[str, str], Transcript] = OrderedDict()
-        self._lock = threading.Lock()  # one Assistant serves every session of the app
-
-    def put(self, question: str, answer: str, transcript: Transcript) -> None:
-        with self._lock:
-            self._items[(question.strip(), answer.strip())] = transcript
-            self._items.move_to_end((question.strip(), answer.strip()))
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def find(self, history) -> Transcript | None:
-        turns = history_turns(history)
-        if len(turns) < 2 or turns[-2][0] != "human" or turns[-1][0] != "ai":
-            return None
-        key = (turns[-2][1].strip(), turns[-1][1].strip())
-        with self._lock:
-            t = self._items.get(key)
-            if t is not None:
-                self._items.move_to_end(key)
-            return t
 
 
 def _pieces(text: str) -> set[str]:
@@ -169,17 +121,13 @@ def rewritten(streamed: str, answer) -> bool:
     return bool(streamed.strip()) and _content(streamed) != _content(answer.text)
 
 
-def ai_message(text: str):
+def transcript_of(request: Request, raw_answer: str) -> Transcript:
+    """The conversation after this turn as the LLM saw it: the request, then its raw answer (not the checked one:
+    the next request must be a prefix-extension of what the server cached). Kept by the chain once the answer is
+    final (transcripts.Transcripts)."""
     from langchain_core.messages import AIMessage
 
-    return AIMessage(text)
-
-
-def shown_sources(turn: tuple[Source, ...], final: tuple[Source, ...]) -> tuple[Source, ...]:
-    """The answer's sources: this turn's passages (cited or not), then the earlier turns' passages it cites."""
-    by_n = {s.n: s for s in final}
-    ns = [s.n for s in turn]
-    return tuple(by_n[n] for n in ns) + tuple(s for s in final if s.cited and s.n not in ns)
+    return Transcript(request.messages + (AIMessage(raw_answer),), request.given)
 
 
 def count_prompt(chunk, timings: dict) -> None:

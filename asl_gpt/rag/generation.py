@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from asl_gpt.rag.conversation import CHARS_PER_TOKEN, Request, Transcripts, count_prompt, follow_up_request, fresh_request
+from asl_gpt.rag.questions import history_messages
 from asl_gpt.rag.retrieval import Passage
-from asl_gpt.rag.search import history_messages
+from asl_gpt.rag.scoring import ContextOptions, window
 from asl_gpt.rag.text import substantive
-from asl_gpt.rag.windows import ContextOptions, window
 
 log = logging.getLogger(__name__)
 

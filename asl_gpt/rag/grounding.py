@@ -4,22 +4,19 @@ Pure code over strings. A small model borrows the passages' words for facts they
 - an answer sentence whose names, numbers or rare words no single stretch of a cited passage holds together
   (three consecutive sentences) is dropped (`drop_ungrounded`);
 - what is left must share most of its content words with the passages and invent no number (`supported`),
-  or the passages are quoted instead;
-- a sentence the model left uncited is attributed to the passage whose words it uses (`attribute_sentences`).
+  or the passages are quoted instead.
+(An uncited sentence is attributed to its passage by `sources.attribute_sentences`.)
 Misspelt and inflected words are not "missing": a word counts as present when a passage word shares its stem
 or is within the corrector's small edit distance of it.
 """
 
 from __future__ import annotations
 
-import re
-
 from asl_gpt.rag.correction import tokenize
 from asl_gpt.rag.lexicon import GENERIC, STOPWORDS
 from asl_gpt.rag.questions import specific
-from asl_gpt.rag.sources import Source
+from asl_gpt.rag.scoring import ContextOptions
 from asl_gpt.rag.text import CITATION, NUMBER, SENTENCE_BREAK, content_words, names, present, stem, units
-from asl_gpt.rag.windows import ContextOptions
 from asl_gpt.words import english_frequencies
 
 
@@ -96,24 +93,3 @@ def drop_ungrounded(text: str, passages: dict[int, str], english: dict[str, int]
         else:
             dropped += 1
     return "".join(out).strip(), dropped
-
-
-def attribute_sentences(text: str, sources: tuple[Source, ...], min_overlap: float = 0.5) -> str:
-    """Append [n] to each uncited sentence whose content words come mostly from passage n.
-
-    Small models often cite nothing; the attribution is computed from the text itself, never assumed.
-    """
-    words = {s.n: content_words(f"{s.title} {s.section} {s.passage}", stem_words=False, letters_only=False)
-             for s in sources}
-    out = []
-    for sentence in SENTENCE_BREAK.split(text):
-        body = sentence.rstrip()
-        cw = content_words(body, stem_words=False, letters_only=False)
-        if body and cw and not CITATION.search(body):
-            n, best = max(((n, len(cw & w) / len(cw)) for n, w in words.items()), key=lambda x: x[1],
-                          default=(0, 0.0))
-            if best >= min_overlap:
-                m = re.search(r"[.!?]+$", body)
-                body = f"{body[:m.start()]} [{n}]{m.group(0)}" if m else f"{body} [{n}]"
-        out.append(body + sentence[len(sentence.rstrip()):])
-    return "".join(out)

@@ -24,13 +24,12 @@ from typing import Callable
 
 import numpy as np
 
-from asl_gpt import resources
-from asl_gpt.config import PROJECT_ROOT
 from asl_gpt.errors import IndexStoreError
 from asl_gpt.rag.documents import TEXT_SUFFIXES, Chunk, SkipDocument, chunk_document, discover, load_document
 from asl_gpt.rag.correction import pairs_of, vocabulary_of
 from asl_gpt.rag.questions import acronyms_of
 from asl_gpt.rag.retrieval import Passage, SearchIndex, fuse, preferred
+from asl_gpt.rag.sources import display_path
 from asl_gpt.rag.store import ChromaStore, IndexLock
 
 log = logging.getLogger(__name__)
@@ -73,18 +72,6 @@ class IndexStats:
     embedding_model: str
 
 
-def display_path(source: str) -> str:
-    """A source as the user reads it: a shipped document as `knowledge/NAME.md` whether it comes from the
-    checkout or from an installed wheel (where it sits in site-packages), other checkout files relative to
-    it, anything else as given."""
-    for base in (resources.knowledge_dir().parent, PROJECT_ROOT):
-        try:
-            return Path(source).relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return source
-
-
 @dataclass
 class _Corpus:
     generation: str
@@ -95,6 +82,7 @@ class _Corpus:
     texts: dict = field(default_factory=dict)  # chunk id -> (section, text): definitions and headings looked up in all
     preferred: dict = field(default_factory=dict)  # query -> ids of chunks answering it by form (retrieval.preferred)
     acronyms: frozenset = frozenset()  # abbreviations the documents introduce ("rid" for RID): names, however typed
+    documents: int = 0  # documents the chunks come from: a refusal says how many were searched
 
 
 class KnowledgeBase:
@@ -248,15 +236,16 @@ class KnowledgeBase:
         c = self._corpus
         if c is not None and c.generation == gen and c.count == count:
             return c
-        ids, texts, vecs, parts = [], [], [], {}
+        ids, texts, vecs, parts, sources = [], [], [], {}, set()
         for chunk in self.store.all_chunks(embeddings=True):
             ids.append(chunk.id)
+            sources.add(chunk.metadata.get("source", ""))
             texts.append(Chunk(chunk.id, chunk.text, chunk.metadata).embed_text)
             vecs.append(chunk.embedding)
             parts[chunk.id] = (str(chunk.metadata.get("section", "")), chunk.text)
         emb = np.asarray(vecs, dtype=np.float32) if vecs else None
         self._corpus = _Corpus(gen, count, SearchIndex(ids, texts, emb), vocabulary_of(texts), pairs_of(texts), parts,
-                               acronyms=frozenset(acronyms_of(texts)))
+                               acronyms=frozenset(acronyms_of(texts)), documents=len(sources))
         return self._corpus
 
     def vocabulary(self) -> Counter:
@@ -269,6 +258,11 @@ class KnowledgeBase:
         typed (questions.acronyms_of)."""
         with self._read():
             return self._load_corpus().acronyms
+
+    def document_count(self) -> int:
+        """How many documents the loaded corpus holds (what `stats().documents` counts, without listing the store)."""
+        with self._read():
+            return self._load_corpus().documents
 
     def word_pairs(self) -> Counter:
         """Counts of adjacent word pairs in the indexed text (the corrector's phrases)."""

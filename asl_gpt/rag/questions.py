@@ -1,6 +1,6 @@
 """What a question asks: the kind of fact (who, when, where, a definition, a number, steps), the term it defines,
-the letter it names, its specific words (names and terms the passages must hold), and whether it leans on the
-previous question.
+the letter it names, its specific words (names and terms the passages must hold), whether it leans on the
+previous question, and the history's messages as (role, content).
 
 Pure code over strings; every stage reads the question through these functions.
 """
@@ -190,6 +190,13 @@ def history_turns(history) -> list[tuple[str, str]]:
         if isinstance(content, str) and content.strip():
             out.append((role, content))
     return out
+
+
+def history_messages(history, turns: int) -> list[tuple[str, str]]:
+    """(role, content) pairs from Gradio-style dicts or (role, content) tuples; source messages skipped;
+    the last `turns` exchanges, each message cut at 800 characters."""
+    out = [(role, content if len(content) <= 800 else content[:800] + " …") for role, content in history_turns(history)]
+    return out[-2 * turns:] if turns > 0 else []
 
 
 def stands_alone(question: str) -> bool:

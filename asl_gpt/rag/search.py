@@ -15,7 +15,7 @@ from typing import Callable, Protocol
 
 from asl_gpt.rag.correction import Correction, tokenize
 from asl_gpt.rag.index import IndexStats
-from asl_gpt.rag.questions import history_turns, leans_on_history, topic_words
+from asl_gpt.rag.questions import history_messages, leans_on_history, topic_words
 from asl_gpt.rag.retrieval import Passage
 from asl_gpt.rag.text import present
 
@@ -33,14 +33,8 @@ class Retriever(Protocol):
     def acronyms(self) -> frozenset[str]: ...  # abbreviations the documents introduce ("rid"): names, however typed
     def passages_with(self, word: str, n: int = 1) -> list[Passage]: ...  # the best chunks holding `word`
     def stats(self) -> IndexStats: ...  # a refusal names how many documents were searched
+    def document_count(self) -> int: ...  # the same count, from the corpus in memory (read on every answer)
     def close(self) -> None: ...
-
-
-def history_messages(history, turns: int) -> list[tuple[str, str]]:
-    """(role, content) pairs from Gradio-style dicts or (role, content) tuples; source messages skipped;
-    the last `turns` exchanges, each message cut at 800 characters."""
-    out = [(role, content if len(content) <= 800 else content[:800] + " …") for role, content in history_turns(history)]
-    return out[-2 * turns:] if turns > 0 else []
 
 
 def answered_questions(history, turns: int) -> list[str]:

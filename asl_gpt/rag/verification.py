@@ -16,13 +16,13 @@ from dataclasses import dataclass, replace
 
 from asl_gpt.rag.correction import tokenize
 from asl_gpt.rag.decisions import answer_choice, decide
-from asl_gpt.rag.grounding import attribute_sentences, grounded, supported
+from asl_gpt.rag.grounding import grounded, supported
 from asl_gpt.rag.lexicon import GENERIC, MODEL_REFUSALS
 from asl_gpt.rag.questions import choice, question_kind
-from asl_gpt.rag.sources import Source
+from asl_gpt.rag.scoring import ContextOptions
+from asl_gpt.rag.sources import Source, attribute_sentences
 from asl_gpt.rag.text import (CITATION, NUMBER, OPENER, SENTENCE_BREAK, YEAR, content_words, contradicts, names,
                               polarity, substantive, tidy_markers, units)
-from asl_gpt.rag.windows import ContextOptions
 
 log = logging.getLogger(__name__)
 

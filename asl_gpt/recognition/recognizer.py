@@ -200,7 +200,10 @@ class TFLiteRecognizer:
             memory, memory_mask, conf = self._encode_with(window, mask, adapter)
             if adapter is not None and self._letters is not None:
                 # A profile sharpens which letter a shape is, not whether this is spelling: the gate never
-                # gets less sure than the shipped model is of the same frames.
+                # gets less sure than the shipped model is of the same frames. That takes a second encoder pass,
+                # and no signature avoids it: the confidence head reads the encoder's pooled states over the letter
+                # evidence (model/fingerspeller.py `_encode`), which the adapter has changed, and encode and
+                # encode_letters each take one [1, window] sequence (no batch of the adapted and shipped evidence).
                 conf = max(conf, self.encode(window, mask)[2])
 
             def step(tokens: np.ndarray) -> np.ndarray:
