@@ -13,8 +13,11 @@ setup-app:
 app: setup-app
 	$(PY) app.py
 
+# Two workers (pytest-xdist), a test file each at a time (module fixtures stay in one process): the browser
+# tests spend most of their time waiting on the page and the embedded LLM, which the other worker fills.
+TEST_WORKERS ?= 2
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The unit tests alone, on a machine already set up: no browser, nothing marked slow (real MediaPipe,
 # embeddings, LLM, model export). For the edit-test loop; `make test` is the whole suite.
