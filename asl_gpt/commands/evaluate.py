@@ -226,6 +226,11 @@ def _real_words(rec, args, settings) -> dict:
             print(f"  {r['threshold']:>9.2f} {r['committed_videos']:>5}/{r['videos']:<5} {r['coverage']:>8.3f} "
                   f"{r['right_videos']:>4}/{r['committed_videos']:<4} {r['right_chars']:>6}/{r['committed_chars']:<6} "
                   f"{_num(r['char_precision']):>9} {r['score']:>7.3f}{mark}")
+    if "confusion" in out["kinds"].get("letter", {}):
+        print("\nletter clips per letter (right / clips; what the others committed, '-' = nothing):")
+        for letter, row in out["kinds"]["letter"]["confusion"].items():
+            misread = ", ".join(f"{t or '-'} x{n}" if n > 1 else (t or "-") for t, n in sorted(row["read"].items()))
+            print(f"  {letter:<3} {row['right']}/{row['clips']}  {misread}")
     print("\n(* the model's own threshold; right = committed text equal to the label; char prec = right "
           "characters (longest common subsequence) over committed characters)")
     return {"real_words": out}
