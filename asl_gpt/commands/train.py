@@ -45,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _init(value: str | None):
-    """--init: a torch checkpoint. The shipped models are .tflite only (their torch weights are not shipped)."""
+    """--init: a torch checkpoint; NAME or NAME.tflite finds NAME.pt beside it (models/default.pt ships)."""
     from pathlib import Path
 
     from asl_gpt.errors import InputError
@@ -56,8 +56,8 @@ def _init(value: str | None):
     if p.suffix != ".pt" and p.with_suffix(".pt").is_file():
         p = p.with_suffix(".pt")
     if not p.is_file() or p.suffix != ".pt":
-        raise InputError(f"--init needs a torch checkpoint (.pt): {value} is not one (a shipped .tflite holds no "
-                         "trainable weights; keep the .pt you exported it from beside it as NAME.pt)")
+        raise InputError(f"--init needs a torch checkpoint (.pt): {value} is not one (recover one from a .tflite: "
+                         "python -m asl_gpt.training.recover models/NAME.tflite models/NAME.pt)")
     return p
 
 
