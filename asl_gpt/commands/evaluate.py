@@ -85,6 +85,10 @@ def run(args, settings) -> int:
               f"exact {h['phrases']['exact']:.3f} ({h['phrases']['sequences']} phrases)")
         print(f"  letter by letter (before the word prior): {h['phrases']['raw_normalized_levenshtein']:.3f}, "
               f"exact {h['phrases']['raw_exact']:.3f}")
+        out["at_pace"] = a = ev.held_out_at_pace(rec, data_dir, settings.paths.knowledge_dir, args.phrases,
+                                                 progress=not args.no_progress)
+        print(f"held-out signer {h['signer']}, every phrase signed at pace (short letters, letters in motion, "
+              f"passing shapes): normalized Levenshtein {a['normalized_levenshtein']:.3f}, exact {a['exact']:.3f}")
         out["names"] = n = ev.names(rec, data_dir, progress=not args.no_progress)
         print(f"names and rare words ({n['readings']} readings of {len(ev.NAMES)}): right {n['right']} "
               f"(letter by letter {n['raw_right']}); broken by the word prior {len(n['broken'])}"
@@ -159,6 +163,8 @@ def _record(rec, figures: dict, args) -> None:
         summary["held_out_signer"] = h["signer"]
         summary["letters"] = {k: v for k, v in h["letters"].items() if k != "per_letter"}
         summary["phrases"] = {k: v for k, v in h["phrases"].items() if k != "examples"}
+    if "at_pace" in figures:
+        summary["phrases_at_pace"] = {k: v for k, v in figures["at_pace"].items() if k != "examples"}
     if figures.get("seed_capture"):
         summary["seed_capture"] = {k: v for k, v in figures["seed_capture"].items() if k != "file"}
     if "silence" in figures:

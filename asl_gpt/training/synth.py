@@ -311,7 +311,7 @@ class Synthesizer:
         if len(text) == 1:  # a letter alone is mostly held: shown, checked, or an initial
             hi = lo + (hi - lo) * 0.4
         letters = [(i, c) for i, c in enumerate(text) if c != " "]
-        pace = len(letters) > 1 and rng.random() < o.pace_rate
+        pace = o.pace_rate > 0 and len(letters) > 1 and rng.random() < o.pace_rate  # (no draw when off: same stream)
         if pace:
             lo, hi = np.log(o.pace_letters_per_s)
         rate = math.exp(rng.uniform(lo, hi))  # log-uniform: learners' pace is as common as fluent
