@@ -8,7 +8,10 @@ doubled letters bounced or slid, word gaps, the hand rising from rest along an a
 (passing through shapes that look like letters and are not), placed in front of the right shoulder of
 a real upper body (face and pose from the real Holistic capture in seed-capture/), under random hand
 size, rotation, camera distance (a far signer in a landscape frame: a hand 40-110 px tall, noisier in
-palm units), aspect, frame rate, tracking jitter and dropped frames.
+palm units), aspect, frame rate, tracking jitter and dropped frames. A share of phrases is signed at pace
+(pace_timing, moving_wrist, motion_blur, Synthesizer._caught_in_motion): letters of 2-4 frames, letters formed
+while the wrist still travels, fingers blurred along their motion, transitions passing through the shape of
+another letter near the way, which is not read.
 Negatives (hands moving but not fingerspelling) teach the confidence head to stay silent.
 
 Output frames are float32[T, 543, 3] in the competition layout with NaN for what Holistic would not
