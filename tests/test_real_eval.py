@@ -117,6 +117,17 @@ def test_reliability_table_on_hand_made_runs():
     assert rows[0.9]["committed_videos"] == 0 and rows[0.9]["char_precision"] is None
 
 
+def test_letter_confusion_per_letter():
+    def run(label, committed):
+        return real.VideoRun(f"{label}.mp4", label, "0", "letter", 10, committed, "", 0.0, [])
+
+    table = real.letter_confusion([run("n", "p"), run("m", "m"), run("n", "n"), run("n", ""), run("n", "p"),
+                                   run("m", "p")])
+    assert list(table) == ["m", "n"]
+    assert table["n"] == {"clips": 4, "right": 1, "read": {"p": 2, "": 1}}
+    assert table["m"] == {"clips": 2, "right": 1, "read": {"p": 1}}
+
+
 # --- the whole evaluation, on landmark files ------------------------------------------------------
 
 def test_evaluate_real_on_landmark_files(tmp_path):

@@ -85,6 +85,10 @@ def run(args, settings) -> int:
               f"exact {h['phrases']['exact']:.3f} ({h['phrases']['sequences']} phrases)")
         print(f"  letter by letter (before the word prior): {h['phrases']['raw_normalized_levenshtein']:.3f}, "
               f"exact {h['phrases']['raw_exact']:.3f}")
+        out["at_pace"] = a = ev.held_out_at_pace(rec, data_dir, settings.paths.knowledge_dir, args.phrases,
+                                                 progress=not args.no_progress)
+        print(f"held-out signer {h['signer']}, every phrase signed at pace (short letters, letters in motion, "
+              f"passing shapes): normalized Levenshtein {a['normalized_levenshtein']:.3f}, exact {a['exact']:.3f}")
         out["names"] = n = ev.names(rec, data_dir, progress=not args.no_progress)
         print(f"names and rare words ({n['readings']} readings of {len(ev.NAMES)}): right {n['right']} "
               f"(letter by letter {n['raw_right']}); broken by the word prior {len(n['broken'])}"
@@ -159,6 +163,8 @@ def _record(rec, figures: dict, args) -> None:
         summary["held_out_signer"] = h["signer"]
         summary["letters"] = {k: v for k, v in h["letters"].items() if k != "per_letter"}
         summary["phrases"] = {k: v for k, v in h["phrases"].items() if k != "examples"}
+    if "at_pace" in figures:
+        summary["phrases_at_pace"] = {k: v for k, v in figures["at_pace"].items() if k != "examples"}
     if figures.get("seed_capture"):
         summary["seed_capture"] = {k: v for k, v in figures["seed_capture"].items() if k != "file"}
     if "silence" in figures:
@@ -226,6 +232,11 @@ def _real_words(rec, args, settings) -> dict:
             print(f"  {r['threshold']:>9.2f} {r['committed_videos']:>5}/{r['videos']:<5} {r['coverage']:>8.3f} "
                   f"{r['right_videos']:>4}/{r['committed_videos']:<4} {r['right_chars']:>6}/{r['committed_chars']:<6} "
                   f"{_num(r['char_precision']):>9} {r['score']:>7.3f}{mark}")
+    if "confusion" in out["kinds"].get("letter", {}):
+        print("\nletter clips per letter (right / clips; what the others committed, '-' = nothing):")
+        for letter, row in out["kinds"]["letter"]["confusion"].items():
+            misread = ", ".join(f"{t or '-'} x{n}" if n > 1 else (t or "-") for t, n in sorted(row["read"].items()))
+            print(f"  {letter:<3} {row['right']}/{row['clips']}  {misread}")
     print("\n(* the model's own threshold; right = committed text equal to the label; char prec = right "
           "characters (longest common subsequence) over committed characters)")
     return {"real_words": out}

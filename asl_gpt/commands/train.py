@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=20000, help="optimiser steps in total")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup", type=int, help="linear warm-up steps before the cosine decay (default: TrainOptions' "
+                                              "300; fewer when fine-tuning from --init)")
     p.add_argument("--val-every", type=int, default=500, help="steps between validation + checkpoint")
     p.add_argument("--val-size", type=int, default=256)
     p.add_argument("--threads", type=int, default=_default_threads(),
@@ -43,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _init(value: str | None):
-    """--init: a torch checkpoint. The shipped models are .tflite only (their torch weights are not shipped)."""
+    """--init: a torch checkpoint; NAME or NAME.tflite finds NAME.pt beside it (models/default.pt ships)."""
     from pathlib import Path
 
     from asl_gpt.errors import InputError
@@ -54,8 +56,8 @@ def _init(value: str | None):
     if p.suffix != ".pt" and p.with_suffix(".pt").is_file():
         p = p.with_suffix(".pt")
     if not p.is_file() or p.suffix != ".pt":
-        raise InputError(f"--init needs a torch checkpoint (.pt): {value} is not one (a shipped .tflite holds no "
-                         "trainable weights; keep the .pt you exported it from beside it as NAME.pt)")
+        raise InputError(f"--init needs a torch checkpoint (.pt): {value} is not one (recover one from a .tflite: "
+                         "python -m asl_gpt.training.recover models/NAME.tflite models/NAME.pt)")
     return p
 
 
@@ -79,7 +81,8 @@ def run(args, settings) -> int:
                         steps=args.steps, batch_size=args.batch_size, lr=args.lr, val_every=args.val_every,
                         val_size=args.val_size, threads=args.threads, workers=args.workers, seed=args.seed,
                         resume=args.resume, init=_init(args.init), max_minutes=args.max_minutes, oof_out=args.oof_out,
-                        aux_oof=tuple(args.aux_oof), device=args.device, progress=not args.no_progress)
+                        aux_oof=tuple(args.aux_oof), device=args.device, progress=not args.no_progress,
+                        **({"warmup": args.warmup} if args.warmup is not None else {}))
     last = train(opts, settings.paths.knowledge_dir)
     if int(os.environ.get("RANK", "0")):  # torchrun: the other ranks say nothing
         return 0

@@ -299,6 +299,20 @@ def reliability(runs_at: dict[float, list[VideoRun]]) -> list[dict]:
             for thr, runs in sorted(runs_at.items())]
 
 
+def letter_confusion(runs: list[VideoRun]) -> dict[str, dict]:
+    """Per letter of the single-letter clips: how many, how many committed right, and what the rest were read as
+    ('' = nothing committed) -> {letter: {"clips", "right", "read": {text: count}}}, letters in order."""
+    out: dict[str, dict] = {}
+    for r in sorted(runs, key=lambda r: r.label):
+        row = out.setdefault(r.label, {"clips": 0, "right": 0, "read": {}})
+        row["clips"] += 1
+        if r.committed == r.label:
+            row["right"] += 1
+        else:
+            row["read"][r.committed] = row["read"].get(r.committed, 0) + 1
+    return out
+
+
 def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_options, buffer_options,
                   thresholds=THRESHOLDS, kinds: tuple[str, ...] = ("word", "letter"), progress: bool = True,
                   variant=None, loader=None, reliability_table: bool = True) -> dict:
@@ -350,6 +364,8 @@ def evaluate_real(recognizer, root: str | Path, cache_dir: Path | None, stream_o
             "per_signer": {s: summarise([r for r in group if r.signer == s]) for s in signers},
             "reliability": reliability({t: [r for r in rs if r.kind == kind] for t, rs in runs_at.items()}),
         }
+        if kind == "letter":
+            out["kinds"][kind]["confusion"] = letter_confusion(group)
     out["videos"] = [{"file": r.file, "label": r.label, "signer": r.signer, "kind": r.kind,
                       "frames": r.frames, "committed": r.committed, "score": round(r.score, 4), "raw": r.raw,
                       "raw_confidence": round(r.raw_confidence, 4), "raw_score": round(r.raw_score, 4),

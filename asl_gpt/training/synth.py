@@ -8,7 +8,10 @@ doubled letters bounced or slid, word gaps, the hand rising from rest along an a
 (passing through shapes that look like letters and are not), placed in front of the right shoulder of
 a real upper body (face and pose from the real Holistic capture in seed-capture/), under random hand
 size, rotation, camera distance (a far signer in a landscape frame: a hand 40-110 px tall, noisier in
-palm units), aspect, frame rate, tracking jitter and dropped frames.
+palm units), aspect, frame rate, tracking jitter and dropped frames. A share of phrases is signed at pace
+(pace_timing, moving_wrist, motion_blur, Synthesizer._caught_in_motion): letters of 2-4 frames, letters formed
+while the wrist still travels, fingers blurred along their motion, transitions passing through the shape of
+another letter near the way, which is not read.
 Negatives (hands moving but not fingerspelling) teach the confidence head to stay silent.
 
 Output frames are float32[T, 543, 3] in the competition layout with NaN for what Holistic would not
@@ -53,6 +56,17 @@ class SynthOptions:
     pixel_jitter: tuple[float, float] = (0.5, 2.5)  # tracking noise in pixels: a small hand is noisier in palm units
     coarticulation: float = 0.35  # at 8 letters/s a held shape is this far from the letter toward its neighbours
     left_hand_rest_rate: float = 0.5  # share with the other hand visible, resting low (real signers mostly do)
+    # Signing at pace (issue 24: real misreads are letters formed on the way, not held): a share of phrases
+    # where shapes are caught in motion. Drawn per phrase, then per letter / transition.
+    pace_rate: float = 0.3  # share of spelled phrases (2+ letters) signed at pace, 2.5-8 letters a second
+    pace_letters_per_s: tuple[float, float] = (2.5, 8.0)  # their rate (log-uniform)
+    moving_hold_rate: float = 0.6  # of their letters: formed while the wrist still travels (no still frame)
+    moving_hold_palms: tuple[float, float] = (0.15, 0.5)  # how far the wrist travels during such a letter, palm units
+    short_letter_rate: float = 0.3  # of their letters: shown only 2-4 frames at 30 fps
+    short_letter_s: tuple[float, float] = (0.067, 0.133)  # such a letter's whole time, hold and way out
+    pass_through_rate: float = 0.4  # of their transitions: the hand passes through the shape of a letter near the way
+    pass_through_strength: tuple[float, float] = (0.6, 1.0)  # how fully that shape forms, mid-transition
+    blur: tuple[float, float] = (0.1, 0.4)  # fingertip noise along the motion, as a share of a frame's travel (motion blur)
     max_chars: int = 31  # longest phrase (the model's max_output)
 
 
@@ -165,6 +179,49 @@ def _path(points: np.ndarray, s: np.ndarray) -> np.ndarray:
     return points[i] * (1 - f) + points[i + 1] * f
 
 
+def pace_timing(rng: np.random.Generator, o: SynthOptions, holds: list[float], trans: list[float]) -> np.ndarray:
+    """Short letters at pace, in place: a chosen letter lasts 2-4 frames at 30 fps in all (hold and the way out),
+    and the way in is no longer than that. -> bool[n], the short letters."""
+    n = len(holds)
+    short = rng.random(n) < o.short_letter_rate
+    for k in np.flatnonzero(short):
+        d = rng.uniform(*o.short_letter_s)
+        holds[k] = d * rng.uniform(0.1, 0.4)  # barely formed: the hand is on its way again
+        trans[k] = d - holds[k]
+        if k > 0:
+            trans[k - 1] = min(trans[k - 1], d)
+    return short
+
+
+def moving_wrist(rng: np.random.Generator, o: SynthOptions, idx: np.ndarray, in_hold: np.ndarray,
+                 t: np.ndarray) -> np.ndarray:
+    """Wrist travel [T, 2] (palm units) for letters formed while the wrist still moves: during a chosen letter's
+    hold the wrist goes on at a steady speed, so no frame of it is still; the travel is kept after it (continuous)."""
+    n = int(idx.max()) + 1 if len(idx) else 0
+    moving = rng.random(n) < o.moving_hold_rate
+    ang = rng.uniform(0, 2 * np.pi, n)
+    dist = rng.uniform(*o.moving_hold_palms, n) * moving
+    step = np.stack([np.cos(ang), np.sin(ang)], -1) * dist[:, None]  # [n, 2] travel over each hold
+    held = np.zeros(n)
+    np.add.at(held, idx[in_hold], np.diff(t, prepend=t[0])[in_hold])  # each letter's hold time on this timeline
+    v = step / np.maximum(held, 1e-6)[:, None]  # palm units a second
+    dt = np.diff(t, prepend=t[0])
+    vel = np.where(in_hold[:, None], v[idx], 0.0)
+    return np.cumsum(vel * dt[:, None], axis=0)
+
+
+def motion_blur(rng: np.random.Generator, o: SynthOptions, shape: np.ndarray, t: np.ndarray, fps: float) -> None:
+    """Fast fingers blur, in place: each finger point moves by noise along its own motion, a random share of what
+    it travels in one camera frame (the tracker lands anywhere on the smear). The wrist (point 0) is left."""
+    if len(t) < 2:
+        return
+    vel = np.gradient(shape, t, axis=0)  # [T, 21, 3] palm units a second
+    k = rng.uniform(*o.blur) * rng.normal(0, 1, (len(t), shape.shape[1], 1))
+    blur = vel / fps * k
+    blur[:, 0] = 0.0
+    shape += blur.astype(shape.dtype)
+
+
 class Synthesizer:
     """`sample(rng)` -> SynthSample. Vectorised numpy: a few ms a phrase."""
 
@@ -173,6 +230,9 @@ class Synthesizer:
         self.bank, self.o = bank, options
         self.by_signer = bank.index()
         self.signers = sorted(self.by_signer)
+        # each signer's mean shape per letter: what a transition passes near (pass-through at pace)
+        self.means = {sg: {c: bank.shapes[rows].mean(0) for c, rows in by.items() if len(rows)}
+                      for sg, by in self.by_signer.items()}
         self.words = words or list(_COMMON)
         # Real face + pose, hands removed; coordinates as captured (0..1 of a 4:3 frame).
         body = np.array(body_frames, dtype=np.float32)
@@ -253,9 +313,12 @@ class Synthesizer:
         lo, hi = np.log(o.letters_per_s)
         if len(text) == 1:  # a letter alone is mostly held: shown, checked, or an initial
             hi = lo + (hi - lo) * 0.4
+        letters = [(i, c) for i, c in enumerate(text) if c != " "]
+        pace = o.pace_rate > 0 and len(letters) > 1 and rng.random() < o.pace_rate  # (no draw when off: same stream)
+        if pace:
+            lo, hi = np.log(o.pace_letters_per_s)
         rate = math.exp(rng.uniform(lo, hi))  # log-uniform: learners' pace is as common as fluent
         hold_frac = rng.uniform(*o.hold_fraction)
-        letters = [(i, c) for i, c in enumerate(text) if c != " "]
         keys, holds, trans = [], [], []
         for k, (i, c) in enumerate(letters):
             d = rng.uniform(0.75, 1.3) / rate
@@ -265,6 +328,8 @@ class Synthesizer:
             keys.append(c)
             holds.append(hold)
             trans.append(d * (1 - hold_frac))
+        if pace:
+            pace_timing(rng, o, holds, trans)
         # a rise from rest before the first letter and a drop to rest after the last, or not: a recording or a
         # segment may start and end with the hand already up, so the rise must not be what says "spelling"
         rises, drops = rng.random() < o.rise_rate, rng.random() < o.rise_rate
@@ -296,6 +361,8 @@ class Synthesizer:
         a = s0[idx] + (s1[idx] - s0[idx]) * u_hold[:, None, None]
         shape = np.where(in_hold[:, None, None], a, s1[idx] + (s0[nxt] - s1[idx]) * u_tr[:, None, None])
         offs, roll_extra = _wrist_offsets(rng, text, letters, keys, t, idx, nxt, in_hold, u_hold, u_tr)
+        if pace:
+            self._caught_in_motion(rng, signer, keys, t, idx, in_hold, u_tr, shape, offs, fps)
         if rises:
             self._to_rest(rng, signer, scene, t < lead_in, 1.0 - t / lead_in, shape, offs, roll_extra)
         if drops:
@@ -303,6 +370,33 @@ class Synthesizer:
         visible = np.ones(len(t), bool)  # out of view only where the rest is below the frame (_render)
         hand = {"shape": shape, "offset": offs, "roll": roll_extra, "visible": visible, "wander": None}
         return t, hand, _char_times(text, starts, ends)
+
+    def _caught_in_motion(self, rng, signer: str, keys: list[str], t: np.ndarray, idx: np.ndarray,
+                          in_hold: np.ndarray, u_tr: np.ndarray, shape: np.ndarray, offs: np.ndarray, fps: float) -> None:
+        """Signing at pace, in place: transitions pass through the shape of a letter near the way (it must not be
+        read), letters are formed while the wrist still travels, and fast fingers blur (tracking noise along
+        their motion)."""
+        o, n = self.o, len(keys)
+        for k in range(n - 1):
+            if keys[k] == keys[k + 1] or rng.random() >= o.pass_through_rate:
+                continue
+            sel = (idx == k) & ~in_hold
+            if not sel.any():
+                continue
+            via = self._near_the_way(rng, signer, keys[k], keys[k + 1], shape[sel][len(shape[sel]) // 2])
+            if via is not None:
+                w = rng.uniform(*o.pass_through_strength) * np.sin(np.pi * u_tr[sel]) ** 2
+                shape[sel] += (via - shape[sel]) * w[:, None, None]
+        offs += moving_wrist(rng, o, idx, in_hold, t)
+        motion_blur(rng, o, shape, t, fps)
+
+    def _near_the_way(self, rng, signer: str, a: str, b: str, mid: np.ndarray) -> np.ndarray | None:
+        """A real shape of the letter (not a or b) whose mean is nearest `mid`, the midpoint of a transition."""
+        means = {c: m for c, m in self.means[signer].items() if c not in (a, b) and c in ALPHABET}
+        if not means:
+            return None
+        near = min(means, key=lambda c: float(np.square(means[c] - mid).sum()))
+        return self._pick(rng, signer, near)
 
     def _to_rest(self, rng, signer: str, scene: dict, sel: np.ndarray, away: np.ndarray, shape: np.ndarray,
                  offs: np.ndarray, roll: np.ndarray) -> None:
