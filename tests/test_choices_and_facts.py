@@ -160,6 +160,10 @@ def test_which_came_first_is_decided_by_the_years_of_each_options_own_sentence()
     assert text.startswith("Rid: The Registry") and "1990 [1]." in text and added
     newer = "which is newer the rid or the ada"
     assert decide(choice(newer), newer, given).word == "Ada"
+    both = _given("Section 504 of the Rehabilitation Act of 1973 came before the ADA.",
+                  "The ADA was signed into law on July 26, 1990.")
+    first = "which came first section 504 or the ada"
+    assert decide(choice(first), first, both).word.endswith("504")  # 1973 follows 504, not the ADA
     undated = _given("The ADA protects access.", "The RID certifies interpreters.")
     assert decide(choice(q), q, undated).word == ""  # no years: not decided by dates
 
@@ -192,3 +196,10 @@ def test_another_year_or_place_than_the_fact_sentences_does_not_hold_the_fact():
     q = "where did the deaf families on marthas vineyard come from"
     assert not holds_fact("Hereditary deafness was common in Chilmark [1].", where, q)
     assert holds_fact("They came from Kent in England [1].", where, q)
+
+
+def test_a_who_did_question_gets_the_sentence_with_its_own_verb_first():
+    texts = ["Gallaudet grew out of a school established in 1857 on land donated by Amos Kendall. In 1864 Congress "
+             "passed a law letting it grant degrees, and President Abraham Lincoln signed it."]
+    found = fact_sentence("who signed the law that let gallaudet give degrees", texts)
+    assert found is not None and "Lincoln" in found[1]

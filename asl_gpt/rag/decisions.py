@@ -128,26 +128,39 @@ def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
     return Decision("Yes" if agrees else "No", n, text, _follow(sents, i))
 
 
+def _dates(ch: Choice, text: str) -> dict[int, int]:
+    """{option: year} a sentence gives: each year belongs to the option named last before it ("Section 504 of the
+    Rehabilitation Act of 1973 came before the ADA": 504 -> 1973), or to the only option the sentence names."""
+    words = tokenize(text)
+    named = [i for i, ws in enumerate(ch.words) if all(_has(w, set(words)) for w in ws)]
+    out: dict[int, int] = {}
+    for m in YEAR.finditer(text):
+        before = set(tokenize(text[:m.start()]))
+        last = [i for i in named if all(_has(w, before) for w in ch.words[i])]
+        owner = max(last, key=lambda i: max(text[:m.start()].lower().rfind(w) for w in ch.words[i]), default=None)
+        owner = owner if owner is not None else (named[0] if len(named) == 1 else None)
+        if owner is not None:
+            out.setdefault(owner, int(m.group(0)[:4]))
+    return out
+
+
 def _by_year(ch: Choice, question: str, sents: list[tuple[int, str, int]]) -> Decision | None:
-    """"Which is older / came first, A or B": the option whose own sentence (naming it and no other option) gives the
-    earlier year (later for newer/later), that sentence first and the other option's after it; None when the
-    question compares no time or an option has no dated sentence."""
+    """"Which is older / came first, A or B": the option whose sentence gives the earlier year (later for
+    newer/later), that sentence first and the other option's after it; None when the question compares no time or
+    an option has no dated sentence."""
     asked = set(tokenize(question))
     earlier, later = bool(asked & EARLIER_WORDS), bool(asked & LATER_WORDS)
     if earlier == later:
         return None
     dated: dict[int, tuple[int, int, str]] = {}
     for n, text, _ in sents:
-        words = set(tokenize(text))
-        holds = [i for i, ws in enumerate(ch.words) if all(_has(w, words) for w in ws)]
-        years = YEAR.findall(text)
-        if len(holds) == 1 and years and holds[0] not in dated:
-            dated[holds[0]] = (int(years[0][:4]), n, text)
+        for i, year in _dates(ch, text).items():
+            dated.setdefault(i, (year, n, text))
     if len(dated) < len(ch.options) or len({y for y, _, _ in dated.values()}) < len(dated):
         return None
     ranked = sorted(dated.items(), key=lambda kv: kv[1][0], reverse=later)
     (i, (_, n, text)), (_, (_, n2, text2)) = ranked[0], ranked[1]
-    return Decision(ch.options[i][:1].upper() + ch.options[i][1:], n, text, text2, n2)
+    return Decision(ch.options[i][:1].upper() + ch.options[i][1:], n, text, "" if text2 == text else text2, n2)
 
 
 def _option(ch: Choice, question: str, given: tuple[Source, ...]) -> Decision:
