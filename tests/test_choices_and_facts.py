@@ -39,7 +39,8 @@ def _decide(q):
 
 def test_yes_no_is_decided_by_the_polarity_of_the_passage_sentence():
     assert _decide("Is ASL the same as BSL?") == Decision(
-        "No", 1, "ASL and British Sign Language (BSL) are different languages.")
+        "No", 1, "ASL and British Sign Language (BSL) are different languages.",
+        "BSL uses a two-handed alphabet, while ASL uses a one-handed alphabet.")  # the detail, said next
     assert _decide("is sign language universal").word == "No"
     assert _decide("do I have to pay for the interpreter at the hospital") == Decision(
         "No", 2, "The patient does not have to pay for the interpreter.")
@@ -68,7 +69,8 @@ def test_the_choice_is_said_first_then_the_sentence_then_the_model_s_other_sente
 def test_a_flipped_yes_becomes_the_passage_s_no_in_the_final_check():
     read = [s.passage for s in GIVEN]
     checked = check("Yes, ASL is the same as BSL [1].", GIVEN, read, "Is ASL the same as BSL?", ContextOptions())
-    assert checked.text == "No: ASL and British Sign Language (BSL) are different languages [1]."
+    assert checked.text == ("No: ASL and British Sign Language (BSL) are different languages [1]. "
+                            "BSL uses a two-handed alphabet, while ASL uses a one-handed alphabet [1].")
     assert checked.verification.added == 1 and checked.verification.repaired == 1
 
 
@@ -126,7 +128,8 @@ def test_a_yes_no_is_not_decided_by_a_sentence_about_something_else():
     world = _given("Sign language is not universal. International Sign is used when Deaf people from different "
                    "countries meet at the World Federation of the Deaf.")
     q = "is sign language the same all over the world"
-    assert decide(choice(q), q, world) == Decision("No", 1, "Sign language is not universal.")
+    d = decide(choice(q), q, world)
+    assert (d.word, d.n, d.sentence) == ("No", 1, "Sign language is not universal.")
 
 
 def test_an_undecided_yes_no_takes_back_only_a_guess():
@@ -145,3 +148,58 @@ def test_who_is_held_by_the_person_the_fact_names():
     fact = "Cued Speech was developed in 1966 by R. Orin Cornett at Gallaudet."
     assert holds_fact("R. Orin Cornett made Cued Speech in 1966 [1].", fact, "who made cued speech")
     assert not holds_fact("Cued Speech makes sounds visible [1].", fact, "who made cued speech")
+
+
+def test_which_came_first_is_decided_by_the_years_of_each_options_own_sentence():
+    given = _given("The Americans with Disabilities Act (ADA) was signed into law on July 26, 1990.",
+                   "The Registry of Interpreters for the Deaf (RID), founded in 1964, is the main organization.")
+    q = "which is older the rid or the ada"
+    d = decide(choice(q), q, given)
+    assert (d.word, d.n, d.follow_n) == ("Rid", 2, 1) and "1964" in d.sentence and "1990" in d.follow
+    text, added = answer_choice("The ADA is older [1].", choice(q), d, q)
+    assert text.startswith("Rid: The Registry") and "1990 [1]." in text and added
+    newer = "which is newer the rid or the ada"
+    assert decide(choice(newer), newer, given).word == "Ada"
+    both = _given("Section 504 of the Rehabilitation Act of 1973 came before the ADA.",
+                  "The ADA was signed into law on July 26, 1990.")
+    first = "which came first section 504 or the ada"
+    assert decide(choice(first), first, both).word.endswith("504")  # 1973 follows 504, not the ADA
+    undated = _given("The ADA protects access.", "The RID certifies interpreters.")
+    assert decide(choice(q), q, undated).word == ""  # no years: not decided by dates
+
+
+def test_a_decided_answer_says_the_passages_next_sentence_and_drops_a_sentence_saying_the_opposite():
+    given = _given("Cued Speech is not a sign language at all. It uses handshapes near the mouth to show sounds.\n"
+                   "Deaf clubs are social places.")
+    q = "is cued speech a sign language"
+    d = decide(choice(q), q, given)
+    assert d.word == "No" and d.follow == "It uses handshapes near the mouth to show sounds."
+    text, _ = answer_choice("Yes, Cued Speech is a sign language [1]. It was made in 1966 [1].", choice(q), d, q)
+    assert text == ("No: Cued Speech is not a sign language at all [1]. It uses handshapes near the mouth to show "
+                    "sounds [1]. It was made in 1966 [1].")
+    unrelated = _given("Cued Speech is not a sign language at all.\n\n## Deaf clubs\n\nDeaf clubs are social places.")
+    assert decide(choice(q), q, unrelated).follow == ""  # the next paragraph is about something else
+
+
+def test_advice_to_parents_or_learners_answers_a_question_asked_as_i():
+    given = _given("Parents do not need to be fluent before starting; babies benefit from signing that grows.")
+    q = "do i need to be fluent before i sign to my deaf baby"
+    assert decide(choice(q), q, given).word == "No"
+
+
+def test_another_year_or_place_than_the_fact_sentences_does_not_hold_the_fact():
+    fact = "Gallaudet College became Gallaudet University in 1986."
+    q = "when did gallaudet college become a university"
+    assert not holds_fact("Gallaudet College grew out of a school established in 1857 [1].", fact, q)
+    assert holds_fact("It became a university in 1986 [1].", fact, q)
+    where = "Many of the deaf families had ancestors from the Weald, an area of Kent in England."
+    q = "where did the deaf families on marthas vineyard come from"
+    assert not holds_fact("Hereditary deafness was common in Chilmark [1].", where, q)
+    assert holds_fact("They came from Kent in England [1].", where, q)
+
+
+def test_a_who_did_question_gets_the_sentence_with_its_own_verb_first():
+    texts = ["Gallaudet grew out of a school established in 1857 on land donated by Amos Kendall. In 1864 Congress "
+             "passed a law letting it grant degrees, and President Abraham Lincoln signed it."]
+    found = fact_sentence("who signed the law that let gallaudet give degrees", texts)
+    assert found is not None and "Lincoln" in found[1]

@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize
-from asl_gpt.rag.lexicon import DIFFERENT_WORDS, GENERIC, MUST_WORDS, PERSON_WORDS, SAME_WORDS, STOPWORDS
+from asl_gpt.rag.lexicon import (DIFFERENT_WORDS, EARLIER_WORDS, GENERIC, LATER_WORDS, MUST_WORDS, PERSON_WORDS,
+                                 SAME_WORDS, STOPWORDS)
 from asl_gpt.rag.questions import Choice
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.text import (CITATION, HEADING_LINE, OPENER, SENTENCE_BREAK, content_words, forms, polarity, units)
+from asl_gpt.rag.text import (CITATION, HEADING_LINE, OPENER, SENTENCE_BREAK, YEAR, content_words, forms, polarity,
+                          units)
 
 MIN_CLAIM = 0.5  # of the question's content words a passage sentence must state to decide yes or no
 MIN_ASPECT = 0.3  # ... when it also says same/different or must/need not, as the question asks
@@ -31,15 +33,27 @@ class Decision:
     word: str
     n: int = 0  # the passage of the deciding sentence
     sentence: str = ""
+    follow: str = ""  # the passage's next sentence when it goes on about the same thing: the reason or the detail
+    follow_n: int = 0  # the passage of `follow` when not n (the other option's date)
 
 
-def _sentences(given: tuple[Source, ...]) -> list[tuple[int, str]]:
-    """(passage number, sentence) of every passage, headings left out: a heading names a topic, it decides nothing."""
+def _sentences(given: tuple[Source, ...]) -> list[tuple[int, str, int]]:
+    """(passage number, sentence, its block) of every passage, headings left out: a heading names a topic, it
+    decides nothing."""
     out = []
     for s in given:
         headings = {HEADING_LINE.sub("", x).strip() for x in s.passage.split("\n") if HEADING_LINE.match(x)}
-        out += [(s.n, u.text) for u in units(s.passage) if len(tokenize(u.text)) >= 3 and u.text not in headings]
+        out += [(s.n, u.text, u.block) for u in units(s.passage)
+                if len(tokenize(u.text)) >= 3 and u.text not in headings]
     return out
+
+
+def _follow(sents: list[tuple[int, str, int]], i: int) -> str:
+    """The sentence after sents[i] in its paragraph or list item ("Cued Speech is not a sign language at all." ->
+    "Cued Speech was developed ... to make the sounds of spoken language visible."); "" at the block's end."""
+    if i + 1 >= len(sents) or sents[i + 1][0] != sents[i][0] or sents[i + 1][2] != sents[i][2]:
+        return ""
+    return sents[i + 1][1]
 
 
 def subject(text: str) -> tuple[set[str], list[str]]:
@@ -87,7 +101,8 @@ def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
     # says what is the same or what must be done, not by one that merely shares its words.
     aspect_only = qp.same is not None or qp.must is not None
     best, best_score = None, 0.0
-    for n, text in _sentences(given):
+    sents = _sentences(given)
+    for i, (n, text, _) in enumerate(sents):
         sp = polarity(text)
         same = qp.same is not None and sp.same is not None
         must = qp.must is not None and sp.must is not None
@@ -100,37 +115,79 @@ def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
         overlap = _share(asked, text)
         score = overlap + 0.5 * aspect - 0.001 * len(text)  # ties go to the shorter, more focused sentence
         if (aspect or not aspect_only) and overlap >= (MIN_ASPECT if aspect else MIN_CLAIM) and score > best_score:
-            best, best_score = (n, text, sp, same, must, overlap), score
+            best, best_score = (n, text, sp, same, must, overlap, i), score
     if best is None:
         return Decision("")
-    n, text, sp, same, must, overlap = best
+    n, text, sp, same, must, overlap, i = best
     if same or must:
         agrees = qp.same == sp.same if same else qp.must == sp.must
     elif overlap >= SAME_CLAIM:
         agrees = qp.negated == sp.negated
     else:
         return Decision("")
-    return Decision("Yes" if agrees else "No", n, text)
+    return Decision("Yes" if agrees else "No", n, text, _follow(sents, i))
+
+
+def _dates(ch: Choice, text: str) -> dict[int, int]:
+    """{option: year} a sentence gives: each year belongs to the option named last before it ("Section 504 of the
+    Rehabilitation Act of 1973 came before the ADA": 504 -> 1973), or to the only option the sentence names."""
+    words = tokenize(text)
+    named = [i for i, ws in enumerate(ch.words) if all(_has(w, set(words)) for w in ws)]
+    out: dict[int, int] = {}
+    for m in YEAR.finditer(text):
+        before = set(tokenize(text[:m.start()]))
+        last = [i for i in named if all(_has(w, before) for w in ch.words[i])]
+        owner = max(last, key=lambda i: max(text[:m.start()].lower().rfind(w) for w in ch.words[i]), default=None)
+        owner = owner if owner is not None else (named[0] if len(named) == 1 else None)
+        if owner is not None:
+            out.setdefault(owner, int(m.group(0)[:4]))
+    return out
+
+
+def _by_year(ch: Choice, question: str, sents: list[tuple[int, str, int]]) -> Decision | None:
+    """"Which is older / came first, A or B": the option whose sentence gives the earlier year (later for
+    newer/later), that sentence first and the other option's after it; None when the question compares no time or
+    an option has no dated sentence."""
+    asked = set(tokenize(question))
+    earlier, later = bool(asked & EARLIER_WORDS), bool(asked & LATER_WORDS)
+    if earlier == later:
+        return None
+    dated: dict[int, tuple[int, int, str]] = {}
+    for n, text, _ in sents:
+        for i, year in _dates(ch, text).items():
+            dated.setdefault(i, (year, n, text))
+    if len(dated) < len(ch.options) or len({y for y, _, _ in dated.values()}) < len(dated):
+        return None
+    ranked = sorted(dated.items(), key=lambda kv: kv[1][0], reverse=later)
+    (i, (_, n, text)), (_, (_, n2, text2)) = ranked[0], ranked[1]
+    return Decision(ch.options[i][:1].upper() + ch.options[i][1:], n, text, "" if text2 == text else text2, n2)
 
 
 def _option(ch: Choice, question: str, given: tuple[Source, ...]) -> Decision:
+    sents = _sentences(given)
+    by_year = _by_year(ch, question, sents)
+    if by_year is not None:
+        return by_year
     rest = content_words(question, ignore=GENERIC) - {w[:5] if len(w) > 5 else w for ws in ch.words for w in ws}
-    best: dict[int, tuple[float, int, str]] = {}
-    for n, text in _sentences(given):
+    best: dict[int, tuple[float, int, str, int]] = {}
+    for j, (n, text, _) in enumerate(sents):
         words = set(tokenize(text))
         holds = [i for i, ws in enumerate(ch.words) if all(_has(w, words) for w in ws)]
         if len(holds) != 1 or polarity(text).negated:
             continue  # a sentence naming both options, or denying one, decides nothing alone
         score = len(rest & content_words(text)) / len(rest) if rest else 1.0
         if score > best.get(holds[0], (-1.0,))[0]:
-            best[holds[0]] = (score, n, text)
+            best[holds[0]] = (score, n, text, j)
     if not best:
         return Decision("")
     ranked = sorted(best.items(), key=lambda kv: -kv[1][0])
     if len(ranked) > 1 and ranked[0][1][0] - ranked[1][1][0] < MARGIN:
         return Decision("")
-    i, (score, n, text) = ranked[0]
-    return Decision(ch.options[i][:1].upper() + ch.options[i][1:], n, text) if score > 0 else Decision("")
+    i, (score, n, text, j) = ranked[0]
+    if score <= 0:
+        return Decision("")
+    follow = _follow(sents, j)
+    return Decision(ch.options[i][:1].upper() + ch.options[i][1:], n, text, follow)
 
 
 def decide(ch: Choice, question: str, given: tuple[Source, ...]) -> Decision:
@@ -143,17 +200,37 @@ def _cited(sentence: str, n: int) -> str:
     return f"{body} [{n}]."
 
 
-def answer_choice(text: str, ch: Choice, d: Decision) -> tuple[str, bool]:
+def _against(body: str, d: Decision, question: str) -> bool:
+    """Does a sentence of the model's restate the question's claim with the polarity the decision denies ("ASL GPT
+    can understand full ASL signs" after "No: ...")? Only a sentence holding most of the question's words counts."""
+    asked = content_words(question, stem_words=False, ignore=GENERIC | SAME_WORDS | DIFFERENT_WORDS | MUST_WORDS)
+    if d.word not in ("Yes", "No") or not asked or _share(asked, body) < SAME_CLAIM:
+        return False
+    qp, bp = polarity(question), polarity(body)
+    if qp.same is not None and bp.same is not None:
+        agrees = qp.same == bp.same
+    elif qp.must is not None and bp.must is not None:
+        agrees = qp.must == bp.must
+    else:
+        agrees = qp.negated == bp.negated
+    return agrees != (d.word == "Yes")
+
+
+def answer_choice(text: str, ch: Choice, d: Decision, question: str = "") -> tuple[str, bool]:
     """(the answer with the decision first, whether a passage sentence was put in): "No: <the sentence that
-    decides it> [n]." and the model's other sentences, its own yes/no dropped. Undecided, it says so in place of
-    the model's guess (a yes/no answer left as it was when it guessed nothing)."""
+    decides it> [n]." and the passage's next sentence when it goes on about it (the reason, the detail), then the
+    model's other sentences, its own yes/no dropped and any that restates what the decision denies. Undecided, it
+    says so in place of the model's guess (a yes/no answer left as it was when it guessed nothing)."""
     rest = []
     for piece in SENTENCE_BREAK.split(text):
         body = OPENER.sub("", piece.strip()) if not rest else piece.strip()
-        if body and (not d.sentence or CITATION.sub("", body).strip().rstrip(".") not in d.sentence):
-            rest.append(body[:1].upper() + body[1:])
+        plain = CITATION.sub("", body).strip().rstrip(".")
+        if body and (not d.sentence or plain not in d.sentence) and not (d.follow and plain in d.follow):
+            if not (d.word and _against(body, d, question)):
+                rest.append(body[:1].upper() + body[1:])
     if d.word:
-        return " ".join([f"{d.word}: {_cited(d.sentence, d.n)}", *rest]).strip(), True
+        follow = [_cited(d.follow, d.follow_n or d.n)] if d.follow else []
+        return " ".join([f"{d.word}: {_cited(d.sentence, d.n)}", *follow, *rest]).strip(), True
     if ch.kind == "yes_no" and not OPENER.match(text):
         return text, False  # no guess to take back
     if ch.kind == "yes_no":

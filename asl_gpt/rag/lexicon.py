@@ -76,7 +76,10 @@ OPTIONAL_WORDS = frozenset("optional voluntary avoid".split())  # "avoid X": X i
 # Words that name the one asking or the one addressed: "do I need" and "you do not need" have the same subject.
 # The roles the one asking takes in these documents count as them ("the patient does not have to pay").
 PERSON_WORDS = frozenset("i me my we us our you your one someone people person signer signers patient patients "
-                         "student students user users".split())
+                         "student students user users parent parents learner learners beginner beginners".split())
+# A choice question's words asking which came first, or which came last ("which is older, the RID or the ADA").
+EARLIER_WORDS = frozenset("older oldest first earlier earliest before sooner".split())
+LATER_WORDS = frozenset("newer newest later latest last younger recent".split())
 # Question words of a choice question that name no option ("should I use A or B": "use" is asked of both).
 CHOICE_FILLER = frozenset("better rather prefer preferred instead either".split())
 # The verbs a yes/no question opens with ("is X the same as Y", "do I need", "can I").

@@ -129,19 +129,20 @@ class Checked:
 
 
 def holds_fact(answer: str, fact: str, question: str) -> bool:
-    """Does the answer state the kind of fact the question asks for, or the fact sentence's news? For "when", a
-    year; for "where", a place; for "who", a person the fact sentence names beyond the question's ("who made Cued
+    """Does the answer state the fact the question asks for, the fact sentence's news? For "when", its year; for
+    "where", one of its places; for "who", a person the fact sentence names beyond the question's ("who made Cued
     Speech": Cornett; "who was Clerc": Gallaudet, whom he founded the school with); else the fact's numbers and
-    half of the words it adds to the question (a definition, the differing detail). For when and where the model
-    may have answered from another sentence: any such fact counts, so a right answer never gets a second one."""
+    half of the words it adds to the question (a definition, the differing detail). Another year or place than
+    the fact sentence's does not count: "Gallaudet College ... established in 1857" does not say when it became a
+    university."""
     said = set(tokenize(CITATION.sub(" ", answer)))
     kind = question_kind(question)
     new_names = names(CITATION.sub(" ", answer)) - set(tokenize(question))
     if kind == "when" and YEAR.search(fact):
-        return bool(YEAR.search(answer))
-    if kind == "where" and names(fact) - set(tokenize(question)):
-        return bool(new_names)
+        return set(YEAR.findall(fact)) <= set(YEAR.findall(answer))
     fact_names = names(fact) - set(tokenize(question))
+    if kind == "where" and fact_names:
+        return bool(fact_names & new_names)
     if kind == "who" and fact_names:
         return bool(fact_names & said)
     if any(n.rstrip(".,") not in said for n in NUMBER.findall(fact)):
@@ -164,7 +165,7 @@ def check(text: str, given: tuple[Source, ...], read: list[str], question: str, 
     if ch is not None:
         d = decide(ch, question, given)
         if usable or d.word:
-            kept, added = answer_choice(kept if usable else "", ch, d)
+            kept, added = answer_choice(kept if usable else "", ch, d, question)
             log.info("choice question %r: %s", question[:80], d.word or "not decided by the passages")
             return Checked(kept, replace(v, added=v.added + added))
     if usable and fact is not None and not holds_fact(kept, fact[1], question):

@@ -79,7 +79,8 @@ def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | 
     if kind not in ("who", "when", "where", "what") and not pair:
         return None
     sides = [_side_words(x) for x in pair] if pair else []
-    best: tuple[tuple[bool, float], int, str] | None = None
+    asked = asked_deed(question)
+    best: tuple[tuple[bool, bool, float], int, str] | None = None
     for pi, text in enumerate(texts):
         us = units(text)
         headings = {HEADING_LINE.sub("", line).strip() for line in text.split("\n") if HEADING_LINE.match(line)}
@@ -98,15 +99,29 @@ def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | 
                 continue  # only the names the question already gives ("who made Cued Speech"): not who
             # First a sentence that says how the two differ ("while for N ...") over one that names both; for who,
             # a sentence with a deed ("founded the first school") over any without ("was a teacher in 1817").
-            deed = kind == "who" and bool({stem(w) for w in words} & DEED_STEMS)
-            first = bool(words & DIFFERENCE_WORDS) if pair else deed
-            key = (first, sc)
+            stems = {stem(w) for w in words}
+            deed = kind == "who" and bool(stems & DEED_STEMS)
+            first = (bool(words & DIFFERENCE_WORDS), False) if pair else (bool(stems & asked), deed)
+            key = (*first, sc)
             if best is None or key > best[0]:
                 best = (key, pi, u.text)
     return (best[1], best[2]) if best else None
 
 
 DEED_STEMS = frozenset(stem(w) for w in DEEDS)
+_NOT_DEEDS = frozenset("is was were are s did does do has had have can could would will".split())
+
+
+def asked_deed(question: str) -> set[str]:
+    """The deed a "who <verb>" question asks about, stemmed ("who signed the law ..." -> {"sign"}); empty for "who
+    was X". A sentence with that verb is the fact before one with any other deed ("Lincoln signed it", not "on
+    land donated by Amos Kendall")."""
+    words = tokenize(question)
+    if "who" not in words:
+        return set()
+    i = words.index("who")
+    verb = words[i + 1] if i + 1 < len(words) else ""
+    return {stem(verb)} if verb and verb not in _NOT_DEEDS and verb not in STOPWORDS else set()
 
 
 def _side_words(phrase: str) -> set[str]:
