@@ -125,22 +125,23 @@ def _elsewhere(asked: set[str], q_toks: list[str], text: str) -> bool:
     return False
 
 
-def _claim(asked: set[str], q_toks: list[str], i: int, sents: list[tuple[int, str, int]]) -> str:
-    """How sents[i] bears on a yes/no question's claim (its subject and predicate): "contrary" (it states a
-    contrary of the predicate), "states" (it states every question word, or leaves one to "it" that its passage
-    keeps saying: the subject; a denial may leave one word to its own words) or "" (the predicate is absent or another subject's: it decides nothing)."""
+def _claim(asked: set[str], q_toks: list[str], i: int, sents: list[tuple[int, str, int]]) -> tuple[str, float]:
+    """How sents[i] bears on a yes/no question's claim (its subject and predicate), and the share of the claim it
+    states: "contrary" (a contrary of the predicate), "states" (every question word, or all but one in a denial) or
+    "" (the predicate is absent or another subject's: it decides nothing). A word its passage keeps saying (the
+    subject) counts as stated: the sentence may leave it to "it"."""
     n, text, _ = sents[i]
     toks = tokenize(text)
-    if _contrary(q_toks, toks):
-        return "contrary"
     words = set(toks)
     others = [set(tokenize(t)) for j, (m, t, _) in enumerate(sents) if m == n and j != i]
     unstated = sum(not _has(w, words) and sum(_has(w, o) for o in others) < TOPIC for w in asked)
+    if _contrary(q_toks, toks):
+        return "contrary", min(1.0, (len(asked) - unstated + 1) / len(asked))  # the contrary stands for a word
     # An affirmation must state the whole claim ("... is a common worry" is no "rude"); a denial may say one word
     # of it in its own words ("did not grow out of English" for "based on English").
     if unstated > (1 if polarity(text).negated else 0) or _elsewhere(asked, q_toks, text):
-        return ""
-    return "states"
+        return "", 0.0
+    return "states", (len(asked) - unstated) / len(asked)
 
 
 def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
@@ -164,10 +165,9 @@ def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
             if (who and s_who and not who & s_who) or not _does(action, words):
                 continue  # about someone or something else: it decides nothing
         aspect = same or must
-        claim = "" if aspect else _claim(asked, q_toks, i, sents)
+        claim, overlap = ("", _share(asked, text)) if aspect else _claim(asked, q_toks, i, sents)
         if not aspect and (not claim or (claim == "contrary" and sp.negated)):
             continue  # the claim is not stated: a sentence sharing the subject's words decides nothing
-        overlap = _share(asked, text)
         score = overlap + 0.5 * aspect - 0.001 * len(text)  # ties go to the shorter, more focused sentence
         if (aspect or not aspect_only) and overlap >= (MIN_ASPECT if aspect else MIN_CLAIM) and score > best_score:
             best, best_score = (n, text, sp, same, must, overlap, i, claim), score
