@@ -203,3 +203,46 @@ def test_a_who_did_question_gets_the_sentence_with_its_own_verb_first():
              "passed a law letting it grant degrees, and President Abraham Lincoln signed it."]
     found = fact_sentence("who signed the law that let gallaudet give degrees", texts)
     assert found is not None and "Lincoln" in found[1]
+
+
+def _yn(q, *texts):
+    return decide(choice(q), q, _given(*texts))
+
+
+def test_a_stated_contrary_of_the_asked_predicate_decides_no():
+    d = _yn("is bsl fingerspelling one handed", "BSL fingerspelling uses two hands, with the dominant hand pointing.")
+    assert (d.word, d.n) == ("No", 1)
+    assert _yn("can kids get over the counter hearing aids",
+               "Over the counter hearing aids are sold for adults with mild hearing loss.").word == "No"
+    assert _yn("is tipping allowed at the club", "Tipping is forbidden at the club.").word == "No"
+    assert _yn("is tipping allowed at the club", "Tipping is allowed at the club.").word == "Yes"
+    # the contrary denied is no contrary stated
+    assert _yn("is tipping allowed at the club", "Tipping is not forbidden at the club.").word != "No"
+
+
+def test_a_sentence_without_the_asked_predicate_decides_nothing():
+    assert _yn("is it rude to walk between two people signing",
+               "Walking between two people who are signing is a common worry for hearing newcomers.").word == ""
+    assert _yn("is the train to boston expensive",
+               "The train to Boston is a popular choice for commuters.").word == ""
+    assert _yn("is the bus downtown cheap", "The bus downtown is cheap.").word == "Yes"
+    # a denial may say one word of the claim in its own words
+    assert _yn("is asl based on english",
+               "ASL is not a signed version of English, and it did not grow out of English.").word == "No"
+    # two words of the claim missing: a sentence about something else
+    assert _yn("is international sign a real language like asl",
+               "ASL is a complete natural language with its own grammar, not a way of signing English.").word == ""
+
+
+def test_the_subject_may_be_left_to_it_when_its_passage_keeps_saying_it():
+    d = _yn("is cued speech a sign language", "Cued Speech was developed in 1966. Cued Speech uses handshapes near the "
+            "mouth. Cued Speech shows the sounds of speech. It is not a sign language.")
+    assert (d.word, d.sentence) == ("No", "It is not a sign language.")
+
+
+def test_a_role_said_of_another_named_subject_decides_nothing():
+    school = ("The school opened in Hartford in April 1817, with Gallaudet as principal and Clerc as head teacher.")
+    assert _yn("was clerc the principal of the hartford school", school).word == ""
+    team = "The team was led by Anna as captain and Marie as goalkeeper."
+    assert _yn("was marie the captain of the team", team).word == ""
+    assert _yn("was anna the captain of the team", team).word == "Yes"

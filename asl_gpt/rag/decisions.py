@@ -13,17 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize
-from asl_gpt.rag.lexicon import (DIFFERENT_WORDS, EARLIER_WORDS, GENERIC, LATER_WORDS, MUST_WORDS, PERSON_WORDS,
-                                 SAME_WORDS, STOPWORDS)
+from asl_gpt.rag.lexicon import (CONTRARIES, DIFFERENT_WORDS, EARLIER_WORDS, GENERIC, LATER_WORDS, MUST_WORDS,
+                                 PERSON_WORDS, SAME_WORDS, STOPWORDS)
 from asl_gpt.rag.questions import Choice
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.text import (CITATION, HEADING_LINE, OPENER, SENTENCE_BREAK, YEAR, content_words, forms, polarity,
-                          units)
+from asl_gpt.rag.text import (CITATION, HEADING_LINE, OPENER, SENTENCE_BREAK, YEAR, content_words, forms, names,
+                          polarity, units)
 
 MIN_CLAIM = 0.5  # of the question's content words a passage sentence must state to decide yes or no
 MIN_ASPECT = 0.3  # ... when it also says same/different or must/need not, as the question asks
 SAME_CLAIM = 0.6  # a sentence this close to the question decides by negation alone
 MARGIN = 0.25  # how much better one option's sentence must match the question than another's
+TOPIC = 2  # other sentences of its passage that must say a question word for a sentence to leave it to "it"
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,63 @@ def _share(asked: set[str], text: str) -> float:
     return sum(_has(w, words) for w in asked) / len(asked)
 
 
+def _phrase(phrase: tuple[str, ...], toks: list[str]) -> bool:
+    """Are the phrase's words, in any of their forms, consecutive in toks ("one hand" in "one-handed")?"""
+    k = len(phrase)
+    return any(all(w == t or w in forms(t) for w, t in zip(phrase, toks[i:i + k])) for i in range(len(toks) - k + 1))
+
+
+def _contrary(q_toks: list[str], s_toks: list[str]) -> bool:
+    """Does the sentence state the contrary of what the question asks ("two hands" for "one handed"), and not
+    the asked side itself?"""
+    for a, b in CONTRARIES:
+        for x, y in ((a, b), (b, a)):
+            if _phrase(x, q_toks) and not _phrase(y, q_toks) and _phrase(y, s_toks) and not _phrase(x, s_toks):
+                return True
+    return False
+
+
+def _elsewhere(asked: set[str], q_toks: list[str], text: str) -> bool:
+    """Does a question word belong to another named subject of the sentence ("Gallaudet as principal and Clerc as
+    head teacher" gives "principal" to Gallaudet, not Clerc)? Each word goes to the nearest name, the one before it
+    on a tie (English says the subject first); only when the question names someone the sentence names."""
+    toks, named = tokenize(text), names(text)
+    own = {x for x in named if x in q_toks}
+    at = [(i, t) for i, t in enumerate(toks) if t in named]
+    if not own or not named - own:
+        return False
+    for w in asked - named:
+        places = [i for i, t in enumerate(toks) if _has(w, {t})]
+        if places and all(min(at, key=lambda p: abs(p[0] - i) + 0.5 * (p[0] > i))[1] not in own for i in places):
+            return True
+    return False
+
+
+def _claim(asked: set[str], q_toks: list[str], i: int, sents: list[tuple[int, str, int]]) -> tuple[str, float]:
+    """How sents[i] bears on a yes/no question's claim (its subject and predicate), and the share of the claim it
+    states: "contrary" (a contrary of the predicate), "states" (every question word, or all but one in a denial) or
+    "" (the predicate is absent or another subject's: it decides nothing). A word its passage keeps saying (the
+    subject) counts as stated: the sentence may leave it to "it"."""
+    n, text, _ = sents[i]
+    toks = tokenize(text)
+    words = set(toks)
+    others = [set(tokenize(t)) for j, (m, t, _) in enumerate(sents) if m == n and j != i]
+    unstated = sum(not _has(w, words) and sum(_has(w, o) for o in others) < TOPIC for w in asked)
+    if _contrary(q_toks, toks):
+        return "contrary", min(1.0, (len(asked) - unstated + 1) / len(asked))  # the contrary stands for a word
+    # An affirmation must state the whole claim ("... is a common worry" is no "rude"); a denial may say one word
+    # of it in its own words ("did not grow out of English" for "based on English").
+    if unstated > (1 if polarity(text).negated else 0) or _elsewhere(asked, q_toks, text):
+        return "", 0.0
+    return "states", (len(asked) - unstated) / len(asked)
+
+
 def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
     asked = content_words(question, stem_words=False, ignore=GENERIC | SAME_WORDS | DIFFERENT_WORDS | MUST_WORDS)
     if not asked:
         return Decision("")
     qp, (who, action) = polarity(question), subject(question)
+    q_toks = tokenize(OPENER.sub("", question))
     # A question of sameness or obligation ("is X the same as Y", "should I") is decided only by a sentence that
     # says what is the same or what must be done, not by one that merely shares its words.
     aspect_only = qp.same is not None or qp.must is not None
@@ -112,15 +165,19 @@ def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
             if (who and s_who and not who & s_who) or not _does(action, words):
                 continue  # about someone or something else: it decides nothing
         aspect = same or must
-        overlap = _share(asked, text)
+        claim, overlap = ("", _share(asked, text)) if aspect else _claim(asked, q_toks, i, sents)
+        if not aspect and (not claim or (claim == "contrary" and sp.negated)):
+            continue  # the claim is not stated: a sentence sharing the subject's words decides nothing
         score = overlap + 0.5 * aspect - 0.001 * len(text)  # ties go to the shorter, more focused sentence
         if (aspect or not aspect_only) and overlap >= (MIN_ASPECT if aspect else MIN_CLAIM) and score > best_score:
-            best, best_score = (n, text, sp, same, must, overlap, i), score
+            best, best_score = (n, text, sp, same, must, overlap, i, claim), score
     if best is None:
         return Decision("")
-    n, text, sp, same, must, overlap, i = best
+    n, text, sp, same, must, overlap, i, claim = best
     if same or must:
         agrees = qp.same == sp.same if same else qp.must == sp.must
+    elif claim == "contrary" and overlap >= SAME_CLAIM:
+        agrees = False
     elif overlap >= SAME_CLAIM:
         agrees = qp.negated == sp.negated
     else:

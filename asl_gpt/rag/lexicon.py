@@ -92,3 +92,18 @@ MODEL_REFUSALS = ("could not find", "couldn't find", "cannot find", "can't find"
                   "does not answer", "do not mention", "does not mention", "don't mention", "doesn't mention",
                   "no information", "not mentioned", "do not contain", "does not contain", "cannot answer",
                   "can't answer", "unable to answer", "do not provide", "does not provide", "not provided")
+
+# -- check: a yes/no question's claim against its contrary ----------------------------------------------------
+# General English pairs of contraries (word forms: "hand" also reads "hands", "handed"): a sentence stating one
+# side about the question's subject, where the question asks the other, says No ("is BSL fingerspelling one
+# handed" <- "BSL fingerspelling uses two hands"). Same/different and must/optional are read by text.polarity.
+CONTRARIES = tuple((tuple(a.split()), tuple(b.split())) for a, b in (
+    ("one hand", "two hand"), ("one hand", "both hand"), ("left hand", "right hand"),
+    ("allowed", "forbidden"), ("allowed", "prohibited"), ("permitted", "forbidden"), ("permitted", "prohibited"),
+    ("legal", "illegal"), ("required", "optional"), ("rude", "polite"), ("before", "after"),
+    ("early", "late"), ("earlier", "later"), ("kid", "adult"), ("child", "adult"), ("children", "adult"),
+    ("free", "paid"), ("true", "false"), ("easy", "hard"), ("easy", "difficult"), ("formal", "informal"),
+    ("possible", "impossible"), ("necessary", "unnecessary"), ("raised", "lowered"),
+    ("open", "closed"), ("fast", "slow"), ("faster", "slower"), ("increase", "decrease"),
+    ("natural", "artificial"),
+))
