@@ -125,15 +125,16 @@ def _elsewhere(asked: set[str], q_toks: list[str], text: str) -> bool:
     return False
 
 
-def _claim(asked: set[str], q_toks: list[str], i: int, sents: list[tuple[int, str, int]]) -> tuple[str, float]:
+def _claim(asked: set[str], q_toks: list[str], i: int, sents: list[tuple[int, str, int]],
+           said: list[set[str]]) -> tuple[str, float]:
     """How sents[i] bears on a yes/no question's claim (its subject and predicate), and the share of the claim it
     states: "contrary" (a contrary of the predicate), "states" (every question word, or all but one in a denial) or
     "" (the predicate is absent or another subject's: it decides nothing). A word its passage keeps saying (the
-    subject) counts as stated: the sentence may leave it to "it"."""
+    subject) counts as stated: the sentence may leave it to "it". `said`: each sentence's words, tokenized once."""
     n, text, _ = sents[i]
     toks = tokenize(text)
-    words = set(toks)
-    others = [set(tokenize(t)) for j, (m, t, _) in enumerate(sents) if m == n and j != i]
+    words = said[i]
+    others = [said[j] for j, (m, _, _) in enumerate(sents) if m == n and j != i]
     unstated = sum(not _has(w, words) and sum(_has(w, o) for o in others) < TOPIC for w in asked)
     if _contrary(q_toks, toks):
         return "contrary", min(1.0, (len(asked) - unstated + 1) / len(asked))  # the contrary stands for a word
@@ -155,17 +156,17 @@ def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
     aspect_only = qp.same is not None or qp.must is not None
     best, best_score = None, 0.0
     sents = _sentences(given)
+    said = [set(tokenize(text)) for _, text, _ in sents]  # _claim reads every sentence's neighbours: once each
     for i, (n, text, _) in enumerate(sents):
         sp = polarity(text)
         same = qp.same is not None and sp.same is not None
         must = qp.must is not None and sp.must is not None
         if must:  # "the hospital must pay" does not answer "do I need to pay"; "the fingers should" not "bounce"
             s_who = subject(text)[0]
-            words = set(tokenize(text))
-            if (who and s_who and not who & s_who) or not _does(action, words):
+            if (who and s_who and not who & s_who) or not _does(action, said[i]):
                 continue  # about someone or something else: it decides nothing
         aspect = same or must
-        claim, overlap = ("", _share(asked, text)) if aspect else _claim(asked, q_toks, i, sents)
+        claim, overlap = ("", _share(asked, text)) if aspect else _claim(asked, q_toks, i, sents, said)
         if not aspect and (not claim or (claim == "contrary" and sp.negated)):
             continue  # the claim is not stated: a sentence sharing the subject's words decides nothing
         score = overlap + 0.5 * aspect - 0.001 * len(text)  # ties go to the shorter, more focused sentence
