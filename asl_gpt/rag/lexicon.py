@@ -19,6 +19,9 @@ person something anything really just also very much many more most some any abo
 says said ask asked give show explain called call there here one ones got getting ppl pls plz thx all over every
 everywhere
 wat wht whta waht hw""".split())  # the last: "what" and "how" as they are often typed or signed
+# Question words a question opens with: a first word one edit from one is that word mistyped ("whay is vri"),
+# not a topic the documents lack (questions.key_terms).
+QUESTION_OPENERS = ("what", "whats", "why", "who", "whos", "how", "where", "when", "which")
 
 # -- retrieve: follow-ups -------------------------------------------------------------------------------------
 # Words by which a question points back at the conversation instead of naming its topic (search.py).

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize, weighted_distance
 from asl_gpt.rag.lexicon import (CHOICE_FILLER, FOLLOW_UP_OPENERS, FOLLOW_UP_WORDS, GENERIC, HOW_QUANTITY,
-                                 NOT_DEFINED, NOT_NAMES, NUMBER_WORDS, PLACE_PREPOSITIONS, STOPWORDS, WHEN_NOUNS,
-                                 WHEN_WORDS, WHO_WORDS, YES_NO_OPENERS)
+                                 NOT_DEFINED, NOT_NAMES, NUMBER_WORDS, PLACE_PREPOSITIONS, QUESTION_OPENERS,
+                                 STOPWORDS, WHEN_NOUNS, WHEN_WORDS, WHO_WORDS, YES_NO_OPENERS)
 from asl_gpt.rag.text import NUMBER, YEAR, names, present, units
 from asl_gpt.words import english_frequencies
 
@@ -149,14 +149,12 @@ def key_terms(question: str, english: dict[str, int] | None = None,
     out: list[str] = []
     for i, w in enumerate(tokenize(question)):
         w = w.split("'")[0]
-        if i == 0 and w not in caps and any(weighted_distance(w, q, 1.0) <= 1.0 for q in _OPENING_WORDS):
+        if i == 0 and w not in caps and any(weighted_distance(w, q, 1.0) <= 1.0 for q in QUESTION_OPENERS):
             continue  # "whay is vri": the question word mistyped, not a topic the documents lack
         if w not in out and (specific(w, english) or w in caps):
             out.append(w)
     return out
 
-
-_OPENING_WORDS = ("what", "whats", "why", "who", "whos", "how", "where", "when", "which")
 
 
 def missing_terms(question: str, passages: list[str], english: dict[str, int] | None = None,
