@@ -32,13 +32,11 @@ def _progress(it, on: bool, **kw):
 def held_out_synth(recognizer, data_dir: Path, knowledge_dir: Path | None = None, letters_per_class: int = 8,
                    phrases: int = 150, seed: int = 1234, progress: bool = True) -> dict:
     """Letter accuracy and phrase normalised Levenshtein on the held-out signer's handshapes."""
-    from asl_gpt.training.handshapes import HELD_OUT_SIGNER, load_bank
-    from asl_gpt.training.synth import SynthOptions, Synthesizer, load_body_frames, vocabulary
+    from asl_gpt.training.handshapes import HELD_OUT_SIGNER
 
-    bank = load_bank(data_dir).only([HELD_OUT_SIGNER])
     # pace_rate 0: the benchmark as it was before signing at pace was synthesised (held_out_at_pace has that)
-    syn = Synthesizer(bank, load_body_frames(data_dir), SynthOptions(negative_rate=0.0, pace_rate=0.0),
-                      words=vocabulary(knowledge_dir))
+    syn = _held_out_synthesizer(data_dir, knowledge_dir, pace_rate=0.0)
+    bank = syn.bank
     thr = recognizer.contract.min_confidence
     rng = np.random.default_rng(seed)
     classes = sorted(c for c in set(bank.labels.tolist()) if c.isalpha())
@@ -67,13 +65,17 @@ def held_out_at_pace(recognizer, data_dir: Path, knowledge_dir: Path | None = No
                      seed: int = 1234, progress: bool = True) -> dict:
     """The held-out signer's phrases all signed at pace (synth.SynthOptions.pace_rate 1: short letters, letters
     formed in motion, blur, transitions through other letters' shapes)."""
+    syn = _held_out_synthesizer(data_dir, knowledge_dir, pace_rate=1.0)
+    return _phrases(recognizer, syn, np.random.default_rng(seed), phrases, progress)
+
+
+def _held_out_synthesizer(data_dir: Path, knowledge_dir: Path | None, pace_rate: float):
+    """Phrases of the held-out signer's real handshapes (no negatives), this share of them signed at pace."""
     from asl_gpt.training.handshapes import HELD_OUT_SIGNER, load_bank
     from asl_gpt.training.synth import SynthOptions, Synthesizer, load_body_frames, vocabulary
 
-    bank = load_bank(data_dir).only([HELD_OUT_SIGNER])
-    syn = Synthesizer(bank, load_body_frames(data_dir), SynthOptions(negative_rate=0.0, pace_rate=1.0),
-                      words=vocabulary(knowledge_dir))
-    return _phrases(recognizer, syn, np.random.default_rng(seed), phrases, progress)
+    return Synthesizer(load_bank(data_dir).only([HELD_OUT_SIGNER]), load_body_frames(data_dir),
+                       SynthOptions(negative_rate=0.0, pace_rate=pace_rate), words=vocabulary(knowledge_dir))
 
 
 def _phrases(recognizer, syn, rng: np.random.Generator, phrases: int, progress: bool) -> dict:
