@@ -213,6 +213,34 @@ def test_the_first_key_freezes_the_pending_box(page, app):
     page.locator("#clear-btn").click()
 
 
+def test_keys_typed_right_after_clear_are_kept(page, app):
+    """Clear empties the box at once in the page; a busy server's late clear never wipes what was typed since."""
+    _, demo = app
+    live = _live(page, demo)
+    _silence_camera_recognition(live)
+    live.set_options(end_pause_ms=60_000)
+    clear = live.clear
+
+    def late_clear():  # the server hears of the Clear well after the user typed
+        time.sleep(1.5)
+        clear()
+
+    live.clear = late_clear
+    try:
+        live.push_hypothesis("hello", 0.9)
+        box = page.locator("#pending textarea")
+        page.wait_for_function("() => document.querySelector('#pending textarea').value === 'hello'", timeout=10_000)
+        page.locator("#clear-btn").click()
+        assert box.input_value() == ""  # emptied in the page, not a round trip later
+        box.click()
+        page.keyboard.type("X")
+        samples = sample(box.input_value, 3.0, 0.05, on_page(page))  # past the late clear and the ticks after it
+        assert set(samples) == {"X"}, sorted(set(samples))
+    finally:
+        live.clear = clear
+        page.locator("#clear-btn").click()
+
+
 def test_upload_statuses_are_each_about_their_own_files(page, tmp_path):
     heading = tmp_path / "opening-hours.md"
     heading.write_text("# Harbour library opening hours\n")

@@ -67,6 +67,7 @@ def answer_events(settings) -> dict:
     return {**ANSWER, "concurrency_limit": max(LLM_CONCURRENCY, 1 if llm.base_url else llm.embedded_parallel)}
 # Send, Clear, Restore and a video's utterance hand the pending box back to recognition (page.js).
 HANDS_BACK_JS = "(...inputs) => window.aslGptHandsBack(...inputs)"
+CLEAR_JS = "() => { window.aslGptHandsBack(); return ''; }"
 
 HELP = ("Keys: **Tab** moves between controls, **←/→** between tabs, **Enter** asks a typed question, "
         "**Alt+V** starts or stops the camera, **Alt+S** sends the pending utterance, **Alt+W** deletes its last "
@@ -259,9 +260,12 @@ def _live_panel(shared: _Shared, signed_q: gr.State) -> SimpleNamespace:
 
     def on_clear(request: gr.Request):
         shared.live(request).clear()
-        return ""
 
-    clear_btn.click(on_clear, None, pending, js=HANDS_BACK_JS, **QUIET)
+    # The box is emptied in the page at the click, and the server only learns of it: a reply that emptied the
+    # box would wipe keys typed within its round trip (recognition refills the box through the feed, which
+    # leaves typed text alone).
+    clear_btn.click(None, None, pending, js=CLEAR_JS, queue=False, show_progress="hidden", show_progress_on=[]
+                    ).then(on_clear, None, None, **QUIET)
 
     def on_delete_word(text, request: gr.Request):
         return shared.live(request).delete_last_word(text or "")
