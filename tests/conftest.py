@@ -3,10 +3,12 @@ it skip with a reason where it is absent (a user's fresh clone). CI always has i
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+from shared_builds import build_once, perturbed
 
 from asl_gpt.config import load_settings
 
@@ -55,21 +57,46 @@ def test_output() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
-    """A tiny, untrained model exported to TFLite inside the test run (path stem; .tflite and .json beside).
+    """A tiny, untrained model exported to TFLite once for the whole test run (path stem; .tflite and .json
+    beside, the checkpoint `tiny.pt` and the export's parity `parity.json` too).
 
     It honours the contract, so the runtime can be tested end to end without the shipped model.
     """
-    torch = pytest.importorskip("torch", reason="the training extra (torch) exports the test model")
+    pytest.importorskip("torch", reason="the training extra (torch) exports the test model")
     pytest.importorskip("litert_torch", reason="litert-torch exports the test model")
-    from asl_gpt.model.fingerspeller import Fingerspeller, save_checkpoint
-    from asl_gpt.model.presets import get_preset
-    from asl_gpt.training.export import export
 
-    d = tmp_path_factory.mktemp("tiny-model")
-    torch.manual_seed(0)
-    save_checkpoint(d / "tiny.pt", Fingerspeller(get_preset("tiny")), step=1)
-    export(d / "tiny.pt", d / "tiny", {"training_data": "none (untrained test model)"}, min_confidence=0.0)
-    return d / "tiny"
+    def build(d: Path) -> None:
+        import torch
+
+        from asl_gpt.model.fingerspeller import Fingerspeller, save_checkpoint
+        from asl_gpt.model.presets import get_preset
+        from asl_gpt.training.export import export
+
+        torch.manual_seed(0)
+        save_checkpoint(d / "tiny.pt", Fingerspeller(get_preset("tiny")), step=1)
+        _, _, parity = export(d / "tiny.pt", d / "tiny", {"training_data": "none (untrained test model)"},
+                              min_confidence=0.0)
+        (d / "parity.json").write_text(json.dumps({"worst": parity.worst}))
+
+    return build_once(tmp_path_factory, "tiny-model", build) / "tiny"
+
+
+@pytest.fixture(scope="session")
+def tiny_hand_model(tmp_path_factory) -> Path:
+    """The shipped kind of model (signing-hand features, a letter head) in the tiny size, its norms perturbed
+    (shared_builds.perturbed), exported once for the whole run: path stem, with `t.pt` and `parity.json` beside."""
+    pytest.importorskip("torch", reason="the training extra (torch) exports the test model")
+    pytest.importorskip("litert_torch", reason="litert-torch exports the test model")
+
+    def build(d: Path) -> None:
+        from asl_gpt.model.fingerspeller import save_checkpoint
+        from asl_gpt.training.export import export
+
+        save_checkpoint(d / "t.pt", perturbed("tiny_hand"), step=1)
+        _, _, parity = export(d / "t.pt", d / "t", {"training_data": "none (test)"})
+        (d / "parity.json").write_text(json.dumps({"worst": parity.worst}))
+
+    return build_once(tmp_path_factory, "tiny-hand-model", build) / "t"
 
 
 @pytest.fixture(scope="session")

@@ -10,39 +10,28 @@ from asl_gpt.config import load_settings
 from asl_gpt.recognition.contract import ModelContract
 
 
-@pytest.fixture(scope="module")
-def exported_tiny(tmp_path_factory):
-    torch = pytest.importorskip("torch")
-    pytest.importorskip("litert_torch")
-    from asl_gpt.model.fingerspeller import Fingerspeller, save_checkpoint
-    from asl_gpt.model.presets import get_preset
-
-    d = tmp_path_factory.mktemp("export")
-    torch.manual_seed(0)
-    save_checkpoint(d / "tiny.pt", Fingerspeller(get_preset("tiny")), step=1)
-    from asl_gpt.training.export import export
-
-    return export(d / "tiny.pt", d / "tiny", {"training_data": "none (test)"})
+def _parity(stem) -> float:
+    return json.loads((stem.parent / "parity.json").read_text())["worst"]
 
 
 @pytest.mark.slow
-def test_export_parity_and_contract(exported_tiny):
-    tflite, contract_path, parity = exported_tiny
-    assert parity.worst < 1e-4
-    c = ModelContract.load(contract_path)
+def test_export_parity_and_contract(tiny_model):
+    tflite = tiny_model.with_suffix(".tflite")
+    assert _parity(tiny_model) < 1e-4
+    c = ModelContract.load(tiny_model.with_suffix(".json"))
     assert c.window == 32 and c.max_output == 15 and len(c.columns) == 162
-    assert c.metadata["training_data"] == "none (test)" and c.metadata["parameters"] > 0
+    assert c.metadata["training_data"] == "none (untrained test model)" and c.metadata["parameters"] > 0
     # no Flex (SELECT_TF_OPS) custom ops: LiteRT could not run them
     assert b"Flex" not in tflite.read_bytes()
 
 
 @pytest.mark.slow
-def test_exported_model_runs_in_the_runtime(exported_tiny):
+def test_exported_model_runs_in_the_runtime(tiny_model):
     from asl_gpt.model.fingerspeller import greedy_decode, load_checkpoint
     from asl_gpt.recognition.recognizer import load_recognizer
     from asl_gpt.recognition.tokenizer import Tokenizer
 
-    tflite, _, _ = exported_tiny
+    tflite = tiny_model.with_suffix(".tflite")
     rec = load_recognizer(tflite, tflite.parent)
     rng = np.random.default_rng(0)
     frames = np.full((40, 543, 3), np.nan, np.float32)
@@ -64,27 +53,22 @@ def test_exported_model_runs_in_the_runtime(exported_tiny):
 
 
 @pytest.mark.slow
-def test_signing_hand_model_exports_and_reads_the_same_in_the_runtime(tmp_path):
+def test_signing_hand_model_exports_and_reads_the_same_in_the_runtime(tiny_hand_model):
     """The shipped kind of model: its contract names its features, and LiteRT reads what torch reads,
     the frame's aspect included (the letter head is part of the exported encoder)."""
     torch = pytest.importorskip("torch")
-    pytest.importorskip("litert_torch")
     from asl_gpt.recognition import features
-    from asl_gpt.model.fingerspeller import Fingerspeller, greedy_decode, save_checkpoint
-    from asl_gpt.model.presets import get_preset
+    from asl_gpt.model.fingerspeller import greedy_decode, load_checkpoint
     from asl_gpt.recognition.recognizer import load_recognizer
     from asl_gpt.recognition.tokenizer import Tokenizer
-    from asl_gpt.training.export import export
 
-    torch.manual_seed(1)
-    model = Fingerspeller(get_preset("tiny_hand"))
-    save_checkpoint(tmp_path / "hand.pt", model, step=1)
-    tflite, contract_path, parity = export(tmp_path / "hand.pt", tmp_path / "hand", {"training_data": "none (test)"})
-    assert parity.worst < 1e-4
+    tflite, contract_path = tiny_hand_model.with_suffix(".tflite"), tiny_hand_model.with_suffix(".json")
+    model, _ = load_checkpoint(tiny_hand_model.with_suffix(".pt"))
+    assert _parity(tiny_hand_model) < 1e-4
     c = ModelContract.load(contract_path)
     assert c.feature_kind == features.SIGNING_HAND and c.features.n_features == features.HAND_FEATURES
     assert json.loads(contract_path.read_text())["input"]["features"] == "signing_hand"
-    rec = load_recognizer(tflite, tmp_path, word_weight=0.0)
+    rec = load_recognizer(tflite, tflite.parent, word_weight=0.0)
     rng = np.random.default_rng(0)
     frames = np.full((40, 543, 3), np.nan, np.float32)
     frames[:, 522:543] = rng.uniform(0.3, 0.4, (40, 21, 3))  # the right hand, near the shoulders

@@ -6,34 +6,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-
-def _perturbed(preset: str, seed: int = 0):
-    """A model whose norms are not at their initial values (gamma != 1, beta != 0, real BatchNorm statistics),
-    so that folding them is exercised."""
-    from asl_gpt.model.fingerspeller import Fingerspeller
-    from asl_gpt.model.presets import get_preset
-
-    torch.manual_seed(seed)
-    m = Fingerspeller(get_preset(preset))
-    with torch.no_grad():
-        for name, p in m.named_parameters():
-            if "norm" in name or ".bn." in name or name.endswith("stem.1.weight") or name.endswith("stem.1.bias"):
-                p.add_(torch.randn_like(p) * 0.2)
-        for name, b in m.named_buffers():
-            if name.endswith("running_mean"):
-                b.copy_(torch.randn_like(b) * 0.3)
-            elif name.endswith("running_var") or name.endswith("letters.std"):
-                b.copy_(torch.rand_like(b) + 0.5)
-            elif name.endswith("letters.mean"):
-                b.copy_(torch.randn_like(b))
-    return m.eval()
+from shared_builds import perturbed  # noqa: E402
 
 
 def test_calibrate_batchnorm_keeps_the_eval_function():
     from asl_gpt.training.export import sample_inputs
     from asl_gpt.training.recover import calibrate_batchnorm
 
-    m = _perturbed("tiny_hand")
+    m = perturbed("tiny_hand")
     s = sample_inputs(m)
     x, mask = torch.from_numpy(s["inputs"]), torch.from_numpy(s["mask"])
     with torch.no_grad():
@@ -47,15 +27,12 @@ def test_calibrate_batchnorm_keeps_the_eval_function():
 
 
 @pytest.mark.slow
-def test_recovers_an_exported_tiny_model(tmp_path):
-    pytest.importorskip("litert_torch")
-    from asl_gpt.model.fingerspeller import load_checkpoint, save_checkpoint
-    from asl_gpt.training.export import export
+def test_recovers_an_exported_tiny_model(tiny_hand_model, tmp_path):
+    from asl_gpt.model.fingerspeller import load_checkpoint
     from asl_gpt.training.recover import PARITY_LIMIT, check, main, recover
 
-    m = _perturbed("tiny_hand")
-    save_checkpoint(tmp_path / "t.pt", m, step=1)
-    tflite, _, _ = export(tmp_path / "t.pt", tmp_path / "t", {"training_data": "none (test)"})
+    m, _ = load_checkpoint(tiny_hand_model.with_suffix(".pt"))  # shared_builds.perturbed("tiny_hand")
+    tflite = tiny_hand_model.with_suffix(".tflite")
     got = recover(tflite)
     assert check(got, tflite) < PARITY_LIMIT  # every signature, several random inputs
     want, got_sd = m.state_dict(), got.state_dict()
