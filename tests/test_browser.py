@@ -2,7 +2,8 @@
 high contrast.
 
 The app runs in this process on 127.0.0.1 with the real embedded defaults (the shipped model, the
-knowledge folder indexed into a temporary state dir on first start, the embedded LLM). The browser
+knowledge folder indexed as the app's first start does, once for the test run, and copied into each module's
+temporary state dir, the embedded LLM). The browser
 is the system's Debian chromium driven by Playwright's Python package (never a downloaded browser);
 its fake camera plays a Y4M made from the real signing videos. Each test saves a screenshot in the
 test-output folder. Answers are checked for content and sources, never for speed (docs/architecture.md, principle 10).
@@ -22,6 +23,7 @@ import pytest
 from asl_gpt.benchmarks.browser import chromium_path
 from asl_gpt.benchmarks.procs import free_port
 from fakes import on_page, sample, wait
+from shared_builds import build_once
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -98,21 +100,41 @@ CONTRAST_JS = """() => {
 }"""
 
 
+def _indexed_state(tmp_path_factory) -> Path:
+    """A state dir holding the knowledge folder's index, built once for the run (each browser module's app would
+    otherwise embed the same documents again) by the app's own first-start indexing."""
+    from asl_gpt.app.knowledge import start_initial_index
+    from asl_gpt.app.services import build_services
+    from asl_gpt.app.status import StatusProbe
+    from asl_gpt.config import load_settings
+
+    def build(d: Path) -> None:
+        services = build_services(load_settings(paths={"state_dir": d}))
+        try:
+            start_initial_index(services, StatusProbe(services)).join()
+            assert services.knowledge().stats().documents, "the first start indexed nothing"
+        finally:
+            services.close()
+
+    return build_once(tmp_path_factory, "indexed-state", build)
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, signing_videos):
-    """The real app on 127.0.0.1 with a fresh state dir; yields (url, demo)."""
+    """The real app on 127.0.0.1 with a state dir of its own (a copy of the indexed one); yields (url, demo)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     from asl_gpt.app import build_demo, launch
     from asl_gpt.config import load_settings
     from asl_gpt.app.services import build_services
 
     state = tmp_path_factory.mktemp("state")
+    shutil.copytree(_indexed_state(tmp_path_factory), state, dirs_exist_ok=True)
     services = build_services(load_settings(paths={"state_dir": state}))
     demo = build_demo(services)
     port = free_port()
     launch(demo, port=port, prevent_thread_lock=True, quiet=True)
     try:
-        wait(lambda: demo.probe.index().ok, 300, every_s=1.0)  # the first start indexes the knowledge folder
+        wait(lambda: demo.probe.index().ok, 300, every_s=1.0)
         yield f"http://127.0.0.1:{port}", demo
     finally:
         demo.close()
