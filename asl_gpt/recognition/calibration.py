@@ -10,9 +10,13 @@ signatures carry the adjusted evidence), so a calibrated reading goes through th
 
 Before it is used the adapter is checked on frames the fit did not see (the last third of each
 letter's hold), and, where the letters' recordings are at hand, the whole recognizer reads each one
-with and without it (what the user would get: text and the confidence gate). A profile that reads
-its own letters worse by either check says so, is not applied, and the user is offered to discard it.
-Everything here is numpy; the model runs behind the `LetterReader` / `ClipReader` protocols.
+with and without it (what the user would get: text and the confidence gate). Held letters are not
+words: an adapter can read every held letter better and the same letters inside words worse. So the
+user may also spell a few known check words, read exactly as they would be (`WordReading`: committed
+text), and the adapter's strength (its L2 pull) is chosen by them: the strongest pull of
+`l2_choices` whose words read no worse than without the profile. A profile that reads its own
+letters or words worse says so, is not applied, and the user is offered to discard it.
+Everything here is numpy; the model runs behind the `LetterReader` / `ClipReader` / `WordReading` protocols.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import numpy as np
 from asl_gpt.recognition import features
 from asl_gpt.errors import InputError
 from asl_gpt.words import ALPHABET as LETTERS
+from asl_gpt.words import english_frequencies, levenshtein
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +54,18 @@ class CalibrationOptions:
     min_frames: int = 6  # fewer steady frames than this: the letter is asked again
     max_frames: int = 40  # steadiest frames kept per letter (more add nothing but fitting time)
     min_letters: int = 6  # an adapter fitted to fewer letters would pull every reading towards them
-    l2: float = 0.3  # pull of the adapter's weights back to the shipped head (0.01-3 tried: model card)
+    l2: float = 0.3  # pull of the adapter's weights back to the shipped head without check words (0.01-3 tried: model card)
+    # With check words, the pulls tried, the strongest (smallest) first; the first whose words read no worse than
+    # the shipped model is kept. A decade apart around the default: 0.3 sharpened M/N for two signers, 3 stays
+    # near the head (0.01 made transitions into letters: model card). Each fit is a fraction of a second.
+    l2_choices: tuple[float, ...] = (0.3, 1.0, 3.0)
     iters: int = 300  # full-batch Adam steps (well under a second for 26 letters)
     holdout: float = 1 / 3  # the last part of each letter's frames checks the fit
     clip: float = 5.0  # standardised invariants are clipped (a frame unlike any calibration frame stays near the head)
     wrong_margin: float = 2.0  # a held letter whose base evidence favours another letter by this (log-prob) is flagged
+    check_words: int = 3  # check words asked after the letters (the user may skip): enough to catch a letter read worse inside words, short enough to spell in a minute
+    word_max_s: float = 10.0  # a check word's take ends after this long even if the hand stays up
+    word_rest_s: float = 1.0  # ... or once the hand has been down this long after spelling (the word is done)
 
 
 class LetterReader(Protocol):
@@ -68,6 +80,15 @@ class ClipReader(LetterReader, Protocol):
 
     def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0, aspect: float = 1.0,
                   adapter=None):
+        ...
+
+
+class WordReading(Protocol):
+    """How a recording of the user reads as they would get it, with or without an adapter
+    (asl_gpt.recognition.pipeline.committed_reading: the app's streaming path and its confidence gate)."""
+
+    def __call__(self, frames: np.ndarray, times_ms: np.ndarray, aspect: float, adapter: "Adapter | None") -> str:
+        """float32[T, 543, 3] landmarks -> the committed text ('' when nothing passes the gate)."""
         ...
 
 
@@ -99,18 +120,38 @@ class SelfCheck:
     clips: int = 0  # the letters' recordings read whole by the recognizer (0: none at hand, e.g. an older profile)
     clips_base: int = 0  # ... read as their letter, and confidently, by the shipped model
     clips_adapted: int = 0  # ... and with the profile
+    words: int = 0  # the user's check words read as they would get them (0: none given: checked on letters only)
+    words_base: float = 0.0  # their normalized Levenshtein, (letters - edits) / letters, with the shipped model
+    words_adapted: float = 0.0  # ... and with the profile
+    l2: float = CalibrationOptions.l2  # the adapter's pull back to the shipped head (chosen by the check words)
+    read_s: float = 0.0  # seconds reading the letters' recordings and the check words (fit_s: the fits alone)
+
+    @property
+    def letters_ok(self) -> bool:
+        return self.frames > 0 and self.adapted >= self.base and self.clips_adapted >= self.clips_base
+
+    @property
+    def words_ok(self) -> bool:
+        return self.words_adapted >= self.words_base
 
     @property
     def applied(self) -> bool:
-        return self.frames > 0 and self.adapted >= self.base and self.clips_adapted >= self.clips_base
+        return self.letters_ok and self.words_ok
 
     def describe(self) -> str:
-        verdict = ("applied" if self.applied else "NOT applied: it reads your own letters worse than the shipped "
-                   "model; discard it and calibrate again")
+        if self.applied:
+            verdict = "applied"
+        elif not self.letters_ok:
+            verdict = "NOT applied: it reads your own letters worse than the shipped model; discard it and calibrate again"
+        else:
+            verdict = (f"NOT applied: it reads your words worse than the shipped model ({self.words_base:.2f} -> "
+                       f"{self.words_adapted:.2f}, even at the weakest pull): discard it")
         clips = (f"; your letters read whole {self.clips_base} -> {self.clips_adapted} of {self.clips}"
                  if self.clips else "")
+        words = (f"; your {self.words} check words read {self.words_base:.2f} -> {self.words_adapted:.2f} "
+                 f"(pull {self.l2:g})" if self.words else "; checked on letters only (no check words)")
         return (f"{self.letters} letters; held-out frames read right {self.base:.0%} -> {self.adapted:.0%} "
-                f"({self.frames} frames, fitted in {self.fit_s:.1f} s){clips}: {verdict}")
+                f"({self.frames} frames, fitted in {self.fit_s:.1f} s){clips}{words}: {verdict}")
 
 
 @dataclass(frozen=True)
@@ -291,40 +332,74 @@ def _held_out(samples: dict[str, np.ndarray], holdout: float):
     return parts, np.concatenate(held)
 
 
-def reading_check(reader: ClipReader, adapter: Adapter, clips) -> tuple[int, int, int]:
-    """(clips, read right by the shipped model, read right with the adapter): each (letter, frames, times_ms,
-    aspect) recording read whole by the recognizer; right = the letter, at or above the confidence gate."""
+def reading_check(reader: ClipReader, adapter: Adapter | None, clips) -> int:
+    """How many of the (letter, frames, times_ms, aspect) recordings the recognizer reads right, each read whole
+    (with `adapter`, or as shipped when None); right = the letter, at or above the confidence gate."""
+    if not clips:
+        return 0
     gate = float(getattr(reader.contract, "min_confidence", 0.0))
-    base = adapted = 0
+    right = 0
     for letter, frames, _, aspect in clips:
-        for a in (None, adapter):
-            h = reader.recognize(frames, aspect=aspect, adapter=a)
-            ok = h.text == letter and h.confidence >= gate
-            base, adapted = (base + ok, adapted) if a is None else (base, adapted + ok)
-    return len(clips), base, adapted
+        h = reader.recognize(frames, aspect=aspect, adapter=adapter)
+        right += h.text == letter and h.confidence >= gate
+    return right
 
 
-def fit_profile(profile: Profile, reader: LetterReader, options: CalibrationOptions = CalibrationOptions(),
-                clips=()) -> Profile:
-    """Fit the adapter to the profile's letters and check it on held-out frames, and on `clips` (the letters'
-    recordings, read whole: `reading_check`) where the reader is the whole recognizer. With fewer than
-    `min_letters` letters nothing is fitted (a partial profile is kept and can be resumed)."""
-    if len(profile.samples) < options.min_letters:
-        return replace(profile, adapter=None, check=None)
-    t0 = time.perf_counter()
-    parts, held = _held_out(profile.samples, options.holdout)
-    inv = features.hand_invariants(np.concatenate([p for _, p in parts]))
-    labels = np.concatenate([[LETTERS.index(letter)] * len(p) for letter, p in parts]).astype(np.int64)
-    logits = reader.letter_logits(inv)  # the shipped head, once for every frame
+def word_score(pairs) -> float:
+    """Normalized Levenshtein over (word, committed text) pairs: (letters - edits) / letters, the set's metric."""
+    n = sum(len(w) for w, _ in pairs)
+    return (n - sum(levenshtein(w, t) for w, t in pairs)) / n if n else 0.0
+
+
+def word_check(read_word: WordReading, adapter: Adapter | None, words) -> float:
+    """`word_score` of the (word, frames, times_ms, aspect) recordings read as the user gets them."""
+    return word_score([(w, read_word(frames, times, aspect, adapter)) for w, frames, times, aspect in words])
+
+
+def _fit_checked(inv: np.ndarray, logits: np.ndarray, labels: np.ndarray, held: np.ndarray,
+                 options: CalibrationOptions) -> tuple[Adapter, float, float]:
+    """(the adapter fitted to every frame, held-out frames read right by the head, ... by a trial fit without them)."""
     base = adapted = 0.0
     if held.any():  # a letter with a single frame has none to spare: no check, not applied
         trial = fit_adapter(inv[~held], logits[~held], labels[~held], options)
         base = float((logits[held].argmax(1) == labels[held]).mean())
         adapted = float((trial.apply(inv[held], logits[held]).argmax(1) == labels[held]).mean())
-    adapter = fit_adapter(inv, logits, labels, options)  # the final fit sees every frame
-    check = SelfCheck(base, adapted, int(held.sum()), len(profile.samples), time.perf_counter() - t0)
-    if clips and hasattr(reader, "recognize"):
-        check = replace(check, **dict(zip(("clips", "clips_base", "clips_adapted"), reading_check(reader, adapter, clips))))
+    return fit_adapter(inv, logits, labels, options), base, adapted
+
+
+def fit_profile(profile: Profile, reader: LetterReader, options: CalibrationOptions = CalibrationOptions(),
+                clips=(), words=(), read_word: WordReading | None = None) -> Profile:
+    """Fit the adapter to the profile's letters and check it: on held-out frames; on `clips` (the letters'
+    recordings, read whole: `reading_check`) where the reader is the whole recognizer; and on `words`, the
+    user's (word, frames, times_ms, aspect) check words read through `read_word` as they would get them.
+    With words, each pull of `options.l2_choices` is tried, strongest first, and the first that passes every
+    check is kept (none: the weakest, not applied); without, `options.l2`. With fewer than `min_letters`
+    letters nothing is fitted (a partial profile is kept and can be resumed)."""
+    if len(profile.samples) < options.min_letters:
+        return replace(profile, adapter=None, check=None)
+    if words and read_word is None:
+        raise ValueError("check words need read_word: how the user's recordings read")
+    parts, held = _held_out(profile.samples, options.holdout)
+    inv = features.hand_invariants(np.concatenate([p for _, p in parts]))
+    labels = np.concatenate([[LETTERS.index(letter)] * len(p) for letter, p in parts]).astype(np.int64)
+    logits = reader.letter_logits(inv)  # the shipped head, once for every frame
+    clips = list(clips) if hasattr(reader, "recognize") else []
+    t0 = time.perf_counter()
+    clips_base = reading_check(reader, None, clips)  # read once: the shipped model's reading never changes
+    words_base = word_check(read_word, None, words) if words else 0.0
+    read_s, fit_s = time.perf_counter() - t0, 0.0
+    for l2 in sorted(options.l2_choices) if words else (options.l2,):
+        t0 = time.perf_counter()
+        adapter, base, adapted = _fit_checked(inv, logits, labels, held, replace(options, l2=l2))
+        t1 = time.perf_counter()
+        check = SelfCheck(base, adapted, int(held.sum()), len(profile.samples), 0.0, len(clips), clips_base,
+                          reading_check(reader, adapter, clips), len(words), words_base,
+                          word_check(read_word, adapter, words) if words else 0.0, l2)
+        fit_s, read_s = fit_s + t1 - t0, read_s + time.perf_counter() - t1
+        log.info("pull %g: %s", l2, check.describe())
+        if check.applied:
+            break
+    check = replace(check, fit_s=fit_s, read_s=read_s)
     log.info("profile fitted: %s", check.describe())
     return replace(profile, adapter=adapter, check=check)
 
@@ -340,7 +415,9 @@ def save_profile(profile: Profile, path: str | Path) -> Path:
             "check": None if profile.check is None else {
                 "base": profile.check.base, "adapted": profile.check.adapted, "frames": profile.check.frames,
                 "letters": profile.check.letters, "fit_s": profile.check.fit_s, "clips": profile.check.clips,
-                "clips_base": profile.check.clips_base, "clips_adapted": profile.check.clips_adapted}}
+                "clips_base": profile.check.clips_base, "clips_adapted": profile.check.clips_adapted,
+                "words": profile.check.words, "words_base": profile.check.words_base,
+                "words_adapted": profile.check.words_adapted, "l2": profile.check.l2, "read_s": profile.check.read_s}}
     arrays = {f"hand_{k}": v.astype(np.float32) for k, v in profile.samples.items()}
     if profile.adapter is not None:
         a = profile.adapter
@@ -380,14 +457,22 @@ def load_profile(path: str | Path) -> Profile:
                 if adapter.mean.shape != (n,) or adapter.weight.shape[0] != n or adapter.weight.shape[1] != len(adapter.bias):
                     raise ValueError("adapter shapes do not match")
             c = meta.get("check")
-            check = SelfCheck(float(c["base"]), float(c["adapted"]), int(c["frames"]), int(c["letters"]),
-                              float(c["fit_s"]), int(c.get("clips", 0)), int(c.get("clips_base", 0)),
-                              int(c.get("clips_adapted", 0))) if c else None
+            check = _check_from(c) if c else None
             return Profile(str(meta["model"]), str(meta["model_id"]), samples, adapter, check, float(meta["created"]))
     except ProfileError:
         raise
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as e:
         raise ProfileError(f"{path} is not a readable profile ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'corrupt'})") from None
+
+
+def _check_from(c: dict) -> SelfCheck:
+    """The saved self-check; a file from before a field existed loads with its default (nothing checked)."""
+    d = SelfCheck(0.0, 0.0, 0, 0, 0.0)
+    return SelfCheck(float(c["base"]), float(c["adapted"]), int(c["frames"]), int(c["letters"]), float(c["fit_s"]),
+                     int(c.get("clips", d.clips)), int(c.get("clips_base", d.clips_base)),
+                     int(c.get("clips_adapted", d.clips_adapted)), int(c.get("words", d.words)),
+                     float(c.get("words_base", d.words_base)), float(c.get("words_adapted", d.words_adapted)),
+                     float(c.get("l2", d.l2)), float(c.get("read_s", d.read_s)))
 
 
 def check_model(profile: Profile, model_name: str, model_id: str) -> str:
