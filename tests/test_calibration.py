@@ -397,3 +397,61 @@ def test_check_words_read_through_the_users_streaming_path_with_and_without_the_
     assert read(frames, times, 1.0, None) == "at"
     assert read(frames, times, 1.0, "strong") == "al"
     assert read(frames, times, 1.0, "unsure") == ""
+
+
+def test_check_words_are_common_words_of_the_calibrated_letters():
+    words = cal.check_words_for("abcdefghiklmnoprstuvwy", 3)
+    assert len(words) == 3 and len(set(words)) == 3
+    assert all(3 <= len(w) <= 4 and set(w) <= set("abcdefghiklmnoprstuvwy") for w in words)
+    assert cal.check_words_for("xq", 3) == []  # nothing common spelled with these
+
+
+def test_guided_capture_ends_with_check_words_that_may_be_skipped():
+    """Once the letters are done the capture asks for check words: a take runs from the hand's rise until it has
+    been down `word_rest_s`; a word or all of them may be skipped; finish() checks the profile on those spelled."""
+    shapes, rng = letter_shapes(), np.random.default_rng(0)
+    readings = []
+
+    def read(frames, times_ms, aspect, adapter):
+        readings.append((len(frames), adapter is None))
+        return capture_words[0]
+
+    capture = cal.GuidedCapture(LinearReader(), toy_profile(), letters="", read_word=read)
+    capture_words = list(capture.words)
+    assert len(capture_words) == 3 and capture.state().phase == "word" and capture.state().word == capture_words[0]
+    t = 0.0
+    for i in range(30):  # 10 frames without a hand (waiting), 10 spelling, then down
+        hand = 10 <= i < 20
+        capture.feed(t, _frame(hand_take(rng, shapes["a"], 0.001)) if hand else layout.empty_frames(1)[0])
+        t += 100.0
+    s = capture.state()
+    assert s.words_done == 1 and s.word == capture_words[1] and "recorded" in s.message
+    capture.skip()
+    assert capture.word == capture_words[2]
+    capture.skip_words()
+    assert capture.state().phase == "done"
+    profile = capture.finish()
+    assert profile.check.words == 1 and profile.check.words_base == 1.0
+    assert readings[0] == (20, True)  # the take: from the rise to 1 s after the drop
+
+
+def test_guided_capture_without_a_reading_path_or_when_words_are_skipped_checks_letters_only():
+    assert cal.GuidedCapture(LinearReader(), toy_profile(), letters="").state().phase == "done"
+    capture = cal.GuidedCapture(LinearReader(), toy_profile(), letters="", read_word=lambda *a: "")
+    capture.skip_words()
+    assert "letters only" in capture.state().message
+    assert "checked on letters only" in capture.finish().summary()
+
+
+@pytest.mark.parametrize("spec", ["cat", "cat=", "=cat.mp4", "c4t=cat.mp4", "cat=missing-video.mp4"])
+def test_calibrate_word_with_a_bad_spec_is_one_clear_line(tmp_path, spec):
+    from asl_gpt.commands.calibrate import word_specs
+    from asl_gpt.errors import InputError
+
+    with pytest.raises(InputError) as e:
+        word_specs([spec])
+    assert "\n" not in str(e.value)
+    p = _cli("calibrate", "--video", tmp_path / "A_0.mp4", "--word", spec, timeout=120,
+             env={"ASL_GPT_PATHS_STATE_DIR": str(tmp_path / "state")})
+    assert p.returncode == 2 and p.stderr.strip().startswith("error:") and len(p.stderr.strip().splitlines()) == 1
+    assert ("--word" in p.stderr) or ("missing-video" in p.stderr)

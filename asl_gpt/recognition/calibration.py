@@ -273,11 +273,12 @@ def take_from_recording(letter: str, frames: np.ndarray, times_ms: np.ndarray, a
 
 
 def profile_from_recordings(recordings, reader: LetterReader, model: str, model_id: str,
-                            options: CalibrationOptions = CalibrationOptions(),
-                            profile: Profile | None = None) -> tuple[Profile, list[TakeCheck]]:
+                            options: CalibrationOptions = CalibrationOptions(), profile: Profile | None = None,
+                            words=(), read_word: WordReading | None = None) -> tuple[Profile, list[TakeCheck]]:
     """`recordings`: (letter, frames float32[T, 543, 3], times_ms, aspect) each, one letter a recording
     (`asl-gpt calibrate --video`). Letters without a steady hand are left out (and reported); a flagged
-    take is kept (recordings name their letter) and reported. `profile`: resume this one."""
+    take is kept (recordings name their letter) and reported. `profile`: resume this one. `words`,
+    `read_word`: check words (`fit_profile`)."""
     profile = profile or Profile(model, model_id)
     takes = []
     for letter, frames, times, aspect in recordings:
@@ -286,7 +287,7 @@ def profile_from_recordings(recordings, reader: LetterReader, model: str, model_
         if not take.missing:
             profile = profile.with_letter(letter, pts)
     clips = [(letter, frames, times, aspect) for letter, frames, times, aspect in recordings if letter in profile.samples]
-    return fit_profile(profile, reader, options, clips), takes
+    return fit_profile(profile, reader, options, clips, words, read_word), takes
 
 
 # --- fitting ----------------------------------------------------------------------------------------------
@@ -488,21 +489,49 @@ def check_model(profile: Profile, model_name: str, model_id: str) -> str:
 @dataclass(frozen=True)
 class CaptureState:
     letter: str  # the letter asked now ('' when every letter is done)
-    phase: str  # "ready" (raise your hand) | "holding" | "flagged" (keep or retake) | "done"
+    phase: str  # "ready" (raise your hand) | "holding" | "flagged" (keep or retake) | "word" (spell it) | "done"
     progress: float  # of the current hold, 0..1
     done: str  # letters in the profile
     message: str = ""  # the last take's outcome, one line
+    word: str = ""  # the check word asked now, once the letters are done ('' when none)
+    words_done: int = 0  # check words recorded
+
+
+COMMON_WORDS = 200  # check words come from this many most frequent candidates: words anyone spells
+
+
+def check_words_for(letters: str, n: int = CalibrationOptions.check_words) -> list[str]:
+    """`n` common English words of 3-4 letters spelled only with the calibrated `letters` (never J or Z, which
+    are traced; no letter twice), each chosen to add the most letters the earlier ones lack (then the commonest)."""
+    freq = english_frequencies()
+    allowed = set(letters) - set(MOTION_LETTERS)
+    pool = sorted((w for w in freq if 3 <= len(w) <= 4 and w.isascii() and w.isalpha() and set(w) <= allowed
+                   and len(set(w)) == len(w)), key=lambda w: (-freq[w], w))[:COMMON_WORDS]
+    chosen: list[str] = []
+    for _ in range(min(n, len(pool))):
+        seen = set("".join(chosen))
+        chosen.append(max((w for w in pool if w not in chosen), key=lambda w: (len(set(w) - seen), freq[w], w)))
+    return chosen
 
 
 class GuidedCapture:
     """Asks for letters one by one from a stream of landmark frames. A hold starts when the signing hand is
     in view and is captured for `hold_s`; a take without a steady hand is asked again, one the shipped
     head reads as another letter is flagged (keep or retake). Any letter can be retaken or skipped; the
-    profile so far is usable at any point (`profile`), and a saved one can be resumed."""
+    profile so far is usable at any point (`profile`), and a saved one can be resumed.
+
+    With `read_word` (how the user's recordings read: pipeline.committed_reading), the letters are followed
+    by a few check words (`check_words_for` the calibrated letters): each take runs from the hand's rise to
+    `word_rest_s` after it drops (or `word_max_s`); any word, or all of them (`skip_words`), may be skipped,
+    and then the profile is checked on its letters only."""
 
     def __init__(self, reader: LetterReader, profile: Profile, letters: str = LETTERS,
-                 options: CalibrationOptions = CalibrationOptions()):
-        self.reader, self.options, self.profile = reader, options, profile
+                 options: CalibrationOptions = CalibrationOptions(), read_word: WordReading | None = None):
+        self.reader, self.options, self.profile, self.read_word = reader, options, profile, read_word
+        self.words: list[str] | None = None  # check words still to spell; chosen when the letters are done
+        self._word_takes: list[tuple] = []  # (word, frames, times_ms, aspect), in memory only (never saved)
+        self._word_frames: list[tuple[float, np.ndarray]] = []  # the word take so far (every frame since the rise)
+        self._hand_ms = 0.0  # when the hand was last in view during a word take
         self.queue = [c for c in letters.lower() if c in LETTERS]
         self.message = ""
         self.last_take: TakeCheck | None = None
@@ -512,22 +541,48 @@ class GuidedCapture:
         self._take: tuple | None = None  # (frames, times_ms, aspect) of the last finished hold
         self._clips: dict[str, tuple] = {}  # letter -> its kept take, in memory only (never saved)
         self._flagged: np.ndarray | None = None
+        self._start_words()
 
     @property
     def letter(self) -> str:
         return self.queue[0] if self.queue else ""
 
+    @property
+    def word(self) -> str:
+        """The check word asked now: only once every letter is done."""
+        return self.words[0] if not self.queue and self.words else ""
+
     def state(self) -> CaptureState:
-        phase = "done" if not self.queue else "flagged" if self._flagged is not None else "holding" if self._frames else "ready"
-        return CaptureState(self.letter, phase, self._progress(), self.profile.letters, self.message)
+        if self.queue:
+            phase = "flagged" if self._flagged is not None else "holding" if self._frames else "ready"
+        else:
+            phase = "word" if self.word else "done"
+        return CaptureState(self.letter, phase, self._progress(), self.profile.letters, self.message, self.word,
+                            len(self._word_takes))
+
+    def _start_words(self) -> None:
+        """Once the letters are done, choose the check words (none without a reading path or a fittable profile)."""
+        if self.queue or self.words is not None or self.read_word is None:
+            return
+        enough = len(self.profile.samples) >= self.options.min_letters
+        self.words = check_words_for(self.profile.letters, self.options.check_words) if enough else []
+        if self.words:
+            self.message = (f"{self.message}; " if self.message else "") + (
+                f"now spell {len(self.words)} short words to check the profile on ({', '.join(self.words).upper()}), "
+                "or skip them")
 
     def _progress(self) -> float:
+        if self.word and self._word_frames:
+            return min(1.0, (self._word_frames[-1][0] - self._word_frames[0][0]) / 1000.0 / self.options.word_max_s)
         if len(self._frames) < 2:
             return 0.0
         return min(1.0, (self._frames[-1][0] - self._frames[0][0]) / 1000.0 / self.options.hold_s)
 
     def feed(self, t_ms: float, landmarks: np.ndarray, aspect: float = 1.0) -> CaptureState:
         """One frame's float32[543, 3] landmarks."""
+        if self.word:
+            self._feed_word(t_ms, landmarks, aspect)
+            return self.state()
         if not self.queue or self._flagged is not None:
             return self.state()
         pts = hand_points(landmarks[None], aspect)[0]
@@ -557,6 +612,29 @@ class GuidedCapture:
         else:
             self._accept(keep, f"{letter.upper()}: kept ({take.frames} frames)")
 
+    def _feed_word(self, t_ms: float, landmarks: np.ndarray, aspect: float) -> None:
+        hand = bool(np.isfinite(hand_points(landmarks[None], aspect)[0]).all())
+        if not self._word_frames and not hand:
+            return  # waiting for the hand to rise
+        self._word_frames.append((t_ms, np.asarray(landmarks, np.float32)))
+        self._aspect = aspect
+        if hand:
+            self._hand_ms = t_ms
+        start = self._word_frames[0][0]
+        if t_ms - self._hand_ms >= self.options.word_rest_s * 1000 or t_ms - start >= self.options.word_max_s * 1000:
+            self._finish_word()
+
+    def _finish_word(self) -> None:
+        word, take, self._word_frames = self.word, self._word_frames, []
+        frames = np.stack([f for _, f in take])
+        hands = int(np.isfinite(hand_points(frames, self._aspect)).all(axis=(1, 2)).sum())
+        if hands < self.options.min_frames:
+            self.message = f"{word.upper()}: no steady hand found; spell it again, in view"
+            return
+        self._word_takes.append((word, frames, np.array([t for t, _ in take]), self._aspect))
+        self.words.pop(0)
+        self.message = f"{word.upper()}: recorded"
+
     def _accept(self, points: np.ndarray, message: str) -> None:
         self.profile = self.profile.with_letter(self.letter, points)
         if self._take is not None:
@@ -564,6 +642,7 @@ class GuidedCapture:
         self.queue.pop(0)
         self._flagged = None
         self.message = message
+        self._start_words()
 
     def keep(self) -> CaptureState:
         """Keep a flagged take (this is how the user signs the letter)."""
@@ -572,8 +651,11 @@ class GuidedCapture:
         return self.state()
 
     def retake(self, letter: str | None = None) -> CaptureState:
-        """Ask this letter (default: the current one) again now."""
-        self._frames, self._landmarks, self._flagged = [], [], None
+        """Ask this letter (default: the current one, or the check word being spelled) again now."""
+        self._frames, self._landmarks, self._flagged, self._word_frames = [], [], None, []
+        if letter is None and self.word:
+            self.message = f"{self.word.upper()}: again"
+            return self.state()
         letter = (letter or self.letter).lower()
         if letter in LETTERS:
             if letter in self.queue:
@@ -583,17 +665,31 @@ class GuidedCapture:
         return self.state()
 
     def skip(self) -> CaptureState:
-        """Leave the current letter out (the shipped model keeps reading it as before)."""
+        """Leave the current letter out (the shipped model keeps reading it as before), or the current check word."""
         if self.queue:
             letter = self.queue.pop(0)
             self._frames, self._landmarks, self._flagged = [], [], None
             self.message = f"{letter.upper()}: skipped"
+            self._start_words()
+        elif self.word:
+            self._word_frames = []
+            self.message = f"{self.words.pop(0).upper()}: skipped"
         return self.state()
 
-    def finish(self) -> Profile:
-        """The profile with its adapter fitted (and self-checked) on the letters captured so far."""
+    def skip_words(self) -> CaptureState:
+        """No (more) check words: the profile is checked on the letters only."""
+        if self.words:
+            self.words, self._word_frames = [], []
+            self.message = "check words skipped" + ("" if self._word_takes else ": the profile is checked on your letters only")
+        return self.state()
+
+    def finish(self, words=()) -> Profile:
+        """The profile with its adapter fitted (and self-checked) on the letters captured so far, and on the check
+        words spelled (with `words`: more (word, frames, times_ms, aspect) recordings, e.g. from files)."""
         clips = [(k, *v) for k, v in sorted(self._clips.items()) if k in self.profile.samples]
-        self.profile = fit_profile(self.profile, self.reader, self.options, clips)
+        words = self._word_takes + list(words)
+        self.profile = fit_profile(self.profile, self.reader, self.options, clips, words,
+                                   self.read_word if words else None)
         return self.profile
 
 
