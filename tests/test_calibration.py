@@ -455,3 +455,18 @@ def test_calibrate_word_with_a_bad_spec_is_one_clear_line(tmp_path, spec):
              env={"ASL_GPT_PATHS_STATE_DIR": str(tmp_path / "state")})
     assert p.returncode == 2 and p.stderr.strip().startswith("error:") and len(p.stderr.strip().splitlines()) == 1
     assert ("--word" in p.stderr) or ("missing-video" in p.stderr)
+
+
+def test_the_benchmark_splits_each_signers_words_by_a_fixed_rule_and_reads_each_adapter_once():
+    from asl_gpt.benchmarks.calibration import folds, remembered
+
+    words = ["all", "am", "are", "as", "at"]
+    assert folds(words) == (["all", "are", "at"], ["am", "as"])  # alternate by sorted file name
+    calls = []
+    read = remembered(lambda frames, times, aspect, adapter: calls.append(adapter) or "x")
+    frames = np.zeros((3, 543, 3), np.float32)
+    a = cal.fit_profile(toy_profile(n=3), LinearReader()).adapter
+    same, other = cal.Adapter(a.mean, a.std, a.weight.copy(), a.bias), cal.Adapter(a.mean, a.std, 2 * a.weight, a.bias)
+    for adapter in (None, None, a, same, other):
+        read(frames, None, 1.0, adapter)
+    assert calls == [None, a, other]  # the same weights are read once
