@@ -26,6 +26,20 @@ def edits1(word: str) -> set[str]:
     return set(deletes + transposes + replaces + inserts)
 
 
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance (insertions, deletions, substitutions all cost 1): the competition's metric, and a
+    calibration's check of the user's own words."""
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
 @lru_cache(maxsize=4)
 def knowledge_words(knowledge_dir: str) -> dict[str, int]:
     """Words of a knowledge base's Markdown files with their counts: the names and terms a user is

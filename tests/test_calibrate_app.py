@@ -45,6 +45,12 @@ def test_the_prompt_counts_the_chosen_letters_and_says_when_the_camera_is_off():
     assert "(4/26)" in calib.prompt_html(s, True)  # every letter when none were chosen
 
 
+def test_the_prompt_asks_for_a_check_word_once_the_letters_are_done():
+    s = cal.CaptureState("", "word", 0.4, "abc", "C: kept", word="cat", words_done=1)
+    page = calib.prompt_html(s, True, "abc")
+    assert "data-phase='word'" in page and "CAT" in page and "1 word(s) spelled" in page and "Skip letter" in page
+
+
 def test_profile_names_cannot_leave_the_profiles_folder(tmp_path):
     services = SimpleNamespace(settings=SimpleNamespace(paths=SimpleNamespace(state_dir=tmp_path)))
     for bad in ("../x", "/etc/passwd", "", "a" * 41, "a b"):
@@ -77,7 +83,9 @@ def test_frames_teach_the_capture_and_are_not_read_while_calibrating():
 
 class ShippedServices:
     def __init__(self, tmp_path, rec):
-        self.settings = SimpleNamespace(paths=SimpleNamespace(state_dir=tmp_path))
+        from asl_gpt.config import RecognizerConfig
+
+        self.settings = SimpleNamespace(paths=SimpleNamespace(state_dir=tmp_path), recognizer=RecognizerConfig())
         self.rec = rec
 
     def recognizer(self, retry=False):

@@ -283,3 +283,190 @@ def test_calibrate_from_videos_then_recognize_with_and_without_a_usable_profile(
     warnings = [line for line in p.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "reading without a profile" in warnings[0]
     assert json.loads(p.stdout)["profile"] is None
+
+
+# --- the check words: a profile must not read the user's own words worse -------------------------------
+
+def _words(*words):
+    """Check-word recordings (word, frames, times_ms, aspect); the frames only carry the word's index."""
+    return [(w, np.full((4, 543, 3), i, np.float32), np.arange(4) * 33.0, 16 / 9) for i, w in enumerate(words)]
+
+
+class ScriptedWords:
+    """How the check words read: as spelled by the shipped model; with an adapter, as spelled only while the
+    adapter is no stronger than `max_norm` (its weights' norm), else with the last letter misread."""
+
+    def __init__(self, max_norm: float):
+        self.max_norm, self.calls = max_norm, []
+
+    def __call__(self, frames, times_ms, aspect, adapter):
+        self.calls.append(adapter)
+        word = self.words[int(frames[0, 0, 0])]
+        if adapter is None or np.linalg.norm(adapter.weight) <= self.max_norm:
+            return word
+        return word[:-1] + "l"
+
+
+def _norms(profile=None):
+    """The adapter's weight norm at each pull of the default choices (a stronger pull: a smaller norm)."""
+    profile = profile or toy_profile()
+    return {l2: float(np.linalg.norm(cal.fit_profile(profile, LinearReader(), cal.CalibrationOptions(l2=l2))
+                                     .adapter.weight)) for l2 in cal.CalibrationOptions.l2_choices}
+
+
+def test_a_profile_that_reads_the_check_words_worse_is_not_applied_and_says_so():
+    words = _words("at", "but", "the")
+    read = ScriptedWords(max_norm=0.0)  # any adapter misreads them
+    read.words = [w for w, *_ in words]
+    profile = cal.fit_profile(toy_profile(), LinearReader(), words=words, read_word=read)
+    check = profile.check
+    assert check.letters_ok and not check.applied and not profile.usable  # its letters alone would pass
+    assert (check.words, check.words_base) == (3, 1.0) and check.words_adapted < 1.0
+    assert check.l2 == max(cal.CalibrationOptions.l2_choices)  # every pull tried, the weakest reported
+    assert "reads your words worse" in profile.summary() and "discard it" in profile.summary()
+    assert sum(a is None for a in read.calls) == 3  # the shipped model's reading is read once per word
+
+
+def test_the_check_words_choose_the_strongest_pull_that_reads_them_no_worse():
+    norms = _norms()
+    assert norms[0.3] > norms[1.0] > norms[3.0]
+    words = _words("at", "but")
+    read = ScriptedWords(max_norm=(norms[0.3] + norms[1.0]) / 2)  # 0.3 misreads, 1 and 3 read them right
+    read.words = [w for w, *_ in words]
+    profile = cal.fit_profile(toy_profile(), LinearReader(), words=words, read_word=read)
+    assert profile.usable and profile.check.l2 == 1.0 and profile.check.words_adapted == profile.check.words_base
+    assert "2 check words read 1.00 -> 1.00 (pull 1)" in profile.summary()
+    read = ScriptedWords(max_norm=1e9)  # every pull reads them right: the strongest is kept
+    read.words = [w for w, *_ in words]
+    assert cal.fit_profile(toy_profile(), LinearReader(), words=words, read_word=read).check.l2 == 0.3
+
+
+def test_without_check_words_the_profile_says_it_was_checked_on_letters_only():
+    profile = cal.fit_profile(toy_profile(), LinearReader())
+    assert profile.usable and profile.check.words == 0 and profile.check.l2 == cal.CalibrationOptions.l2
+    assert "checked on letters only" in profile.summary()
+    with pytest.raises(ValueError):  # words need the reading path they are checked through
+        cal.fit_profile(toy_profile(), LinearReader(), words=_words("at"))
+
+
+def test_word_scores_are_the_sets_normalized_levenshtein():
+    assert cal.word_score([("at", "at"), ("but", "bul")]) == pytest.approx(4 / 5)
+    assert cal.word_score([("at", "")]) == 0.0 and cal.word_score([]) == 0.0
+
+
+def test_the_word_check_round_trips_and_an_older_file_without_it_loads(tmp_path):
+    words = _words("at", "but")
+    read = ScriptedWords(max_norm=1e9)
+    read.words = [w for w, *_ in words]
+    profile = cal.fit_profile(toy_profile(n=6), LinearReader(), words=words, read_word=read)
+    back = cal.load_profile(cal.save_profile(profile, tmp_path / "me.npz"))
+    assert back.check == profile.check and back.check.words == 2 and back.check.l2 == 0.3
+    with np.load(tmp_path / "me.npz") as d:  # a profile saved before the word check existed
+        arrays = {k: d[k] for k in d.files}
+    meta = json.loads(str(arrays["meta"]))
+    for key in ("words", "words_base", "words_adapted", "l2", "read_s"):
+        del meta["check"][key]
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "old.npz", **arrays)
+    old = cal.load_profile(tmp_path / "old.npz")
+    assert old.check.words == 0 and old.check.l2 == cal.CalibrationOptions.l2 and old.usable
+    assert "checked on letters only" in old.summary()
+
+
+def test_check_words_read_through_the_users_streaming_path_with_and_without_the_adapter():
+    """pipeline.committed_reading streams a recording as `recognize` does and returns its committed text; the
+    adapter reaches the model's reading, and a reading below the confidence gate commits nothing."""
+    from types import SimpleNamespace
+
+    from asl_gpt.recognition.buffer import BufferOptions
+    from asl_gpt.recognition.pipeline import committed_reading
+    from asl_gpt.recognition.recognizer import Hypothesis
+    from asl_gpt.recognition.streaming import StreamOptions
+    from fakes import landmarks
+
+    class Base:
+        contract = SimpleNamespace(min_confidence=0.5, name="fake")
+
+        def recognize(self, frames, t_start=0.0, t_end=0.0, aspect=1.0, adapter=None):
+            text, conf = ("at", 0.9) if adapter is None else ("al", 0.9) if adapter == "strong" else ("al", 0.1)
+            return Hypothesis(text, conf, t_start, t_end)
+
+    frames = np.stack([landmarks(hand=i < 40) for i in range(60)])
+    times = np.arange(60) * 40.0
+    read = committed_reading(Base(), StreamOptions(), BufferOptions(min_confidence=0.5))
+    assert read(frames, times, 1.0, None) == "at"
+    assert read(frames, times, 1.0, "strong") == "al"
+    assert read(frames, times, 1.0, "unsure") == ""
+
+
+def test_check_words_are_common_words_of_the_calibrated_letters():
+    words = cal.check_words_for("abcdefghiklmnoprstuvwy", 3)
+    assert len(words) == 3 and len(set(words)) == 3
+    assert all(3 <= len(w) <= 4 and set(w) <= set("abcdefghiklmnoprstuvwy") for w in words)
+    assert cal.check_words_for("xq", 3) == []  # nothing common spelled with these
+
+
+def test_guided_capture_ends_with_check_words_that_may_be_skipped():
+    """Once the letters are done the capture asks for check words: a take runs from the hand's rise until it has
+    been down `word_rest_s`; a word or all of them may be skipped; finish() checks the profile on those spelled."""
+    shapes, rng = letter_shapes(), np.random.default_rng(0)
+    readings = []
+
+    def read(frames, times_ms, aspect, adapter):
+        readings.append((len(frames), adapter is None))
+        return capture_words[0]
+
+    capture = cal.GuidedCapture(LinearReader(), toy_profile(), letters="", read_word=read)
+    capture_words = list(capture.words)
+    assert len(capture_words) == 3 and capture.state().phase == "word" and capture.state().word == capture_words[0]
+    t = 0.0
+    for i in range(30):  # 10 frames without a hand (waiting), 10 spelling, then down
+        hand = 10 <= i < 20
+        capture.feed(t, _frame(hand_take(rng, shapes["a"], 0.001)) if hand else layout.empty_frames(1)[0])
+        t += 100.0
+    s = capture.state()
+    assert s.words_done == 1 and s.word == capture_words[1] and "recorded" in s.message
+    capture.skip()
+    assert capture.word == capture_words[2]
+    capture.skip_words()
+    assert capture.state().phase == "done"
+    profile = capture.finish()
+    assert profile.check.words == 1 and profile.check.words_base == 1.0
+    assert readings[0] == (20, True)  # the take: from the rise to 1 s after the drop
+
+
+def test_guided_capture_without_a_reading_path_or_when_words_are_skipped_checks_letters_only():
+    assert cal.GuidedCapture(LinearReader(), toy_profile(), letters="").state().phase == "done"
+    capture = cal.GuidedCapture(LinearReader(), toy_profile(), letters="", read_word=lambda *a: "")
+    capture.skip_words()
+    assert "letters only" in capture.state().message
+    assert "checked on letters only" in capture.finish().summary()
+
+
+@pytest.mark.parametrize("spec", ["cat", "cat=", "=cat.mp4", "c4t=cat.mp4", "cat=missing-video.mp4"])
+def test_calibrate_word_with_a_bad_spec_is_one_clear_line(tmp_path, spec):
+    from asl_gpt.commands.calibrate import word_specs
+    from asl_gpt.errors import InputError
+
+    with pytest.raises(InputError) as e:
+        word_specs([spec])
+    assert "\n" not in str(e.value)
+    p = _cli("calibrate", "--video", tmp_path / "A_0.mp4", "--word", spec, timeout=120,
+             env={"ASL_GPT_PATHS_STATE_DIR": str(tmp_path / "state")})
+    assert p.returncode == 2 and p.stderr.strip().startswith("error:") and len(p.stderr.strip().splitlines()) == 1
+    assert ("--word" in p.stderr) or ("missing-video" in p.stderr)
+
+
+def test_the_benchmark_splits_each_signers_words_by_a_fixed_rule_and_reads_each_adapter_once():
+    from asl_gpt.benchmarks.calibration import folds, remembered
+
+    words = ["all", "am", "are", "as", "at"]
+    assert folds(words) == (["all", "are", "at"], ["am", "as"])  # alternate by sorted file name
+    calls = []
+    read = remembered(lambda frames, times, aspect, adapter: calls.append(adapter) or "x")
+    frames = np.zeros((3, 543, 3), np.float32)
+    a = cal.fit_profile(toy_profile(n=3), LinearReader()).adapter
+    same, other = cal.Adapter(a.mean, a.std, a.weight.copy(), a.bias), cal.Adapter(a.mean, a.std, 2 * a.weight, a.bias)
+    for adapter in (None, None, a, same, other):
+        read(frames, None, 1.0, adapter)
+    assert calls == [None, a, other]  # the same weights are read once

@@ -117,11 +117,19 @@ def prompt_html(state: cal.CaptureState | None, calibrating: bool, letters: str 
     done = f"<p>Done: {html.escape(kept.upper() or 'none yet')} ({len(kept)}/{len(chosen)})</p>"
     if state.phase == "done":
         return f"<div class='calib'><p><b>Every letter asked.</b> Press <b>Finish and save</b>.</p>{msg}{done}</div>"
-    what = {"ready": "Raise your hand and show", "holding": "Hold", "flagged": "Keep or retake"}[state.phase]
-    how = "trace it" if state.letter in cal.MOTION_LETTERS else "hold it still"
     bar = (f"<div class='meter' role='progressbar' aria-valuemin='0' aria-valuemax='100' "
            f"aria-valuenow='{round(state.progress * 100)}'><div class='meter-fill' "
            f"style='width:{state.progress * 100:.0f}%'></div></div>")
+    if state.phase == "word":
+        word = html.escape(state.word)
+        return (f"<div class='calib' data-phase='word' data-word='{word}'>{camera}<p>Check the profile on your own "
+                f"signing ({state.words_done} word(s) spelled): raise your hand, spell</p>"
+                f"<p class='calib-letter'>{word.upper()}</p><p>then lower your hand. <b>Skip letter</b> skips this "
+                "word; <b>Finish and save</b> checks the profile on the words spelled (on your letters only if none): "
+                "a profile that reads them worse is not used.</p>"
+                f"{bar}{msg}{done}</div>")
+    what = {"ready": "Raise your hand and show", "holding": "Hold", "flagged": "Keep or retake"}[state.phase]
+    how = "trace it" if state.letter in cal.MOTION_LETTERS else "hold it still"
     hand = reference_svg(state.letter)
     side = ("<p class='calib-note'>Orange: the thumb. The narrow picture shows the hand from the thumb's side, "
             "the camera on its left.</p>") if "calib-side" in hand else "<p class='calib-note'>Orange: the thumb.</p>"
@@ -142,7 +150,8 @@ def profile_names(services) -> list[str]:
 
 
 def new_capture(services, letters: str, resume_name: str = "") -> cal.GuidedCapture:
-    """A capture for `letters` (default all), resuming the named profile when it exists for this model."""
+    """A capture for `letters` (default all), resuming the named profile when it exists for this model, then a
+    few check words (GuidedCapture)."""
     rec = services.recognizer()
     if not getattr(rec, "calibratable", False):
         raise InputError(f"model {rec.contract.name!r} cannot be calibrated")
@@ -159,7 +168,11 @@ def new_capture(services, letters: str, resume_name: str = "") -> cal.GuidedCapt
     todo = "".join(c for c in (letters or cal.LETTERS).lower() if c in cal.LETTERS)
     if not todo:
         raise InputError("letters to calibrate: give some of A-Z")
-    return cal.GuidedCapture(rec, profile, todo)
+    from asl_gpt.recognition.pipeline import buffer_options, committed_reading, stream_options
+
+    settings = services.settings  # the check words read as this app reads them: its streaming path and gate
+    read = committed_reading(rec, stream_options(settings), buffer_options(settings, rec))
+    return cal.GuidedCapture(rec, profile, todo, read_word=read)
 
 
 def autosave(services, live) -> None:

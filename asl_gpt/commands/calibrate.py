@@ -1,10 +1,15 @@
-"""`asl-gpt calibrate [--camera N | --video FILE ...] [--profile NAME|FILE]`: teach the recognizer your hand.
+"""`asl-gpt calibrate [--camera N | --video FILE ...] [--word WORD=VIDEO ...] [--profile NAME|FILE]`: teach the
+recognizer your hand.
 
 With --camera the letters are asked one by one in an OpenCV window (hold each about 1.5 s; J and Z:
-trace them). Keys: k keeps a flagged letter, r retakes, s skips, ESC stops (what was captured is
-saved and can be resumed with --resume). With --video each file is one letter, named after it
-(`A_0.mp4`, `b.mov`). The profile (signing-hand landmarks and a small adapter, never video) goes to
-~/.asl_gpt/profiles/NAME.npz; `asl-gpt recognize|live --profile NAME` use it.
+trace them), then 3 short check words to spell (raise the hand, spell, drop it). Keys: k keeps a
+flagged letter, r retakes, s skips a letter or word, n skips the check words, ESC stops (what was
+captured is saved and can be resumed with --resume). With --video each file is one letter, named after
+it (`A_0.mp4`, `b.mov`). `--word cat=cat.mp4` adds a check word you spelled on video. Check words read
+as you would get them choose how strongly the profile adapts, and a profile that reads them worse is
+not applied; without any, it is checked on your letters only. The profile (signing-hand landmarks and a
+small adapter, never video) goes to ~/.asl_gpt/profiles/NAME.npz; `asl-gpt recognize|live --profile
+NAME` use it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default="profile", help="profile name under the state folder, or a file (default: profile)")
     p.add_argument("--letters", default=ALPHABET, help="letters to ask for (default: all)")
     p.add_argument("--resume", action="store_true", help="add to the existing profile instead of starting afresh")
+    p.add_argument("--word", action="append", default=[], metavar="WORD=VIDEO",
+                   help="a check word you spelled and its video (repeatable): the profile must read these no worse")
     add_model_argument(p)
 
 
@@ -33,6 +40,7 @@ def run(args, settings) -> int:
     from asl_gpt.errors import InputError
     from asl_gpt.recognition.recognizer import calibratable_recognizer
 
+    specs = word_specs(args.word)  # a bad spec fails before the model loads
     rec = calibratable_recognizer(settings, args.model)
     path = cal.resolve_profile(args.profile, settings.paths.state_dir)
     profile = cal.Profile(rec.contract.name, rec.fingerprint)
@@ -43,10 +51,12 @@ def run(args, settings) -> int:
             raise InputError(problem)
         profile = old
         print(f"resuming {path}: {old.summary()}")
+    read = _reading(rec, settings)
+    words = [(w, *_landmarks(f, settings)) for w, f in specs]
     if args.video:
-        profile = _from_videos(args.video, rec, profile, settings)
+        profile = _from_videos(args.video, rec, profile, settings, words, read)
     else:
-        profile = _from_camera(args.camera, args.letters, rec, profile, settings)
+        profile = _from_camera(args.camera, args.letters, rec, profile, words, read)
     cal.save_profile(profile, path)
     print(f"profile {path}: {profile.summary()}")
     if profile.check is not None and not profile.check.applied and _discard(path):
@@ -54,6 +64,39 @@ def run(args, settings) -> int:
     if profile.missing:
         print(f"missing letters: {profile.missing.upper()} (add them with --resume --letters {profile.missing})")
     return 0
+
+
+def word_specs(specs: list[str]) -> list[tuple[str, str]]:
+    """`--word WORD=VIDEO` values -> (word, video); InputError (one line) for a malformed one or a missing video."""
+    from asl_gpt.errors import InputError
+    from asl_gpt.landmarks.video import probe
+
+    out = []
+    for spec in specs:
+        word, sep, video = spec.partition("=")
+        word = word.strip().lower()
+        if not sep or not video or not (word.isascii() and word.isalpha()):
+            raise InputError(f"--word {spec!r}: give WORD=VIDEO, the word in letters a-z (e.g. --word cat=cat.mp4)")
+        probe(video)  # a missing or unreadable file fails before any work
+        out.append((word, video))
+    return out
+
+
+def _reading(rec, settings):
+    """How a check word reads for the user: the streaming path and gate of `asl-gpt recognize`."""
+    from asl_gpt.recognition.pipeline import buffer_options, committed_reading, stream_options
+
+    return committed_reading(rec, stream_options(settings), buffer_options(settings, rec))
+
+
+def _landmarks(video: str, settings) -> tuple:
+    """(frames, times_ms, aspect) of one video, through Holistic as `asl-gpt recognize` reads it."""
+    from asl_gpt.landmarks.holistic import extract_video
+    from asl_gpt.landmarks.video import probe
+
+    info = probe(video)
+    frames, times = extract_video(video, max_side=settings.recognizer.max_side)
+    return frames, times, info.width / info.height if info.width and info.height else 1.0
 
 
 def _discard(path) -> bool:
@@ -69,7 +112,7 @@ def _discard(path) -> bool:
     return True
 
 
-def _from_videos(files: list[str], rec, profile, settings):
+def _from_videos(files: list[str], rec, profile, settings, words=(), read=None):
     from pathlib import Path
 
     from asl_gpt.recognition import calibration as cal
@@ -88,7 +131,8 @@ def _from_videos(files: list[str], rec, profile, settings):
     for letter, f, aspect in jobs:
         frames, times = extract_video(f, max_side=settings.recognizer.max_side)
         recordings.append((letter, frames, times, aspect))
-    profile, takes = cal.profile_from_recordings(recordings, rec, rec.contract.name, rec.fingerprint, profile=profile)
+    profile, takes = cal.profile_from_recordings(recordings, rec, rec.contract.name, rec.fingerprint, profile=profile,
+                                                 words=words, read_word=read if words else None)
     for take in takes:
         if take.problem:
             print(f"  {take.problem}")
@@ -98,7 +142,7 @@ def _from_videos(files: list[str], rec, profile, settings):
     return profile
 
 
-def _from_camera(camera: int, letters: str, rec, profile, settings):
+def _from_camera(camera: int, letters: str, rec, profile, words=(), read=None):
     import cv2
 
     from asl_gpt.recognition import calibration as cal
@@ -107,7 +151,7 @@ def _from_camera(camera: int, letters: str, rec, profile, settings):
     from asl_gpt.recognition.overlay import draw_landmarks
 
     todo = "".join(c for c in letters.lower() if c in cal.LETTERS and c not in profile.samples) or letters.lower()
-    capture = cal.GuidedCapture(rec, profile, todo)
+    capture = cal.GuidedCapture(rec, profile, todo, read_word=read)
     extractor = HolisticExtractor(face=False)
     try:
         for frame in read_camera(camera):
@@ -126,12 +170,14 @@ def _from_camera(camera: int, letters: str, rec, profile, settings):
                 capture.retake()
             elif key == ord("s"):
                 capture.skip()
+            elif key == ord("n"):
+                capture.skip_words()
     except KeyboardInterrupt:  # Ctrl-C: like ESC, what was captured is kept (resume with --resume)
         print("interrupted: saving the letters captured so far", file=sys.stderr)
     finally:
         extractor.close()
         cv2.destroyAllWindows()
-    return capture.finish()
+    return capture.finish(words)
 
 
 def _draw_prompt(cv2, img, s) -> None:
@@ -140,6 +186,12 @@ def _draw_prompt(cv2, img, s) -> None:
         what = "trace it" if s.letter in "jz" else "hold it"
         cv2.putText(img, f"{s.letter.upper()}  ({what})", (16, 56), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (255, 255, 255), 3)
         cv2.rectangle(img, (16, 70), (16 + int((w - 32) * s.progress), 82), (80, 200, 120), -1)
+    if s.word:
+        cv2.putText(img, f"spell: {s.word.upper()}  (then drop your hand)", (16, 56), cv2.FONT_HERSHEY_SIMPLEX, 1.2,
+                    (255, 255, 255), 3)
+        cv2.rectangle(img, (16, 70), (16 + int((w - 32) * s.progress), 82), (80, 200, 120), -1)
+        cv2.putText(img, "s: skip this word   n: no check words", (16, 110), cv2.FONT_HERSHEY_SIMPLEX, 0.7,
+                    (255, 220, 0), 2)
     if s.phase == "flagged":
         cv2.putText(img, "k: keep   r: retake   s: skip", (16, 110), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 220, 0), 2)
     if s.message:

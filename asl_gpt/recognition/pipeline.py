@@ -19,7 +19,7 @@ from asl_gpt.recognition import features
 from asl_gpt.recognition.buffer import BufferOptions, Committed, BufferEvent, Partial, Rejected, UtteranceBuffer
 from asl_gpt.config import RecognizerConfig
 from asl_gpt.landmarks.video import Frame
-from asl_gpt.recognition.recognizer import Hypothesis, Recognizer
+from asl_gpt.recognition.recognizer import AdaptedRecognizer, Hypothesis, Recognizer
 from asl_gpt.recognition.streaming import Gated, StreamingRecognizer, StreamOptions, Update
 
 log = logging.getLogger(__name__)
@@ -338,6 +338,18 @@ def recognize_landmarks(frames: np.ndarray, times_ms: np.ndarray, recognizer: Re
         return events + session.poll()
 
     return drive(session, zip(frames, times_ms), step, len(frames), progress)
+
+
+def committed_reading(recognizer, stream_options: StreamOptions, buffer_options: BufferOptions | None = None):
+    """How a recording reads for the user, with or without a calibration adapter (calibration.WordReading):
+    streamed through `recognize_landmarks` like `asl-gpt recognize` and the app, its committed text joined.
+    `recognizer`: a TFLiteRecognizer (it takes the adapter)."""
+    def read(frames: np.ndarray, times_ms: np.ndarray, aspect: float, adapter) -> str:
+        rec = recognizer if adapter is None else AdaptedRecognizer(recognizer, adapter)
+        result = recognize_landmarks(frames, times_ms, rec, stream_options, buffer_options, aspect=aspect)
+        return " ".join(u.text for u in result.utterances if u.text)
+
+    return read
 
 
 def options_from(cls, section, **given):

@@ -257,18 +257,26 @@ class TFLiteRecognizer:
             return self._decode(memory, memory_mask, tokens)
 
 
-class CalibratedRecognizer:
-    """One user's view of a shared model: its readings go through that user's calibration adapter.
-    The interpreter (and its lock) stay shared; each browser session or command holds its own."""
+class AdaptedRecognizer:
+    """A shared model reading through one calibration adapter (the interpreter and its lock stay shared)."""
 
-    def __init__(self, base: TFLiteRecognizer, profile):
+    def __init__(self, base: TFLiteRecognizer, adapter):
         self.base = base
-        self.profile = profile
+        self.adapter = adapter
         self.contract = base.contract
 
     def recognize(self, frames: np.ndarray, t_start: float = 0.0, t_end: float = 0.0,
                   aspect: float = 1.0) -> Hypothesis:
-        return self.base.recognize(frames, t_start, t_end, aspect, adapter=self.profile.adapter)
+        return self.base.recognize(frames, t_start, t_end, aspect, adapter=self.adapter)
+
+
+class CalibratedRecognizer(AdaptedRecognizer):
+    """One user's view of a shared model: its readings go through that user's profile's adapter.
+    Each browser session or command holds its own."""
+
+    def __init__(self, base: TFLiteRecognizer, profile):
+        super().__init__(base, profile.adapter)
+        self.profile = profile
 
 
 def with_profile(recognizer: TFLiteRecognizer, profile) -> tuple[Recognizer, str]:
