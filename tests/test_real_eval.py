@@ -53,6 +53,18 @@ def test_names_and_signer_table():
     assert len(real.WORD_SIGNERS) == 40 and sorted(set(real.WORD_SIGNERS.values())) == ["0", "1", "2", "3"]
 
 
+def test_the_two_swapped_word_videos_are_scored_against_what_they_spell(tmp_path):
+    """Only the repository's own two files (by name and size) are relabelled; another AM.mp4 keeps its name."""
+    sizes = {name: size for (name, size) in real.RELABELLED}
+    for name, size in sizes.items():
+        (tmp_path / "set" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "set" / name).write_bytes(b"x" * size)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "AM.mp4").write_bytes(b"x")
+    labels = {i.rel: i.label for i in real.list_set(tmp_path)}
+    assert labels == {"set/AM.mp4": "are", "set/ARE.mp4": "am", "mine/AM.mp4": "am"}
+
+
 def test_list_set_finds_videos_and_landmarks(tmp_path):
     for rel in ("test_word_original/CAT.mp4", "test_original/C_3.mp4", "mine/hello_me.parquet", "notes.txt"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,10 @@ WORD_SIGNERS: dict[str, str] = {
     **dict.fromkeys("buy car cat cup dog halo oral pear test year".split(), "3"),
 }
 UNKNOWN = "unknown"
+# The same repository's two word videos whose names say the other's word, known by name and size: AM.mp4 spells
+# A-R-E (crossed fingers, then E) and ARE.mp4 spells A-M (palm down, fingers over the thumb), seen frame by frame.
+# Scored against the names, signer 0's right "are" counted 0 and its "am" read "ap" 0.
+RELABELLED: dict[tuple[str, int], str] = {("AM.mp4", 2029303): "are", ("ARE.mp4", 1539455): "am"}
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ def list_set(root: str | Path) -> list[RealItem]:
         label, signer = parse_name(p.stem)
         if not label:
             continue
+        label = RELABELLED.get((p.name, p.stat().st_size), label)
         kind = "letter" if len(label) == 1 else "word"
         items.append(RealItem(p, p.relative_to(root).as_posix(), label, signer, kind))
     if not items:
