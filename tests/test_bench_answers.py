@@ -214,3 +214,20 @@ def test_run_asks_each_question_judges_it_and_prints_the_summary(tmp_path, monke
     assert results[0]["cited_passages"] == BSL and Assistant.histories[1][0]["content"] == "is bsl the same as asl"
     assert Assistant.histories[0] == [] and Assistant.histories[2] == []
     assert "right all: 3/3 (100%)" in capsys.readouterr().out
+
+
+def test_summary_gives_llama_cpp_rates_when_the_server_sent_them():
+    from asl_gpt.rag.conversation import count_prompt
+
+    class Chunk:
+        response_metadata = {"timings": {"prompt_n": 300, "cache_n": 78, "prompt_per_second": 40.0,
+                                         "predicted_per_second": 15.5}}
+
+    timings: dict = {}
+    count_prompt(Chunk(), timings)
+    assert timings == {"prompt_tokens": 300, "cached_tokens": 78, "prompt_per_s": 40.0, "writing_per_s": 15.5}
+    row = {"first_token_s": 1.0, "total_s": 2.0, "follow_up": False, "quoted": False, "part": "held-out",
+           "kind": "in scope", "right": True, "source_rank": None, "verification": None, **timings}
+    summary = summarize([row, {**row, "prompt_per_s": 20.0, "writing_per_s": 10.5}])
+    assert (summary["prompt_per_s_median"], summary["writing_per_s_median"]) == (30.0, 13.0)
+    assert any("reading 30.0 tokens/s, writing 13.0 tokens/s" in line for line in summary_lines(summary))

@@ -246,3 +246,23 @@ def test_a_role_said_of_another_named_subject_decides_nothing():
     team = "The team was led by Anna as captain and Marie as goalkeeper."
     assert _yn("was marie the captain of the team", team).word == ""
     assert _yn("was anna the captain of the team", team).word == "Yes"
+
+
+@pytest.mark.parametrize("question", ["do you have to sign if for a conditional", "do you need a license to interpret",
+                                      "should you look at the hands"])
+def test_a_question_about_anyone_as_you_is_a_yes_no_choice(question):
+    # "you" is anyone here, asked whether one must; "can you tell me" / "do you know" stay requests (above)
+    assert choice(question) == Choice("yes_no")
+
+
+def test_do_you_have_to_takes_back_the_models_guessed_yes():
+    from asl_gpt.rag.sources import Source
+
+    passage = ("Conditional sentences, \"if this, then that,\" are marked nonmanually. The condition is signed with raised "
+               "eyebrows, often with the head tilted and sometimes introduced by a sign such as IF or SUPPOSE. The sign "
+               "IF is optional; the eyebrows alone can mark the condition.")
+    given = (Source(1, "knowledge/13.md", "Conditional sentences", "Conditional", passage, 0.9),)
+    q = "do you have to sign if for a conditional"
+    text, _ = answer_choice("Yes, you have to sign if for a conditional sentence [1].", choice(q),
+                            decide(choice(q), q, given), q)
+    assert text.startswith("The passages do not say yes or no")  # "IF is optional" is not read as a No yet

@@ -198,6 +198,9 @@ def summarize(results: list[dict]) -> dict:
                                             if not r["follow_up"] and r.get("cached_tokens") is not None]),
            "follow_up_cached_tokens_median": _median([r["cached_tokens"] for r in answered
                                                       if r["follow_up"] and r.get("cached_tokens") is not None]),
+           # llama.cpp's reading and writing rates: the ratio of two models run under the same load
+           "prompt_per_s_median": _median([r.get("prompt_per_s") for r in answered]),
+           "writing_per_s_median": _median([r.get("writing_per_s") for r in answered]),
            "quoted": sum(r["quoted"] for r in results), "right": {}}
     groups: dict[str, list[bool]] = {}
     ranks: dict[str, list[int | None]] = {}
@@ -311,6 +314,7 @@ def _record(q: EvalQuestion, answer, first: float | None, total: float, no_llm: 
             "first_token_s": round(first, 3) if first is not None else None, "total_s": round(total, 3),
             "tokens": answer.timings.get("tokens"), "prompt_tokens": answer.timings.get("prompt_tokens"),
             "cached_tokens": answer.timings.get("cached_tokens"), "cited_passages": cited,
+            "prompt_per_s": answer.timings.get("prompt_per_s"), "writing_per_s": answer.timings.get("writing_per_s"),
             "right": None if no_llm and not q.out_of_scope else judge(q, answer.status, answer.text, cited)}
 
 
@@ -336,6 +340,9 @@ def summary_lines(summary: dict) -> list[str]:
                      f"(first questions, {summary['cached_tokens_median']} more taken from its cache), "
                      f"{summary['follow_up_prompt_tokens_median']} (follow-ups, "
                      f"{summary['follow_up_cached_tokens_median']} more taken from its cache)")
+    if summary.get("prompt_per_s_median") is not None:
+        lines.append(f"llama.cpp's rates, median: reading {summary['prompt_per_s_median']} tokens/s, "
+                     f"writing {summary['writing_per_s_median']} tokens/s")
     lines += [f"right {key}: {v['right']}/{v['total']} ({100 * v['share']:.0f}%)" for key, v in summary["right"].items()]
     lines += [f"retrieval {key}: recall@1 {v['at1']}/{v['total']}, recall@3 {v['at3']}/{v['total']} "
               f"(the expected document first / among the passages)" for key, v in summary["recall"].items()]

@@ -132,8 +132,11 @@ def transcript_of(request: Request, raw_answer: str) -> Transcript:
 
 def count_prompt(chunk, timings: dict) -> None:
     """llama.cpp's own count of the prompt tokens it read and those it took from its cache (in the stream's last
-    chunk, `llm.py`): load-independent evidence that a follow-up reused the conversation."""
+    chunk, `llm.py`): load-independent evidence that a follow-up reused the conversation; and its reading and
+    writing rates (tokens/s), which compare two models run under the same load."""
     t = (getattr(chunk, "response_metadata", None) or {}).get("timings")
     if t:
         timings["prompt_tokens"] = t.get("prompt_n")
         timings["cached_tokens"] = t.get("cache_n")
+        timings["prompt_per_s"] = t.get("prompt_per_second")
+        timings["writing_per_s"] = t.get("predicted_per_second")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from asl_gpt.rag.correction import tokenize, weighted_distance
 from asl_gpt.rag.lexicon import (CHOICE_FILLER, FOLLOW_UP_OPENERS, FOLLOW_UP_WORDS, GENERIC, HOW_QUANTITY,
                                  NOT_DEFINED, NOT_NAMES, NUMBER_WORDS, PLACE_PREPOSITIONS, QUESTION_OPENERS,
-                                 STOPWORDS, WHEN_NOUNS, WHEN_WORDS, WHO_WORDS, YES_NO_OPENERS)
+                                 MUST_WORDS, STOPWORDS, WHEN_NOUNS, WHEN_WORDS, WHO_WORDS, YES_NO_OPENERS)
 from asl_gpt.rag.text import NUMBER, YEAR, names, present, units
 from asl_gpt.words import english_frequencies
 
@@ -246,11 +246,18 @@ def _phrase_words(text: str) -> list[str]:
     return [w for w in words if w and w not in STOPWORDS]
 
 
+def _generic_you(words: list[str]) -> bool:
+    """Is "you" after the opener anyone ("do you have to sign if", "should you look at the hands"), asked whether
+    one must, rather than the assistant asked to do something ("do you know", "can you tell me")?"""
+    rest = words[2:]
+    return words[0] in MUST_WORDS or rest[:2] == ["have", "to"] or bool(rest) and rest[0] in MUST_WORDS
+
+
 def choice(question: str) -> Choice | None:
     """The choice a question asks for, or None (a what/how/who question)."""
     q = (question or "").strip().rstrip("?").strip()
     words = tokenize(q)
-    if not words or words[1:2] == ["you"]:  # "can you tell me", "do you know": a request, not a choice
+    if not words or (words[1:2] == ["you"] and not _generic_you(words)):  # "can you tell me": a request
         return None
     if " or " in f" {q.lower()} " and (words[0] in YES_NO_OPENERS or "which" in words):
         head, _, last = q.rpartition(" or ")
