@@ -100,6 +100,26 @@ def tiny_hand_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def indexed_state(tmp_path_factory) -> Path:
+    """A state dir holding the knowledge folder's index, built once for the whole run by the app's own first-start
+    indexing (start_initial_index); each user copies it (`shutil.copytree`) rather than embed the same documents
+    again (about 55 s of CPU each)."""
+    from asl_gpt.app.knowledge import start_initial_index
+    from asl_gpt.app.services import build_services
+    from asl_gpt.app.status import StatusProbe
+
+    def build(d: Path) -> None:
+        services = build_services(load_settings(paths={"state_dir": d}))
+        try:
+            start_initial_index(services, StatusProbe(services)).join()
+            assert services.knowledge().stats().documents, "the first start indexed nothing"
+        finally:
+            services.close()
+
+    return build_once(tmp_path_factory, "indexed-state", build)
+
+
+@pytest.fixture(scope="session")
 def shipped():
     """The shipped model (models/default), loaded once; its letter signatures are what profiles adapt."""
     from asl_gpt.recognition.recognizer import load_recognizer

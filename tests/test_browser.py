@@ -23,7 +23,6 @@ import pytest
 from asl_gpt.benchmarks.browser import chromium_path
 from asl_gpt.benchmarks.procs import free_port
 from fakes import on_page, sample, wait
-from shared_builds import build_once
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -100,27 +99,8 @@ CONTRAST_JS = """() => {
 }"""
 
 
-def _indexed_state(tmp_path_factory) -> Path:
-    """A state dir holding the knowledge folder's index, built once for the run (each browser module's app would
-    otherwise embed the same documents again) by the app's own first-start indexing."""
-    from asl_gpt.app.knowledge import start_initial_index
-    from asl_gpt.app.services import build_services
-    from asl_gpt.app.status import StatusProbe
-    from asl_gpt.config import load_settings
-
-    def build(d: Path) -> None:
-        services = build_services(load_settings(paths={"state_dir": d}))
-        try:
-            start_initial_index(services, StatusProbe(services)).join()
-            assert services.knowledge().stats().documents, "the first start indexed nothing"
-        finally:
-            services.close()
-
-    return build_once(tmp_path_factory, "indexed-state", build)
-
-
 @pytest.fixture(scope="module")
-def app(tmp_path_factory, signing_videos):
+def app(tmp_path_factory, signing_videos, indexed_state):
     """The real app on 127.0.0.1 with a state dir of its own (a copy of the indexed one); yields (url, demo)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     from asl_gpt.app import build_demo, launch
@@ -128,7 +108,7 @@ def app(tmp_path_factory, signing_videos):
     from asl_gpt.app.services import build_services
 
     state = tmp_path_factory.mktemp("state")
-    shutil.copytree(_indexed_state(tmp_path_factory), state, dirs_exist_ok=True)
+    shutil.copytree(indexed_state, state, dirs_exist_ok=True)
     services = build_services(load_settings(paths={"state_dir": state}))
     demo = build_demo(services)
     port = free_port()
