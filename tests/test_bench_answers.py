@@ -80,6 +80,9 @@ def test_an_either_or_question_needs_the_choice_not_yes_or_both():
     passage = ["M: the thumb is tucked under three fingers, its tip between the ring finger and the pinky."]
     assert judge(m_or_n, "answered", "M: three fingers fold over the thumb [1].", passage) is True
     assert judge(m_or_n, "answered", "M or N: three fingers [1].", passage) is False
+    eyebrows = parse_questions("which eyebrows go with yes no questions raised or lowered\t08-grammar\t^raised")[0]
+    undecided = 'The passages do not decide between "raised" and "lowered". Raised eyebrows mark yes/no questions [1].'
+    assert judge(eyebrows, "answered", undecided, ["Raised eyebrows mark yes/no questions."]) is False
 
 
 def test_first_sentence_ends_at_a_colon_semicolon_or_stop():

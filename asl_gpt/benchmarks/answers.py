@@ -12,7 +12,8 @@ is in the answer AND in a passage the answer cites; a spelling that is in the qu
 (repeating the question is not stating the asked-for fact). A choice question (yes/no, same or different,
 either/or, which of) must also say the passage's choice first: its first sentence holds the choice and no
 un-negated wrong choice ("Yes" where the passage says they differ is wrong), and an either/or question is
-not answered by "yes"/"no" or by repeating its alternatives ("Yes, you should do A or B" is wrong). For an
+not answered by "yes"/"no" or by repeating its alternatives ("Yes, you should do A or B" is wrong), nor by
+the check's undecided opener, which names the options without choosing ("The passages do not decide ..."). For an
 out-of-scope question: refused. First-token
 time is from the question to the first streamed token, retrieval included, as a user sees it (for a
 quoted answer, which streams nothing, the total time). Retrieval recall@1 / recall@3: for the questions with
@@ -29,6 +30,8 @@ import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from asl_gpt.rag.decisions import UNDECIDED
 
 DEFAULT_QUESTIONS = Path(__file__).with_name("answers.tsv")
 
@@ -131,7 +134,10 @@ def _alternatives(question: str) -> tuple[str, str] | None:
 
 def states_choice(q: EvalQuestion, text: str) -> bool:
     """The answer says the passage's choice first (see the module's docstring)."""
-    words = _words(first_sentence(text))
+    opening = first_sentence(text)
+    if opening.startswith(UNDECIDED.lower()):
+        return False  # "The passages do not decide between "raised" and "lowered"" names the choice, choosing none
+    words = _words(opening)
     if not any(_has_word(words, c) for c in q.choice):
         return False
     if any(_says_unnegated(words, w) for w in q.wrong_choice):

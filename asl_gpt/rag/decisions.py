@@ -20,6 +20,7 @@ from asl_gpt.rag.sources import Source
 from asl_gpt.rag.text import (CITATION, HEADING_LINE, OPENER, SENTENCE_BREAK, YEAR, content_words, forms, names,
                           polarity, units)
 
+UNDECIDED = "The passages do not"  # how an answer opens when the passages leave its choice open
 MIN_CLAIM = 0.5  # of the question's content words a passage sentence must state to decide yes or no
 MIN_ASPECT = 0.3  # ... when it also says same/different or must/need not, as the question asks
 SAME_CLAIM = 0.6  # a sentence this close to the question decides by negation alone
@@ -292,8 +293,8 @@ def answer_choice(text: str, ch: Choice, d: Decision, question: str = "") -> tup
     if ch.kind == "yes_no" and not OPENER.match(text):
         return text, False  # no guess to take back
     if ch.kind == "yes_no":
-        head = "The passages do not say yes or no to that directly."
+        head = f"{UNDECIDED} say yes or no to that directly."
     else:
         names = [f'"{o}"' for o in ch.options]
-        head = f"The passages do not decide between {', '.join(names[:-1])} and {names[-1]}."
+        head = f"{UNDECIDED} decide between {', '.join(names[:-1])} and {names[-1]}."
     return " ".join([head, *rest]).strip(), False
