@@ -168,11 +168,10 @@ def new_capture(services, letters: str, resume_name: str = "") -> cal.GuidedCapt
     todo = "".join(c for c in (letters or cal.LETTERS).lower() if c in cal.LETTERS)
     if not todo:
         raise InputError("letters to calibrate: give some of A-Z")
-    from asl_gpt.recognition.pipeline import buffer_options, committed_reading, stream_options
+    from asl_gpt.recognition.pipeline import committed_reading_for
 
-    settings = services.settings  # the check words read as this app reads them: its streaming path and gate
-    read = committed_reading(rec, stream_options(settings), buffer_options(settings, rec))
-    return cal.GuidedCapture(rec, profile, todo, read_word=read)
+    # the check words read as this app reads them: its streaming path and gate
+    return cal.GuidedCapture(rec, profile, todo, read_word=committed_reading_for(services.settings, rec))
 
 
 def autosave(services, live) -> None:

@@ -137,8 +137,7 @@ def judge_upload(services, word: str, path: str, recognizer=None) -> Judgement:
 
     info = probe(path)  # InputError for a file OpenCV cannot read
     frames, times = extract_video(path, services.settings.recognizer.max_side, extractor=services.new_extractor())
-    aspect = info.width / info.height if info.width and info.height else 1.0
-    return judge_take(services, word, frames, times, aspect, recognizer)
+    return judge_take(services, word, frames, times, info.aspect, recognizer)
 
 
 # --- what the page shows ----------------------------------------------------------------------------------

@@ -120,7 +120,7 @@ def run(args, settings) -> int:
 
     from asl_gpt.benchmarks import machine_description
     from asl_gpt.errors import InputError
-    from asl_gpt.recognition.pipeline import buffer_options, committed_reading, stream_options
+    from asl_gpt.recognition.pipeline import buffer_options, committed_reading_for
     from asl_gpt.recognition.recognizer import calibratable_recognizer
     from asl_gpt.training.real import default_cache_dir, list_set
 
@@ -130,8 +130,8 @@ def run(args, settings) -> int:
     signers = sorted({i.signer for i in items if i.kind == "letter"} & {i.signer for i in items if i.kind == "word"})
     if not signers:
         raise InputError(f"{args.dir} has no signer with both letter clips (L_k) and words")
-    so, bo = stream_options(settings), buffer_options(settings, rec)
-    read = remembered(committed_reading(rec, so, bo))
+    bo = buffer_options(settings, rec)
+    read = remembered(committed_reading_for(settings, rec))
     print(f"machine: {machine_description()}; load average {os.getloadavg()[0]:.1f} at the start")
     print(f"model {rec.path.name}; real set {args.dir}; threshold {bo.min_confidence}; landmark cache {cache}")
     print("words: committed normalized Levenshtein; 'letters only': the profile checked on its letters (applied?); "

@@ -38,6 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args, settings) -> int:
     from asl_gpt.recognition import calibration as cal
     from asl_gpt.errors import InputError
+    from asl_gpt.landmarks.holistic import extract_recording
+    from asl_gpt.recognition.pipeline import committed_reading_for
     from asl_gpt.recognition.recognizer import calibratable_recognizer
 
     specs = word_specs(args.word)  # a bad spec fails before the model loads
@@ -51,8 +53,8 @@ def run(args, settings) -> int:
             raise InputError(problem)
         profile = old
         print(f"resuming {path}: {old.summary()}")
-    read = _reading(rec, settings)
-    words = [(w, *_landmarks(f, settings)) for w, f in specs]
+    read = committed_reading_for(settings, rec)
+    words = [(w, *extract_recording(f, max_side=settings.recognizer.max_side)) for w, f in specs]
     if args.video:
         profile = _from_videos(args.video, rec, profile, settings, words, read)
     else:
@@ -82,23 +84,6 @@ def word_specs(specs: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _reading(rec, settings):
-    """How a check word reads for the user: the streaming path and gate of `asl-gpt recognize`."""
-    from asl_gpt.recognition.pipeline import buffer_options, committed_reading, stream_options
-
-    return committed_reading(rec, stream_options(settings), buffer_options(settings, rec))
-
-
-def _landmarks(video: str, settings) -> tuple:
-    """(frames, times_ms, aspect) of one video, through Holistic as `asl-gpt recognize` reads it."""
-    from asl_gpt.landmarks.holistic import extract_video
-    from asl_gpt.landmarks.video import probe
-
-    info = probe(video)
-    frames, times = extract_video(video, max_side=settings.recognizer.max_side)
-    return frames, times, info.width / info.height if info.width and info.height else 1.0
-
-
 def _discard(path) -> bool:
     """The self-check found the profile reads the user's own letters worse: offer to delete it (asked only at a
     terminal; elsewhere it stays saved, never applied, and the line says how to remove it)."""
@@ -117,7 +102,7 @@ def _from_videos(files: list[str], rec, profile, settings, words=(), read=None):
 
     from asl_gpt.recognition import calibration as cal
     from asl_gpt.errors import InputError
-    from asl_gpt.landmarks.holistic import extract_video
+    from asl_gpt.landmarks.holistic import extract_recording
     from asl_gpt.landmarks.video import probe
 
     jobs = []
@@ -125,12 +110,9 @@ def _from_videos(files: list[str], rec, profile, settings, words=(), read=None):
         letter = Path(f).stem[:1].lower()
         if letter not in cal.LETTERS:
             raise InputError(f"{f}: name each video after its letter (A_0.mp4, b.mov)")
-        info = probe(f)  # a missing or unreadable file fails before any work
-        jobs.append((letter, f, info.width / info.height if info.width and info.height else 1.0))
-    recordings = []
-    for letter, f, aspect in jobs:
-        frames, times = extract_video(f, max_side=settings.recognizer.max_side)
-        recordings.append((letter, frames, times, aspect))
+        probe(f)  # a missing or unreadable file fails before any work
+        jobs.append((letter, f))
+    recordings = [(letter, *extract_recording(f, max_side=settings.recognizer.max_side)) for letter, f in jobs]
     profile, takes = cal.profile_from_recordings(recordings, rec, rec.contract.name, rec.fingerprint, profile=profile,
                                                  words=words, read_word=read if words else None)
     for take in takes:

@@ -58,12 +58,9 @@ def run(args, settings) -> int:
 
 
 def _from_video(path: str, settings):
-    from asl_gpt.landmarks.holistic import extract_video
-    from asl_gpt.landmarks.video import probe
+    from asl_gpt.landmarks.holistic import extract_recording
 
-    info = probe(path)  # a missing or unreadable file fails before the model loads
-    frames, times = extract_video(path, max_side=settings.recognizer.max_side)
-    return frames, times, (info.width / info.height if info.width and info.height else 1.0)
+    return extract_recording(path, max_side=settings.recognizer.max_side)  # a bad file fails before any work
 
 
 def _from_camera(camera: int, word: str):

@@ -205,6 +205,13 @@ def extract_video(path, max_side: int | None = RecognizerConfig.max_side,
     """All frames of a video -> (float32[T, 543, 3], t_ms float64[T]); T may be 0. InputError for unreadable
     files. `extractor`: the one to use (it is closed after), e.g. the app's, which knows whether the model reads
     the face; default a HolisticExtractor of its own."""
+    frames, times, _ = extract_recording(path, max_side, progress, extractor)
+    return frames, times
+
+
+def extract_recording(path, max_side: int | None = RecognizerConfig.max_side, progress: bool = False,
+                      extractor=None) -> tuple[np.ndarray, np.ndarray, float]:
+    """`extract_video`'s (frames, t_ms) and the video's aspect (width / height), which the landmarks need."""
     from asl_gpt.landmarks.video import probe, read_video
 
     info = probe(path)
@@ -223,5 +230,5 @@ def extract_video(path, max_side: int | None = RecognizerConfig.max_side,
         if hasattr(extract, "close"):
             extract.close()
     if not frames:
-        return np.zeros((0, layout.N_POINTS, 3), np.float32), np.zeros(0, np.float64)
-    return np.stack(frames), np.asarray(times)
+        return np.zeros((0, layout.N_POINTS, 3), np.float32), np.zeros(0, np.float64), info.aspect
+    return np.stack(frames), np.asarray(times), info.aspect

@@ -28,6 +28,11 @@ class VideoInfo:
     width: int
     height: int
 
+    @property
+    def aspect(self) -> float:
+        """Width / height (1.0 where the container does not say): landmark x and y are fractions of each."""
+        return self.width / self.height if self.width and self.height else 1.0
+
 
 def _cv2():
     # FFmpeg inside OpenCV prints its own complaint about unreadable files; we raise a clearer one.

@@ -352,6 +352,12 @@ def committed_reading(recognizer, stream_options: StreamOptions, buffer_options:
     return read
 
 
+def committed_reading_for(settings, recognizer):
+    """`committed_reading` with the settings' streaming schedule and the model's own gate: how a calibration's
+    check words read in the app and in `asl-gpt calibrate` alike."""
+    return committed_reading(recognizer, stream_options(settings), buffer_options(settings, recognizer))
+
+
 def options_from(cls, section, **given):
     """An option object (`StreamOptions`, `BufferOptions`, ...) from a settings section: each field the section
     also has takes the section's value, so an option is declared once (its config field) and mapped by name

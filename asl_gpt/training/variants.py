@@ -150,7 +150,6 @@ def signing_video_shapes(data_dir: Path, cache_dir: Path | None) -> np.ndarray:
     frames, aspects = [], []
     for v in videos:
         f, _ = video_landmarks(v, cache_dir)
-        info = probe(v)
         frames.append(f)
-        aspects.append(info.width / info.height if info.width and info.height else 1.0)
+        aspects.append(probe(v).aspect)
     return passing_shapes(frames, aspects)
