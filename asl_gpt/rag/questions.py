@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize, weighted_distance
 from asl_gpt.rag.lexicon import (CHOICE_FILLER, FOLLOW_UP_OPENERS, FOLLOW_UP_WORDS, GENERIC, HOW_QUANTITY,
-                                 NOT_DEFINED, NOT_NAMES, NUMBER_WORDS, PLACE_PREPOSITIONS, QUESTION_OPENERS,
-                                 MUST_WORDS, STOPWORDS, WHEN_NOUNS, WHEN_WORDS, WHO_WORDS, YES_NO_OPENERS)
+                                 MUST_WORDS, NOT_DEFINED, NOT_NAMES, NUMBER_WORDS, PLACE_PREPOSITIONS,
+                                 QUESTION_OPENERS, STOPWORDS, WHEN_NOUNS, WHEN_WORDS, WHO_WORDS, YES_NO_OPENERS)
 from asl_gpt.rag.text import NUMBER, YEAR, names, present, units
 from asl_gpt.words import english_frequencies
 
@@ -154,7 +154,6 @@ def key_terms(question: str, english: dict[str, int] | None = None,
         if w not in out and (specific(w, english) or w in caps):
             out.append(w)
     return out
-
 
 
 def missing_terms(question: str, passages: list[str], english: dict[str, int] | None = None,
