@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from asl_gpt.rag.decisions import Decision, answer_choice, decide
-from asl_gpt.rag.questions import Choice, choice, difference_pair
+from asl_gpt.rag.questions import Choice, choice, defined_term, difference_pair, question_kind
 from asl_gpt.rag.verification import check, holds_fact
 from asl_gpt.rag.windows import ContextOptions, fact_sentence, select_sentences
 from test_verification import GIVEN, HISTORY
@@ -266,3 +266,25 @@ def test_do_you_have_to_takes_back_the_models_guessed_yes():
     text, _ = answer_choice("Yes, you have to sign if for a conditional sentence [1].", choice(q),
                             decide(choice(q), q, given), q)
     assert text.startswith("The passages do not say yes or no")  # "IF is optional" is not read as a No yet
+
+
+MOUTH = ("Mouth morphemes\n- MM: lips pressed together and pushed out slightly. It means normally, regularly, or in a "
+         "relaxed way.\n- CHA: the mouth opens from a tense position. It means large or tall.")
+
+
+def test_what_a_glossary_term_means_is_the_sentence_after_its_form():
+    assert defined_term("what does mm mean on the mouth") == ["mm"]  # where it is said is not part of the term
+    assert defined_term("what does CODA mean") == ["coda"]
+    assert fact_sentence("what does mm mean on the mouth", [MOUTH]) == (
+        0, "MM: lips pressed together and pushed out slightly. It means normally, regularly, or in a relaxed way.")
+    given = _given(MOUTH)
+    checked = check("MM: lips pressed together and pushed out slightly [1].", given, [MOUTH],
+                    "what does mm mean on the mouth", ContextOptions(),
+                    (MOUTH, fact_sentence("what does mm mean on the mouth", [MOUTH])[1]))
+    assert checked.text == ("MM: lips pressed together and pushed out slightly [1]. It means normally, regularly, "
+                            "or in a relaxed way [1].")  # the form is not said twice
+
+
+def test_how_old_is_asks_for_a_date_and_an_age_for_a_number():
+    assert question_kind("how old is asl") == "when" and question_kind("how long ago did dpn happen") == "when"
+    assert question_kind("how old do you have to be for an implant") == "number"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from asl_gpt.rag.citations import cite
 from asl_gpt.rag.sources import Source
 from asl_gpt.rag.text import polarity
-from asl_gpt.rag.verification import Checked, Verification, check, verify
+from asl_gpt.rag.verification import Checked, Verification, check, said_once, verify
 from asl_gpt.rag.windows import ContextOptions
 
 LANGUAGES = Source(1, "knowledge/22.md", "Other sign languages", "Not universal",
@@ -89,3 +89,24 @@ def test_a_refusal_stands_when_no_quote_is_about_what_was_asked():
     assert keeps_refusal(refusal, quotes, "wht is qarlm")
     assert not keeps_refusal(refusal, quotes, "what alarm clock wakes a deaf person")  # the quote is on topic
     assert not keeps_refusal("Alarm clocks vibrate [1].", quotes, "wht is qarlm")  # not a refusal
+
+
+CONFIDENCE = Source(4, "knowledge/29.md", "Confidence", "Improving it",
+                    "Confidence rises when the model sees clear, well-formed letters. To improve it:\n- Use good light.", 0.7)
+
+
+def test_up_against_down_about_the_same_thing_is_a_contradiction():
+    assert polarity("Confidence rises when letters are clear.").up is True
+    assert polarity("The confidence is low.").up is False and polarity("It does not rise.").up is False
+    assert polarity("Raised or lowered eyebrows.").up is None  # both ways: says neither
+    text, v = verify("The confidence is low because the model sees clear, well-formed letters [4].", (CONFIDENCE,),
+                     "why is the confidence so low")
+    assert v.repaired == 1 and text == '"Confidence rises when the model sees clear, well-formed letters." [4]'
+
+
+def test_a_sentence_is_said_once_and_no_lead_in_is_left_hanging():
+    assert said_once("It needs 640x480 video [1]. You can type instead [2]. It needs 640x480 video [1].") == (
+        "It needs 640x480 video [1]. You can type instead [2].")
+    assert said_once("Confidence rises with clear letters [4]. To improve it: [4] [1]") == (
+        "Confidence rises with clear letters [4].")
+    assert said_once("To improve it:\n- Use good light [4].") == "To improve it:\n- Use good light [4]."

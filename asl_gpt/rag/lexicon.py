@@ -76,6 +76,12 @@ DIFFERENT_WORDS = frozenset("different difference differences differ differs dif
 # Obligation: "must/required" against its denial "need not/not required/optional".
 MUST_WORDS = frozenset("must need needs needed should required require requires mandatory obligated obliged".split())
 OPTIONAL_WORDS = frozenset("optional voluntary avoid".split())  # "avoid X": X is what one should not do
+# Which way something goes: "confidence rises when the letters are clear" against "the confidence is low because
+# the letters are clear" (text.polarity; a contradiction only between two sentences stating the same claim).
+UP_WORDS = frozenset("high higher highest rise rises rising rose raise raises raised increase increases increased "
+                     "improve improves improved".split())
+DOWN_WORDS = frozenset("low lower lowest fall falls falling fell drop drops dropped lowered decrease decreases "
+                       "decreased worse worsens".split())
 # Words that name the one asking or the one addressed: "do I need" and "you do not need" have the same subject.
 # The roles the one asking takes in these documents count as them ("the patient does not have to pay").
 PERSON_WORDS = frozenset("i me my we us our you your one someone people person signer signers patient patients "

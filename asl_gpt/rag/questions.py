@@ -19,11 +19,13 @@ from asl_gpt.words import english_frequencies
 
 MIN_COMMON = 2000  # an English word this frequent (pyspellchecker counts) names no specific thing
 
-# "what is fingerspelling", "whats a loan sign", "what are classifiers", "what does CODA mean", "define X"; the
+# "what is fingerspelling", "whats a loan sign", "what are classifiers", "what does CODA mean", "define X", "what
+# does MM mean on the mouth" (where it is said: not part of the term); the
 # misspellings of "what" that signed questions keep ("wat" is an English word, so the corrector leaves it).
 _DEFINITION_QUESTION = re.compile(
     r"^\s*(?:(?:what|wat|wht|whta|waht)(?:'s|s)?|define)\s+(?:(?:is|are|was|were|does|do)\s+)?(?:(?:a|an|the)\s+)?"
-    r"(?P<x>.+?)(?:\s+(?:mean|means|stand for))?\s*\??\s*$", re.IGNORECASE)
+    r"(?P<x>.+?)(?:\s+(?:mean|means|stand for)\b(?:\s+(?:on|in|at|for|when|with)\b[^?]*)?)?\s*\??\s*$",
+    re.IGNORECASE)
 # "how do you sign the letter I", "j letter?", "what is the letter P"
 _LETTER_QUESTION = re.compile(r"\bletter\s+([a-z])\b|^\s*([a-z])\s+letter\b", re.IGNORECASE)
 
@@ -53,10 +55,11 @@ def _form(word: str) -> str:
 
 def definition_position(text: str, term: list[str]) -> int | None:
     """Index of the first sentence of `text` that defines `term` ("Fingerspelling is ...", "X are ...", "...
-    to fingerspell, which means ..."), or None. Only a sentence that opens with the term counts, so
+    to fingerspell, which means ...", a glossary item "MM: lips pressed ..."), or None. Only a sentence that opens with the term counts, so
     "Lexicalized fingerspelling is ..." does not define fingerspelling."""
     x = r"\s+".join(_form(w) for w in term)
-    opens = re.compile(rf"^(?:(?:the|a|an)\s+)?{x}\s*(?:\([^)]*\)\s*)?,?\s+(?:is|are|means|refers to)\b", re.I)
+    opens = re.compile(rf"^(?:(?:the|a|an)\s+)?{x}\s*(?:\([^)]*\)\s*)?(?:,?\s+(?:is|are|means|refers to)\b|:\s+\w)",
+                       re.I)  # "X is ...", or a glossary's "X: lips pressed together ..."
     which = re.compile(rf"\b{x},?\s+which\s+(?:means|is)\b", re.I)
     for i, u in enumerate(units(text)):
         if opens.search(u.text) or which.search(u.text):
@@ -86,6 +89,9 @@ def question_kind(question: str) -> str:
         if w == "where":
             return "where"
         if w == "how":
+            # "how old is ASL", "how long ago": a date answers (an age is asked as "how old do/must ...")
+            if (nxt == "old" and words[i + 2:i + 3] in (["is"], ["are"])) or words[i + 1:i + 3] == ["long", "ago"]:
+                return "when"
             return "number" if nxt in HOW_QUANTITY else "how"
     return ""
 

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize, weighted_distance
-from asl_gpt.rag.lexicon import (DIFFERENT_WORDS, MUST_WORDS, NEGATIONS, NOT_NAMES, OPTIONAL_WORDS, SAME_WORDS,
-                                 STOPWORDS)
+from asl_gpt.rag.lexicon import (DIFFERENT_WORDS, DOWN_WORDS, MUST_WORDS, NEGATIONS, NOT_NAMES, OPTIONAL_WORDS,
+                                 SAME_WORDS, STOPWORDS, UP_WORDS)
 from asl_gpt.words import english_frequencies
 
 # Sentence breaks: after . ! ? and before white space, unless the dot ends an initial ("I. King Jordan") or a
@@ -149,6 +149,7 @@ class Polarity:
     negated: bool  # a negation anywhere (double negatives are rare in these documents; "not ... no" is not one)
     same: bool | None = None  # says the things are the same (True) or differ (False); None: neither
     must: bool | None = None  # says it is required (True) or not (False); None: neither
+    up: bool | None = None  # says it goes up / is high (True) or down / low (False); None: neither or both
 
 
 def _denied(words: list[str], i: int, span: int = 3) -> bool:
@@ -157,8 +158,9 @@ def _denied(words: list[str], i: int, span: int = 3) -> bool:
 
 
 def polarity(sentence: str) -> Polarity:
-    """The sentence's polarity ("not the same" differs; "does not have to" is not required; "No," is decided
-    elsewhere and ignored here). Same/different and must are read where they are said, negation over the sentence."""
+    """The sentence's polarity ("not the same" differs; "does not have to" is not required; "does not rise" goes down;
+    "No," is decided elsewhere and ignored here). Same/different, must and up/down are read where they are said,
+    negation over the sentence."""
     words = tokenize(OPENER.sub("", CITATION.sub(" ", sentence.replace("’", "'"))))
     negated = any(w in NEGATIONS or w.endswith("n't") for w in words)  # "does not ... and has no": still negative
     same = must = None
@@ -168,13 +170,17 @@ def polarity(sentence: str) -> Polarity:
         obliges = w in MUST_WORDS or (w in ("have", "has", "had") and words[i + 1:i + 2] == ["to"])
         if must is None and (obliges or w in OPTIONAL_WORDS):
             must = obliges and not _denied(words, i)
-    return Polarity(negated, same, must)
+    ways = {(w in UP_WORDS) != _denied(words, i) for i, w in enumerate(words) if w in UP_WORDS or w in DOWN_WORDS}
+    return Polarity(negated, same, must, ways.pop() if len(ways) == 1 else None)
 
 
 def contradicts(a: Polarity, b: Polarity, same_claim: bool) -> bool:
-    """Do two sentences about one thing say opposite things? Negation alone counts only for the same claim."""
+    """Do two sentences about one thing say opposite things? Negation alone, and up against down, count only for the
+    same claim."""
     if a.same is not None and b.same is not None and a.same != b.same:
         return True
     if a.must is not None and b.must is not None and a.must != b.must:
         return True
+    if same_claim and a.up is not None and b.up is not None and a.up != b.up:
+        return True  # "rises" against "is low", said of the same thing
     return same_claim and a.negated != b.negated and a.same is None and b.same is None

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MIN_SHARE = 0.6  # of a sentence's content words, in its stretch of the passage or the question
 MIN_NEW = 0.5  # of the words it adds to the question's (or all of them, when it adds none), in the passage itself
 SAME_CLAIM = 0.7  # sharing this much of each other's words, two sentences state the same claim
+SAID = 0.9  # of a sentence's content words already in the answer: it is said (not added again)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ def _passage_units(s: Source) -> list[str]:
     return [u.text for u in units(s.passage)]
 
 
+def _same_claim(words: set[str], other: set[str]) -> bool:
+    """Do two sentences state the same claim (most of each other's words)?"""
+    return len(words & other) / len(words) >= SAME_CLAIM and len(words & other) / max(1, len(other)) >= SAME_CLAIM
+
+
 def verify_sentence(body: str, cited: list[Source], question: str) -> Support:
     """Is one answer sentence held by a stretch (a sentence and its neighbours) of a passage it cites?"""
     words = content_words(OPENER.sub("", body), ignore=GENERIC)
@@ -75,10 +81,10 @@ def verify_sentence(body: str, cited: list[Source], question: str) -> Support:
             stretch = range(max(0, i - 1), min(len(us), i + 2))  # the sentence and its neighbours
             near = set().union(*(unit_words[j] for j in stretch)) | title
             overlap = len(words & own) / len(words)
-            same_claim = overlap >= SAME_CLAIM and len(words & own) / max(1, len(own)) >= SAME_CLAIM
+            same_claim = _same_claim(words, own)
             holds = (len(words & (near | asked)) / len(words) >= MIN_SHARE and len(base & near) / len(base) >= MIN_NEW
                      and not contradicts(mine, polarity(u), same_claim)
-                     and not any(contradicts(mine, polarity(us[j]), False) for j in stretch
+                     and not any(contradicts(mine, polarity(us[j]), _same_claim(words, unit_words[j])) for j in stretch
                                  if len(words & unit_words[j]) / len(words) >= MIN_NEW)
                      and grounded(body, [f"{s.title}. {s.section}. " + " ".join(us[j] for j in stretch)]))
             if holds:
@@ -132,9 +138,9 @@ def holds_fact(answer: str, fact: str, question: str) -> bool:
     """Does the answer state the fact the question asks for, the fact sentence's news? For "when", its year; for
     "where", one of its places; for "who", a person the fact sentence names beyond the question's ("who made Cued
     Speech": Cornett; "who was Clerc": Gallaudet, whom he founded the school with); else the fact's numbers and
-    half of the words it adds to the question (a definition, the differing detail). Another year or place than
-    the fact sentence's does not count: "Gallaudet College ... established in 1857" does not say when it became a
-    university."""
+    half of the words it adds to the question (a definition, the differing detail), in each of its sentences (a
+    term's form, then what it means). Another year or place than the fact sentence's does not count: "Gallaudet
+    College ... established in 1857" does not say when it became a university."""
     said = set(tokenize(CITATION.sub(" ", answer)))
     kind = question_kind(question)
     new_names = names(CITATION.sub(" ", answer)) - set(tokenize(question))
@@ -147,8 +153,36 @@ def holds_fact(answer: str, fact: str, question: str) -> bool:
         return bool(fact_names & said)
     if any(n.rstrip(".,") not in said for n in NUMBER.findall(fact)):
         return False
-    news = content_words(fact) - content_words(question)
-    return not news or len(news & content_words(answer)) / len(news) >= MIN_NEW
+    stated = content_words(answer)
+    for part in units(fact):  # each sentence of a two-sentence fact: a term's form and then its meaning
+        news = content_words(part.text) - content_words(question)
+        if news and len(news & stated) / len(news) < MIN_NEW:
+            return False
+    return True
+
+
+def _said(sentence: str, answer: str) -> bool:
+    """Does the answer already say this sentence (nearly all its content words)?"""
+    words = content_words(sentence)
+    return bool(words) and len(words & content_words(CITATION.sub(" ", answer))) / len(words) >= SAID
+
+
+def said_once(text: str) -> str:
+    """The answer with each sentence said once and no lead-in left hanging at its end. A repair or an added fact
+    can repeat a sentence the answer has ("The app asks the browser for 640x480 video ... [1]" twice); a model
+    that copies a list's lead-in but not the list leaves "To improve it: [1] [2]". Both read as faults."""
+    out: list[str] = []
+    seen: list[set[str]] = []
+    for piece in SENTENCE_BREAK.split(text):
+        words = content_words(CITATION.sub(" ", piece))
+        if words and any(len(words & w) / len(words) >= SAID and len(words & w) / len(w) >= SAID for w in seen):
+            log.info("a repeated answer sentence dropped: %r", piece.strip()[:80])
+            continue
+        seen.append(words)
+        out.append(piece)
+    while out and CITATION.sub("", out[-1]).strip().endswith(":"):
+        log.info("a lead-in with nothing after it dropped: %r", out.pop().strip()[:80])
+    return "".join(out).strip()
 
 
 def check(text: str, given: tuple[Source, ...], read: list[str], question: str, opts: ContextOptions,
@@ -167,15 +201,16 @@ def check(text: str, given: tuple[Source, ...], read: list[str], question: str, 
         if usable or d.word:
             kept, added = answer_choice(kept if usable else "", ch, d, question)
             log.info("choice question %r: %s", question[:80], d.word or "not decided by the passages")
-            return Checked(kept, replace(v, added=v.added + added))
+            return Checked(said_once(kept), replace(v, added=v.added + added))
     if usable and fact is not None and not holds_fact(kept, fact[1], question):
         n = next((g.n for g in given if g.passage == fact[0]), 0)
-        if n:
+        unsaid = [u.text for u in units(fact[1]) if not _said(u.text, kept)]  # a definition's first half may be
+        if n and unsaid:
             log.info("the answer left out the fact asked for: adding it from [%d]", n)
-            kept = f"{kept} {fact[1].rstrip().rstrip('.!?')} [{n}]."
+            kept = f"{kept} {' '.join(unsaid).rstrip().rstrip('.!?')} [{n}]."
             v = replace(v, added=v.added + 1)
     if usable:
-        return Checked(kept, v)
+        return Checked(said_once(kept), v)
     log.info("unusable answer (%r): quoting the passages instead", text.strip()[:80])
     return Checked("", v)
 

@@ -7,6 +7,7 @@ the fact the question asks for. Pure code over strings.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize
@@ -84,7 +85,7 @@ def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | 
     for pi, text in enumerate(texts):
         us = units(text)
         headings = {HEADING_LINE.sub("", line).strip() for line in text.split("\n") if HEADING_LINE.match(line)}
-        for u, sc in zip(us, score_units(us, question, vocabulary, opts.kind_bonus)):
+        for ui, (u, sc) in enumerate(zip(us, score_units(us, question, vocabulary, opts.kind_bonus))):
             words = set(tokenize(u.text))
             if sc <= 0 or len(words) < 4 or u.text in headings:
                 continue  # a heading names a topic; it states no fact
@@ -104,8 +105,20 @@ def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | 
             first = (bool(words & DIFFERENCE_WORDS), False) if pair else (bool(stems & asked), deed)
             key = (*first, sc)
             if best is None or key > best[0]:
-                best = (key, pi, u.text)
+                best = (key, pi, u.text + _meaning_after(us, ui) if kind == "what" else u.text)
     return (best[1], best[2]) if best else None
+
+
+# "It means normally ...", "This refers to ...": the sentence after a definition that says what the term means
+_MEANING_NEXT = re.compile(r"^(?:it|this|that|they)\s+(?:means?|refers?\s+to|stands?\s+for|is\s+used|are\s+used)\b",
+                           re.IGNORECASE)
+
+
+def _meaning_after(us: list, i: int) -> str:
+    """The next sentence of the definition's own paragraph or item when it says what the term means: a glossary's
+    "MM: lips pressed together ..." describes the form, and "It means normally, regularly ..." is the answer."""
+    nxt = us[i + 1] if i + 1 < len(us) else None
+    return f" {nxt.text}" if nxt is not None and nxt.block == us[i].block and _MEANING_NEXT.match(nxt.text) else ""
 
 
 DEED_STEMS = frozenset(stem(w) for w in DEEDS)
