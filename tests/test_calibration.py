@@ -10,6 +10,7 @@ import pytest
 from asl_gpt.recognition import calibration as cal
 from asl_gpt.recognition import features
 from asl_gpt.landmarks import layout
+from asl_gpt.training.metrics import score
 from fakes import ClipReader, LinearReader, hand_take, letter_shapes, toy_profile
 
 
@@ -351,7 +352,8 @@ def test_without_check_words_the_profile_says_it_was_checked_on_letters_only():
 
 def test_word_scores_are_the_sets_normalized_levenshtein():
     assert cal.word_score([("at", "at"), ("but", "bul")]) == pytest.approx(4 / 5)
-    assert cal.word_score([("at", "")]) == 0.0 and cal.word_score([]) == 0.0
+    assert cal.word_score([("at", "")]) == 0.0 and cal.word_score([]) == 1.0  # training.metrics.score's formula
+    assert cal.word_score([("at", "at"), ("but", "bul")]) == score(["at", "but"], ["at", "bul"]).score
 
 
 def test_the_word_check_round_trips_and_an_older_file_without_it_loads(tmp_path):

@@ -35,7 +35,7 @@ import numpy as np
 from asl_gpt.recognition import features
 from asl_gpt.errors import InputError
 from asl_gpt.words import ALPHABET as LETTERS
-from asl_gpt.words import english_frequencies, levenshtein
+from asl_gpt.words import edit_totals, english_frequencies
 
 log = logging.getLogger(__name__)
 
@@ -346,8 +346,7 @@ def reading_check(reader: ClipReader, adapter: Adapter | None, clips) -> int:
 
 def word_score(pairs) -> float:
     """Normalized Levenshtein over (word, committed text) pairs: (letters - edits) / letters, the set's metric."""
-    n = sum(len(w) for w, _ in pairs)
-    return (n - sum(levenshtein(w, t) for w, t in pairs)) / n if n else 0.0
+    return edit_totals([w for w, _ in pairs], [t for _, t in pairs])[2]
 
 
 def word_check(read_word: WordReading, adapter: Adapter | None, words) -> float:

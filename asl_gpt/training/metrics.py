@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from asl_gpt.words import levenshtein  # noqa: F401  (one definition; the runtime uses it too)
+from asl_gpt.words import edit_totals, levenshtein  # noqa: F401  (one definition; the runtime uses them too)
 
 
 def normalized_total_levenshtein(references: Iterable[str], predictions: Iterable[str]) -> float:
@@ -35,10 +35,9 @@ def score(references: Iterable[str], predictions: Iterable[str]) -> Scores:
     refs, preds = list(references), list(predictions)
     if len(refs) != len(preds):
         raise ValueError(f"{len(refs)} references but {len(preds)} predictions")
-    n = sum(len(r) for r in refs)
-    d = sum(levenshtein(r, p) for r, p in zip(refs, preds))
+    n, d, normalized = edit_totals(refs, preds)
     exact = sum(r == p for r, p in zip(refs, preds)) / len(refs) if refs else 0.0
-    return Scores(len(refs), n, d, (n - d) / n if n else float(d == 0), exact)
+    return Scores(len(refs), n, d, normalized, exact)
 
 
 OPS = ("insert", "delete", "substitute")
