@@ -288,3 +288,13 @@ def test_what_a_glossary_term_means_is_the_sentence_after_its_form():
 def test_how_old_is_asks_for_a_date_and_an_age_for_a_number():
     assert question_kind("how old is asl") == "when" and question_kind("how long ago did dpn happen") == "when"
     assert question_kind("how old do you have to be for an implant") == "number"
+
+
+def test_an_option_is_read_with_the_meaning_after_it_and_never_by_its_contrary():
+    mouth = MOUTH + "\n- OO: lips rounded and pursed. It means small, thin, or delicate."
+    asked = "which mouth morpheme means small, mm, cha or oo"
+    assert choice(asked).options == ("mm", "cha", "oo")  # the lead-in before the first comma is no option
+    d = decide(choice(asked), asked, _given(mouth))
+    assert d.word == "Oo" and d.sentence == "OO: lips rounded and pursed. It means small, thin, or delicate."
+    asked = "which mouth morpheme means small, mm or cha"  # CHA "means large": the contrary decides nothing
+    assert decide(choice(asked), asked, _given(mouth)).word == ""

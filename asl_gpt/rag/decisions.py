@@ -18,7 +18,7 @@ from asl_gpt.rag.lexicon import (CONTRARIES, DIFFERENT_WORDS, EARLIER_WORDS, GEN
 from asl_gpt.rag.questions import Choice
 from asl_gpt.rag.sources import Source
 from asl_gpt.rag.text import (CITATION, HEADING_LINE, OPENER, SENTENCE_BREAK, YEAR, content_words, forms, names,
-                          polarity, units)
+                          polarity, says_its_meaning, units)
 
 UNDECIDED = "The passages do not"  # how an answer opens when the passages leave its choice open
 MIN_CLAIM = 0.5  # of the question's content words a passage sentence must state to decide yes or no
@@ -228,12 +228,18 @@ def _option(ch: Choice, question: str, given: tuple[Source, ...]) -> Decision:
     if by_year is not None:
         return by_year
     rest = content_words(question, ignore=GENERIC) - {w[:5] if len(w) > 5 else w for ws in ch.words for w in ws}
+    q_toks = tokenize(OPENER.sub("", question))
     best: dict[int, tuple[float, int, str, int]] = {}
     for j, (n, text, _) in enumerate(sents):
+        if j and _follow(sents, j - 1) == text and says_its_meaning(text):
+            continue  # read with the sentence it goes on about
+        if says_its_meaning(after := _follow(sents, j)):  # "OO: lips rounded and pursed." "It means small ..."
+            text = f"{text} {after}"
+            j += 1
         words = set(tokenize(text))
         holds = [i for i, ws in enumerate(ch.words) if all(_has(w, words) for w in ws)]
-        if len(holds) != 1 or polarity(text).negated:
-            continue  # a sentence naming both options, or denying one, decides nothing alone
+        if len(holds) != 1 or polarity(text).negated or _contrary(q_toks, tokenize(text)):
+            continue  # naming both options, denying one, or the contrary of the asked ("means large" for "small")
         score = len(rest & content_words(text)) / len(rest) if rest else 1.0
         if score > best.get(holds[0], (-1.0,))[0]:
             best[holds[0]] = (score, n, text, j)

@@ -114,5 +114,6 @@ CONTRARIES = tuple((tuple(a.split()), tuple(b.split())) for a, b in (
     ("free", "paid"), ("true", "false"), ("easy", "hard"), ("easy", "difficult"), ("formal", "informal"),
     ("possible", "impossible"), ("necessary", "unnecessary"), ("raised", "lowered"),
     ("open", "closed"), ("fast", "slow"), ("faster", "slower"), ("increase", "decrease"),
-    ("natural", "artificial"),
+    ("natural", "artificial"), ("small", "large"), ("small", "big"), ("thin", "thick"), ("short", "tall"),
+    ("short", "long"), ("high", "low"), ("near", "far"),
 ))

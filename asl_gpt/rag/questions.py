@@ -268,6 +268,8 @@ def choice(question: str) -> Choice | None:
         head, _, last = q.rpartition(" or ")
         head = re.split(r"\bwhich of(?: the(?:se)?)?\b|:", head, flags=re.I)[-1]
         parts = [x.strip() for x in re.split(r",\s*", head) if x.strip()]
+        if len(parts) > 1 and "which" in tokenize(parts[0]):  # "which morpheme means large, MM or CHA": the lead-in
+            parts = parts[1:]
         if len(parts) == 1:  # "A or B": one word each side ("chin or shoulder"), two with a shared last one
             before, after = _phrase_words(parts[0]), _phrase_words(last)  # ("left hand or right hand")
             if not before or not after:

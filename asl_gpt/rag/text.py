@@ -157,6 +157,17 @@ def _denied(words: list[str], i: int, span: int = 3) -> bool:
     return any(w in NEGATIONS or w.endswith("n't") for w in words[max(0, i - span):i])
 
 
+# "It means normally ...", "This refers to ...": a sentence that says what the one before it names means
+_CONTINUES = re.compile(r"^(?:it|this|that|they)\s+(?:means?|refers?\s+to|stands?\s+for|is\s+used|are\s+used)\b",
+                        re.IGNORECASE)
+
+
+def says_its_meaning(sentence: str) -> bool:
+    """Does the sentence go on about the one before it, saying what it means ("It means small, thin ...")? A
+    glossary item's first sentence often gives only the form ("OO: lips rounded and pursed.")."""
+    return bool(_CONTINUES.match(sentence))
+
+
 def polarity(sentence: str) -> Polarity:
     """The sentence's polarity ("not the same" differs; "does not have to" is not required; "does not rise" goes down;
     "No," is decided elsewhere and ignored here). Same/different, must and up/down are read where they are said,

@@ -7,14 +7,13 @@ the fact the question asks for. Pure code over strings.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize
 from asl_gpt.rag.lexicon import COMPARED_KINDS, DEEDS, DIFFERENCE_WORDS, STOPWORDS
 from asl_gpt.rag.questions import answers_kind, difference_pair, question_kind
 from asl_gpt.rag.scoring import ContextOptions, score_units, window
-from asl_gpt.rag.text import HEADING_LINE, names, stem, units
+from asl_gpt.rag.text import HEADING_LINE, names, says_its_meaning, stem, units
 
 
 def best_sentences(question: str, passages: list[str], n: int = 2,
@@ -109,16 +108,11 @@ def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | 
     return (best[1], best[2]) if best else None
 
 
-# "It means normally ...", "This refers to ...": the sentence after a definition that says what the term means
-_MEANING_NEXT = re.compile(r"^(?:it|this|that|they)\s+(?:means?|refers?\s+to|stands?\s+for|is\s+used|are\s+used)\b",
-                           re.IGNORECASE)
-
-
 def _meaning_after(us: list, i: int) -> str:
     """The next sentence of the definition's own paragraph or item when it says what the term means: a glossary's
     "MM: lips pressed together ..." describes the form, and "It means normally, regularly ..." is the answer."""
     nxt = us[i + 1] if i + 1 < len(us) else None
-    return f" {nxt.text}" if nxt is not None and nxt.block == us[i].block and _MEANING_NEXT.match(nxt.text) else ""
+    return f" {nxt.text}" if nxt is not None and nxt.block == us[i].block and says_its_meaning(nxt.text) else ""
 
 
 DEED_STEMS = frozenset(stem(w) for w in DEEDS)
