@@ -110,6 +110,9 @@ def test_key_terms_are_names_made_up_words_and_numbers_not_common_words():
     assert key_terms("who won the football world cup in 2018") == ["2018"]
     assert key_terms("how fast should i go") == [] and key_terms("what is the capital of france") == ["france"]
     assert key_terms("What is the RID?") == ["rid"] and key_terms("What year did World War II end?") == []
+    # a rare form of a common word names nothing the documents must hold: "frowning" is "frown" (3,355)
+    assert key_terms("does frowning on a wh question mean im angry") == [] and key_terms("is nodding rude") == []
+    assert key_terms("what is the zorblat sign") == ["zorblat"]
 
 
 def test_an_abbreviation_of_the_documents_typed_in_lower_case_is_a_name_when_it_is_the_topic():

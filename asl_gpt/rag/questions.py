@@ -126,7 +126,18 @@ def specific(word: str, english: dict[str, int] | None = None) -> bool:
     if len(word) < 3 or not word.isalpha():
         return False
     english = english_frequencies() if english is None else english
-    return english.get(word, 0) < MIN_COMMON
+    return english.get(word, 0) < MIN_COMMON and not any(english.get(b, 0) >= MIN_COMMON for b in _bases(word))
+
+
+def _bases(word: str) -> list[str]:
+    """The words an inflected word may come from ("frowning" -> "frown", "nodding" -> "nod", "waved" -> "wave"): a
+    rare form of a common word ("frowning") names nothing the documents must hold, unlike a rare word ("quonsel")."""
+    out = []
+    for suffix in ("ing", "ed", "es", "s", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)]
+            out += [stem, stem + "e"] + ([stem[:-1]] if len(stem) > 3 and stem[-1] == stem[-2] else [])
+    return out
 
 
 def acronyms(question: str, known: frozenset[str] | set[str] = frozenset()) -> set[str]:
