@@ -298,3 +298,19 @@ def test_an_option_is_read_with_the_meaning_after_it_and_never_by_its_contrary()
     assert d.word == "Oo" and d.sentence == "OO: lips rounded and pursed. It means small, thin, or delicate."
     asked = "which mouth morpheme means small, mm or cha"  # CHA "means large": the contrary decides nothing
     assert decide(choice(asked), asked, _given(mouth)).word == ""
+
+
+VOCABULARY = ("Answers: YES and NO\n- **YES**: Make an S hand (a fist) and bend it up and down at the wrist.\n"
+              "- **NO**: Extend the index and middle fingers together alongside the thumb, then snap the two fingers "
+              "down to close against the thumb.\n\nIn everyday conversation, a head nod or head shake alone often "
+              "answers a question without any hand sign.")
+
+
+def test_how_to_sign_a_word_is_answered_by_its_dictionary_entry():
+    entry = VOCABULARY.split("\n")[2][2:]
+    assert fact_sentence("how do you sign no", [VOCABULARY]) == (0, entry)
+    checked = check("In everyday conversation, a head nod or head shake alone often answers a question without any "
+                    "hand sign [1].", _given(VOCABULARY), [VOCABULARY], "how do you sign no", ContextOptions(),
+                    (VOCABULARY, entry))
+    assert checked.text.endswith("snap the two fingers down to close against the thumb [1].")
+    assert fact_sentence("how do you sign the letter I", [VOCABULARY]) is None  # a letter's question is not this

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize, weighted_distance
 from asl_gpt.rag.lexicon import (CHOICE_FILLER, FOLLOW_UP_OPENERS, FOLLOW_UP_WORDS, GENERIC, HOW_QUANTITY,
-                                 MUST_WORDS, NOT_DEFINED, NOT_NAMES, NUMBER_WORDS, PLACE_PREPOSITIONS,
+                                 HOW_TO_SIGN, MUST_WORDS, NOT_DEFINED, NOT_NAMES, NUMBER_WORDS, PLACE_PREPOSITIONS,
                                  QUESTION_OPENERS, STOPWORDS, WHEN_NOUNS, WHEN_WORDS, WHO_WORDS, YES_NO_OPENERS)
 from asl_gpt.rag.text import NUMBER, YEAR, names, present, units
 from asl_gpt.words import english_frequencies
@@ -47,6 +47,26 @@ def asked_letter(question: str) -> str:
     return found.pop() if len(found) == 1 else ""
 
 
+# A sign's dictionary entry opens its list item: "- **THANK-YOU**: Touch the fingertips ..." (the item's marker is
+# gone in a sentence of `units`)
+SIGN_ENTRY = re.compile(r"\*\*([A-Z][A-Z -]*[A-Z])\*\*")
+
+
+def asked_sign(question: str) -> set[str]:
+    """The words of the sign a "how do you sign X" / "sign for X" question asks for ({"no"}, {"thank"}), or empty
+    (a letter's question is `asked_letter`'s)."""
+    words = set(tokenize(question or ""))
+    if not words & {"sign", "signs"} or asked_letter(question):
+        return set()
+    return words - STOPWORDS - HOW_TO_SIGN
+
+
+def is_entry_of(sentence: str, sign: set[str]) -> bool:
+    """Is the sentence the dictionary entry of that sign ("**NO**: Extend the index and middle fingers ...")?"""
+    m = SIGN_ENTRY.match(sentence.strip())
+    return bool(m and sign and set(tokenize(m.group(1))) - STOPWORDS == sign)
+
+
 def _form(word: str) -> str:
     """A regex for a word and its close forms: "fingerspelling" also matches "fingerspell"."""
     base = re.sub(r"(?:ing|s)$", "", word) if len(word) > 5 else word
@@ -75,10 +95,13 @@ def states_meaning(sentence: str, term: list[str]) -> bool:
 
 
 def question_kind(question: str) -> str:
-    """What kind of fact answers the question: "what" (a definition: "what is X"), "who" (people), "when" (dates),
-    "where" (places), "how" (steps), "number" (how many/much/fast/old), or "" (anything)."""
+    """What kind of fact answers the question: "what" (a definition: "what is X"), "sign" (a sign's dictionary entry:
+    "how do you sign no"), "who" (people), "when" (dates), "where" (places), "how" (steps), "number" (how many/much/
+    fast/old), or "" (anything)."""
     if defined_term(question):
         return "what"
+    if asked_sign(question):
+        return "sign"
     words = tokenize(question)
     for i, w in enumerate(words):
         nxt = words[i + 1] if i + 1 < len(words) else ""
@@ -110,6 +133,8 @@ def answers_kind(sentence: str, kind: str, item: bool = False, question: str = "
                    for a, b in zip(toks, toks[1:]))
     if kind == "number":
         return bool(NUMBER.search(sentence)) or bool(set(tokenize(sentence)) & NUMBER_WORDS)
+    if kind == "sign":
+        return is_entry_of(sentence, asked_sign(question))
     if kind == "how":
         return item
     return False

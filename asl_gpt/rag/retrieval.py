@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from asl_gpt.rag.correction import tokenize
-from asl_gpt.rag.lexicon import HOW_TO_SIGN, STOPWORDS
-from asl_gpt.rag.questions import asked_letter, defined_term, definition_position
+from asl_gpt.rag.lexicon import STOPWORDS
+from asl_gpt.rag.questions import SIGN_ENTRY, asked_letter, asked_sign, defined_term, definition_position
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: dampens the weight of the very first ranks
 
@@ -84,7 +84,7 @@ def fuse(dense: list[str], keyword: list[str]) -> list[str]:
     return sorted(score, key=lambda c: (-score[c], order[c]))
 
 
-_ENTRY = re.compile(r"^\s*[-*+]\s+\*\*([A-Z][A-Z -]*[A-Z])\*\*", re.M)  # "- **THANK-YOU**: ..." (a sign's entry)
+_ENTRY = re.compile(r"^\s*[-*+]\s+" + SIGN_ENTRY.pattern, re.M)  # "- **THANK-YOU**: ..." (a sign's entry)
 
 
 def names_letter(heading: str, letter: str) -> bool:
@@ -107,9 +107,6 @@ def preferred(question: str, texts: dict[str, tuple[str, str]]) -> list[str]:
     letter = asked_letter(question)
     if letter:
         return [cid for cid, (section, _) in texts.items() if names_letter(section, letter)]
-    words = set(tokenize(question))
-    if words & {"sign", "signs"}:  # "sign for please": the chunk with the dictionary entry **PLEASE**
-        topic = words - STOPWORDS - HOW_TO_SIGN  # the entry must be all it asks about
-        return [cid for cid, (_, t) in texts.items() if any(
-            topic and set(tokenize(e)) - STOPWORDS == topic for e in _ENTRY.findall(t))]
-    return []
+    topic = asked_sign(question)  # "sign for please": the chunk with the dictionary entry **PLEASE**, all it asks
+    return [cid for cid, (_, t) in texts.items() if any(
+        topic and set(tokenize(e)) - STOPWORDS == topic for e in _ENTRY.findall(t))]

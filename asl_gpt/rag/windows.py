@@ -72,11 +72,12 @@ class Selection:
 
 def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | None = None,
                   opts: ContextOptions = ContextOptions()) -> tuple[int, str] | None:
-    """(passage index, sentence) carrying the fact a who/when/where/what-is/difference question asks for: a name
-    with a deed for "who" (what made the person known, not only their job), a date for "when", a place, a
-    definition, the differing detail for "difference between X and Y"; None for other questions or none found."""
+    """(passage index, sentence) carrying the fact a who/when/where/what-is/how-to-sign/difference question asks for:
+    a name with a deed for "who" (what made the person known, not only their job), a date for "when", a place, a
+    definition, the sign's dictionary entry, the differing detail for "difference between X and Y"; None for other
+    questions or none found."""
     kind, pair = question_kind(question), difference_pair(question)
-    if kind not in ("who", "when", "where", "what") and not pair:
+    if kind not in ("who", "when", "where", "what", "sign") and not pair:
         return None
     sides = [_side_words(x) for x in pair] if pair else []
     asked = asked_deed(question)
