@@ -145,7 +145,7 @@ def test_an_answer_of_citation_marks_is_never_shown_the_passages_are_quoted(sett
 
 def test_an_answer_the_passages_do_not_support_is_replaced_by_quotes(settings, kb):
     chat = fake_chat("The American School for the Deaf opened in Boston in 1902 [1].")
-    _, answer = run(build_assistant(settings, kb, chat), "when did the american school for the deaf open")
+    _, answer = run(build_assistant(settings, kb, chat), "tell me about the american school for the deaf")
     assert answer.quoted and "1902" not in answer.text and "Boston" not in answer.text
     assert '"The American School for the Deaf opened in Hartford in 1817." [1]' in answer.text
     assert answer.cited_sources[0].title == "Deaf history"
@@ -153,8 +153,29 @@ def test_an_answer_the_passages_do_not_support_is_replaced_by_quotes(settings, k
 
 def test_a_supported_answer_is_kept(settings, kb):
     chat = fake_chat("It opened in Hartford in 1817 [1].")
-    _, answer = run(build_assistant(settings, kb, chat), "when did the american school for the deaf open")
+    _, answer = run(build_assistant(settings, kb, chat), "tell me about the american school for the deaf")
     assert not answer.quoted and answer.text == "It opened in Hartford in 1817 [1]."
+
+
+def test_the_fact_asked_for_is_said_before_the_model_writes_and_opens_the_answer(settings, kb):
+    """Issue 25: a when/who/where/what question's answer begins at once with the passage's sentence holding the
+    fact; the model's sentences follow, checked, and one that only restates it is dropped; an unsupported one
+    leaves the fact alone (not quotes)."""
+    fact = "The American School for the Deaf opened in Hartford in 1817 [1]."
+    chat = fake_chat("It opened in Hartford in 1817 [1].", "The American School for the Deaf opened in Boston in 1902 [1].")
+    assistant = build_assistant(settings, kb, chat)
+    events, answer = run(assistant, "when did the american school for the deaf open")
+    assert events[1].text == fact + " " and not answer.quoted  # the first token, before the model's
+    assert answer.text == fact
+    _, answer = run(assistant, "when did the american school for the deaf open in hartford")
+    assert answer.text.startswith(fact) and "1902" not in answer.text and not answer.quoted
+
+
+def test_a_decided_choice_is_said_before_the_model_writes(settings, kb):
+    chat = fake_chat("No, the letter J is not traced as a hook [1].")
+    events, answer = run(build_assistant(settings, kb, chat), "is the letter j traced as a hook")
+    assert events[1].text == "Yes: The letter J is the pinky handshape traced as a hook [1]. "
+    assert answer.text.startswith(events[1].text.strip()) and "not traced" not in answer.text  # its "No" dropped
 
 
 def test_an_out_of_scope_follow_up_is_refused_without_the_llm(settings, kb):
@@ -243,7 +264,7 @@ def test_echoed_passage_labels_are_removed():
 
 def test_a_short_supported_answer_is_kept_and_streamed_at_the_end(settings, kb):
     chat = fake_chat("1817 [1].")
-    events, answer = run(build_assistant(settings, kb, chat), "when did the american school for the deaf open")
+    events, answer = run(build_assistant(settings, kb, chat), "tell me about the american school for the deaf")
     assert not answer.quoted and answer.text == "1817 [1]." and [e.text for e in events[1:-1]] == ["1817 [1]."]
 
 
@@ -254,9 +275,9 @@ def test_a_short_supported_answer_is_kept_and_streamed_at_the_end(settings, kb):
 # follow-up's prompt numbers on, cite marks them), transcripts.py (the store the chain writes after cite) and the
 # chain that drives them all.
 STAGES = {"retrieve": ("search", "index", "retrieval", "store", "embeddings", "documents", "bundle", "answerability"),
-          "select": ("windows",),
+          "select": ("windows", "decisions"),
           "generate": ("prompts", "conversation", "server", "llm", "generation"),
-          "check": ("grounding", "decisions", "verification"),
+          "check": ("grounding", "verification"),
           "cite": ("citations",)}
 
 
@@ -313,6 +334,8 @@ def test_a_refusal_the_check_keeps_goes_back_to_no_stage(settings, kb):
 @pytest.mark.parametrize("question,reply,stages", [
     ("what is the capital of france", None, ["retrieve"]),  # refused before the LLM
     ("how is the letter z traced zigzag", "[1] [2]", list(STAGES)),  # unusable: the passages are quoted
+    ("is the letter j traced as a hook", "No, it is not [1].", list(STAGES)),  # decided before the model writes
+    ("when did the american school for the deaf open", "In 1817 [1].", list(STAGES)),  # the fact, said first
 ])
 def test_other_trips_never_go_back(settings, kb, question, reply, stages):
     chat = fake_chat(*([reply] if reply else []))
@@ -320,4 +343,4 @@ def test_other_trips_never_go_back(settings, kb, question, reply, stages):
     answers: list = []
     trip = _stage_trip(lambda: answers.append(assistant.ask(question)))
     assert trip == stages, (trip, answers[0])
-    assert answers[0].quoted == (reply is not None)
+    assert answers[0].quoted == (reply == "[1] [2]")  # a lead answers where the model's text is unusable

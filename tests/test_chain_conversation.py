@@ -98,7 +98,7 @@ def test_an_unknown_history_or_a_long_conversation_gets_a_fresh_prompt(settings,
 def test_a_quoted_answer_starts_no_conversation(settings, kb):
     chat = fake_chat("[1] [1]", "It opened in 1817 [1].")
     assistant = build_assistant(settings, kb, chat)
-    first = ask(assistant, "when did the american school for the deaf open in hartford")
+    first = ask(assistant, "tell me about the american school for the deaf in hartford")
     assert first.quoted
     ask(assistant, "when did it open", first)
     assert isinstance(chat.seen[1][0], SystemMessage) and len(chat.seen[1]) == 4  # fresh: system, history, question

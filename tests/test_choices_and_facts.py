@@ -6,11 +6,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from asl_gpt.rag.decisions import Decision, answer_choice, decide
+from asl_gpt.rag.decisions import Decision, decide
 from asl_gpt.rag.questions import Choice, choice, defined_term, difference_pair, question_kind
-from asl_gpt.rag.verification import check, holds_fact
+from asl_gpt.rag.text import cited_sentence
+from asl_gpt.rag.verification import Lead, answer_choice, check, holds_fact
 from asl_gpt.rag.windows import ContextOptions, fact_sentence, select_sentences
-from test_verification import GIVEN, HISTORY
+from test_verification import GIVEN, HISTORY, LANGUAGES
 
 
 @pytest.mark.parametrize("question, kind, options", [
@@ -97,16 +98,30 @@ def test_the_fact_opens_its_passage_window():
     assert sel.fact == (passages[0].text, PEOPLE.split(". ")[2]) and sel.windows[0].startswith("Clerc co-founded")
 
 
-def test_an_answer_without_the_fact_gets_it_cited():
+def test_the_fact_opens_the_answer_and_the_models_other_sentences_follow():
     assert holds_fact("It opened in 1817 [3].", HISTORY.passage.split(". ")[0], "when did the school open")
     assert not holds_fact("He was a teacher from France [1].", PEOPLE.split(". ")[2], "who was laurent clerc")
     given = (HISTORY.__class__(1, "k/p.md", "People", "Clerc", PEOPLE, 0.8),)
-    fact = (PEOPLE, "Clerc co-founded the first school for the deaf in America with Thomas Gallaudet.")
+    fact = "Clerc co-founded the first school for the deaf in America with Thomas Gallaudet."
+    lead = Lead(cited_sentence(fact, 1), fact=fact)
     checked = check("Laurent Clerc was a teacher from France [1].", given, [PEOPLE], "who was laurent clerc",
-                    ContextOptions(), fact)
-    assert checked.text == ("Laurent Clerc was a teacher from France [1]. Clerc co-founded the first school for the "
-                            "deaf in America with Thomas Gallaudet [1].")
-    assert checked.verification.added == 1 and checked.verification.repaired == 0
+                    ContextOptions(), lead)
+    assert checked.text == ("Clerc co-founded the first school for the deaf in America with Thomas Gallaudet [1]. "
+                            "Laurent Clerc was a teacher from France [1].")
+    assert checked.verification.added == 1 and checked.verification.repaired == 0  # the model left it out
+
+
+def test_the_select_stage_finds_the_lead_only_where_its_passage_is_about_the_question():
+    passages = [SimpleNamespace(text="Clerc met Gallaudet in Paris. They sailed to America in 1816.")]
+    sel = select_sentences(passages, "when did clerc come to america", ContextOptions(), {"come": 3},
+                           "when did clerc come to america")
+    assert sel.lead == "Clerc met Gallaudet in Paris. They sailed to America in 1816."  # the pronoun's sentence too
+    sel = select_sentences(passages, "when did clerc sail to america from the moon", ContextOptions(), {"sail": 2},
+                           "when did clerc sail to america from the moon")
+    assert sel.fact is not None and sel.lead == ""  # the documents never say "moon": the model answers first
+    sel = select_sentences([SimpleNamespace(text=LANGUAGES.passage)], "is asl the same as bsl", ContextOptions(), None,
+                           "is asl the same as bsl")
+    assert sel.decision.word == "No" and sel.decision.n == 1
 
 
 def _given(*texts):
@@ -277,12 +292,11 @@ def test_what_a_glossary_term_means_is_the_sentence_after_its_form():
     assert defined_term("what does CODA mean") == ["coda"]
     assert fact_sentence("what does mm mean on the mouth", [MOUTH]) == (
         0, "MM: lips pressed together and pushed out slightly. It means normally, regularly, or in a relaxed way.")
-    given = _given(MOUTH)
-    checked = check("MM: lips pressed together and pushed out slightly [1].", given, [MOUTH],
-                    "what does mm mean on the mouth", ContextOptions(),
-                    (MOUTH, fact_sentence("what does mm mean on the mouth", [MOUTH])[1]))
-    assert checked.text == ("MM: lips pressed together and pushed out slightly [1]. It means normally, regularly, "
-                            "or in a relaxed way [1].")  # the form is not said twice
+    fact = fact_sentence("what does mm mean on the mouth", [MOUTH])[1]
+    checked = check("MM: lips pressed together and pushed out slightly [1].", _given(MOUTH), [MOUTH],
+                    "what does mm mean on the mouth", ContextOptions(), Lead(cited_sentence(fact, 1), fact=fact))
+    assert checked.text == ("MM: lips pressed together and pushed out slightly. It means normally, regularly, or in "
+                            "a relaxed way [1].")  # the model's form alone only restates it
 
 
 def test_how_old_is_asks_for_a_date_and_an_age_for_a_number():
@@ -311,6 +325,6 @@ def test_how_to_sign_a_word_is_answered_by_its_dictionary_entry():
     assert fact_sentence("how do you sign no", [VOCABULARY]) == (0, entry)
     checked = check("In everyday conversation, a head nod or head shake alone often answers a question without any "
                     "hand sign [1].", _given(VOCABULARY), [VOCABULARY], "how do you sign no", ContextOptions(),
-                    (VOCABULARY, entry))
-    assert checked.text.endswith("snap the two fingers down to close against the thumb [1].")
+                    Lead(cited_sentence(entry, 1), fact=entry))
+    assert checked.text.startswith("**NO**: Extend the index") and checked.text.endswith("without any hand sign [1].")
     assert fact_sentence("how do you sign the letter I", [VOCABULARY]) is None  # a letter's question is not this

@@ -23,7 +23,8 @@ Modules, one job each, imports only going down. A question's trip enters each st
                      naming it
   select
     windows.py       the sentences the LLM reads of each passage (the fact asked for first); the quotes that
-                     stand in for the model
+                     stand in for the model; the sentence the answer opens with, said before the model writes
+    decisions.py     a choice question (yes/no, A or B, which of) decided by the passages
   generate
     prompts.py       the answer prompt
     conversation.py  a follow-up extends its conversation's own prompt, so llama.cpp reads only the new turn
@@ -32,9 +33,9 @@ Modules, one job each, imports only going down. A question's trip enters each st
     generation.py    the request for a question and the model's streamed answer (held back until it has words)
   check
     grounding.py     support and grounding primitives: a sentence's names, numbers and words in one stretch of a passage
-    decisions.py     a choice question (yes/no, A or B, which of) decided by the passage and said first
     verification.py  every answer sentence verified against its passage (words, names, numbers, polarity), repaired
-                     or dropped; the asked-for fact added when left out; `Verification` counts
+                     or dropped; a decided choice said first; the asked-for fact opening the answer; `Verification`
+                     counts
   cite
     citations.py     markers completed and checked, sources marked, quotes formatted
   transcripts.py     the conversations a follow-up extends: generate reads them, the chain keeps one after cite

@@ -1,5 +1,5 @@
-"""Check, for a question whose answer is a choice: decided from the passage, said first, then the sentence that
-decides it, cited.
+"""Select, for a question whose answer is a choice: what the passages decide, before the model writes (the check
+stage says it first, then the sentence that decides it, cited: `verification.answer_choice`).
 
 A small model answers "Yes, X is the same as Y [1]" where the passage says they differ, and "Yes, you should do A
 or B" to "A or B". So the code decides: for yes/no, the polarity of the passage sentence that states the question's
@@ -17,8 +17,8 @@ from asl_gpt.rag.lexicon import (CONTRARIES, DIFFERENT_WORDS, EARLIER_WORDS, GEN
                                  PERSON_WORDS, SAME_WORDS, STOPWORDS)
 from asl_gpt.rag.questions import Choice
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.text import (CITATION, HEADING_LINE, OPENER, SENTENCE_BREAK, YEAR, content_words, forms, names,
-                          polarity, says_its_meaning, units)
+from asl_gpt.rag.text import (HEADING_LINE, OPENER, YEAR, content_words, forms, has_word, names, polarity,
+                              says_its_meaning, share_of, units)
 
 UNDECIDED = "The passages do not"  # how an answer opens when the passages leave its choice open
 MIN_CLAIM = 0.5  # of the question's content words a passage sentence must state to decide yes or no
@@ -80,18 +80,7 @@ def _does(action: list[str], words: set[str]) -> bool:
     if not action:
         return True
     rest = action[1:]
-    return _has(action[0], words) and (not rest or sum(_has(w, words) for w in rest) / len(rest) >= 0.5)
-
-
-def _has(word: str, words: set[str]) -> bool:
-    """The word itself or one of its forms ("names" in "name", "sign" in "signing"), not a crude stem or a near
-    spelling: "internet" is not "interpreter" here."""
-    return bool(forms(word) & words) or (len(word) >= 4 and any(w.startswith(word) for w in words))
-
-
-def _share(asked: set[str], text: str) -> float:
-    words = set(tokenize(text))
-    return sum(_has(w, words) for w in asked) / len(asked)
+    return has_word(action[0], words) and (not rest or sum(has_word(w, words) for w in rest) / len(rest) >= 0.5)
 
 
 def _phrase(phrase: tuple[str, ...], toks: list[str]) -> bool:
@@ -120,7 +109,7 @@ def _elsewhere(asked: set[str], q_toks: list[str], text: str) -> bool:
     if not own or not named - own:
         return False
     for w in asked - named:
-        places = [i for i, t in enumerate(toks) if _has(w, {t})]
+        places = [i for i, t in enumerate(toks) if has_word(w, {t})]
         if places and all(min(at, key=lambda p: abs(p[0] - i) + 0.5 * (p[0] > i))[1] not in own for i in places):
             return True
     return False
@@ -136,7 +125,7 @@ def _claim(asked: set[str], q_toks: list[str], i: int, sents: list[tuple[int, st
     toks = tokenize(text)
     words = said[i]
     others = [said[j] for j, (m, _, _) in enumerate(sents) if m == n and j != i]
-    unstated = sum(not _has(w, words) and sum(_has(w, o) for o in others) < TOPIC for w in asked)
+    unstated = sum(not has_word(w, words) and sum(has_word(w, o) for o in others) < TOPIC for w in asked)
     if _contrary(q_toks, toks):
         return "contrary", min(1.0, (len(asked) - unstated + 1) / len(asked))  # the contrary stands for a word
     # An affirmation must state the whole claim ("... is a common worry" is no "rude"); a denial may say one word
@@ -167,7 +156,7 @@ def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
             if (who and s_who and not who & s_who) or not _does(action, said[i]):
                 continue  # about someone or something else: it decides nothing
         aspect = same or must
-        claim, overlap = ("", _share(asked, text)) if aspect else _claim(asked, q_toks, i, sents, said)
+        claim, overlap = ("", share_of(asked, text)) if aspect else _claim(asked, q_toks, i, sents, said)
         if not aspect and (not claim or (claim == "contrary" and sp.negated)):
             continue  # the claim is not stated: a sentence sharing the subject's words decides nothing
         score = overlap + 0.5 * aspect - 0.001 * len(text)  # ties go to the shorter, more focused sentence
@@ -191,11 +180,11 @@ def _dates(ch: Choice, text: str) -> dict[int, int]:
     """{option: year} a sentence gives: each year belongs to the option named last before it ("Section 504 of the
     Rehabilitation Act of 1973 came before the ADA": 504 -> 1973), or to the only option the sentence names."""
     words = tokenize(text)
-    named = [i for i, ws in enumerate(ch.words) if all(_has(w, set(words)) for w in ws)]
+    named = [i for i, ws in enumerate(ch.words) if all(has_word(w, set(words)) for w in ws)]
     out: dict[int, int] = {}
     for m in YEAR.finditer(text):
         before = set(tokenize(text[:m.start()]))
-        last = [i for i in named if all(_has(w, before) for w in ch.words[i])]
+        last = [i for i in named if all(has_word(w, before) for w in ch.words[i])]
         owner = max(last, key=lambda i: max(text[:m.start()].lower().rfind(w) for w in ch.words[i]), default=None)
         owner = owner if owner is not None else (named[0] if len(named) == 1 else None)
         if owner is not None:
@@ -237,7 +226,7 @@ def _option(ch: Choice, question: str, given: tuple[Source, ...]) -> Decision:
             text = f"{text} {after}"
             j += 1
         words = set(tokenize(text))
-        holds = [i for i, ws in enumerate(ch.words) if all(_has(w, words) for w in ws)]
+        holds = [i for i, ws in enumerate(ch.words) if all(has_word(w, words) for w in ws)]
         if len(holds) != 1 or polarity(text).negated or _contrary(q_toks, tokenize(text)):
             continue  # naming both options, denying one, or the contrary of the asked ("means large" for "small")
         score = len(rest & content_words(text)) / len(rest) if rest else 1.0
@@ -258,49 +247,3 @@ def _option(ch: Choice, question: str, given: tuple[Source, ...]) -> Decision:
 def decide(ch: Choice, question: str, given: tuple[Source, ...]) -> Decision:
     """The choice the passages given make for the question (see the module's docstring)."""
     return _yes_no(question, given) if ch.kind == "yes_no" else _option(ch, question, given)
-
-
-def _cited(sentence: str, n: int) -> str:
-    body = sentence.rstrip().rstrip(".!?")
-    return f"{body} [{n}]."
-
-
-def _against(body: str, d: Decision, question: str) -> bool:
-    """Does a sentence of the model's restate the question's claim with the polarity the decision denies ("ASL GPT
-    can understand full ASL signs" after "No: ...")? Only a sentence holding most of the question's words counts."""
-    asked = content_words(question, stem_words=False, ignore=GENERIC | SAME_WORDS | DIFFERENT_WORDS | MUST_WORDS)
-    if d.word not in ("Yes", "No") or not asked or _share(asked, body) < SAME_CLAIM:
-        return False
-    qp, bp = polarity(question), polarity(body)
-    if qp.same is not None and bp.same is not None:
-        agrees = qp.same == bp.same
-    elif qp.must is not None and bp.must is not None:
-        agrees = qp.must == bp.must
-    else:
-        agrees = qp.negated == bp.negated
-    return agrees != (d.word == "Yes")
-
-
-def answer_choice(text: str, ch: Choice, d: Decision, question: str = "") -> tuple[str, bool]:
-    """(the answer with the decision first, whether a passage sentence was put in): "No: <the sentence that
-    decides it> [n]." and the passage's next sentence when it goes on about it (the reason, the detail), then the
-    model's other sentences, its own yes/no dropped and any that restates what the decision denies. Undecided, it
-    says so in place of the model's guess (a yes/no answer left as it was when it guessed nothing)."""
-    rest = []
-    for piece in SENTENCE_BREAK.split(text):
-        body = OPENER.sub("", piece.strip()) if not rest else piece.strip()
-        plain = CITATION.sub("", body).strip().rstrip(".")
-        if body and (not d.sentence or plain not in d.sentence) and not (d.follow and plain in d.follow):
-            if not (d.word and _against(body, d, question)):
-                rest.append(body[:1].upper() + body[1:])
-    if d.word:
-        follow = [_cited(d.follow, d.follow_n or d.n)] if d.follow else []
-        return " ".join([f"{d.word}: {_cited(d.sentence, d.n)}", *follow, *rest]).strip(), True
-    if ch.kind == "yes_no" and not OPENER.match(text):
-        return text, False  # no guess to take back
-    if ch.kind == "yes_no":
-        head = f"{UNDECIDED} say yes or no to that directly."
-    else:
-        names = [f'"{o}"' for o in ch.options]
-        head = f"{UNDECIDED} decide between {', '.join(names[:-1])} and {names[-1]}."
-    return " ".join([head, *rest]).strip(), False

@@ -195,3 +195,27 @@ def contradicts(a: Polarity, b: Polarity, same_claim: bool) -> bool:
     if same_claim and a.up is not None and b.up is not None and a.up != b.up:
         return True  # "rises" against "is low", said of the same thing
     return same_claim and a.negated != b.negated and a.same is None and b.same is None
+
+
+def has_word(word: str, words: set[str]) -> bool:
+    """The word itself or one of its forms ("names" in "name", "sign" in "signing"), not a crude stem or a near
+    spelling: "internet" is not "interpreter" here."""
+    return bool(forms(word) & words) or (len(word) >= 4 and any(w.startswith(word) for w in words))
+
+
+def share_of(asked: set[str], text: str) -> float:
+    """The share of the asked words that the text says (in any of their forms)."""
+    words = set(tokenize(text))
+    return sum(has_word(w, words) for w in asked) / len(asked)
+
+
+def cited_sentence(sentence: str, n: int) -> str:
+    """The sentence with its citation, ending as a sentence: "It opened in 1817 [1]."."""
+    return f"{sentence.rstrip().rstrip('.!?')} [{n}]."
+
+
+def choice_opening(word: str, sentence: str, n: int, follow: str = "", follow_n: int = 0) -> str:
+    """How a decided choice opens the answer: "No: <the deciding sentence> [n]." and the passage's next sentence
+    when it goes on about it."""
+    return " ".join([f"{word}: {cited_sentence(sentence, n)}", *([cited_sentence(follow, follow_n or n)] if follow
+                                                                  else [])])

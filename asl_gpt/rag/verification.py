@@ -15,21 +15,22 @@ import logging
 from dataclasses import dataclass, replace
 
 from asl_gpt.rag.correction import tokenize
-from asl_gpt.rag.decisions import answer_choice, decide
+from asl_gpt.rag.decisions import SAME_CLAIM as DECIDES
+from asl_gpt.rag.decisions import UNDECIDED, Decision, decide
 from asl_gpt.rag.grounding import grounded, supported
-from asl_gpt.rag.lexicon import GENERIC, MODEL_REFUSALS
-from asl_gpt.rag.questions import choice, question_kind
+from asl_gpt.rag.lexicon import DIFFERENT_WORDS, GENERIC, MODEL_REFUSALS, MUST_WORDS, SAME_WORDS
+from asl_gpt.rag.questions import Choice, choice, question_kind
 from asl_gpt.rag.scoring import ContextOptions
 from asl_gpt.rag.sources import Source, attribute_sentences
-from asl_gpt.rag.text import (CITATION, NUMBER, OPENER, SENTENCE_BREAK, YEAR, content_words, contradicts, names,
-                              polarity, substantive, tidy_markers, units)
+from asl_gpt.rag.text import (CITATION, NUMBER, OPENER, SENTENCE_BREAK, YEAR, choice_opening, content_words,
+                              contradicts, names, polarity, share_of, substantive, tidy_markers, units)
 
 log = logging.getLogger(__name__)
 
 MIN_SHARE = 0.6  # of a sentence's content words, in its stretch of the passage or the question
 MIN_NEW = 0.5  # of the words it adds to the question's (or all of them, when it adds none), in the passage itself
 SAME_CLAIM = 0.7  # sharing this much of each other's words, two sentences state the same claim
-SAID = 0.9  # of a sentence's content words already in the answer: it is said (not added again)
+SAID = 0.9  # two sentences sharing this much of each other's content words say the same thing: the second is dropped
 
 
 @dataclass(frozen=True)
@@ -161,12 +162,6 @@ def holds_fact(answer: str, fact: str, question: str) -> bool:
     return True
 
 
-def _said(sentence: str, answer: str) -> bool:
-    """Does the answer already say this sentence (nearly all its content words)?"""
-    words = content_words(sentence)
-    return bool(words) and len(words & content_words(CITATION.sub(" ", answer))) / len(words) >= SAID
-
-
 def said_once(text: str) -> str:
     """The answer with each sentence said once and no lead-in left hanging at its end. A repair or an added fact
     can repeat a sentence the answer has ("The app asks the browser for 640x480 video ... [1]" twice); a model
@@ -185,30 +180,94 @@ def said_once(text: str) -> str:
     return "".join(out).strip()
 
 
+def _against(body: str, d: Decision, question: str) -> bool:
+    """Does a sentence of the model's restate the question's claim with the polarity the decision denies ("ASL GPT
+    can understand full ASL signs" after "No: ...")? Only a sentence holding most of the question's words counts."""
+    asked = content_words(question, stem_words=False, ignore=GENERIC | SAME_WORDS | DIFFERENT_WORDS | MUST_WORDS)
+    if d.word not in ("Yes", "No") or not asked or share_of(asked, body) < DECIDES:
+        return False
+    qp, bp = polarity(question), polarity(body)
+    if qp.same is not None and bp.same is not None:
+        agrees = qp.same == bp.same
+    elif qp.must is not None and bp.must is not None:
+        agrees = qp.must == bp.must
+    else:
+        agrees = qp.negated == bp.negated
+    return agrees != (d.word == "Yes")
+
+
+def answer_choice(text: str, ch: Choice, d: Decision, question: str = "") -> tuple[str, bool]:
+    """(the answer with the decision first, whether a passage sentence was put in): "No: <the sentence that
+    decides it> [n]." and the passage's next sentence when it goes on about it (the reason, the detail), then the
+    model's other sentences, its own yes/no dropped and any that restates what the decision denies. Undecided, it
+    says so in place of the model's guess (a yes/no answer left as it was when it guessed nothing)."""
+    rest = []
+    for piece in SENTENCE_BREAK.split(text):
+        body = OPENER.sub("", piece.strip()) if not rest else piece.strip()
+        plain = CITATION.sub("", body).strip().rstrip(".")
+        if body and (not d.sentence or plain not in d.sentence) and not (d.follow and plain in d.follow):
+            if not (d.word and _against(body, d, question)):
+                rest.append(body[:1].upper() + body[1:])
+    if d.word:
+        return " ".join([choice_opening(d.word, d.sentence, d.n, d.follow, d.follow_n), *rest]).strip(), True
+    if ch.kind == "yes_no" and not OPENER.match(text):
+        return text, False  # no guess to take back
+    if ch.kind == "yes_no":
+        head = f"{UNDECIDED} say yes or no to that directly."
+    else:
+        names = [f'"{o}"' for o in ch.options]
+        head = f"{UNDECIDED} decide between {', '.join(names[:-1])} and {names[-1]}."
+    return " ".join([head, *rest]).strip(), False
+
+
+@dataclass(frozen=True)
+class Lead:
+    """What the passages answer before the model writes a word (found by the select stage, numbered as the prompt
+    numbers its passages): a choice they decide ("No: <the deciding sentence> [n]." and its reason) or the sentence
+    with the fact asked for, cited. The chain streams it first, so the answer begins at once; the checked answer
+    opens with it."""
+
+    text: str  # cited, as streamed
+    decision: Decision | None = None  # a decided choice
+    fact: str = ""  # the fact sentence, when the lead is the fact asked for
+
+
+def _restates(piece: str, lead: Lead) -> bool:
+    """Does a sentence of the model's say nothing the lead has not: most of its words and all its numbers are the
+    lead's ("1817 [1]." after "The school opened in Hartford in 1817 [1].")?"""
+    body = CITATION.sub(" ", piece)
+    words, numbers = content_words(body), set(NUMBER.findall(body))
+    if not words and not numbers:
+        return False
+    in_lead = not words or len(words & content_words(lead.text)) / len(words) >= SAME_CLAIM
+    return in_lead and numbers <= set(NUMBER.findall(CITATION.sub(" ", lead.text)))
+
+
 def check(text: str, given: tuple[Source, ...], read: list[str], question: str, opts: ContextOptions,
-          fact: tuple[str, str] | None = None) -> Checked:
+          lead: Lead | None = None, decision: Decision | None = None) -> Checked:
     """The model's answer checked against every passage given in the conversation (`given`; `read`: all the
     texts the model read). A short answer ("1817 [1].") is usable once it is over. What is left after the
     sentences are verified must still be supported as a whole, or the answer is unusable (""). A choice is
-    decided by the passages and said first (decisions.py); the fact the question asks for (`fact`: passage text,
-    sentence, from the select stage) is added, cited, when the answer left it out."""
+    decided by the passages (`decision`, the select stage's; decided here when not given) and said first; a fact
+    lead (the sentence with the fact asked for) opens the answer, and the model's sentences that only restate it
+    are dropped."""
     final = attribute_sentences(tidy_markers(text, {s.n for s in given}), given)
     kept, v = verify(final, given, question)
     usable = (v.supported or not v.checked) and substantive(kept, min_words=1) and supported(kept, read, question, opts)
     ch = choice(question)
     if ch is not None:
-        d = decide(ch, question, given)
+        d = decision if decision is not None else decide(ch, question, given)
         if usable or d.word:
             kept, added = answer_choice(kept if usable else "", ch, d, question)
             log.info("choice question %r: %s", question[:80], d.word or "not decided by the passages")
             return Checked(said_once(kept), replace(v, added=v.added + added))
-    if usable and fact is not None and not holds_fact(kept, fact[1], question):
-        n = next((g.n for g in given if g.passage == fact[0]), 0)
-        unsaid = [u.text for u in units(fact[1]) if not _said(u.text, kept)]  # a definition's first half may be
-        if n and unsaid:
-            log.info("the answer left out the fact asked for: adding it from [%d]", n)
-            kept = f"{kept} {' '.join(unsaid).rstrip().rstrip('.!?')} [{n}]."
+    if lead is not None and lead.fact:
+        rest = [p for p in SENTENCE_BREAK.split(kept) if p.strip() and not _restates(p, lead)] if usable else []
+        if not usable or not holds_fact(kept, lead.fact, question):
+            log.info("the answer %s the fact asked for: it opens with the passage's", "left out" if usable else
+                     "is unusable; it is")
             v = replace(v, added=v.added + 1)
+        return Checked(said_once(" ".join([lead.text, *(p.strip() for p in rest)])), v)
     if usable:
         return Checked(said_once(kept), v)
     log.info("unusable answer (%r): quoting the passages instead", text.strip()[:80])

@@ -2,18 +2,23 @@
 
 Each retrieved chunk is cut down to the sentences around its best match with the question (`scoring.window`), and
 the same scoring picks the sentences quoted to the user when the model's text is unusable and the sentence holding
-the fact the question asks for. Pure code over strings.
+the fact the question asks for. What the passages answer by themselves is found here too, before the model reads
+them: the fact sentence the answer opens with, and a choice question's decision (decisions.py). Pure code over
+strings.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize
-from asl_gpt.rag.lexicon import COMPARED_KINDS, DEEDS, DIFFERENCE_WORDS, STOPWORDS
-from asl_gpt.rag.questions import answers_kind, difference_pair, question_kind
+from asl_gpt.rag.decisions import Decision, decide
+from asl_gpt.rag.lexicon import COMPARED_KINDS, DEEDS, DIFFERENCE_WORDS, GENERIC, STOPWORDS
+from asl_gpt.rag.questions import answers_kind, choice, difference_pair, question_kind
 from asl_gpt.rag.scoring import ContextOptions, score_units, window
-from asl_gpt.rag.text import HEADING_LINE, names, says_its_meaning, stem, units
+from asl_gpt.rag.sources import Source
+from asl_gpt.rag.text import HEADING_LINE, content_words, names, present, says_its_meaning, stem, units
 
 
 def best_sentences(question: str, passages: list[str], n: int = 2,
@@ -61,13 +66,15 @@ def context_windows(passages: list, query: str, opts: ContextOptions, vocabulary
 
 @dataclass(frozen=True)
 class Selection:
-    """What the select stage hands on: the passages, what the LLM reads of each, and the sentences to quote
-    when the model's answer is unusable."""
+    """What the select stage hands on: the passages, what the LLM reads of each, the sentences to quote when the
+    model's answer is unusable, and what the passages answer by themselves (said before the model writes)."""
 
     passages: list
     windows: list[str]
     quotes: list[tuple[str, str]]  # (passage text, sentence), best first
     fact: tuple[str, str] | None = None  # (passage text, sentence): the fact asked for, which the answer must hold
+    lead: str = ""  # the fact sentence as the answer opens with it (with the sentence its pronoun needs); "": none
+    decision: Decision | None = None  # a choice question's decision, passages numbered from 1 in this turn's order
 
 
 def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | None = None,
@@ -153,9 +160,33 @@ def select_sentences(passages: list, query: str, opts: ContextOptions, vocabular
     texts = [p.text for p in passages]
     quotes = [(texts[pi], s) for pi, s in best_sentences(query, texts, opts.quote_sentences, vocabulary, opts)]
     windows = context_windows(passages, query, opts, vocabulary)
+    ch = choice(question or query)
+    numbered = tuple(Source(i, "", "", "", t, 0.0) for i, t in enumerate(texts, 1))  # the chain renumbers them
+    decision = decide(ch, question or query, numbered) if ch else None
     found = fact_sentence(question or query, texts, vocabulary, opts)
     if found is None:
-        return Selection(passages, windows, quotes)
+        return Selection(passages, windows, quotes, decision=decision)
     pi, fact = found
     windows[pi] = _fact_first(windows[pi], fact, windows[pi] == texts[pi].strip())
-    return Selection(passages, windows, quotes, (texts[pi], fact))
+    return Selection(passages, windows, quotes, (texts[pi], fact), _lead(question or query, texts[pi], fact, vocabulary),
+                     decision)
+
+
+_PRONOUN_START = re.compile(r"^(?:he|she|they|it|this|these|that|those|his|her|their|its)\b", re.IGNORECASE)
+
+
+def _lead(question: str, text: str, fact: str, vocabulary: dict[str, int] | None) -> str:
+    """The fact sentence as the answer opens with it, or "" when its passage is not about everything the question
+    names: each content word of the question is in that passage or at least in the knowledge base ("who was the
+    first deaf astronaut" finds a first deaf president, and the documents never say "astronaut": no lead; the model
+    may still say they do not answer). A sentence that opens with a pronoun ("They sailed in 1816.") brings the one
+    before it."""
+    words = set(tokenize(text))
+    if vocabulary is not None and any(not present(w, words) and w not in vocabulary
+                                      for w in content_words(question, stem_words=False, ignore=GENERIC)):
+        return ""
+    us = units(text)
+    i = next((k for k, u in enumerate(us) if fact.startswith(u.text)), None)
+    if _PRONOUN_START.match(fact) and i and us[i - 1].block == us[i].block:
+        return f"{us[i - 1].text} {fact}"
+    return fact
