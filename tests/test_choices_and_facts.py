@@ -295,8 +295,8 @@ def test_what_a_glossary_term_means_is_the_sentence_after_its_form():
     fact = fact_sentence("what does mm mean on the mouth", [MOUTH])[1]
     checked = check("MM: lips pressed together and pushed out slightly [1].", _given(MOUTH), [MOUTH],
                     "what does mm mean on the mouth", ContextOptions(), Lead(cited_sentence(fact, 1), fact=fact))
-    assert checked.text == ("MM: lips pressed together and pushed out slightly. It means normally, regularly, or in "
-                            "a relaxed way [1].")  # the model's form alone only restates it
+    assert checked.text == ("MM: lips pressed together and pushed out slightly [1]. It means normally, regularly, or "
+                            "in a relaxed way [1].")  # each sentence cited; the model's form alone only restates it
 
 
 def test_how_old_is_asks_for_a_date_and_an_age_for_a_number():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from asl_gpt.rag.citations import cite
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.text import polarity
+from asl_gpt.rag.text import polarity, tidy_markers
 from asl_gpt.rag.verification import Checked, Verification, check, said_once, verify
 from asl_gpt.rag.windows import ContextOptions
 
@@ -110,3 +110,8 @@ def test_a_sentence_is_said_once_and_no_lead_in_is_left_hanging():
     assert said_once("Confidence rises with clear letters [4]. To improve it: [4] [1]") == (
         "Confidence rises with clear letters [4].")
     assert said_once("To improve it:\n- Use good light [4].") == "To improve it:\n- Use good light [4]."
+
+
+def test_a_passage_label_the_model_echoes_mid_answer_is_removed():
+    assert tidy_markers('School [1]. (from "The Founding of ASL", section "Laurent Clerc"): [1] Clerc taught [1].',
+                        {1}) == "School [1]. Clerc taught [1]."

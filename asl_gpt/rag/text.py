@@ -129,8 +129,8 @@ def tidy_markers(text: str, valid: set[int]) -> str:
     particular, and markers that name no passage in `valid`."""
     # Small models echo the prompt's passage labels ('(from "Title", section "S"): [1] ...',
     # "Passage [1] states that ..."): the label is not part of the answer.
-    text = re.sub(rf'(?m)^\s*(?:Passage {CITATION.pattern} )?\(from "[^"\n]*"(?:, section "[^"\n]*")?\):?\s*', "",
-                  text)
+    text = re.sub(rf'(?m)(?:^|(?<=[.!?])[ \t])\s*(?:Passage {CITATION.pattern} )?\(from "[^"\n]*"(?:, section "[^"\n]*")?\):?'
+                  rf'\s*(?:{CITATION.pattern}\s*)*', lambda m: " " if m.start() else "", text)  # at a line's or sentence's start
     text = re.sub(rf"(?im)^\s*passage {CITATION.pattern} (?:states|says|explains|mentions) that\s+(\w)",
                   lambda m: m.group(2).upper(), text)
     # A run of markers opening the answer or a line ("[1] The letter…") cites nothing in particular:
@@ -209,9 +209,9 @@ def share_of(asked: set[str], text: str) -> float:
     return sum(has_word(w, words) for w in asked) / len(asked)
 
 
-def cited_sentence(sentence: str, n: int) -> str:
-    """The sentence with its citation, ending as a sentence: "It opened in 1817 [1]."."""
-    return f"{sentence.rstrip().rstrip('.!?')} [{n}]."
+def cited_sentence(text: str, n: int) -> str:
+    """The sentence (each sentence of the text) with its citation, ending as a sentence: "It opened in 1817 [1]."."""
+    return " ".join(f"{u.text.rstrip().rstrip('.!?')} [{n}]." for u in units(text))
 
 
 def choice_opening(word: str, sentence: str, n: int, follow: str = "", follow_n: int = 0) -> str:
