@@ -234,7 +234,7 @@ def numbered_lead(selection: Selection, given: tuple[Source, ...]) -> tuple[Deci
         def n_of(k: int) -> int:
             return number.get(selection.passages[k - 1].text, k) if k else 0
         d = replace(d, n=n_of(d.n), follow_n=n_of(d.follow_n))
-        return d, Lead(choice_opening(d.word, d.sentence, d.n, d.follow, d.follow_n), d)
+        return d, Lead(choice_opening(d.word, d.sentence, d.n, d.follow, d.follow_n))
     if d is None and selection.lead and selection.fact and selection.fact[0] in number:
         return None, Lead(cited_sentence(selection.lead, number[selection.fact[0]]), fact=selection.fact[1])
     return d, None

@@ -7,6 +7,10 @@ neighbours): most of its stemmed content words, every name, number and uncommon 
 the same polarity (negation, same/different, must/need not). A sentence that fails is replaced by the passage
 sentence it misstates, quoted and cited, or dropped when it matches none; an answer none of whose sentences holds
 is unusable and the selected quotes stand in for it. `Verification` counts what happened, for `bench answers`.
+
+The answer is composed here too: a choice the passages decide is said first ("No: <the deciding sentence> [n].");
+the sentence with the fact asked for, which the chain streamed before the model wrote (`Lead`), opens the answer,
+and the model's sentences follow without those that only restate it; each sentence is said once.
 """
 
 from __future__ import annotations
@@ -228,8 +232,7 @@ class Lead:
     opens with it."""
 
     text: str  # cited, as streamed
-    decision: Decision | None = None  # a decided choice
-    fact: str = ""  # the fact sentence, when the lead is the fact asked for
+    fact: str = ""  # the fact sentence, when the lead is the fact asked for ("": a decided choice)
 
 
 def _restates(piece: str, lead: Lead) -> bool:
@@ -264,8 +267,8 @@ def check(text: str, given: tuple[Source, ...], read: list[str], question: str, 
     if lead is not None and lead.fact:
         rest = [p for p in SENTENCE_BREAK.split(kept) if p.strip() and not _restates(p, lead)] if usable else []
         if not usable or not holds_fact(kept, lead.fact, question):
-            log.info("the answer %s the fact asked for: it opens with the passage's", "left out" if usable else
-                     "is unusable; it is")
+            log.info("the answer %s: the passage's fact opens it", "left out the fact asked for" if usable else
+                     "is unusable")
             v = replace(v, added=v.added + 1)
         return Checked(said_once(" ".join([lead.text, *(p.strip() for p in rest)])), v)
     if usable:
