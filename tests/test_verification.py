@@ -115,3 +115,16 @@ def test_a_sentence_is_said_once_and_no_lead_in_is_left_hanging():
 def test_a_passage_label_the_model_echoes_mid_answer_is_removed():
     assert tidy_markers('School [1]. (from "The Founding of ASL", section "Laurent Clerc"): [1] Clerc taught [1].',
                         {1}) == "School [1]. Clerc taught [1]."
+
+
+def test_a_sentence_that_introduces_a_list_brings_its_first_item_and_never_ends_an_answer():
+    from asl_gpt.rag.decisions import decide
+    from asl_gpt.rag.questions import choice
+    from asl_gpt.rag.text import choice_opening
+    baby = Source(1, "k/34.md", "Baby sign", "Not ASL", "Baby sign and ASL are not the same thing:\n\n- Baby sign uses "
+                  "a limited vocabulary; ASL is a complete language.\n- Baby sign is dropped as the child talks.", 0.6)
+    d = decide(choice("is baby sign the same as asl"), "is baby sign the same as asl", (baby,))
+    assert choice_opening(d.word, d.sentence, d.n, d.follow) == (
+        "No: Baby sign and ASL are not the same thing [1]: Baby sign uses a limited vocabulary; ASL is a complete "
+        "language [1].")
+    assert said_once("ASL has no writing system [3]. Common conventions include: [3].") == "ASL has no writing system [3]."

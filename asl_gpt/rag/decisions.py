@@ -17,7 +17,7 @@ from asl_gpt.rag.lexicon import (CONTRARIES, DIFFERENT_WORDS, EARLIER_WORDS, GEN
                                  PERSON_WORDS, SAME_WORDS, STOPWORDS)
 from asl_gpt.rag.questions import Choice
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.text import (HEADING_LINE, OPENER, YEAR, content_words, forms, has_word, names, polarity,
+from asl_gpt.rag.text import (HEADING_LINE, OPENER, YEAR, content_words, forms, has_word, introduces, names, polarity,
                               says_its_meaning, share_of, units)
 
 UNDECIDED = "The passages do not"  # how an answer opens when the passages leave its choice open
@@ -52,8 +52,11 @@ def _sentences(given: tuple[Source, ...]) -> list[tuple[int, str, int]]:
 
 def _follow(sents: list[tuple[int, str, int]], i: int) -> str:
     """The sentence after sents[i] in its paragraph or list item ("Cued Speech is not a sign language at all." ->
-    "Cued Speech was developed ... to make the sounds of spoken language visible."); "" at the block's end."""
-    if i + 1 >= len(sents) or sents[i + 1][0] != sents[i][0] or sents[i + 1][2] != sents[i][2]:
+    "Cued Speech was developed ... to make the sounds of spoken language visible."), or the first item of the list a
+    sentence introduces ("... are not the same thing:"); "" at the block's end."""
+    if i + 1 >= len(sents) or sents[i + 1][0] != sents[i][0]:
+        return ""
+    if sents[i + 1][2] != sents[i][2] and not introduces(sents[i][1]):
         return ""
     return sents[i + 1][1]
 

@@ -209,9 +209,18 @@ def share_of(asked: set[str], text: str) -> float:
     return sum(has_word(w, words) for w in asked) / len(asked)
 
 
+_INTRODUCES = re.compile(r":\s*(?:\[\d+\]\s*)*\.?\s*$")
+
+
+def introduces(sentence: str) -> bool:
+    """Does the sentence end by introducing what follows ("Common conventions include:", "... include: [3].")?"""
+    return bool(_INTRODUCES.search(sentence))
+
+
 def cited_sentence(text: str, n: int) -> str:
-    """The sentence (each sentence of the text) with its citation, ending as a sentence: "It opened in 1817 [1]."."""
-    return " ".join(f"{u.text.rstrip().rstrip('.!?')} [{n}]." for u in units(text))
+    """The sentence (each sentence of the text) with its citation, ending as a sentence: "It opened in 1817 [1]."
+    (one that introduces what follows keeps its colon: "... are not the same thing [1]: ...")."""
+    return " ".join(f"{u.text.rstrip().rstrip('.!?:')} [{n}]{':' if introduces(u.text) else '.'}" for u in units(text))
 
 
 def choice_opening(word: str, sentence: str, n: int, follow: str = "", follow_n: int = 0) -> str:

@@ -27,7 +27,7 @@ from asl_gpt.rag.questions import Choice, choice, question_kind
 from asl_gpt.rag.scoring import ContextOptions
 from asl_gpt.rag.sources import Source, attribute_sentences
 from asl_gpt.rag.text import (CITATION, NUMBER, OPENER, SENTENCE_BREAK, YEAR, choice_opening, content_words,
-                              contradicts, names, polarity, share_of, substantive, tidy_markers, units)
+                              contradicts, introduces, names, polarity, share_of, substantive, tidy_markers, units)
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def said_once(text: str) -> str:
             continue
         seen.append(words)
         out.append(piece)
-    while out and CITATION.sub("", out[-1]).strip().endswith(":"):
+    while out and introduces(out[-1]):
         log.info("a lead-in with nothing after it dropped: %r", out.pop().strip()[:80])
     return "".join(out).strip()
 

@@ -18,7 +18,7 @@ from asl_gpt.rag.lexicon import COMPARED_KINDS, DEEDS, DIFFERENCE_WORDS, GENERIC
 from asl_gpt.rag.questions import answers_kind, choice, difference_pair, question_kind
 from asl_gpt.rag.scoring import ContextOptions, score_units, window
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.text import HEADING_LINE, content_words, names, present, says_its_meaning, stem, units
+from asl_gpt.rag.text import HEADING_LINE, content_words, introduces, names, present, says_its_meaning, stem, units
 
 
 def best_sentences(question: str, passages: list[str], n: int = 2,
@@ -180,7 +180,7 @@ def _lead(question: str, text: str, fact: str, vocabulary: dict[str, int] | None
     names: each content word of the question is in that passage or at least in the knowledge base ("who was the
     first deaf astronaut" finds a first deaf president, and the documents never say "astronaut": no lead; the model
     may still say they do not answer). A sentence that opens with a pronoun ("They sailed in 1816.") brings the one
-    before it."""
+    before it; one that introduces a list brings its first item."""
     words = set(tokenize(text))
     if vocabulary is not None and any(not present(w, words) and w not in vocabulary
                                       for w in content_words(question, stem_words=False, ignore=GENERIC)):
@@ -188,5 +188,7 @@ def _lead(question: str, text: str, fact: str, vocabulary: dict[str, int] | None
     us = units(text)
     i = next((k for k, u in enumerate(us) if fact.startswith(u.text)), None)
     if _PRONOUN_START.match(fact) and i and us[i - 1].block == us[i].block:
-        return f"{us[i - 1].text} {fact}"
+        fact = f"{us[i - 1].text} {fact}"
+    if introduces(fact) and i is not None and i + 1 < len(us):  # "... are not the same thing:" and its first item
+        fact = f"{fact} {us[i + 1].text}"
     return fact
