@@ -124,16 +124,19 @@ def test_summary_medians_and_shares():
     rows = [
         {"part": "dev", "kind": "in scope", "follow_up": False, "first_token_s": 2.0, "total_s": 4.0, "quoted": False,
          "right": True},
+        {"part": "dev", "kind": "in scope", "follow_up": False, "first_token_s": 0.4, "total_s": 5.0, "quoted": False,
+         "right": True, "lead_s": 0.4},
         {"part": "dev", "kind": "in scope", "follow_up": True, "first_token_s": 1.0, "total_s": 3.0, "quoted": True,
          "right": False},
         {"part": "held-out", "kind": "out of scope", "follow_up": False, "first_token_s": None, "total_s": 0.1,
          "quoted": False, "right": True},
     ]
     s = summarize(rows)
-    assert s["first_token_s_median"] == 2.0 and s["follow_up_first_token_s_median"] == 1.0
-    assert s["total_s_median"] == 3.5 and s["quoted"] == 1
-    assert s["right"]["all"] == {"right": 2, "total": 3, "share": 0.667}
-    assert s["right"]["dev / in scope"]["total"] == 2 and s["right"]["held-out / out of scope"]["right"] == 1
+    assert s["first_token_s_median"] == 1.2 and s["follow_up_first_token_s_median"] == 1.0
+    assert s["total_s_median"] == 4.0 and s["quoted"] == 1
+    assert s["lead"] == 1 and s["first_token_s_median_lead"] == 0.4 and s["first_token_s_median_no_lead"] == 2.0
+    assert s["right"]["all"] == {"right": 3, "total": 4, "share": 0.75}
+    assert s["right"]["dev / in scope"]["total"] == 3 and s["right"]["held-out / out of scope"]["right"] == 1
 
 
 def test_the_projects_own_set_is_complete_and_its_facts_are_in_its_documents():

@@ -207,6 +207,13 @@ def summarize(results: list[dict]) -> dict:
            # llama.cpp's reading and writing rates: the ratio of two models run under the same load
            "prompt_per_s_median": _median([r.get("prompt_per_s") for r in answered]),
            "writing_per_s_median": _median([r.get("writing_per_s") for r in answered]),
+           # the answers that began with what the passages answer (a decided choice, the fact asked for), said
+           # before the model read its prompt, and the first token with and without one
+           "lead": sum(r.get("lead_s") is not None for r in answered),
+           "first_token_s_median_lead": _median([r["first_token_s"] for r in answered
+                                                 if not r["follow_up"] and r.get("lead_s") is not None]),
+           "first_token_s_median_no_lead": _median([r["first_token_s"] for r in answered
+                                                    if not r["follow_up"] and r.get("lead_s") is None]),
            "quoted": sum(r["quoted"] for r in results), "right": {}}
     groups: dict[str, list[bool]] = {}
     ranks: dict[str, list[int | None]] = {}
@@ -318,6 +325,7 @@ def _record(q: EvalQuestion, answer, first: float | None, total: float, no_llm: 
             if q.sources else None,
             "source_rank": source_rank([s.path for s in answer.sources], q.sources) if q.sources else None,
             "first_token_s": round(first, 3) if first is not None else None, "total_s": round(total, 3),
+            "lead_s": answer.timings.get("lead_s"),
             "tokens": answer.timings.get("tokens"), "prompt_tokens": answer.timings.get("prompt_tokens"),
             "cached_tokens": answer.timings.get("cached_tokens"), "cited_passages": cited,
             "prompt_per_s": answer.timings.get("prompt_per_s"), "writing_per_s": answer.timings.get("writing_per_s"),
@@ -341,6 +349,10 @@ def summary_lines(summary: dict) -> list[str]:
     lines = [f"first token, median: {summary['first_token_s_median']} s (first questions), "
              f"{summary['follow_up_first_token_s_median']} s (follow-ups); total median {summary['total_s_median']} s; "
              f"{summary['quoted']} answers quoted"]
+    if summary.get("lead"):
+        lines.append(f"answers opened by the passages' own answer before the model wrote: {summary['lead']}; first "
+                     f"token, median (first questions): {summary['first_token_s_median_lead']} s with it, "
+                     f"{summary['first_token_s_median_no_lead']} s without")
     if summary["prompt_tokens_median"] is not None:
         lines.append(f"prompt tokens the LLM read (llama.cpp's count), median: {summary['prompt_tokens_median']} "
                      f"(first questions, {summary['cached_tokens_median']} more taken from its cache), "
