@@ -65,6 +65,11 @@ def test_the_choice_is_said_first_then_the_sentence_then_the_model_s_other_sente
                                 Decision(""))
     assert not added and text.startswith('The passages do not decide between "patient" and "hospital".')
     assert "Yes," not in text
+    text, _ = answer_choice("You can change the threshold with the slider in the settings tab [1]. It is 0.5 [1].",
+                            Choice("yes_no"), Decision("Yes", 1, "You can change the threshold with the slider in "
+                                                                 "the Status and settings tab."))
+    assert text == ("Yes: You can change the threshold with the slider in the Status and settings tab [1]. "
+                    "It is 0.5 [1].")  # the model's restatement of the deciding sentence is dropped
 
 
 def test_a_flipped_yes_becomes_the_passage_s_no_in_the_final_check():

@@ -184,6 +184,17 @@ def said_once(text: str) -> str:
     return "".join(out).strip()
 
 
+def _restates(piece: str, lead: str) -> bool:
+    """Does a sentence of the model's say nothing the answer's opening has not: most of its words and all its
+    numbers are the opening's ("1817 [1]." after "The school opened in Hartford in 1817 [1].")?"""
+    body = CITATION.sub(" ", piece)
+    words, numbers = content_words(body), set(NUMBER.findall(body))
+    if not words and not numbers:
+        return False
+    in_lead = not words or len(words & content_words(lead)) / len(words) >= SAME_CLAIM
+    return in_lead and numbers <= set(NUMBER.findall(CITATION.sub(" ", lead)))
+
+
 def _against(body: str, d: Decision, question: str) -> bool:
     """Does a sentence of the model's restate the question's claim with the polarity the decision denies ("ASL GPT
     can understand full ASL signs" after "No: ...")? Only a sentence holding most of the question's words counts."""
@@ -206,14 +217,15 @@ def answer_choice(text: str, ch: Choice, d: Decision, question: str = "") -> tup
     model's other sentences, its own yes/no dropped and any that restates what the decision denies. Undecided, it
     says so in place of the model's guess (a yes/no answer left as it was when it guessed nothing)."""
     rest = []
+    opening = choice_opening(d.word, d.sentence, d.n, d.follow, d.follow_n) if d.word else ""
     for piece in SENTENCE_BREAK.split(text):
         body = OPENER.sub("", piece.strip()) if not rest else piece.strip()
         plain = CITATION.sub("", body).strip().rstrip(".")
         if body and (not d.sentence or plain not in d.sentence) and not (d.follow and plain in d.follow):
-            if not (d.word and _against(body, d, question)):
+            if not (d.word and (_against(body, d, question) or _restates(body, opening))):
                 rest.append(body[:1].upper() + body[1:])
     if d.word:
-        return " ".join([choice_opening(d.word, d.sentence, d.n, d.follow, d.follow_n), *rest]).strip(), True
+        return " ".join([opening, *rest]).strip(), True
     if ch.kind == "yes_no" and not OPENER.match(text):
         return text, False  # no guess to take back
     if ch.kind == "yes_no":
@@ -235,17 +247,6 @@ class Lead:
     fact: str = ""  # the fact sentence, when the lead is the fact asked for ("": a decided choice)
 
 
-def _restates(piece: str, lead: Lead) -> bool:
-    """Does a sentence of the model's say nothing the lead has not: most of its words and all its numbers are the
-    lead's ("1817 [1]." after "The school opened in Hartford in 1817 [1].")?"""
-    body = CITATION.sub(" ", piece)
-    words, numbers = content_words(body), set(NUMBER.findall(body))
-    if not words and not numbers:
-        return False
-    in_lead = not words or len(words & content_words(lead.text)) / len(words) >= SAME_CLAIM
-    return in_lead and numbers <= set(NUMBER.findall(CITATION.sub(" ", lead.text)))
-
-
 def check(text: str, given: tuple[Source, ...], read: list[str], question: str, opts: ContextOptions,
           lead: Lead | None = None, decision: Decision | None = None) -> Checked:
     """The model's answer checked against every passage given in the conversation (`given`; `read`: all the
@@ -265,7 +266,7 @@ def check(text: str, given: tuple[Source, ...], read: list[str], question: str, 
             log.info("choice question %r: %s", question[:80], d.word or "not decided by the passages")
             return Checked(said_once(kept), replace(v, added=v.added + added))
     if lead is not None and lead.fact:
-        rest = [p for p in SENTENCE_BREAK.split(kept) if p.strip() and not _restates(p, lead)] if usable else []
+        rest = [p for p in SENTENCE_BREAK.split(kept) if p.strip() and not _restates(p, lead.text)] if usable else []
         if not usable or not holds_fact(kept, lead.fact, question):
             log.info("the answer %s: the passage's fact opens it", "left out the fact asked for" if usable else
                      "is unusable")
