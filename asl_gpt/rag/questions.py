@@ -130,7 +130,7 @@ def answers_kind(sentence: str, kind: str, item: bool = False, question: str = "
     if kind == "where":
         toks = re.findall(r"[A-Za-z]+", sentence)
         return any(a.lower() in PLACE_PREPOSITIONS and b[0].isupper() and b.lower() not in NOT_NAMES
-                   for a, b in zip(toks, toks[1:]))
+                   and b.lower() not in WHEN_WORDS for a, b in zip(toks, toks[1:]))  # "from March 6": no place
     if kind == "number":
         return bool(NUMBER.search(sentence)) or bool(set(tokenize(sentence)) & NUMBER_WORDS)
     if kind == "sign":
