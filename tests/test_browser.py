@@ -449,7 +449,8 @@ def test_typing_in_the_pending_box_while_recognition_updates_arrive(page, app, t
     assert user.startswith("Signed and edited"), user
     assert f"recognised: {shown}" in user and "confidence 0.82" in user and (shown + typed).strip() in user, user
     assert box.input_value() == ""
-    page.locator("#cam-stop").click()
+    if page.locator("#cam-stop").is_enabled():  # clean-up only (on a loaded CI machine the camera had closed)
+        page.locator("#cam-stop").click()
     _wait_answer(page)
     page.screenshot(path=str(test_output / "browser-pending-edited-sent.png"), full_page=True)
 

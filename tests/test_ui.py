@@ -543,9 +543,13 @@ def test_with_no_hand_raised_recognition_rests_and_a_rise_loses_no_frame():
             assert not s.resting and s.frames_with_hands == 20  # every frame of the rise was read
             if rest_fps:
                 assert replies[0].resting and replies[0].landmarks is None and not replies[-1].resting
-            live.send(s.box)
+            # Readings come back on the worker thread (state() collects them): a busy CI machine sent "ab" while
+            # the third letter was still being decoded.
+            live.send(wait(lambda: len(live.state().box) >= 3 and live.state().box))
             wait(lambda: live.state().said)
             texts.append(live.state().said[-1])
         finally:
             live.close()
-    assert texts[0] == texts[1] and len(texts[0]) >= 3, texts  # one letter per 5 hand frames: none lost
+    # one letter per 5 hand frames: the rise's letters all read (whether the last window's fourth letter is in by the
+    # send depends on when the worker took it, with and without resting alike)
+    assert texts[0][:3] == texts[1][:3] == "abc", texts
