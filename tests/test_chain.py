@@ -162,7 +162,8 @@ def test_the_fact_asked_for_is_said_before_the_model_writes_and_opens_the_answer
     fact; the model's sentences follow, checked, and one that only restates it is dropped; an unsupported one
     leaves the fact alone (not quotes)."""
     fact = "The American School for the Deaf opened in Hartford in 1817 [1]."
-    chat = fake_chat("It opened in Hartford in 1817 [1].", "The American School for the Deaf opened in Boston in 1902 [1].")
+    chat = fake_chat("It opened in Hartford in 1817 [1].",
+                     "The American School for the Deaf opened in Boston in 1902 [1].")
     assistant = build_assistant(settings, kb, chat)
     events, answer = run(assistant, "when did the american school for the deaf open")
     assert events[1].text == fact + " " and not answer.quoted  # the first token, before the model's

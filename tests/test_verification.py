@@ -92,7 +92,8 @@ def test_a_refusal_stands_when_no_quote_is_about_what_was_asked():
 
 
 CONFIDENCE = Source(4, "knowledge/29.md", "Confidence", "Improving it",
-                    "Confidence rises when the model sees clear, well-formed letters. To improve it:\n- Use good light.", 0.7)
+                    "Confidence rises when the model sees clear, well-formed letters. To improve it:\n"
+                    "- Use good light.", 0.7)
 
 
 def test_up_against_down_about_the_same_thing_is_a_contradiction():
@@ -127,4 +128,5 @@ def test_a_sentence_that_introduces_a_list_brings_its_first_item_and_never_ends_
     assert choice_opening(d.word, d.sentence, d.n, d.follow) == (
         "No: Baby sign and ASL are not the same thing [1]: Baby sign uses a limited vocabulary; ASL is a complete "
         "language [1].")
-    assert said_once("ASL has no writing system [3]. Common conventions include: [3].") == "ASL has no writing system [3]."
+    assert said_once("ASL has no writing system [3]. Common conventions include: [3].") == (
+        "ASL has no writing system [3].")

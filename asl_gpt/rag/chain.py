@@ -12,8 +12,9 @@
 
 `Assistant.ask_stream` yields `Retrieved` (the passages, before any token), then `Token`s, then one final
 `Answer`. What the passages answer by themselves (a decided choice, the sentence with the fact asked for) is the
-first token, before the model reads its prompt: on two cores that is seconds earlier. Decisions a small model cannot be trusted with are made by the stages, never left to the prompt; an
-unreachable LLM yields the passages, labelled as such.
+first token, before the model reads its prompt: on two cores that is seconds earlier. Decisions a small model
+cannot be trusted with are made by the stages, never left to the prompt; an unreachable LLM yields the passages,
+labelled as such.
 """
 
 from __future__ import annotations
@@ -202,9 +203,10 @@ class Assistant:
                          fix=Fix.ADD_DOCUMENTS)
             return
         text, sources, quoted = cite(checked, given, request.sources, selection.quotes)  # cite
-        if not streamed:  # nothing of the model's was shown: the final text streams like an answer (after a lead,
-            rest = text.removeprefix(lead.text) if lead is not None else text  # what follows it)
-            if rest.strip() and (rest != text or lead is None):
+        if not streamed:  # nothing of the model's was shown: the final text streams like an answer
+            shown = lead.text if lead is not None else ""
+            rest = text[len(shown):] if text.startswith(shown) else ""  # after a lead the final renumbered: the
+            if rest.strip():                                              # Answer's text replaces what streamed
                 yield Token(rest.lstrip())
         if not quoted:  # kept once the answer is final, in a store no stage owns: no stage is entered again
             self.transcripts.put(question, text, record)

@@ -75,7 +75,8 @@ def _form(word: str) -> str:
 
 def definition_position(text: str, term: list[str]) -> int | None:
     """Index of the first sentence of `text` that defines `term` ("Fingerspelling is ...", "X are ...", "...
-    to fingerspell, which means ...", a glossary item "MM: lips pressed ..."), or None. Only a sentence that opens with the term counts, so
+    to fingerspell, which means ...", a glossary item "MM: lips pressed ..."), or None. Only a sentence that
+    opens with the term counts, so
     "Lexicalized fingerspelling is ..." does not define fingerspelling."""
     x = r"\s+".join(_form(w) for w in term)
     opens = re.compile(rf"^(?:(?:the|a|an)\s+)?{x}\s*(?:\([^)]*\)\s*)?(?:,?\s+(?:is|are|means|refers to)\b|:\s+\w)",

@@ -129,8 +129,10 @@ def tidy_markers(text: str, valid: set[int]) -> str:
     particular, and markers that name no passage in `valid`."""
     # Small models echo the prompt's passage labels ('(from "Title", section "S"): [1] ...',
     # "Passage [1] states that ..."): the label is not part of the answer.
-    text = re.sub(rf'(?m)(?:^|(?<=[.!?])[ \t])\s*(?:Passage {CITATION.pattern} )?\(from "[^"\n]*"(?:, section "[^"\n]*")?\):?'
-                  rf'\s*(?:{CITATION.pattern}\s*)*', lambda m: " " if m.start() else "", text)  # at a line's or sentence's start
+    # At a line's or a sentence's start, with the markers after it.
+    text = re.sub(rf'(?m)(?:^|(?<=[.!?])[ \t])\s*(?:Passage {CITATION.pattern} )?\(from "[^"\n]*"'
+                  rf'(?:, section "[^"\n]*")?\):?\s*(?:{CITATION.pattern}\s*)*',
+                  lambda m: " " if m.start() else "", text)
     text = re.sub(rf"(?im)^\s*passage {CITATION.pattern} (?:states|says|explains|mentions) that\s+(\w)",
                   lambda m: m.group(2).upper(), text)
     # A run of markers opening the answer or a line ("[1] The letter…") cites nothing in particular:

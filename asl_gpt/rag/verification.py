@@ -65,9 +65,9 @@ def _passage_units(s: Source) -> list[str]:
     return [u.text for u in units(s.passage)]
 
 
-def _same_claim(words: set[str], other: set[str]) -> bool:
-    """Do two sentences state the same claim (most of each other's words)?"""
-    return len(words & other) / len(words) >= SAME_CLAIM and len(words & other) / max(1, len(other)) >= SAME_CLAIM
+def _same_claim(words: set[str], other: set[str], share: float = SAME_CLAIM) -> bool:
+    """Do two sentences state the same claim (each holds `share` of the other's content words)?"""
+    return len(words & other) / len(words) >= share and len(words & other) / max(1, len(other)) >= share
 
 
 def verify_sentence(body: str, cited: list[Source], question: str) -> Support:
@@ -174,7 +174,7 @@ def said_once(text: str) -> str:
     seen: list[set[str]] = []
     for piece in SENTENCE_BREAK.split(text):
         words = content_words(CITATION.sub(" ", piece))
-        if words and any(len(words & w) / len(words) >= SAID and len(words & w) / len(w) >= SAID for w in seen):
+        if words and any(_same_claim(words, w, SAID) for w in seen):
             log.info("a repeated answer sentence dropped: %r", piece.strip()[:80])
             continue
         seen.append(words)

@@ -168,8 +168,8 @@ def select_sentences(passages: list, query: str, opts: ContextOptions, vocabular
         return Selection(passages, windows, quotes, decision=decision)
     pi, fact = found
     windows[pi] = _fact_first(windows[pi], fact, windows[pi] == texts[pi].strip())
-    return Selection(passages, windows, quotes, (texts[pi], fact), _lead(question or query, texts[pi], fact, vocabulary),
-                     decision)
+    lead = _lead(question or query, texts[pi], fact, vocabulary)
+    return Selection(passages, windows, quotes, (texts[pi], fact), lead, decision)
 
 
 _PRONOUN_START = re.compile(r"^(?:he|she|they|it|this|these|that|those|his|her|their|its)\b", re.IGNORECASE)
