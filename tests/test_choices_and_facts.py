@@ -157,6 +157,14 @@ def test_an_undecided_yes_no_takes_back_only_a_guess():
                                                                                         False)
     text, _ = answer_choice("Yes, it matters [1].", Choice("yes_no"), Decision(""))
     assert text == "The passages do not say yes or no to that directly. It matters [1]."
+    # the guess restated without its "Yes" is still the guess; a sentence beside it stays
+    q = "can the hospital have my kid interpret for me"
+    text, _ = answer_choice("Yes, the hospital can have your kid interpret for you [1]. Hospitals must provide "
+                            "interpreters [2].", choice(q), Decision(""), q)
+    assert text == "The passages do not say yes or no to that directly. Hospitals must provide interpreters [2]."
+    # a model that answered without a yes or no guessed nothing: its claim stays
+    assert answer_choice("The hospital can have your kid interpret [1].", choice(q), Decision(""), q)[0] == (
+        "The hospital can have your kid interpret [1].")
 
 
 def test_no_as_a_word_of_the_sentence_is_no_opener():
@@ -223,6 +231,17 @@ def test_a_who_did_question_gets_the_sentence_with_its_own_verb_first():
              "passed a law letting it grant degrees, and President Abraham Lincoln signed it."]
     found = fact_sentence("who signed the law that let gallaudet give degrees", texts)
     assert found is not None and "Lincoln" in found[1]
+
+
+def test_a_who_question_naming_a_place_gets_the_sentence_about_that_place():
+    texts = ["In Britain he approached the Braidwood family, who ran schools using an oral method. In London he met "
+             "the Abbé Sicard, head of the national school for the deaf in Paris."]
+    assert "Sicard" in fact_sentence("who ran the paris school for the deaf", texts)[1]  # not the Braidwoods
+
+
+def test_a_place_after_the_is_a_place_and_a_month_is_not():
+    texts = ["The protest lasted from March 6 to March 13. Demonstrators marched to the U.S. Capitol."]
+    assert fact_sentence("where did the protesters march", texts) == (0, "Demonstrators marched to the U.S. Capitol.")
 
 
 def _yn(q, *texts):

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from asl_gpt.config import load_settings
+from asl_gpt.rag.answerability import phrase_passages
 from asl_gpt.rag.chain import build_assistant
 from asl_gpt.rag.correction import Corrector, pairs_of, vocabulary_of
 from asl_gpt.rag.grounding import drop_ungrounded, grounded
@@ -233,6 +234,33 @@ def test_definition_questions_and_the_sentences_that_define():
              "b": ("Names", "- **NAME**: Two H hands tap.")}
     assert preferred("sign for please", texts) == ["a"] and preferred("how do you sign thank you", texts) == ["a"]
     assert preferred("can i make up my own name sign", texts) == []  # NAME is not all it asks about
+
+
+def test_a_definition_set_beside_the_term_defines_it_after_any_that_opens_with_it():
+    text = ('Deaf people know dinner-table syndrome, when everyone at a family gathering talks while the Deaf member '
+            'is left guessing. From the 1970s, "Total Communication," which combines speech and sign, became common.')
+    assert definition_position(text, ["dinner", "table", "syndrome"]) == 0
+    assert definition_position(text, ["total", "communication"]) == 1
+    # a sentence that opens with the term still wins over an earlier one that only describes it beside a clause
+    assert definition_position("ASL, which spread from Hartford, grew. ASL is a language.", ["asl"]) == 1
+
+
+def test_a_topic_the_documents_name_word_for_word_is_answered_though_no_chunk_is_similar(tmp_path):
+    filler = " ".join(f"Sentence {i} is about captions, phones and meetings at work." for i in range(40))
+    s = settings_with_docs(tmp_path, {"etiquette.md": "# Etiquette\n\n## At home\n\n" + filler
+                                      + " Many know dinner-table syndrome, when the Deaf member is left guessing.\n",
+                                      "new-york.md": "# Schools\n\n## New York\n\nA school opened in New York.\n"},
+                           min_relevance=0.99, k=2)
+    kb = KnowledgeBase(s, embeddings=HashEmbeddings())
+    kb.index()
+    assert kb.search("what is dinner table syndrome") == []  # the gate alone finds nothing
+    found = phrase_passages(kb, "what is dinner table syndrome", 2)
+    assert [p.section for p in found] == ["At home"]
+    assert phrase_passages(kb, "whats the best pizza in new york", 2) == []  # "new york" is not its whole topic
+    assert phrase_passages(kb, "what is table syndrome dinner", 2) == []  # the words, not the phrase
+    chat = fake_chat("It is when a Deaf person is left out of the talk at a family meal [1].")
+    answer = build_assistant(s, kb, chat).ask("what is dinner table syndrome")
+    assert answer.status == "answered" and "dinner-table syndrome" in answer.sources[0].passage
 
 
 def test_the_passage_that_defines_comes_first(settings, kb):

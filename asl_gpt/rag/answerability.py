@@ -4,7 +4,9 @@ A specific word of the question (a name, a made-up term, a year: a word that is 
 passage contains means the passages are about something else. It is looked up in the whole index: found, its best
 chunk joins the passages; not found, the question is refused naming it ("the knowledge base does not mention
 zorblat") instead of letting the model describe the nearest thing (the letter Z). Misspelt and inflected words are
-not "missing" (`text.present`), nor is a typo of a common word.
+not "missing" (`text.present`), nor is a typo of a common word. A question whose whole topic is a phrase the documents
+use as it is ("dinner table syndrome") is answerable even when no chunk is similar enough to pass the gate: one
+sentence of a long chunk weighs little in its embedding.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from asl_gpt.rag.correction import Correction, weighted_distance
-from asl_gpt.rag.questions import MIN_COMMON, acronyms, missing_terms
+from asl_gpt.rag.correction import Correction, tokenize, weighted_distance
+from asl_gpt.rag.questions import MIN_COMMON, acronyms, missing_terms, topic_phrase
 from asl_gpt.rag.retrieval import Passage
 from asl_gpt.rag.search import REFUSAL_MARK, Retriever
 from asl_gpt.words import english_frequencies
@@ -37,12 +39,33 @@ def in_index(kb: Retriever, term: str, correct: Callable[[str], Correction] | No
     return fixed if fixed in vocab and close else None
 
 
+def _holds(words: list[str], phrase: list[str]) -> bool:
+    k = len(phrase)
+    return any(words[i:i + k] == phrase for i in range(len(words) - k + 1))
+
+
+def phrase_passages(kb: Retriever, question: str, k: int) -> list[Passage]:
+    """The (at most `k`) chunks that hold the question's whole topic word for word (`questions.topic_phrase`), for a
+    question no chunk is similar enough to. Only the whole topic counts: "new york" in a history passage does not
+    make "best pizza in new york" answerable."""
+    phrase = topic_phrase(question)
+    pairs = kb.word_pairs() if phrase else {}
+    if not phrase or not all(p in pairs for p in zip(phrase, phrase[1:])):
+        return []
+    found = [p for p in kb.passages_with(" ".join(phrase), k) if _holds(tokenize(p.text), phrase)]
+    if found:
+        log.info("no chunk is similar enough, but %d hold %r as it is", len(found), " ".join(phrase))
+    return found
+
+
 def answerable(kb: Retriever, question: str, passages: list[Passage], k: int, correct: Callable[[str], Correction],
                correct_queries: bool = True) -> tuple[list[Passage], list[str]]:
     """(passages, unknown terms). A specific word of the question that no passage holds is looked up in the whole
     index: found, its best chunk joins the passages (in place of the last one); not found, it is returned and the
     question is refused naming it. A misspelt common word is not a term the index lacks."""
     english = english_frequencies()
+    if not passages:
+        passages = phrase_passages(kb, question, k)
     texts = [f"{p.title} {p.section} {p.text}" for p in passages]
     unknown: list[str] = []
     known = kb.acronyms()

@@ -78,20 +78,25 @@ def definition_position(text: str, term: list[str]) -> int | None:
     to fingerspell, which means ...", a glossary item "MM: lips pressed ..."), or None. Only a sentence that
     opens with the term counts, so
     "Lexicalized fingerspelling is ..." does not define fingerspelling."""
-    x = r"\s+".join(_form(w) for w in term)
+    x = r"[\s-]+".join(_form(w) for w in term)  # "dinner-table syndrome" for "dinner table syndrome"
     opens = re.compile(rf"^(?:(?:the|a|an)\s+)?{x}\s*(?:\([^)]*\)\s*)?(?:,?\s+(?:is|are|means|refers to)\b|:\s+\w)",
                        re.I)  # "X is ...", or a glossary's "X: lips pressed together ..."
     which = re.compile(rf"\b{x},?\s+which\s+(?:means|is)\b", re.I)
-    for i, u in enumerate(units(text)):
-        if opens.search(u.text) or which.search(u.text):
-            return i
+    # Else a clause set beside the term: '"Total Communication," which combines speech, sign, ...', "dinner-table
+    # syndrome, when everyone at a family gathering talks ..."
+    beside = re.compile(rf"\b{x}[\"”']?,[\"”']?\s+(?:which|when|where)\s+\w", re.I)
+    sentences = [u.text for u in units(text)]
+    for patterns in ((opens, which), (beside,)):
+        for i, t in enumerate(sentences):
+            if any(p.search(t) for p in patterns):
+                return i
     return None
 
 
 def states_meaning(sentence: str, term: list[str]) -> bool:
     """Does the sentence say what the term means ("to fingerspell, which means spelling ...", "X means ...",
     "X refers to ...")? Stronger than "X is ...", which often only says something about X."""
-    x = r"\s+".join(_form(w) for w in term)
+    x = r"[\s-]+".join(_form(w) for w in term)
     return bool(re.search(rf"\b{x},?\s+(?:which\s+)?(?:means|refers to)\b", sentence, re.I))
 
 
@@ -129,7 +134,7 @@ def answers_kind(sentence: str, kind: str, item: bool = False, question: str = "
     if kind == "when":
         return bool(YEAR.search(sentence)) or bool(set(tokenize(sentence)) & WHEN_WORDS)
     if kind == "where":
-        toks = re.findall(r"[A-Za-z]+", sentence)
+        toks = [t for t in re.findall(r"[A-Za-z]+", sentence) if t != "the"]  # "marched to the U.S. Capitol"
         return any(a.lower() in PLACE_PREPOSITIONS and b[0].isupper() and b.lower() not in NOT_NAMES
                    and b.lower() not in WHEN_WORDS for a, b in zip(toks, toks[1:]))  # "from March 6": no place
     if kind == "number":
@@ -204,6 +209,16 @@ def missing_terms(question: str, passages: list[str], english: dict[str, int] | 
     """The question's specific words that no passage contains (spelling variants count as contained)."""
     words = set(tokenize(" ".join(passages)))
     return [t for t in key_terms(question, english, known) if not present(t, words)]
+
+
+def topic_phrase(question: str) -> list[str]:
+    """The question's words from its first topic word to its last ("dinner table syndrome" in "what is dinner table
+    syndrome"), when it has two topic words or more: its whole topic as one phrase, which a document may use as it is
+    ("dinner-table syndrome"); [] otherwise."""
+    words = tokenize(question)
+    at = [i for i, w in enumerate(words) if w not in STOPWORDS and w not in GENERIC and w not in FOLLOW_UP_WORDS
+          and len(w) > 1]
+    return words[at[0]:at[-1] + 1] if len(at) >= 2 else []
 
 
 # -- follow-ups -----------------------------------------------------------------------------------------------

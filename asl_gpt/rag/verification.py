@@ -195,11 +195,16 @@ def _restates(piece: str, lead: str) -> bool:
     return in_lead and numbers <= set(NUMBER.findall(CITATION.sub(" ", lead)))
 
 
+def _states_claim(body: str, question: str, share: float = DECIDES) -> bool:
+    """Does a sentence hold `share` of a yes/no question's words, so that it says yes or no to it, either way?"""
+    asked = content_words(question, stem_words=False, ignore=GENERIC | SAME_WORDS | DIFFERENT_WORDS | MUST_WORDS)
+    return bool(asked) and share_of(asked, body) >= share
+
+
 def _against(body: str, d: Decision, question: str) -> bool:
     """Does a sentence of the model's restate the question's claim with the polarity the decision denies ("ASL GPT
     can understand full ASL signs" after "No: ...")? Only a sentence holding most of the question's words counts."""
-    asked = content_words(question, stem_words=False, ignore=GENERIC | SAME_WORDS | DIFFERENT_WORDS | MUST_WORDS)
-    if d.word not in ("Yes", "No") or not asked or share_of(asked, body) < DECIDES:
+    if d.word not in ("Yes", "No") or not _states_claim(body, question):
         return False
     qp, bp = polarity(question), polarity(body)
     if qp.same is not None and bp.same is not None:
@@ -215,14 +220,19 @@ def answer_choice(text: str, ch: Choice, d: Decision, question: str = "") -> tup
     """(the answer with the decision first, whether a passage sentence was put in): "No: <the sentence that
     decides it> [n]." and the passage's next sentence when it goes on about it (the reason, the detail), then the
     model's other sentences, its own yes/no dropped and any that restates what the decision denies. Undecided, it
-    says so in place of the model's guess (a yes/no answer left as it was when it guessed nothing)."""
+    says so in place of the model's guess, and drops the sentences that restate the claim the guess answered ("Yes,
+    the hospital can have your kid interpret" is not kept as "The hospital can have your kid interpret"); a yes/no
+    answer that guessed nothing is left as it was."""
     rest = []
     opening = choice_opening(d.word, d.sentence, d.n, d.follow, d.follow_n) if d.word else ""
+    guessed = not d.word and ch.kind == "yes_no" and bool(OPENER.match(text))
     for piece in SENTENCE_BREAK.split(text):
         body = OPENER.sub("", piece.strip()) if not rest else piece.strip()
         plain = CITATION.sub("", body).strip().rstrip(".")
         if body and (not d.sentence or plain not in d.sentence) and not (d.follow and plain in d.follow):
-            if not (d.word and (_against(body, d, question) or _restates(body, opening))):
+            if guessed and _states_claim(body, question, SAME_CLAIM):  # the claim itself, not a sentence beside it
+                log.info("an undecided yes/no: the model's claim dropped: %r", body[:80])
+            elif not (d.word and (_against(body, d, question) or _restates(body, opening))):
                 rest.append(body[:1].upper() + body[1:])
     if d.word:
         return " ".join([opening, *rest]).strip(), True

@@ -88,7 +88,11 @@ def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | 
         return None
     sides = [_side_words(x) for x in pair] if pair else []
     asked = asked_deed(question)
-    best: tuple[tuple[bool, bool, float], int, str] | None = None
+    # The question's names as the passages write them ("paris"): a sentence that names one of them, or follows one
+    # that does (its "he", "it"), comes first: "who ran the Paris school" is Sicard, "head of the school ... in
+    # Paris", not the Braidwoods, "who ran schools" in Britain.
+    q_names = set(tokenize(question)) & set().union(*(names(t) for t in texts))
+    best: tuple[tuple[bool, ...], int, str] | None = None
     for pi, text in enumerate(texts):
         us = units(text)
         headings = {HEADING_LINE.sub("", line).strip() for line in text.split("\n") if HEADING_LINE.match(line)}
@@ -109,7 +113,9 @@ def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | 
             # a sentence with a deed ("founded the first school") over any without ("was a teacher in 1817").
             stems = {stem(w) for w in words}
             deed = kind == "who" and bool(stems & DEED_STEMS)
-            first = (bool(words & DIFFERENCE_WORDS), False) if pair else (bool(stems & asked), deed)
+            before = set(tokenize(us[ui - 1].text)) if ui and us[ui - 1].block == u.block else set()
+            about = not q_names or bool(q_names & (words | before))
+            first = (bool(words & DIFFERENCE_WORDS), False) if pair else (about, bool(stems & asked), deed)
             key = (*first, sc)
             if best is None or key > best[0]:
                 best = (key, pi, u.text + _meaning_after(us, ui) if kind == "what" else u.text)
