@@ -8,6 +8,7 @@ import pytest
 
 from asl_gpt.rag.decisions import Decision, decide
 from asl_gpt.rag.questions import Choice, choice, defined_term, difference_pair, question_kind
+from asl_gpt.rag.sources import Source
 from asl_gpt.rag.text import cited_sentence
 from asl_gpt.rag.verification import Lead, answer_choice, check, holds_fact
 from asl_gpt.rag.windows import ContextOptions, fact_sentence, select_sentences
@@ -183,11 +184,11 @@ def test_which_came_first_is_decided_by_the_years_of_each_options_own_sentence()
                    "The Registry of Interpreters for the Deaf (RID), founded in 1964, is the main organization.")
     q = "which is older the rid or the ada"
     d = decide(choice(q), q, given)
-    assert (d.word, d.n, d.follow_n) == ("Rid", 2, 1) and "1964" in d.sentence and "1990" in d.follow
+    assert (d.word, d.n, d.follow_n) == ("RID", 2, 1) and "1964" in d.sentence and "1990" in d.follow
     text, added = answer_choice("The ADA is older [1].", choice(q), d, q)
-    assert text.startswith("Rid: The Registry") and "1990 [1]." in text and added
+    assert text.startswith("RID: The Registry") and "1990 [1]." in text and added
     newer = "which is newer the rid or the ada"
-    assert decide(choice(newer), newer, given).word == "Ada"
+    assert decide(choice(newer), newer, given).word == "ADA"
     both = _given("Section 504 of the Rehabilitation Act of 1973 came before the ADA.",
                   "The ADA was signed into law on July 26, 1990.")
     first = "which came first section 504 or the ada"
@@ -242,6 +243,19 @@ def test_a_who_question_naming_a_place_gets_the_sentence_about_that_place():
 def test_a_place_after_the_is_a_place_and_a_month_is_not():
     texts = ["The protest lasted from March 6 to March 13. Demonstrators marched to the U.S. Capitol."]
     assert fact_sentence("where did the protesters march", texts) == (0, "Demonstrators marched to the U.S. Capitol.")
+
+
+def test_an_option_pairs_with_the_word_of_its_kind_and_is_read_with_the_sentence_leaning_on_it():
+    assert choice("is asl part of the lsf family or banzsl").options == ("lsf family", "banzsl")
+    assert choice("is 1000 signed with one hand or two").options == ("one hand", "two")
+    assert choice("should i hold my hand at my chin or shoulder").options == ("chin", "shoulder")
+    given = (Source(1, "k/22.md", "Families", "LSF", "LSF is the ancestor of several sign languages, which together "
+                    "are called the LSF family. ASL belongs to this family.", 0.9),
+             Source(2, "k/22.md", "Families", "BANZSL", "Linguists group BSL, Auslan and NZSL as one family, sometimes "
+                    "called BANZSL.", 0.8))
+    q = "is asl part of the lsf family or banzsl"
+    d = decide(choice(q), q, given)
+    assert (d.word, d.n) == ("LSF family", 1) and d.sentence.endswith("ASL belongs to this family.")
 
 
 def _yn(q, *texts):
@@ -333,7 +347,7 @@ def test_an_option_is_read_with_the_meaning_after_it_and_never_by_its_contrary()
     asked = "which mouth morpheme means small, mm, cha or oo"
     assert choice(asked).options == ("mm", "cha", "oo")  # the lead-in before the first comma is no option
     d = decide(choice(asked), asked, _given(mouth))
-    assert d.word == "Oo" and d.sentence == "OO: lips rounded and pursed. It means small, thin, or delicate."
+    assert d.word == "OO" and d.sentence == "OO: lips rounded and pursed. It means small, thin, or delicate."
     asked = "which mouth morpheme means small, mm or cha"  # CHA "means large": the contrary decides nothing
     assert decide(choice(asked), asked, _given(mouth)).word == ""
 

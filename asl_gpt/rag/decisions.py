@@ -10,6 +10,7 @@ of guessing. Pure code over strings.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize
@@ -18,7 +19,7 @@ from asl_gpt.rag.lexicon import (CONTRARIES, DIFFERENT_WORDS, EARLIER_WORDS, GEN
 from asl_gpt.rag.questions import Choice
 from asl_gpt.rag.sources import Source
 from asl_gpt.rag.text import (HEADING_LINE, OPENER, YEAR, content_words, forms, has_word, introduces, names, polarity,
-                              says_its_meaning, share_of, units)
+                              refers_back, says_its_meaning, share_of, units)
 
 UNDECIDED = "The passages do not"  # how an answer opens when the passages leave its choice open
 MIN_CLAIM = 0.5  # of the question's content words a passage sentence must state to decide yes or no
@@ -211,7 +212,7 @@ def _by_year(ch: Choice, question: str, sents: list[tuple[int, str, int]]) -> De
         return None
     ranked = sorted(dated.items(), key=lambda kv: kv[1][0], reverse=later)
     (i, (_, n, text)), (_, (_, n2, text2)) = ranked[0], ranked[1]
-    return Decision(ch.options[i][:1].upper() + ch.options[i][1:], n, text, "" if text2 == text else text2, n2)
+    return Decision(_as_written(ch.options[i], text), n, text, "" if text2 == text else text2, n2)
 
 
 def _option(ch: Choice, question: str, given: tuple[Source, ...]) -> Decision:
@@ -223,9 +224,10 @@ def _option(ch: Choice, question: str, given: tuple[Source, ...]) -> Decision:
     q_toks = tokenize(OPENER.sub("", question))
     best: dict[int, tuple[float, int, str, int]] = {}
     for j, (n, text, _) in enumerate(sents):
-        if j and _follow(sents, j - 1) == text and says_its_meaning(text):
+        if j and _follow(sents, j - 1) == text and (says_its_meaning(text) or refers_back(text)):
             continue  # read with the sentence it goes on about
-        if says_its_meaning(after := _follow(sents, j)):  # "OO: lips rounded and pursed." "It means small ..."
+        after = _follow(sents, j)  # "OO: lips rounded and pursed." "It means small ..."; "... called the LSF family."
+        if after and (says_its_meaning(after) or refers_back(after)):  # "ASL belongs to this family."
             text = f"{text} {after}"
             j += 1
         words = set(tokenize(text))
@@ -244,7 +246,13 @@ def _option(ch: Choice, question: str, given: tuple[Source, ...]) -> Decision:
     if score <= 0:
         return Decision("")
     follow = _follow(sents, j)
-    return Decision(ch.options[i][:1].upper() + ch.options[i][1:], n, text, follow)
+    return Decision(_as_written(ch.options[i], text), n, text, follow)
+
+
+def _as_written(option: str, sentence: str) -> str:
+    """The option as the deciding sentence writes it ("LSF family" for "lsf family"), else capitalised."""
+    m = re.search(r"[\s-]+".join(re.escape(w) for w in option.split()), sentence, re.IGNORECASE)
+    return m.group(0) if m and m.group(0)[:1].isupper() else option[:1].upper() + option[1:]
 
 
 def decide(ch: Choice, question: str, given: tuple[Source, ...]) -> Decision:

@@ -310,6 +310,20 @@ def _generic_you(words: list[str]) -> bool:
     return words[0] in MUST_WORDS or rest[:2] == ["have", "to"] or bool(rest) and rest[0] in MUST_WORDS
 
 
+def _paired(before: list[str], other: str) -> int:
+    """Where the first option starts in the words before "or": at the last word of the same kind as the one after
+    it, a number for a number ("one hand or two"), a name or term for a name or term ("the LSF family or BANZSL"),
+    up to two words back; else the last word ("chin or shoulder")."""
+    def kind(w: str) -> str:
+        return "number" if w.isdigit() or w in NUMBER_WORDS else "term" if specific(w) else ""
+
+    want = kind(other)
+    for j in range(len(before) - 1, max(len(before) - 3, 0) - 1, -1):
+        if want and kind(before[j]) == want:
+            return j
+    return len(before) - 1
+
+
 def choice(question: str) -> Choice | None:
     """The choice a question asks for, or None (a what/how/who question)."""
     q = (question or "").strip().rstrip("?").strip()
@@ -327,7 +341,7 @@ def choice(question: str) -> Choice | None:
             if not before or not after:
                 return None
             k = 2 if len(before) >= 2 and len(after) >= 2 and after[1] == before[-1] else 1
-            options = [" ".join(before[-k:]), " ".join(after[:k])]
+            options = [" ".join(before[_paired(before, after[0]) if k == 1 else -k:]), " ".join(after[:k])]
         else:
             options = [*parts, " ".join(_phrase_words(last))]
         sets = [_option_words(o) for o in options]

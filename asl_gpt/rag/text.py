@@ -214,6 +214,16 @@ def share_of(asked: set[str], text: str) -> float:
 _INTRODUCES = re.compile(r":\s*(?:\[\d+\]\s*)*\.?\s*$")
 
 
+_REFERS_BACK = re.compile(r"^(?:he|she|they|it|this|these|that|those|his|her|their|its)\b|\b(?:this|these)\s+[a-z]+",
+                          re.IGNORECASE)
+
+
+def refers_back(sentence: str) -> bool:
+    """Does the sentence lean on the one before it: a pronoun first ("They sailed in 1816.") or "this/these X"
+    ("ASL belongs to this family.")?"""
+    return bool(_REFERS_BACK.search(sentence))
+
+
 def introduces(sentence: str) -> bool:
     """Does the sentence end by introducing what follows ("Common conventions include:", "... include: [3].")?"""
     return bool(_INTRODUCES.search(sentence))

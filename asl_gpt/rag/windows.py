@@ -18,7 +18,8 @@ from asl_gpt.rag.lexicon import COMPARED_KINDS, DEEDS, DIFFERENCE_WORDS, GENERIC
 from asl_gpt.rag.questions import answers_kind, choice, difference_pair, question_kind
 from asl_gpt.rag.scoring import ContextOptions, score_units, window
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.text import HEADING_LINE, content_words, introduces, names, present, says_its_meaning, stem, units
+from asl_gpt.rag.text import (HEADING_LINE, content_words, introduces, names, present, refers_back, says_its_meaning,
+                              stem, units)
 
 
 def best_sentences(question: str, passages: list[str], n: int = 2,
@@ -178,22 +179,19 @@ def select_sentences(passages: list, query: str, opts: ContextOptions, vocabular
     return Selection(passages, windows, quotes, (texts[pi], fact), lead, decision)
 
 
-_PRONOUN_START = re.compile(r"^(?:he|she|they|it|this|these|that|those|his|her|their|its)\b", re.IGNORECASE)
-
-
 def _lead(question: str, text: str, fact: str, vocabulary: dict[str, int] | None) -> str:
     """The fact sentence as the answer opens with it, or "" when its passage is not about everything the question
     names: each content word of the question is in that passage or at least in the knowledge base ("who was the
     first deaf astronaut" finds a first deaf president, and the documents never say "astronaut": no lead; the model
-    may still say they do not answer). A sentence that opens with a pronoun ("They sailed in 1816.") brings the one
-    before it; one that introduces a list brings its first item."""
+    may still say they do not answer). A sentence that refers back ("They sailed in 1816.") brings the one before
+    it; one that introduces a list brings its first item."""
     words = set(tokenize(text))
     if vocabulary is not None and any(not present(w, words) and w not in vocabulary
                                       for w in content_words(question, stem_words=False, ignore=GENERIC)):
         return ""
     us = units(text)
     i = next((k for k, u in enumerate(us) if fact.startswith(u.text)), None)
-    if _PRONOUN_START.match(fact) and i and us[i - 1].block == us[i].block:
+    if refers_back(fact) and i and us[i - 1].block == us[i].block:
         fact = f"{us[i - 1].text} {fact}"
     if introduces(fact) and i is not None and i + 1 < len(us):  # "... are not the same thing:" and its first item
         fact = f"{fact} {us[i + 1].text}"
