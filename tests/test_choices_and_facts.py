@@ -309,8 +309,6 @@ def test_a_question_about_anyone_as_you_is_a_yes_no_choice(question):
 
 
 def test_do_you_have_to_takes_back_the_models_guessed_yes():
-    from asl_gpt.rag.sources import Source
-
     passage = ("Conditional sentences, \"if this, then that,\" are marked nonmanually. The condition is signed with raised "
                "eyebrows, often with the head tilted and sometimes introduced by a sign such as IF or SUPPOSE. The sign "
                "IF is optional; the eyebrows alone can mark the condition.")
