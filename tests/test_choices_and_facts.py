@@ -258,6 +258,13 @@ def test_an_option_pairs_with_the_word_of_its_kind_and_is_read_with_the_sentence
     assert (d.word, d.n) == ("LSF family", 1) and d.sentence.endswith("ASL belongs to this family.")
 
 
+def test_advice_decides_a_should_question_whose_subject_is_the_act_itself():
+    given = (Source(1, "k/08.md", "Habits", "Habits", "Mouthing the names of individual letters (saying \"bee, oh, oh, "
+                    "kay\") is not helpful and marks a beginner.", 0.9),)
+    for q in ("should i mouth the letter names when i spell", "is it helpful to mouth the letter names"):
+        assert decide(choice(q), q, given).word == "No"
+
+
 def _yn(q, *texts):
     return decide(choice(q), q, _given(*texts))
 

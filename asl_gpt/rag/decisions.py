@@ -157,8 +157,10 @@ def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
         must = qp.must is not None and sp.must is not None
         if must:  # "the hospital must pay" does not answer "do I need to pay"; "the fingers should" not "bounce"
             s_who = subject(text)[0]
-            if (who and s_who and not who & s_who) or not _does(action, said[i]):
-                continue  # about someone or something else: it decides nothing
+            # about someone or something else, it decides nothing; its subject may be the act itself ("Mouthing the
+            # names of letters is not helpful" for "should I mouth the letter names")
+            if (who and s_who and not who & s_who and not _does(action, s_who)) or not _does(action, said[i]):
+                continue
         aspect = same or must
         claim, overlap = ("", share_of(asked, text)) if aspect else _claim(asked, q_toks, i, sents, said)
         if not aspect and (not claim or (claim == "contrary" and sp.negated)):
