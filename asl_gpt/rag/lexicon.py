@@ -73,8 +73,8 @@ NEGATIONS = frozenset("not no never neither nor none cannot without n't nothing 
 SAME_WORDS = frozenset("same identical alike equal equivalent universal".split())
 DIFFERENT_WORDS = frozenset("different difference differences differ differs differently distinct unlike separate varies "
                             "vary".split())
-# Obligation: "must/required" against its denial "need not/not required/optional".
-# Obligation and advice alike: "should I X" is answered by "X is not helpful" as by "you need not X".
+# Obligation: "must/required" against its denial "need not/not required/optional"; advice alike ("should I X" is
+# answered by "X is not helpful" as by "you need not X").
 MUST_WORDS = frozenset("must need needs needed should required require requires mandatory obligated obliged helpful "
                        "recommended advised advisable".split())
 OPTIONAL_WORDS = frozenset("optional voluntary avoid".split())  # "avoid X": X is what one should not do

@@ -9,7 +9,6 @@ strings.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from asl_gpt.rag.correction import tokenize
