@@ -120,23 +120,26 @@ def _elsewhere(asked: set[str], q_toks: list[str], text: str) -> bool:
 
 
 def _claim(asked: set[str], q_toks: list[str], i: int, sents: list[tuple[int, str, int]],
-           said: list[set[str]]) -> tuple[str, float]:
-    """How sents[i] bears on a yes/no question's claim (its subject and predicate), and the share of the claim it
-    states: "contrary" (a contrary of the predicate), "states" (every question word, or all but one in a denial) or
-    "" (the predicate is absent or another subject's: it decides nothing). A word its passage keeps saying (the
-    subject) counts as stated: the sentence may leave it to "it". `said`: each sentence's words, tokenized once."""
+           said: list[set[str]]) -> tuple[str, float, float]:
+    """How sents[i] bears on a yes/no question's claim (its subject and predicate), the share of the claim it
+    states and the share it says in its own words: "contrary" (a contrary of the predicate), "states" (every
+    question word, or all but one in a denial) or "" (the predicate is absent or another subject's: it decides
+    nothing). A word its passage keeps saying (the subject) counts as stated, since the sentence may leave it to
+    "it", but not as said. `said`: each sentence's words, tokenized once."""
     n, text, _ = sents[i]
     toks = tokenize(text)
     words = said[i]
     others = [said[j] for j, (m, _, _) in enumerate(sents) if m == n and j != i]
-    unstated = sum(not has_word(w, words) and sum(has_word(w, o) for o in others) < TOPIC for w in asked)
-    if _contrary(q_toks, toks):
-        return "contrary", min(1.0, (len(asked) - unstated + 1) / len(asked))  # the contrary stands for a word
+    missing = [w for w in asked if not has_word(w, words)]
+    unstated = sum(sum(has_word(w, o) for o in others) < TOPIC for w in missing)
+    explicit = (len(asked) - len(missing)) / len(asked)
+    if _contrary(q_toks, toks):  # the contrary stands for a word
+        return "contrary", min(1.0, (len(asked) - unstated + 1) / len(asked)), explicit + 1 / len(asked)
     # An affirmation must state the whole claim ("... is a common worry" is no "rude"); a denial may say one word
     # of it in its own words ("did not grow out of English" for "based on English").
     if unstated > (1 if polarity(text).negated else 0) or _elsewhere(asked, q_toks, text):
-        return "", 0.0
-    return "states", (len(asked) - unstated) / len(asked)
+        return "", 0.0, 0.0
+    return "states", (len(asked) - unstated) / len(asked), explicit
 
 
 def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
@@ -162,10 +165,16 @@ def _yes_no(question: str, given: tuple[Source, ...]) -> Decision:
             if (who and s_who and not who & s_who and not _does(action, s_who)) or not _does(action, said[i]):
                 continue
         aspect = same or must
-        claim, overlap = ("", share_of(asked, text)) if aspect else _claim(asked, q_toks, i, sents, said)
+        if aspect:
+            claim, overlap = "", share_of(asked, text)
+            explicit = overlap
+        else:
+            claim, overlap, explicit = _claim(asked, q_toks, i, sents, said)
         if not aspect and (not claim or (claim == "contrary" and sp.negated)):
             continue  # the claim is not stated: a sentence sharing the subject's words decides nothing
-        score = overlap + 0.5 * aspect - 0.001 * len(text)  # ties go to the shorter, more focused sentence
+        # Ranked by what it says itself ("ASL is not a signed version of English" over "The ASL manual alphabet ...
+        # English alphabet", whose "hands" is only its passage's); ties go to the shorter, more focused sentence.
+        score = explicit + 0.5 * aspect - 0.001 * len(text)
         if (aspect or not aspect_only) and overlap >= (MIN_ASPECT if aspect else MIN_CLAIM) and score > best_score:
             best, best_score = (n, text, sp, same, must, overlap, i, claim), score
     if best is None:

@@ -199,10 +199,17 @@ def contradicts(a: Polarity, b: Polarity, same_claim: bool) -> bool:
     return same_claim and a.negated != b.negated and a.same is None and b.same is None
 
 
+# What may follow a word in another form of it ("interpret" in "interpreters", "deaf" in "deafness"); another word
+# that merely starts with it is not it ("hands" in "handshapes", "sign" in "signature").
+_ENDINGS = re.compile(r"(?:e?s|e?d|ing|ings|e?rs?|ors?|ness|ly|al|ally|ations?|ions?|ive|ity|ments?|ful|able|ible|ic|"
+                      r"ical|ists?|ism|y|ies|ied)")
+
+
 def has_word(word: str, words: set[str]) -> bool:
-    """The word itself or one of its forms ("names" in "name", "sign" in "signing"), not a crude stem or a near
-    spelling: "internet" is not "interpreter" here."""
-    return bool(forms(word) & words) or (len(word) >= 4 and any(w.startswith(word) for w in words))
+    """The word itself or one of its forms ("names" in "name", "sign" in "signing", "interpret" in "interpreters"),
+    not a crude stem, a near spelling or a longer word: "internet" is not "interpreter", "hands" not "handshapes"."""
+    return bool(forms(word) & words) or (len(word) >= 4 and any(
+        w.startswith(word) and _ENDINGS.fullmatch(w[len(word):]) for w in words))
 
 
 def share_of(asked: set[str], text: str) -> float:
