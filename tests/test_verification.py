@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from asl_gpt.rag.citations import cite
 from asl_gpt.rag.sources import Source
-from asl_gpt.rag.text import polarity, tidy_markers
+from asl_gpt.rag.text import polarity, tidy_markers, without_headings
 from asl_gpt.rag.verification import Checked, Verification, check, said_once, verify
 from asl_gpt.rag.windows import ContextOptions
 
@@ -116,6 +116,17 @@ def test_a_sentence_is_said_once_and_no_lead_in_is_left_hanging():
 def test_a_passage_label_the_model_echoes_mid_answer_is_removed():
     assert tidy_markers('School [1]. (from "The Founding of ASL", section "Laurent Clerc"): [1] Clerc taught [1].',
                         {1}) == "School [1]. Clerc taught [1]."
+
+
+def test_a_heading_used_as_a_sentence_is_no_answer_sentence():
+    section = "Thomas Hopkins Gallaudet's journey to Europe"
+    given = (Source(1, "k/15.md", "ASL founding", section, "In 1815, funded by Cogswell and his supporters, "
+                    "Gallaudet sailed to Europe. In Paris he met Laurent Clerc.", 0.9),)
+    echo = f"{section}, funded by Cogswell and his supporters [1]. In Paris he met Laurent Clerc [1]."
+    assert check(echo, given, [given[0].passage], "which of his students came to america", ContextOptions()).text == (
+        "In Paris he met Laurent Clerc [1].")
+    kept = f"{section} was funded by Cogswell and his supporters [1]."  # the heading as the subject of a sentence
+    assert without_headings(kept, {section}) == kept
 
 
 def test_a_sentence_that_introduces_a_list_brings_its_first_item_and_never_ends_an_answer():

@@ -143,6 +143,19 @@ def tidy_markers(text: str, valid: set[int]) -> str:
     return cleaned
 
 
+def without_headings(text: str, headings: set[str]) -> str:
+    """The answer without sentences that are a passage's heading used as a label: the heading, then nothing or
+    punctuation ("Thomas Hopkins Gallaudet's journey to Europe, funded by Cogswell [3]." where the section is
+    "Thomas Hopkins Gallaudet's journey to Europe"); a sentence that goes on with a verb after it stays."""
+    heads = [h.strip().lower() for h in headings if len(h.strip()) >= 12]
+
+    def label(piece: str) -> bool:
+        body = piece.strip().lower()
+        return any(body.startswith(h) and re.match(r"\s*(?:$|[,:;.\u2014-]|\[\d+\])", body[len(h):]) for h in heads)
+
+    return "".join(p for p in SENTENCE_BREAK.split(text) if not label(p)).strip()
+
+
 # -- polarity: what a sentence asserts beyond its words --------------------------------------------------------
 @dataclass(frozen=True)
 class Polarity:

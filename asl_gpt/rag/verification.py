@@ -27,7 +27,8 @@ from asl_gpt.rag.questions import Choice, choice, question_kind
 from asl_gpt.rag.scoring import ContextOptions
 from asl_gpt.rag.sources import Source, attribute_sentences
 from asl_gpt.rag.text import (CITATION, NUMBER, OPENER, SENTENCE_BREAK, YEAR, choice_opening, content_words,
-                              contradicts, introduces, names, polarity, share_of, substantive, tidy_markers, units)
+                              contradicts, introduces, names, polarity, share_of, substantive, tidy_markers, units,
+                              without_headings)
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +266,8 @@ def check(text: str, given: tuple[Source, ...], read: list[str], question: str, 
     decided by the passages (`decision`, the select stage's; decided here when not given) and said first; a fact
     lead (the sentence with the fact asked for) opens the answer, and the model's sentences that only restate it
     are dropped."""
-    final = attribute_sentences(tidy_markers(text, {s.n for s in given}), given)
+    final = attribute_sentences(without_headings(tidy_markers(text, {s.n for s in given}), {s.section for s in given}),
+                                given)
     kept, v = verify(final, given, question)
     usable = (v.supported or not v.checked) and substantive(kept, min_words=1) and supported(kept, read, question, opts)
     ch = choice(question)
