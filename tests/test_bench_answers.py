@@ -96,13 +96,14 @@ def test_first_sentence_ends_at_a_colon_semicolon_or_stop():
 def test_the_users_set_is_well_formed_and_its_facts_are_in_its_documents():
     users = Path(DEFAULT_QUESTIONS).with_name("answers-users.tsv")
     qs = parse_questions(users.read_text())
-    assert {q.part for q in qs} == {"dev", "held-out", "held-out-2", "held-out-3", "held-out-4"}
+    assert {q.part for q in qs} == {"dev", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5"}
     held2 = [q for q in qs if q.part == "held-out-2"]
     assert len(held2) >= 40 and sum(bool(q.choice) for q in held2) >= 15
     held3 = [q for q in qs if q.part == "held-out-3"]
     assert len(held3) >= 24 and sum(bool(q.choice) for q in held3) >= 10
-    held4 = [q for q in qs if q.part == "held-out-4"]
-    assert len(held4) == 40 and sum(bool(q.choice) for q in held4) >= 10
+    for part in ("held-out-4", "held-out-5"):
+        held = [q for q in qs if q.part == part]
+        assert len(held) == 40 and sum(bool(q.choice) for q in held) >= 10, part
     docs = {p.name: p.read_text().lower() for p in load_settings(env={}).paths.knowledge_dir.glob("*.md")}
     for q in qs:
         if q.out_of_scope:
