@@ -141,3 +141,10 @@ def test_a_sentence_that_introduces_a_list_brings_its_first_item_and_never_ends_
         "language [1].")
     assert said_once("ASL has no writing system [3]. Common conventions include: [3].") == (
         "ASL has no writing system [3].")
+
+
+def test_at_the_same_time_says_when_not_sameness():
+    assert polarity("should i talk and sign at the same time").same is None
+    assert polarity("No one can watch an interpreter and read at the same time.").same is None
+    assert polarity("Is BSL the same as ASL?").same is True and polarity("They are not the same.").same is False
+

@@ -191,6 +191,8 @@ def polarity(sentence: str) -> Polarity:
     negated = any(w in NEGATIONS or w.endswith("n't") for w in words)  # "does not ... and has no": still negative
     same = must = None
     for i, w in enumerate(words):
+        if w == "same" and words[i + 1:i + 2] == ["time"]:
+            continue  # "at the same time": when, not whether two things are the same ("the same way" may be)
         if same is None and (w in SAME_WORDS or w in DIFFERENT_WORDS):
             same = (w in SAME_WORDS) != _denied(words, i)
         obliges = w in MUST_WORDS or (w in ("have", "has", "had") and words[i + 1:i + 2] == ["to"])
