@@ -49,8 +49,10 @@ def phrase_passages(kb: Retriever, question: str, k: int) -> list[Passage]:
     question no chunk is similar enough to. Only the whole topic counts: "new york" in a history passage does not
     make "best pizza in new york" answerable."""
     phrase = topic_phrase(question)
-    pairs = kb.word_pairs() if phrase else {}
-    if not phrase or not all(p in pairs for p in zip(phrase, phrase[1:])):
+    if not phrase:
+        return []
+    pairs = kb.word_pairs()  # every adjacent pair in the index: cheaper than a search where one is missing
+    if not all(p in pairs for p in zip(phrase, phrase[1:])):
         return []
     found = [p for p in kb.passages_with(" ".join(phrase), k) if _holds(tokenize(p.text), phrase)]
     if found:

@@ -211,13 +211,17 @@ def missing_terms(question: str, passages: list[str], english: dict[str, int] | 
     return [t for t in key_terms(question, english, known) if not present(t, words)]
 
 
+def _topical(word: str) -> bool:
+    """Does the word say what a question is about (not a stopword, a generic or a follow-up word, nor one letter)?"""
+    return word not in STOPWORDS and word not in FOLLOW_UP_WORDS and word not in GENERIC and len(word) > 1
+
+
 def topic_phrase(question: str) -> list[str]:
     """The question's words from its first topic word to its last ("dinner table syndrome" in "what is dinner table
     syndrome"), when it has two topic words or more: its whole topic as one phrase, which a document may use as it is
     ("dinner-table syndrome"); [] otherwise."""
     words = tokenize(question)
-    at = [i for i, w in enumerate(words) if w not in STOPWORDS and w not in GENERIC and w not in FOLLOW_UP_WORDS
-          and len(w) > 1]
+    at = [i for i, w in enumerate(words) if _topical(w)]
     return words[at[0]:at[-1] + 1] if len(at) >= 2 else []
 
 
@@ -226,9 +230,10 @@ def topic_words(text: str) -> list[str]:
     """The words of a question that say what it is about, in order, once each."""
     out: list[str] = []
     for w in tokenize(text):
-        if w not in STOPWORDS and w not in FOLLOW_UP_WORDS and w not in GENERIC and len(w) > 1 and w not in out:
+        if _topical(w) and w not in out:
             out.append(w)
     return out
+
 
 
 def history_turns(history) -> list[tuple[str, str]]:
@@ -318,9 +323,10 @@ def _paired(before: list[str], other: str) -> int:
         return "number" if w.isdigit() or w in NUMBER_WORDS else "term" if specific(w) else ""
 
     want = kind(other)
-    for j in range(len(before) - 1, max(len(before) - 3, 0) - 1, -1):
-        if want and kind(before[j]) == want:
-            return j
+    if want:
+        for j in range(len(before) - 1, max(len(before) - 3, 0) - 1, -1):
+            if kind(before[j]) == want:
+                return j
     return len(before) - 1
 
 

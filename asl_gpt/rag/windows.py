@@ -91,13 +91,15 @@ def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | 
     # The question's names as the passages write them ("paris"): a sentence that names one of them, or follows one
     # that does (its "he", "it"), comes first: "who ran the Paris school" is Sicard, "head of the school ... in
     # Paris", not the Braidwoods, "who ran schools" in Britain.
-    q_names = set(tokenize(question)) & set().union(*(names(t) for t in texts))
+    q_words = set(tokenize(question))
+    q_names = q_words & set().union(*(names(t) for t in texts))
     best: tuple[tuple[bool, ...], int, str] | None = None
     for pi, text in enumerate(texts):
         us = units(text)
         headings = {HEADING_LINE.sub("", line).strip() for line in text.split("\n") if HEADING_LINE.match(line)}
+        said = [set(tokenize(u.text)) for u in us]  # each sentence's words, once: a sentence also reads the one before
         for ui, (u, sc) in enumerate(zip(us, score_units(us, question, vocabulary, opts.kind_bonus))):
-            words = set(tokenize(u.text))
+            words = said[ui]
             if sc <= 0 or len(words) < 4 or u.text in headings:
                 continue  # a heading names a topic; it states no fact
             if pair:
@@ -107,13 +109,13 @@ def fact_sentence(question: str, texts: list[str], vocabulary: dict[str, int] | 
                 sc *= 1.0 + 0.5 * named
             elif not answers_kind(u.text, kind, u.item, question):
                 continue
-            elif kind == "who" and not names(u.text) - set(tokenize(question)):
+            elif kind == "who" and not names(u.text) - q_words:
                 continue  # only the names the question already gives ("who made Cued Speech"): not who
             # First a sentence that says how the two differ ("while for N ...") over one that names both; for who,
             # a sentence with a deed ("founded the first school") over any without ("was a teacher in 1817").
             stems = {stem(w) for w in words}
             deed = kind == "who" and bool(stems & DEED_STEMS)
-            before = set(tokenize(us[ui - 1].text)) if ui and us[ui - 1].block == u.block else set()
+            before = said[ui - 1] if ui and us[ui - 1].block == u.block else set()
             about = not q_names or bool(q_names & (words | before))
             first = (bool(words & DIFFERENCE_WORDS), False) if pair else (about, bool(stems & asked), deed)
             key = (*first, sc)
