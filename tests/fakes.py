@@ -210,6 +210,13 @@ def on_page(page):
     return lambda seconds: page.wait_for_timeout(seconds * 1000)
 
 
+def page_ready(page) -> None:
+    """Wait until the app's page listens: its question box drawn and its load event run (the page has filled in this
+    browser's id). A click before that can be lost: the box is drawn before Gradio connects its events."""
+    page.locator("#question textarea").wait_for()
+    page.wait_for_function("() => (document.querySelector('#browser-id textarea, #browser-id input') || {}).value")
+
+
 def feed(live, clock: FakeClock, hands: list[bool], gap_s: float = 0.04) -> None:
     """Frames to a LiveSession one at a time (none is dropped as stale; each waits for its reply), `gap_s` of its
     clock apart (25 fps: enough frames reach the model at its 15 fps to read a segment of 8)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from asl_gpt.benchmarks.browser import chromium_path
-from fakes import FakeAssistant, FakeServices
+from fakes import FakeAssistant, FakeServices, page_ready
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -85,14 +85,9 @@ def page(chromium, fake_app):
     p = ctx.new_page()
     p.set_default_timeout(30_000)
     p.goto(url, wait_until="load")
-    _ready(p)
+    page_ready(p)
     yield p
     ctx.close()
-
-
-def _ready(page) -> None:
-    page.locator("#question textarea").wait_for()
-    page.wait_for_function("() => (document.querySelector('#browser-id textarea, #browser-id input') || {}).value")
 
 
 def _status(page) -> str:
@@ -141,7 +136,7 @@ def test_a_reload_keeps_the_conversation_and_new_conversation_clears_it(page, fa
     page.wait_for_function("() => document.querySelector('#chat-status').innerText.startsWith('answered')",
                            timeout=60_000)
     page.reload(wait_until="load")
-    _ready(page)
+    page_ready(page)
     page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"user\"]').length === 1")
     assert "what is asl" in _users(page)[0]
     assert "You asked: what is asl" in page.locator("#chat [data-testid='bot']").first.inner_text()
@@ -149,7 +144,7 @@ def test_a_reload_keeps_the_conversation_and_new_conversation_clears_it(page, fa
     page.locator("#new-chat-btn").click()
     page.wait_for_function("() => !document.querySelector('#chat [data-testid=\"user\"]')")
     page.reload(wait_until="load")
-    _ready(page)
+    page_ready(page)
     page.wait_for_timeout(1500)  # the restore has run (the id is filled after it)
     assert _users(page) == []
 
@@ -171,7 +166,7 @@ def _signed_question_on_the_page(page, app) -> None:
     app.conversations.clear(bid)
     app.conversations.update(bid, app.conversations.get(bid).generation, chat, turns)
     page.reload(wait_until="load")
-    _ready(page)
+    page_ready(page)
     page.wait_for_function("() => document.querySelector('#chat code')")
     page.locator("#chat").get_by_text("Sources (").last.click()
     page.wait_for_timeout(500)
